@@ -1,0 +1,56 @@
+# The project's interface. On a fresh machine, `make perf` and `make test` do all the set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON    ?= python3
+UV_VERSION = 0.13.8
+# uv is pinned and installed into a private tools venv, so builds never depend on what is on PATH.
+TOOLS     := .tools
+UV        := $(TOOLS)/bin/uv
+VENV      := .venv
+PY        := $(VENV)/bin/python
+MODEL     := model/metadata.json
+
+# `make perf` overrides, passed straight to `python -m loadtest run` (see `make help`).
+PROFILE   ?= local
+BACKEND   ?= process
+OUT       ?= results/perf
+PERF_ARGS ?=
+
+.PHONY: help install model test serve perf bench e2e-docker lint clean
+
+help: ## Show the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install every pinned dependency (uv.lock)
+
+$(MODEL): model/train.py $(VENV)/.installed
+	$(PY) -m model.train
+
+model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write model/metadata.json
+
+test: install model ## Run the test suite (unit + integration)
+	$(PY) -m pytest
+
+serve: install model ## Run the API as the container does (python -m api)
+	$(PY) -m api
+
+perf: install model ## The local pipeline: replica matrix under limits, Locust, gate
+	$(PY) -m loadtest run --profile $(PROFILE) --backend $(BACKEND) --out $(OUT) $(PERF_ARGS)
+
+bench: install model ## wrk benchmark: our API vs plain scikit-learn FastAPI vs the HTTP floor
+	$(PY) scripts/bench.py
+
+lint: install ## actionlint on the workflows
+	$(VENV)/bin/actionlint
+
+clean: ## Remove the venvs, results and generated model artifacts
+	rm -rf $(VENV) $(TOOLS) results model/model.joblib model/model.onnx model/metadata.json

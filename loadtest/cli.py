@@ -1,0 +1,33 @@
+"""Command line entry point: `python -m loadtest {gate,run,report} ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from loadtest import exitcodes
+from loadtest.commands import gate, report, run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with one subcommand per module in `loadtest.commands`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest",
+        description="Load-test an inference API and gate the build on thresholds.yaml.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (run, gate, report):
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse `argv`, run the chosen subcommand and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE

@@ -1,0 +1,1 @@
+"""One module per `python -m loadtest` subcommand; each exposes `register(subparsers)`."""
