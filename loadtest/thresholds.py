@@ -1,0 +1,316 @@
+"""`thresholds.yaml`: the service-level objective the gate enforces and the load profiles.
+
+The file is validated when it is read. Every problem becomes one `ThresholdsError` whose
+message names the file, the key and the value, e.g.
+`thresholds.yaml: Threshold 'max_p95_ms' has value 'abc': not a number (in slo)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+DEFAULT_PATH = Path("thresholds.yaml")
+"""Where the commands look for the file unless told otherwise (relative to the working dir)."""
+
+
+class ThresholdsError(ValueError):
+    """thresholds.yaml cannot be used; the message names the file, the key and the value."""
+
+
+# --------------------------------------------------------------------------- small parsers
+
+_RUN_TIME = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+# Docker's (go-units RAMInBytes) grammar: "512m", "512mb", "512 MiB", "1g", "1.5g", "268435456".
+_MEMORY = re.compile(r"(?P<number>\d+(?:\.\d+)?) ?(?P<unit>[kmgtp]?)i?b?", re.IGNORECASE)
+_MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+MIN_MEMORY_BYTES = 6 * 1024**2
+"""Docker refuses a memory limit below 6 MiB."""
+
+
+def parse_run_time(text: str) -> int:
+    """Seconds in a Locust duration: "90s", "2m", "1h30m" or plain seconds ("45")."""
+    cleaned = text.strip().lower()
+    if cleaned.isdigit():
+        seconds = int(cleaned)
+    else:
+        match = _RUN_TIME.fullmatch(cleaned)
+        if not cleaned or match is None:
+            raise ValueError(f"{text!r} is not a Locust duration such as 90s, 2m or 1h30m")
+        hours, minutes, secs = (int(match[unit] or 0) for unit in ("h", "m", "s"))
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds <= 0:
+        raise ValueError(f"{text!r} is not a positive duration")
+    return seconds
+
+
+def parse_memory(text: str) -> int:
+    """Bytes in a Docker memory size such as "512m" or "1g" (units are powers of 1024)."""
+    match = _MEMORY.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a Docker memory size such as 512m or 1g")
+    size = int(float(match["number"]) * _MEMORY_UNITS[match["unit"].lower()])
+    if size < MIN_MEMORY_BYTES:
+        raise ValueError(f"{text!r} is below Docker's minimum memory limit of 6m")
+    return size
+
+
+def _checked(parse: Callable[[str], int], value: str) -> str:
+    """Run a parser as a field validator; the error message leaves out the value (it is shown)."""
+    try:
+        parse(value)
+    except ValueError as error:
+        raise ValueError(str(error).removeprefix(f"{value!r} is ")) from None
+    return value
+
+
+# --------------------------------------------------------------------------- the models
+
+
+class _Strict(BaseModel):
+    """Unknown keys, strings for numbers, floats for counts, NaN and infinity are all errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+ErrorRate = Annotated[float, Field(gt=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class EndpointLimits(_Strict):
+    """Limits for one endpoint, keyed by its name as Locust reports it ("POST /predict")."""
+
+    max_error_rate: ErrorRate | None = None
+    max_p95_ms: Positive | None = None
+
+    @model_validator(mode="after")
+    def _sets_a_limit(self) -> EndpointLimits:
+        if self.max_error_rate is None and self.max_p95_ms is None:
+            raise ValueError("sets no limit; give max_error_rate and/or max_p95_ms")
+        return self
+
+
+class Slo(_Strict):
+    """The objective: every limit is checked on the Aggregated row of the run."""
+
+    max_error_rate: ErrorRate
+    max_p95_ms: Positive
+    min_rps: Positive | None = None
+    endpoints: dict[str, EndpointLimits] = {}
+
+
+class Profile(_Strict):
+    """One load profile: how hard Locust pushes and which replica matrix it pushes against."""
+
+    users: Annotated[int, Field(ge=1)]
+    spawn_rate: Positive
+    run_time: str
+    replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
+    cpus: Positive
+    memory: str
+
+    @field_validator("run_time")
+    @classmethod
+    def _check_run_time(cls, value: str) -> str:
+        return _checked(parse_run_time, value)
+
+    @field_validator("memory")
+    @classmethod
+    def _check_memory(cls, value: str) -> str:
+        return _checked(parse_memory, value)
+
+    @field_validator("replicas")
+    @classmethod
+    def _check_replicas_unique(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a replica count more than once")
+        return value
+
+    @property
+    def run_time_seconds(self) -> int:
+        """`run_time` in seconds."""
+        return parse_run_time(self.run_time)
+
+    @property
+    def memory_bytes(self) -> int:
+        """`memory` in bytes."""
+        return parse_memory(self.memory)
+
+
+class Thresholds(_Strict):
+    """The whole file."""
+
+    slo: Slo
+    profiles: dict[str, Profile] = {}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key written twice in one mapping is an error."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    """Read and validate thresholds.yaml; raise ThresholdsError naming the key and the value."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ThresholdsError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ThresholdsError(f"{path}: is a directory, not a thresholds file") from None
+    except UnicodeDecodeError:
+        raise ThresholdsError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise ThresholdsError(f"{path}: cannot be read: {error.strerror}") from None
+    return parse_thresholds(text, source=str(path))
+
+
+def parse_thresholds(text: str, source: str = "thresholds.yaml") -> Thresholds:
+    """Validate thresholds.yaml given as text; `source` names it in error messages."""
+    try:
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as error:
+        raise ThresholdsError(f"{source}: not valid YAML: {_describe_yaml_error(error)}") from None
+    if document is None:
+        raise ThresholdsError(f"{source}: is empty; it needs an 'slo' mapping (see the README)")
+    if not isinstance(document, dict):
+        raise ThresholdsError(
+            f"{source}: the top level must be a mapping with 'slo' and 'profiles', "
+            f"not {_type_name(document)}"
+        )
+    try:
+        return Thresholds.model_validate(document)
+    except ValidationError as error:
+        raise ThresholdsError(f"{source}: {describe_validation_error(error)}") from None
+
+
+def _describe_yaml_error(error: yaml.YAMLError) -> str:
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{problem}{where}"
+
+
+# --------------------------------------------------------------------------- error messages
+
+_MAX_ERRORS_SHOWN = 3
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line for all of pydantic's complaints, the first few in full."""
+    details = error.errors(include_url=False)
+    messages = [_describe(detail) for detail in details[:_MAX_ERRORS_SHOWN]]
+    hidden = len(details) - len(messages)
+    return "; ".join(messages) + (f" (and {hidden} more)" if hidden else "")
+
+
+def _describe(detail: ErrorDetails) -> str:
+    loc = detail["loc"]
+    key_at = max((i for i, part in enumerate(loc) if isinstance(part, str)), default=0)
+    key = str(loc[key_at]) + "".join(f"[{part}]" for part in loc[key_at + 1 :])
+    where = _format_location(loc[:key_at])
+    suffix = f" (in {where})" if where else ""
+    if detail["type"] == "missing":
+        return f"Threshold {key!r} is missing: it is required{suffix}"
+    return f"Threshold {key!r} has value {_format_value(detail['input'])}: {_problem(detail)}{suffix}"
+
+
+def _problem(detail: ErrorDetails) -> str:
+    kind, ctx = detail["type"], detail.get("ctx", {})
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(detail["loc"][:-1])
+        return "unknown key" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
+    if kind == "value_error":
+        return str(ctx.get("error", detail["msg"]))
+    simple = {
+        "float_type": "not a number",
+        "finite_number": "not a finite number",
+        "int_type": "not a whole number",
+        "string_type": "not a string",
+        "list_type": "not a list (write e.g. [1, 2])",
+        "dict_type": "not a mapping",
+        "model_type": "not a mapping",
+        "too_short": "must not be empty",
+    }
+    if kind in simple:
+        return simple[kind]
+    bounds = {
+        "greater_than": ("must be greater than", "gt"),
+        "greater_than_equal": ("must be at least", "ge"),
+        "less_than": ("must be less than", "lt"),
+        "less_than_equal": ("must be at most", "le"),
+    }
+    if kind in bounds:
+        text, name = bounds[kind]
+        return f"{text} {_format_value(ctx[name])}"
+    return detail["msg"]
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model found at `loc` accepts (walking Thresholds' annotations)."""
+    annotation: Any = Thresholds
+    for part in loc:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
+        elif re.fullmatch(r"\w+", part):
+            parts.append(part)
+        else:
+            parts.append(f'"{part}"')
+    return ".".join(parts)
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_name(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,305 @@
+"""thresholds.yaml: the committed file, the models, and every validation error's message."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from loadtest.thresholds import (
+    Thresholds,
+    ThresholdsError,
+    load_thresholds,
+    parse_memory,
+    parse_run_time,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+VALID_SLO = "slo: {max_error_rate: 0.01, max_p95_ms: 1000}\n"
+VALID_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1, 2], cpus: 0.5, memory: 512m}"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_committed_file_holds_the_mission_numbers() -> None:
+    thresholds = load_thresholds(REPO_ROOT / "thresholds.yaml")
+    assert thresholds.slo.max_error_rate == 0.01
+    assert thresholds.slo.max_p95_ms == 1000
+    assert thresholds.slo.min_rps is None
+    assert thresholds.slo.endpoints == {}
+    ci = thresholds.profiles["ci"]
+    assert (ci.users, ci.spawn_rate, ci.run_time_seconds) == (10_000, 500, 120)
+    assert set(thresholds.profiles) >= {"ci", "local"}
+
+
+def test_full_file_round_trips(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        slo:
+          max_error_rate: 0.05
+          max_p95_ms: 250.5
+          min_rps: 100
+          endpoints:
+            "POST /predict": {max_error_rate: 0.01, max_p95_ms: 500}
+            "GET /health": {max_p95_ms: 50}
+        profiles:
+          tiny: {users: 1, spawn_rate: 0.5, run_time: 1h30m, replicas: [3], cpus: 2, memory: 1.5g}
+        """,
+    )
+    thresholds = load_thresholds(path)
+    assert isinstance(thresholds, Thresholds)
+    assert thresholds.slo.min_rps == 100
+    assert thresholds.slo.endpoints["POST /predict"].max_p95_ms == 500
+    assert thresholds.slo.endpoints["GET /health"].max_error_rate is None
+    tiny = thresholds.profiles["tiny"]
+    assert tiny.run_time_seconds == 5400
+    assert tiny.memory_bytes == int(1.5 * 1024**3)
+
+
+def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
+    assert load_thresholds(write(tmp_path, VALID_SLO)).profiles == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: abc}",
+            "Threshold 'max_p95_ms' has value 'abc': not a number (in slo)",
+            id="p95-not-a-number",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: '0.01', max_p95_ms: 1000}",
+            "Threshold 'max_error_rate' has value '0.01': not a number (in slo)",
+            id="quoted-number",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: true, max_p95_ms: 1000}",
+            "Threshold 'max_error_rate' has value true: not a number",
+            id="boolean-for-number",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: .nan, max_p95_ms: 1000}",
+            "Threshold 'max_error_rate' has value nan: not a finite number",
+            id="nan",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0.01}",
+            "Threshold 'max_p95_ms' is missing: it is required (in slo)",
+            id="missing-limit",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: null}",
+            "Threshold 'max_p95_ms' has value null: not a number",
+            id="null-limit",
+        ),
+        pytest.param(
+            "profiles: {}",
+            "Threshold 'slo' is missing: it is required",
+            id="missing-slo",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: 1000, max_p99_ms: 2000}",
+            "Threshold 'max_p99_ms' has value 2000: unknown key; "
+            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints (in slo)",
+            id="unknown-slo-key",
+        ),
+        pytest.param(
+            VALID_SLO + "sla: {}",
+            "Threshold 'sla' has value {}: unknown key; expected one of slo, profiles",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0, max_p95_ms: 1000}",
+            "Threshold 'max_error_rate' has value 0: must be greater than 0 (in slo)",
+            id="error-rate-zero",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 1.5, max_p95_ms: 1000}",
+            "Threshold 'max_error_rate' has value 1.5: must be at most 1 (in slo)",
+            id="error-rate-over-one",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: -5}",
+            "Threshold 'max_p95_ms' has value -5: must be greater than 0",
+            id="negative-p95",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: 1000, min_rps: fast}",
+            "Threshold 'min_rps' has value 'fast': not a number (in slo)",
+            id="min-rps-not-a-number",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: 1000, endpoints: [POST /predict]}",
+            "Threshold 'endpoints' has value ['POST /predict']: not a mapping (in slo)",
+            id="endpoints-not-a-mapping",
+        ),
+        pytest.param(
+            'slo: {max_error_rate: 0.01, max_p95_ms: 1000, endpoints: {"GET /": {max_p99_ms: 5}}}',
+            "Threshold 'max_p99_ms' has value 5: unknown key; expected one of max_error_rate, "
+            'max_p95_ms (in slo.endpoints."GET /")',
+            id="unknown-endpoint-key",
+        ),
+        pytest.param(
+            'slo: {max_error_rate: 0.01, max_p95_ms: 1000, endpoints: {"GET /": {}}}',
+            "Threshold 'GET /' has value {}: sets no limit; give max_error_rate and/or max_p95_ms",
+            id="endpoint-without-limits",
+        ),
+        pytest.param(
+            'slo: {max_error_rate: 0.01, max_p95_ms: 1000, endpoints: {"GET /": {max_p95_ms: x}}}',
+            "Threshold 'max_p95_ms' has value 'x': not a number (in slo.endpoints.\"GET /\")",
+            id="endpoint-limit-not-a-number",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1.5, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: 1g}}",
+            "Threshold 'users' has value 1.5: not a whole number (in profiles.local)",
+            id="users-fraction",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 0, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: 1g}}",
+            "Threshold 'users' has value 0: must be at least 1 (in profiles.local)",
+            id="users-zero",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 2x, "
+            "replicas: [1], cpus: 1, memory: 1g}}",
+            "Threshold 'run_time' has value '2x': not a Locust duration such as 90s, 2m or 1h30m",
+            id="bad-run-time",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 90, "
+            "replicas: [1], cpus: 1, memory: 1g}}",
+            "Threshold 'run_time' has value 90: not a string (in profiles.local)",
+            id="run-time-number",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1, two], cpus: 1, memory: 1g}}",
+            "Threshold 'replicas[1]' has value 'two': not a whole number (in profiles.local)",
+            id="replica-not-a-number",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [], cpus: 1, memory: 1g}}",
+            "Threshold 'replicas' has value []: must not be empty (in profiles.local)",
+            id="replicas-empty",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1, 1], cpus: 1, memory: 1g}}",
+            "Threshold 'replicas' has value [1, 1]: lists a replica count more than once",
+            id="replicas-duplicate",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 0, memory: 1g}}",
+            "Threshold 'cpus' has value 0: must be greater than 0 (in profiles.local)",
+            id="cpus-zero",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: lots}}",
+            "Threshold 'memory' has value 'lots': not a Docker memory size such as 512m or 1g",
+            id="bad-memory",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: 1k}}",
+            "Threshold 'memory' has value '1k': below Docker's minimum memory limit of 6m",
+            id="memory-too-small",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, replicas: [1]}}",
+            "Threshold 'cpus' is missing: it is required (in profiles.local)",
+            id="profile-missing-key",
+        ),
+        pytest.param(
+            VALID_SLO + f"profiles: {{local: {VALID_PROFILE}, ci: 3}}",
+            "Threshold 'ci' has value 3: not a mapping (in profiles)",
+            id="profile-not-a-mapping",
+        ),
+        pytest.param(
+            "slo: {max_error_rate: 0, max_p95_ms: 0, min_rps: 0, endpoints: 0}\nextra: 1",
+            "(and 2 more)",
+            id="many-errors-in-one-line",
+        ),
+        pytest.param("", "is empty; it needs an 'slo' mapping", id="empty"),
+        pytest.param("# only a comment\n", "is empty", id="only-comments"),
+        pytest.param("- slo\n", "the top level must be a mapping with 'slo' and 'profiles', not a list", id="list"),
+        pytest.param("just text", "not a string", id="scalar"),
+        pytest.param(
+            "slo: {max_error_rate: 0.01, max_p95_ms: 1000",
+            "not valid YAML: ",
+            id="truncated-yaml",
+        ),
+        pytest.param(
+            "slo:\n  max_p95_ms: 1000\n  max_p95_ms: 2000\n",
+            "not valid YAML: key 'max_p95_ms' appears twice in one mapping (line 3, column 3)",
+            id="duplicate-key",
+        ),
+        pytest.param("slo: !!python/object:os.system {}", "not valid YAML", id="unsafe-tag"),
+    ],
+)
+def test_invalid_files_name_key_and_value(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ThresholdsError) as raised:
+        load_thresholds(path)
+    assert message in str(raised.value)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert "\n" not in str(raised.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ThresholdsError, match=r"nope\.yaml: no such file"):
+        load_thresholds(tmp_path / "nope.yaml")
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(ThresholdsError, match="is a directory"):
+        load_thresholds(tmp_path)
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "thresholds.yaml"
+    path.write_bytes(b"\xff\xfe\x00slo")
+    with pytest.raises(ThresholdsError, match="not UTF-8 text"):
+        load_thresholds(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("2m", 120), ("1h30m", 5400), ("1h", 3600), ("1m30s", 90), ("45", 45), (" 2M ", 120)],
+)
+def test_parse_run_time(text: str, seconds: int) -> None:
+    assert parse_run_time(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "2x", "1.5m", "-10s", "0s", "0", "m", "30s1m"])
+def test_parse_run_time_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match=repr(text).replace("\\", "\\\\").replace(".", r"\.")):
+        parse_run_time(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("512m", 512 * 1024**2), ("1g", 1024**3), ("1G", 1024**3), ("1.5g", int(1.5 * 1024**3)),
+     ("6291456", 6 * 1024**2), ("8192k", 8 * 1024**2), ("1t", 1024**4), ("512mb", 512 * 1024**2),
+     ("1 GiB", 1024**3)],
+)
+def test_parse_memory(text: str, size: int) -> None:
+    assert parse_memory(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "lots", "512q", "-1g", "1  g", "5m", "g", "1.2.3g"])
+def test_parse_memory_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="memory"):
+        parse_memory(text)
