@@ -16,6 +16,9 @@ PROFILE   ?= local
 BACKEND   ?= process
 OUT       ?= results/perf
 PERF_ARGS ?=
+# `make e2e-docker` overrides: the docker client, and the run's arguments (see scripts/e2e_docker.sh).
+DOCKER    ?= docker
+E2E_ARGS  ?=
 
 .PHONY: help install model test serve perf bench e2e-docker lint clean
 
@@ -48,6 +51,9 @@ perf: install model ## The local pipeline: replica matrix under limits, Locust, 
 
 bench: install model ## wrk benchmark: our API vs plain scikit-learn FastAPI vs the HTTP floor
 	$(PY) scripts/bench.py
+
+e2e-docker: install ## Build both images, run a 2-cell matrix through docker-compose.ci.yaml, gate it
+	DOCKER=$(DOCKER) PY=$(PY) $(if $(E2E_ARGS),E2E_ARGS='$(E2E_ARGS)') bash scripts/e2e_docker.sh
 
 lint: install ## actionlint on the workflows
 	$(VENV)/bin/actionlint

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `make e2e-docker`: the perf workflow's path on any machine with Docker, small.
+#   1. builds both images from the Dockerfile (the API's final stage, and the `loadtest` target);
+#   2. checks the API image: non-root user, `python -m api` entrypoint, no compiler, its size;
+#   3. runs a 2-cell matrix (1 and 2 replicas) through the compose backend, gated on
+#      thresholds.yaml, then merges the cells as the workflow's gate job does.
+# Exit 0 only if every step passed. Settings (environment):
+#   DOCKER=docker  PY=.venv/bin/python  E2E_OUT=results/e2e-docker
+#   E2E_ARGS='--replicas 1,2 --cpus 0.5 --memory 512m --users 40 --spawn-rate 20 --run-time 15s'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DOCKER=${DOCKER:-docker}
+PY=${PY:-.venv/bin/python}
+OUT=${E2E_OUT:-results/e2e-docker}
+# Small on purpose: a few users for a few seconds prove the path without loading the machine.
+read -r -a RUN_ARGS <<< "${E2E_ARGS:---replicas 1,2 --cpus 0.5 --memory 512m --users 40 --spawn-rate 20 --run-time 15s}"
+export API_IMAGE=${API_IMAGE:-inference-gate-api:local}
+export LOADTEST_IMAGE=${LOADTEST_IMAGE:-inference-gate-loadtest:local}
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf 'e2e-docker: %s\n' "$*" >&2; exit 1; }
+
+command -v "$DOCKER" >/dev/null 2>&1 || fail "'$DOCKER' not found: install Docker (or set DOCKER=/path/to/docker)"
+"$DOCKER" info >/dev/null 2>&1 || fail "the Docker daemon does not answer ('$DOCKER info' failed): start it"
+
+# BuildKit is needed (RUN --mount caches): through buildx where the client has it, else the
+# classic client's built-in BuildKit (DOCKER_BUILDKIT=1, Docker 18.09-22.x clients).
+if "$DOCKER" buildx version >/dev/null 2>&1; then
+  build=("$DOCKER" buildx build --load)
+else
+  build=(env DOCKER_BUILDKIT=1 "$DOCKER" build)
+fi
+
+step "build $LOADTEST_IMAGE (target loadtest) and $API_IMAGE (final stage)"
+started=$SECONDS
+"${build[@]}" --target loadtest -t "$LOADTEST_IMAGE" .
+"${build[@]}" -t "$API_IMAGE" .
+echo "built in $((SECONDS - started)) s"
+
+step "check $API_IMAGE"
+user=$("$DOCKER" image inspect --format '{{.Config.User}}' "$API_IMAGE")
+[[ -n "$user" && "${user%%:*}" != 0 && "${user%%:*}" != root ]] || fail "$API_IMAGE runs as '${user:-root}', not as an unprivileged user"
+entrypoint=$("$DOCKER" image inspect --format '{{json .Config.Entrypoint}}' "$API_IMAGE")
+[[ "$entrypoint" == '["python","-m","api"]' ]] || fail "$API_IMAGE entrypoint is $entrypoint, not [\"python\",\"-m\",\"api\"]"
+# shellcheck disable=SC2016  # $c expands inside the container's shell, not here
+compilers=$("$DOCKER" run --rm --entrypoint sh "$API_IMAGE" -c \
+  'for c in gcc cc c++ g++ clang make; do command -v "$c"; done; true')
+[[ -z "$compilers" ]] || fail "$API_IMAGE contains compilers: $compilers"
+echo "user $user, entrypoint $entrypoint, no compiler"
+"$DOCKER" image ls --format 'table {{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E 'REPOSITORY|inference-gate'
+
+step "run the matrix through the compose backend: ${RUN_ARGS[*]}"
+rm -rf "$OUT"
+rc=0
+"$PY" -m loadtest run --backend compose --image "$API_IMAGE" --out "$OUT" "${RUN_ARGS[@]}" || rc=$?
+
+step "check the artifacts in $OUT"
+cells=0
+for cell in "$OUT"/*/; do
+  [[ -d "$cell" ]] || continue
+  cells=$((cells + 1))
+  for file in locust_stats.csv locust_stats_history.csv locust_failures.csv locust_report.html \
+              verdict.json run.json summary.md; do
+    [[ -s "$cell$file" ]] || fail "${cell}$file is missing or empty"
+  done
+  echo "ok ${cell%/}"
+done
+[[ $cells -eq 2 ]] || fail "expected 2 cell folders in $OUT, found $cells"
+
+step "merge the cells as the workflow's gate job does"
+report_rc=0
+"$PY" -m loadtest report "$OUT" || report_rc=$?
+
+[[ $rc -eq 0 ]] || fail "python -m loadtest run exited $rc (1 = a limit breached, 2 = could not judge)"
+[[ $report_rc -eq 0 ]] || fail "python -m loadtest report exited $report_rc"
+step "e2e-docker passed: 2 cells gated, artifacts complete"
