@@ -60,10 +60,12 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-install-project --no-default-groups --group train
 # Why only model/: training needs nothing else, so API or load-test edits do not retrain.
 COPY model/ model/
-# Why: training fails on any ONNX/scikit-learn disagreement and writes nothing then; the second
-# command re-reads the artifacts the way the API does (every sha256 checked, ONNX session built)
-# and answers one Iris row, so a broken artifact stops the build here.
+# Why: training fails on any ONNX/scikit-learn disagreement and writes nothing then; chmod makes
+# the artifacts (written 0600 through temp files) readable, never writable, by the app user; the
+# last command re-reads them the way the API does (every sha256 checked, ONNX session built) and
+# answers one Iris row, so a broken artifact stops the build here.
 RUN python -m model.train --out /artifacts \
+ && chmod 0444 /artifacts/* \
  && python -c "import sys; from pathlib import Path; from model.predictor import load_predictor; \
 meta, predictor = load_predictor(Path('/artifacts')); \
 label, probabilities = predictor.predict_one([5.1, 3.5, 1.4, 0.2]); \

@@ -50,6 +50,14 @@ compilers=$("$DOCKER" run --rm --entrypoint sh "$API_IMAGE" -c \
 echo "user $user, entrypoint $entrypoint, no compiler"
 "$DOCKER" image ls --format 'table {{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E 'REPOSITORY|inference-gate'
 
+# A container cannot raise its open-file limit above the daemon's own hard limit: ask a
+# container what it gets and lower NOFILE_LIMIT (the compose file's, default 65536) to fit.
+daemon_nofile=$("$DOCKER" run --rm --entrypoint sh "$API_IMAGE" -c 'ulimit -Hn')
+if [[ -z "${NOFILE_LIMIT:-}" && "$daemon_nofile" =~ ^[0-9]+$ && "$daemon_nofile" -lt 65536 ]]; then
+  export NOFILE_LIMIT=$daemon_nofile
+  echo "the Docker daemon allows $daemon_nofile open files per container: NOFILE_LIMIT=$NOFILE_LIMIT"
+fi
+
 step "run the matrix through the compose backend: ${RUN_ARGS[*]}"
 rm -rf "$OUT"
 rc=0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,6 +40,7 @@ CELL_ENV = {
     "LOCUST_RUN_TIME": "45s",
     "LOADTEST_UID": "1234",
     "LOADTEST_GID": "5678",
+    "NOFILE_LIMIT": "30000",
 }
 
 
@@ -140,8 +142,11 @@ def test_default_load_is_the_ci_profile(compose: dict[str, Any]) -> None:
 def test_nofile_limit_holds_the_ci_profiles_users(compose: dict[str, Any], service: str) -> None:
     users = load_thresholds(ROOT / "thresholds.yaml").profiles["ci"].users
     nofile = compose["services"][service]["ulimits"]["nofile"]
+    assert nofile["soft"] == nofile["hard"]
+    default = re.fullmatch(r"\$\{NOFILE_LIMIT:-(\d+)\}", nofile["soft"])
+    assert default, f"{service}: nofile {nofile['soft']!r} is not ${{NOFILE_LIMIT:-<number>}}"
     # One socket per user, all of them possibly on one worker or one replica, plus headroom.
-    assert nofile["soft"] == nofile["hard"] >= users + 4096
+    assert int(default.group(1)) >= users + 4096
 
 
 def compose_commands() -> list[tuple[str, list[str]]]:
@@ -201,6 +206,9 @@ def test_installed_compose_resolves_a_cells_environment(
         source, target = (volume["source"], volume["target"]) if isinstance(volume, dict) else volume.split(":")[:2]
         assert (Path(source), target) == (results, "/results"), label
         assert int(config["services"]["locust-worker"]["deploy"]["replicas"]) == 4, label
+        for name in ("api", *LOCUST_SERVICES):
+            nofile = config["services"][name]["ulimits"]["nofile"]
+            assert (int(nofile["soft"]), int(nofile["hard"])) == (30000, 30000), (label, name)
 
 
 @pytest.mark.integration
