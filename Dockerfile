@@ -84,8 +84,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # loadtest: the image of the compose file's locust-master and locust-worker services.
 # ---------------------------------------------------------------------------------------------
 FROM base AS loadtest
-# Why: locust's console script does not put the working directory on sys.path, and the
-# locustfile imports the `loadtest` package.
+# Why: the `loadtest` package importable whatever the working directory (`docker run -w`,
+# `python -c`), not only where Locust happens to put the locustfile's parent on sys.path.
 ENV PYTHONPATH=/app
 # Why: a fixed unprivileged id; compose may still run it as the host user (LOADTEST_UID/GID)
 # so that the result files in the mounted folder belong to that user.
