@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -373,3 +375,20 @@ def test_cannot_judge_removes_a_stale_verdict_and_says_why(tmp_path: Path) -> No
     assert (tmp_path / "summary.md").read_text(encoding="utf-8").startswith("## ⚠️ Performance gate CANNOT JUDGE")
     write_cannot_judge("gone", tmp_path / "nowhere" / "verdict.json", tmp_path / "nowhere" / "summary.md")
     assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.integration
+def test_bucket_bounds_agree_with_locusts_own_rounding() -> None:
+    # Locust is imported only in a subprocess (it monkey-patches with gevent).
+    times = [step / 4 for step in range(0, 48_000)] + [994.999, 995.0, 1049.999, 1050.0, 1050.001, 99.5, 9950.0]
+    script = (
+        "import json, sys\nfrom locust.stats import bucket_response_time\n"
+        "print(json.dumps([bucket_response_time(t) for t in json.load(sys.stdin)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=json.dumps(times), capture_output=True, text=True, timeout=60, check=True
+    )
+    for time, reported in zip(times, json.loads(done.stdout), strict=True):
+        low, high = bucket_bounds(reported)
+        assert low <= time <= high, (time, reported)
+        assert reportable_at_most(reported) == reported  # every bucket is a reportable value
