@@ -35,7 +35,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed ## Create .venv and install every pinned dependency (uv.lock)
 
-$(MODEL): model/train.py $(VENV)/.installed
+# Every module of model/ shapes the artifacts (training, export, the serving rule it verifies).
+$(MODEL): $(wildcard model/*.py) $(VENV)/.installed
 	$(PY) -m model.train
 
 model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write model/metadata.json

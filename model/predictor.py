@@ -1,0 +1,94 @@
+"""The serving path: ONNX Runtime inference and the rule that turns probabilities into a class.
+
+Used by the API for every request and by training to verify the export, so what training
+checks is exactly what the API serves. Imports only numpy and onnxruntime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from model.artifacts import ONNX_FILE, ArtifactError, Metadata, read_metadata, read_verified
+
+# Tree-ensemble probabilities are sums of k/100 in float32 (0.99999934 for 1.0), so two
+# classes that tie exactly in scikit-learn can differ by ~1e-7 here. The served class is the
+# lowest index within TIE_TOLERANCE of the maximum: scikit-learn's argmax takes the first
+# maximum, so both agree on ties. Real differences are multiples of 1/n_estimators.
+TIE_TOLERANCE = 1e-6
+# Probabilities are served rounded to this many decimals (error < 5e-7, well inside 1e-5).
+DECIMALS = 6
+INPUT_NAME = "X"
+PROBABILITIES_OUTPUT = "probabilities"
+
+
+def class_index(probabilities: Sequence[float]) -> int:
+    """Index of the predicted class: the lowest one within TIE_TOLERANCE of the maximum."""
+    floor = max(probabilities) - TIE_TOLERANCE
+    for index, probability in enumerate(probabilities):
+        if probability >= floor:
+            return index
+    raise ValueError("empty probability vector")
+
+
+def session_options() -> ort.SessionOptions:
+    """One thread, no spinning: a request is one tiny call and replicas scale by process."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
+class Predictor:
+    """An ONNX classifier session and the names needed to answer with it."""
+
+    def __init__(self, onnx_bytes: bytes, class_names: Sequence[str], version: str) -> None:
+        self.version = version
+        self.class_names: tuple[str, ...] = tuple(class_names)
+        self._session = ort.InferenceSession(
+            onnx_bytes, sess_options=session_options(), providers=["CPUExecutionProvider"]
+        )
+        self.n_features = int(self._session.get_inputs()[0].shape[1])
+        self._outputs = [PROBABILITIES_OUTPUT]
+        self._run = self._session.run
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """Raw float32 class probabilities for an (n, n_features) float32 array."""
+        return self._run(self._outputs, {INPUT_NAME: rows})[0]
+
+    def predict_one(self, features: Sequence[float]) -> tuple[int, list[float]]:
+        """Class index and rounded probabilities for one row."""
+        row = np.array(features, dtype=np.float32).reshape(1, self.n_features)
+        values = self._run(self._outputs, {INPUT_NAME: row})[0][0].tolist()
+        return class_index(values), [round(value, DECIMALS) for value in values]
+
+    def predict_many(self, rows: Sequence[Sequence[float]]) -> list[tuple[int, list[float]]]:
+        """Class index and rounded probabilities for every row, in one ONNX Runtime call."""
+        array = np.array(rows, dtype=np.float32).reshape(-1, self.n_features)
+        values = self._run(self._outputs, {INPUT_NAME: array})[0].tolist()
+        return [
+            (class_index(row), [round(value, DECIMALS) for value in row]) for row in values
+        ]
+
+
+def load_predictor(model_dir: Path) -> tuple[Metadata, Predictor]:
+    """Check every artifact's sha256, then build the session from the verified ONNX bytes.
+
+    Raises ArtifactError (naming the file) on a missing, unlisted or modified artifact.
+    """
+    metadata = read_metadata(model_dir)
+    onnx_bytes = read_verified(model_dir, ONNX_FILE, metadata)
+    for name in sorted(metadata.artifacts.keys() - {ONNX_FILE}):
+        read_verified(model_dir, name, metadata)
+    try:
+        predictor = Predictor(onnx_bytes, metadata.class_names, metadata.version)
+    except Exception as exc:  # ONNX Runtime raises its own (pybind) exception types
+        raise ArtifactError(f"{model_dir / ONNX_FILE}: not a loadable ONNX model: {exc}") from None
+    return metadata, predictor
