@@ -1,0 +1,35 @@
+"""The ASGI application, `api.app:app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from api import SERVICE_NAME, __version__
+from api.errors import request_validation_handler
+from api.lifespan import lifespan
+from api.metrics import Metrics, MetricsMiddleware
+from api.routers import health, metrics, predict, root
+from api.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    """Build the app: routers, metrics middleware, body limit. The model loads in the lifespan."""
+    app = FastAPI(
+        title=SERVICE_NAME,
+        version=__version__,
+        summary="Iris RandomForest classifier served with ONNX Runtime.",
+        lifespan=lifespan,
+        max_body_size=get_settings().api_max_body_bytes,
+        # Metrics are ours (prometheus-client); skip the per-request OpenTelemetry checks.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.add_exception_handler(RequestValidationError, request_validation_handler)  # type: ignore[arg-type]
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for module in (root, health, predict, metrics):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()
