@@ -1,0 +1,61 @@
+"""`python -m loadtest report DIR [DIR...]`: rebuild the matrix summary from cell folders.
+
+Each DIR is a cell folder (it holds run.json) or a folder of cell folders, e.g. the runner's
+`--out` or the CI fan-in job's downloaded artifacts, one folder per cell from separate jobs.
+Writes matrix.json, summary.md and matrix.png into --out (default: the only DIR given).
+Exit 0 when every cell passed, 1 when any breached a limit, 2 when anything could not be judged
+(a cell that failed, was cut short, has no verdict, or a planned cell that is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from loadtest import exitcodes
+from loadtest.matrix_report import SUMMARY_FILE, ReportError, collect_cell, find_cell_folders, write_report
+
+
+def register(subparsers: argparse._SubParsersAction, environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+    """Add `report` to the top-level parser."""
+    environ = os.environ if environ is None else environ
+    parser = subparsers.add_parser(
+        "report",
+        help="rebuild matrix.json and summary.md from cell folders (e.g. cells run in separate CI jobs)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inputs = parser.add_argument_group("input")
+    inputs.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="a cell folder, or a folder of cell folders")
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--out",
+        type=Path,
+        default=environ.get("LOADTEST_REPORT_OUT"),
+        metavar="DIR",
+        help="where matrix.json, summary.md and matrix.png go (default: DIR when only one is given) [env LOADTEST_REPORT_OUT]",
+    )
+    parser.set_defaults(handler=handle)
+    return parser
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Collect the cells, write the report, print it; the exit code."""
+    out = Path(args.out) if args.out is not None else None
+    if out is None:
+        if len(args.dirs) > 1:
+            print("loadtest report: several folders given: say where the report goes with --out DIR", file=sys.stderr)
+            return exitcodes.CANNOT_JUDGE
+        out = args.dirs[0]
+    try:
+        cells = [collect_cell(folder) for folder in find_cell_folders(args.dirs)]
+        report = write_report(cells, out)
+    except ReportError as error:
+        print(f"loadtest report: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    sys.stdout.write(report.console)
+    print(f"\nReport: {out / SUMMARY_FILE}")
+    return report.code
