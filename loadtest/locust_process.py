@@ -108,6 +108,8 @@ class LocustRun:
     log_path: Path
     run_time_seconds: int
     started: float = field(default_factory=time.monotonic)
+    open_files_limit: int = field(default_factory=open_files_limit)
+    """The soft RLIMIT_NOFILE Locust runs with (raised to the hard limit by the launcher)."""
     _log: IO[bytes] | None = None
 
     @property

@@ -199,6 +199,11 @@ def cut_short_reasons(cells: list[CellResult], missing: list[str], interruption:
     return reasons
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
 def _first_line(text: str | None) -> str:
     return (text or "unknown error").strip().splitlines()[0]
 
@@ -323,7 +328,7 @@ def headline(code: int, table: pd.DataFrame, reasons: list[str]) -> str:
         return f"❌ Performance matrix FAILED: {failed} of {total} cells breach the SLO"
     if not total:
         return "⚠️ Performance matrix CANNOT JUDGE: no cell results found"
-    return f"⚠️ Performance matrix CANNOT JUDGE: {passed} of {total} cells passed" + (", the run was cut short" if reasons else "")
+    return f"⚠️ Performance matrix CANNOT JUDGE: {passed} of {total} cells passed" + (", the matrix is incomplete" if reasons else "")
 
 
 def render_markdown(cells: list[CellResult], table: pd.DataFrame, missing: list[str], reasons: list[str], chart: str | None) -> str:
@@ -331,7 +336,7 @@ def render_markdown(cells: list[CellResult], table: pd.DataFrame, missing: list[
     code = outcome(table, reasons)
     parts = [f"## {headline(code, table, reasons)}", ""]
     if reasons:
-        parts += ["> [!WARNING]", "> **The run was cut short.** " + " ".join(f"{reason}." for reason in reasons), ""]
+        parts += ["> [!WARNING]", "> **Incomplete matrix.** " + " ".join(f"{_sentence(reason)}" for reason in reasons), ""]
     unenforced = [cell for cell in cells if not cell.record.limits_enforced]
     if unenforced:
         why = "; ".join(sorted({cell.record.limits_not_enforced_reason or "unknown" for cell in unenforced}))
@@ -384,7 +389,7 @@ def render_console(table: pd.DataFrame, missing: list[str], reasons: list[str]) 
     if not table.empty and not table["limits_enforced"].all():
         lines += ["", "!!! limits_enforced: false — replicas ran WITHOUT CPU/memory limits (see summary.md) !!!"]
     if reasons:
-        lines += ["", "The run was cut short: " + "; ".join(reasons)]
+        lines += ["", "Incomplete matrix: " + "; ".join(reasons)]
     return "\n".join(lines) + "\n"
 
 

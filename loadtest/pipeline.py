@@ -21,7 +21,7 @@ from loadtest import exitcodes, interrupts
 from loadtest.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.files import write_atomic
 from loadtest.gate import GateInputError, gate_run_dir, render_cannot_judge
-from loadtest.locust_process import LoadSettings, open_files_limit
+from loadtest.locust_process import LoadSettings
 from loadtest.matrix import Cell
 from loadtest.matrix_report import RUN_FILE, SUMMARY_FILE, collect_cell, write_report
 from loadtest.progress import Progress
@@ -110,7 +110,7 @@ class Runner:
                     self.say(f"cleanup problem: {problem}")
             if interrupts.received():
                 done = len(folders)
-                interruption = f"{interrupts.received()} received during cell {done} of {len(config.cells)}"
+                interruption = f"the run was cut short by {interrupts.received()} during cell {done} of {len(config.cells)}"
             with interrupts.shielded():
                 return self.report(folders, interruption)
 
@@ -199,7 +199,7 @@ class Runner:
             started_at=started_at, ended_at=now(), duration_seconds=round(duration, 3),
             locust=LocustInfo(
                 command=load.command, processes=load.workers, exit_code=locust_exit,
-                open_files_limit=open_files_limit(), log=load.log_path.name,
+                open_files_limit=load.open_files_limit, log=load.log_path.name,
             ) if load is not None else None,
             locust_cpu_warnings=warnings,
             replica_records=records,

@@ -108,7 +108,10 @@ class Progress:
         now = time.monotonic()
         if not self.live and now - self._last_plain < PLAIN_INTERVAL_SECONDS:
             return
-        line = format_line(self._position, self.total, self._cell, now - self._started, self._run_seconds, read_latest(history_csv))
+        snapshot = read_latest(history_csv)
+        if snapshot is None and not self.live:
+            return
+        line = format_line(self._position, self.total, self._cell, now - self._started, self._run_seconds, snapshot)
         if self.live:
             self.stream.write("\r" + line.ljust(self._width))
             self._width = len(line)

@@ -21,6 +21,7 @@ class LoadRun(Protocol):
     workers: int
     log_path: Path
     deadline: float
+    open_files_limit: int
 
     def poll(self) -> int | None: ...
     def stop(self) -> int: ...
