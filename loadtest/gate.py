@@ -141,16 +141,37 @@ def read_run(run_dir: Path, prefix: str = DEFAULT_PREFIX) -> LocustRun:
     if len(endpoints) != len(rows) - 1:
         raise GateInputError(f"{paths['stats']}: an endpoint appears twice (corrupt file)")
 
+    numeric_history = _numeric_history(history, paths["stats_history"])
+    _check_same_moment(numeric_history, aggregated_rows[0], paths)
     return LocustRun(
         run_dir=run_dir,
         paths=paths,
         stats=stats,
         failures=failures.assign(Occurrences=_whole_numbers(failures, "Occurrences", paths["failures"])),
         exceptions=exceptions.assign(Count=_whole_numbers(exceptions, "Count", paths["exceptions"])),
-        history=_numeric_history(history, paths["stats_history"]),
+        history=numeric_history,
         aggregated=aggregated_rows[0],
         endpoints=endpoints,
     )
+
+
+def _check_same_moment(history: pd.DataFrame, total: Figures, paths: dict[str, Path]) -> None:
+    """The history must end where the stats stand, or Locust did not shut down cleanly.
+
+    Locust rewrites locust_stats.csv and appends to the history in the same pass, once a
+    second, and flushes both at shutdown, so after a clean exit the history's last Aggregated
+    totals equal the stats' Aggregated row. A Locust killed mid-run (SIGKILL, out of memory)
+    leaves the two at different moments, and figures that look whole but cover only part of
+    the run: that run must not pass.
+    """
+    rows = history[history["Type"].isna() & (history["Name"] == AGGREGATED)]
+    last = (int(rows["Total Request Count"].iloc[-1]), int(rows["Total Failure Count"].iloc[-1])) if len(rows) else (0, 0)
+    if last != (total.requests, total.failures):
+        raise GateInputError(
+            f"{paths['stats_history']}: ends at {last[0]:,} requests and {last[1]:,} failures, but "
+            f"{paths['stats'].name} counts {total.requests:,} and {total.failures:,}: the files are from "
+            "different moments (Locust was killed before it shut down?)"
+        )
 
 
 def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:

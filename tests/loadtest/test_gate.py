@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from loadtest.gate import (
 )
 from loadtest.thresholds import EndpointLimits, Slo
 from tests.loadtest.locust_csv import (
+    HEADERS,
     Entry,
     Failure,
     SyntheticRun,
@@ -190,6 +192,9 @@ CANNOT_JUDGE = [
      r"locust_failures\.csv: line 2: 'Occurrences' is 'x', not a count"),
     ("history-garbage", lambda d: _append(d / "locust_stats_history.csv", "soon" + ",1" * 23 + "\n"),
      r"'Timestamp' is 'soon', not a number"),
+    ("history-behind-stats", lambda d: _drop_last_line(d / "locust_stats_history.csv"),
+     r"locust_stats_history\.csv: ends at 9,000 requests and 9 failures, but locust_stats\.csv counts 10,000 and 10: "
+     r"the files are from different moments"),
     ("not-a-locust-csv", lambda d: (d / "locust_stats.csv").write_text("a,b\n1,2\n"), r"not a Locust CSV"),
     ("run-dir-missing", lambda d: _remove_tree(d), r"run: no such folder"),
 ]
@@ -255,6 +260,42 @@ def test_zero_request_endpoint_row_may_hold_na(tmp_path: Path) -> None:
     run = SyntheticRun(entries=entries, aggregated=aggregate(entries))
     figures = read_run(run.write(tmp_path / "run")).endpoints["GET /"]
     assert (figures.requests, figures.p95_ms, figures.error_rate) == (0, None, None)
+
+
+REAL_RUNS = Path(__file__).resolve().parents[1] / "data" / "locust"
+
+
+@pytest.mark.parametrize("scenario", sorted(path.name for path in REAL_RUNS.iterdir() if path.is_dir()))
+def test_synthetic_headers_are_locusts_real_ones(scenario: str) -> None:
+    for kind, header in HEADERS.items():
+        with (REAL_RUNS / scenario / f"locust_{kind}.csv").open(newline="", encoding="utf-8") as handle:
+            assert next(csv.reader(handle)) == header
+
+
+def test_real_healthy_run_reads_whole(tmp_path: Path) -> None:
+    run = read_run(REAL_RUNS / "healthy")
+    assert list(run.endpoints) == ["GET /", "GET /health", "POST /predict"]
+    assert run.aggregated.requests == sum(figures.requests for figures in run.endpoints.values())
+    assert run.aggregated.failures == 0
+    assert run.failures.empty and run.exceptions.empty
+    assert run.peak_users == 200
+    verdict = evaluate(run, SLO)
+    assert verdict.passed and verdict.requests == run.aggregated.requests
+
+
+def test_real_run_with_a_dead_api_breaches_on_errors() -> None:
+    run = read_run(REAL_RUNS / "api-down")
+    verdict = evaluate(run, SLO)
+    assert [check.name for check in verdict.breached] == ["max_error_rate"]
+    assert int(run.failures["Occurrences"].sum()) == run.aggregated.failures
+    assert set(run.failures["Error"]) >= {"ConnectionRefusedError(111, 'Connection refused')"}
+
+
+def test_real_run_of_a_killed_locust_cannot_be_judged() -> None:
+    # Locust SIGKILLed 3 s into a 20 s run: locust_stats.csv looks whole (282 requests, no
+    # failures) but the history never got past its first row.
+    with pytest.raises(GateInputError, match="different moments"):
+        read_run(REAL_RUNS / "locust-killed")
 
 
 # --------------------------------------------------------------------------- rendering
