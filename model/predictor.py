@@ -65,7 +65,7 @@ class Predictor:
 
     def predict_one(self, features: Sequence[float]) -> tuple[int, list[float]]:
         """Class index and rounded probabilities for one row."""
-        row = np.array(features, dtype=np.float32).reshape(1, self.n_features)
+        row = np.array((features,), dtype=np.float32)
         values = self._run(self._outputs, {INPUT_NAME: row})[0][0].tolist()
         return class_index(values), [round(value, DECIMALS) for value in values]
 
