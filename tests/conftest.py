@@ -1,0 +1,56 @@
+"""Shared pytest fixtures. Each area keeps its fixtures in its own delimited block."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+# ---------------------------------------------------------------- api/model (owner: api/model)
+# Imports are inside the fixtures so other areas' tests do not pay for FastAPI/scikit-learn.
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real artifacts, trained once per session by `python -m model.train` (in-process)."""
+    from model import train
+
+    out = tmp_path_factory.mktemp("trained-model")
+    assert train.main(["--out", str(out), "--check-rows", "2000"]) == 0
+    return out
+
+
+@pytest.fixture
+def model_dir(trained_model_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained artifacts that a test may tamper with."""
+    return Path(shutil.copytree(trained_model_dir, tmp_path / "model"))
+
+
+@pytest.fixture
+def api_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """MODEL_DIR points at `model_dir`; settings are re-read before and after the test."""
+    from api.settings import get_settings
+
+    monkeypatch.setenv("MODEL_DIR", str(model_dir))
+    get_settings.cache_clear()
+    yield model_dir
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def client(api_env: Path) -> Iterator[TestClient]:
+    """A fresh app (own metrics registry) with its lifespan run: the real model is loaded."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+# ---------------------------------------------------------------- end api/model
