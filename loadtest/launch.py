@@ -67,10 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 procs.write(str(os.getpid()))
         if args.raise_nofile:
             raise_open_files_limit()
-        os.execvp(args.command[0], args.command)
     except OSError as error:
         where = f": {error.filename}" if error.filename else ""
         print(f"loadtest.launch: {error.strerror or error}{where}", file=sys.stderr)
+        return EXIT_LAUNCH_FAILED
+    try:
+        os.execvp(args.command[0], args.command)
+    except OSError as error:
+        print(f"loadtest.launch: cannot run {args.command[0]}: {error.strerror or error}", file=sys.stderr)
     return EXIT_LAUNCH_FAILED
 
 
