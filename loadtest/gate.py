@@ -473,10 +473,17 @@ def failure_rows(run: LocustRun) -> list[list[str]]:
             str(row["Error"]),
             endpoint_label(row["Method"], str(row["Name"])),
             f"{int(row['Occurrences']):,}",
-            f"{int(row['Occurrences']) / total:.1%}" if total else "n/a",
+            _share(int(row["Occurrences"]), total),
         ]
         for row in failures.to_dict("records")
     ]
+
+
+def _share(part: int, total: int) -> str:
+    """A part of a total as a percentage with one decimal; a non-zero part never shows as 0.0%."""
+    if total == 0:
+        return "n/a"
+    return "<0.1%" if 0 < part * 1000 < total else f"{part / total:.1%}"
 
 
 # --------------------------------------------------------------------------- rendering

@@ -291,6 +291,13 @@ def test_real_run_with_a_dead_api_breaches_on_errors() -> None:
     assert set(run.failures["Error"]) >= {"ConnectionRefusedError(111, 'Connection refused')"}
 
 
+def test_rare_failure_types_never_show_as_zero_percent() -> None:
+    run = read_run(REAL_RUNS / "api-down")
+    console = render_console(run, evaluate(run, SLO))
+    row = next(line for line in console.splitlines() if line.startswith("HTTPConnectionClosed"))
+    assert row.split()[-3:] == ["/predict", "1", "<0.1%"]
+
+
 def test_real_run_of_a_killed_locust_cannot_be_judged() -> None:
     # Locust SIGKILLed 3 s into a 20 s run: locust_stats.csv looks whole (282 requests, no
     # failures) but the history never got past its first row.
