@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -17,8 +14,6 @@ from sklearn.metrics import accuracy_score, f1_score
 from model import train
 from model.artifacts import JOBLIB_FILE, METADATA_FILE, ONNX_FILE, Metadata, sha256_hex
 from model.data import FEATURE_NAMES, load_dataset
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def read_metadata_json(model_dir: Path) -> Metadata:
@@ -134,13 +129,3 @@ def test_unwritable_output_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureF
     assert train.main(["--out", str(blocker / "model"), "--check-rows", "0"]) == 1
     assert f"cannot write artifacts to {blocker / 'model'}" in capsys.readouterr().err
 
-
-@pytest.mark.integration
-def test_runs_as_a_module(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "model.train", "--out", str(tmp_path), "--check-rows", "0"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.startswith("trained iris-random-forest")
-    assert json.loads((tmp_path / METADATA_FILE).read_text())["name"] == "iris-random-forest"
