@@ -18,21 +18,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from loadtest import exitcodes
+from loadtest.commands.run import comma_list, positive_int
 from loadtest.thresholds import load_thresholds
 
 
 def parse_replica_list(text: str) -> list[int]:
-    """`"1, 2,4"` -> `[1, 2, 4]`; each a whole number >= 1, no repeats (raise ValueError)."""
-    counts: list[int] = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item.isdigit():
-            raise ValueError(f"replicas {text!r}: {item!r} is not a whole number")
-        count = int(item)
-        if count < 1:
-            raise ValueError(f"replicas {text!r}: {count} is not at least 1")
-        if count in counts:
-            raise ValueError(f"replicas {text!r}: {count} is listed twice")
-        counts.append(count)
+    """`"1, 2,4"` -> `[1, 2, 4]`, by the rules of `python -m loadtest run --replicas`, no repeats.
+
+    Raises ValueError naming the input and the problem.
+    """
+    try:
+        counts: list[int] = comma_list(positive_int)(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"replicas {text!r}: {exc}") from None
+    repeated = [count for position, count in enumerate(counts) if count in counts[:position]]
+    if repeated:
+        raise ValueError(f"replicas {text!r}: {repeated[0]} is listed twice")
     return counts
 
 

@@ -24,12 +24,12 @@ def test_parse_replica_list(text: str, expected: list[int]) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("0", "0 is not at least 1"),
+        ("0", "'0' must be at least 1"),
         ("1,x", "'x' is not a whole number"),
-        ("1,,2", "'' is not a whole number"),
-        ("-1", "'-1' is not a whole number"),
+        ("1,,2", "is not a comma-separated list such as 1,2"),
+        ("-1", "'-1' must be at least 1"),
         ("1.5", "'1.5' is not a whole number"),
-        ("2,2", "2 is listed twice"),
+        ("2,1,2", "2 is listed twice"),
     ],
 )
 def test_parse_replica_list_names_the_problem(text: str, problem: str) -> None:
@@ -56,7 +56,7 @@ def test_main_prints_a_github_output_line(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--replicas", "1,0"], "0 is not at least 1"),
+        (["--replicas", "1,0"], "'0' must be at least 1"),
         (["--profile", "nope"], "no profile 'nope' (have: "),
         (["--thresholds", "missing.yaml"], "missing.yaml"),
     ],
