@@ -1,4 +1,4 @@
-"""Writing result files so that a reader never sees half of one: temp file + rename."""
+"""Result and log files: written so that a reader never sees half of one (temp file + rename), and read back."""
 
 from __future__ import annotations
 
@@ -25,6 +25,15 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_tail(path: Path, lines: int = 15) -> str:
+    """The last `lines` lines of a text file such as a captured log ("" if it does not exist)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def write_json_atomic(path: Path, document: Any) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from loadtest import launch, processes
+from loadtest.files import read_tail
 from loadtest.ports import free_port
 
 CSV_PREFIX = "locust"
@@ -62,6 +63,14 @@ def extract_cpu_warnings(log_text: str) -> list[str]:
         if _CPU_WARNING.search(line):
             found[line.strip()] = None
     return list(found)
+
+
+def cpu_warnings_in(log_path: Path) -> list[str]:
+    """Locust's CPU-saturation warnings in a captured log (none if there is no log)."""
+    try:
+        return extract_cpu_warnings(log_path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return []
 
 
 def open_files_limit() -> int:
@@ -129,18 +138,11 @@ class LocustRun:
 
     def cpu_warnings(self) -> list[str]:
         """Locust's CPU-saturation warnings so far."""
-        try:
-            return extract_cpu_warnings(self.log_path.read_text(encoding="utf-8", errors="replace"))
-        except FileNotFoundError:
-            return []
+        return cpu_warnings_in(self.log_path)
 
     def log_tail(self, lines: int = 15) -> str:
         """The end of its output, for error messages."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return read_tail(self.log_path, lines)
 
     def _close_log(self) -> None:
         if self._log is not None:

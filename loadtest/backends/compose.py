@@ -26,7 +26,8 @@ from typing import Any
 from loadtest import interrupts
 from loadtest.backends import BackendError
 from loadtest.cgroups import CPU_PERIOD_US, read_usage_of
-from loadtest.locust_process import LOG_FILE, FINISH_GRACE_SECONDS, LoadSettings, extract_cpu_warnings, usable_cores, worker_processes
+from loadtest.files import read_tail
+from loadtest.locust_process import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in, usable_cores, worker_processes
 from loadtest.matrix import Cell, format_cpus
 from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage
 
@@ -253,16 +254,13 @@ class ComposeLoad:
 
     def cpu_warnings(self) -> list[str]:
         """Locust's own CPU-saturation warnings."""
-        try:
-            return extract_cpu_warnings(self.log_path.read_text(encoding="utf-8", errors="replace"))
-        except FileNotFoundError:
-            return []
+        return cpu_warnings_in(self.log_path)
 
     def log_tail(self, lines: int = 15) -> str:
         """The end of Locust's output."""
         if not self.log_path.exists():
             self.save_log()
-        return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        return read_tail(self.log_path, lines)
 
 
 class ComposeDeployment:

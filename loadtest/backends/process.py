@@ -22,6 +22,7 @@ from typing import IO
 from loadtest import interrupts, launch, processes
 from loadtest.backends import BackendError
 from loadtest.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
+from loadtest.files import read_tail
 from loadtest.listeners import listening_pids
 from loadtest.locust_process import LoadSettings, LocustRun, start_locust, usable_cores, worker_processes
 from loadtest.matrix import Cell
@@ -96,11 +97,7 @@ class Replica:
 
     def log_tail(self, lines: int = 12) -> str:
         """The end of the replica's output, for error messages."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return read_tail(self.log_path, lines)
 
     def close_log(self) -> None:
         """Close the log file."""
