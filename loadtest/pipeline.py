@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from loadtest import exitcodes, interrupts
+from loadtest import interrupts
 from loadtest.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.files import write_atomic
 from loadtest.gate import GateInputError, gate_run_dir, render_cannot_judge
