@@ -158,10 +158,12 @@ class ProcessDeployment:
         """Return once every replica listens and /health answers 200; BackendError on timeout or death."""
         deadline = time.monotonic() + timeout
         last: str | int = "no answer yet"
+        listening: set[int] = set()
         while time.monotonic() < deadline:
             for replica in self.replicas:
                 code = replica.process.poll() if replica.process is not None else None
                 if code is not None:
+                    replica.exit_codes.append(code)
                     raise BackendError(
                         f"API replica {replica.index} exited with {describe_exit(code)} before it was ready "
                         f"(log {replica.log_path}):\n{replica.log_tail()}"

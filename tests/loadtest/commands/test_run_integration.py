@@ -239,3 +239,22 @@ def test_sigint_stops_everything_keeps_results_and_says_cut_short(tmp_path: Path
     assert "cut short by SIGINT during cell 1 of 2" in summary and "CUT SHORT" in summary
     assert not (out / "r1-cpu0.5-mem512m").exists()
     assert_nothing_left(run.pid, seen)
+
+
+def test_a_replica_that_cannot_start_exits_2_and_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "loadtest", "run", "--replicas", "1", "--users", "5", "--run-time", "5s", "--out", str(out)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "MODEL_DIR": str(tmp_path / "no-model-here")},
+    )  # fmt: skip
+    seen = Watch()
+    watch(run, seen, timeout=60)
+    code, stdout, stderr = finish(run, timeout=30)
+    assert code == exitcodes.CANNOT_JUDGE
+    assert "API replica 0 exited with code 1 before it was ready" in stderr and "Traceback" not in stderr
+    record = json.loads((out / "r1-cpu0.5-mem512m" / "run.json").read_text())
+    assert record["status"] == "failed" and "no-model-here" in record["error"]
+    assert record["replica_records"][0]["exit_codes"] == [1]
+    assert "ERROR" in stdout
+    assert_nothing_left(run.pid, seen)
