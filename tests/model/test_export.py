@@ -12,7 +12,7 @@ from sklearn.ensemble import RandomForestClassifier
 from model.artifacts import JOBLIB_FILE
 from model.data import load_dataset
 from model.export import TOLERANCE, ExportMismatch, check_rows, export_onnx, verify_export
-from model.predictor import Predictor, class_index, load_predictor
+from model.predictor import Predictor, class_index, load_predictor, served_probabilities
 
 CLASSES = ("setosa", "versicolor", "virginica")
 
@@ -93,3 +93,16 @@ def test_class_index_takes_the_first_of_tied_maxima(probabilities: list[float], 
 def test_class_index_rejects_an_empty_vector() -> None:
     with pytest.raises(ValueError, match="empty"):
         class_index([])
+
+
+@pytest.mark.parametrize(
+    ("raw", "served"),
+    [
+        ([0.99999934, 0.0, 0.0], [1.0, 0.0, 0.0]),
+        ([0.0, 0.69999963, 0.29999983], [0.0, 0.7, 0.3]),
+        ([0.49999997, 0.49999997, 0.0], [0.5, 0.5, 0.0]),
+        ([0.33333334, 0.33333334, 0.33333334], [0.333333, 0.333333, 0.333333]),
+    ],
+)
+def test_served_probabilities_are_renormalized_and_rounded(raw: list[float], served: list[float]) -> None:
+    assert served_probabilities(raw) == served
