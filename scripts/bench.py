@@ -10,6 +10,10 @@ Three targets, each a server pinned to one CPU (--server-cpu) with wrk pinned to
   predict   POST /predict on the same service: body validation + ONNX Runtime + JSON answer.
   baseline  POST /predict on scripts/baseline_server.py: plain FastAPI calling scikit-learn's
             predict_proba per request (the workshop's design), same uvicorn stack.
+  validate  (diagnostic, not a target) POST /diagnostic/validate-only on
+            scripts/diagnostic_server.py: the production app plus one route that reads and
+            validates the same body and answers a constant. It splits the floor-to-predict
+            gap into "JSON body in FastAPI" and "inference".
 
 Throughput between consecutive runs drifts, so the targets are interleaved over --rounds
 rounds (order rotated each round) and the table reports medians. Targets of the issue:
@@ -49,7 +53,7 @@ class Target:
 
     key: str
     label: str
-    server: str  # "service" or "baseline"
+    server: str  # "service", "baseline" or "diagnostic"
     method: str
     path: str
 
@@ -58,6 +62,7 @@ TARGETS = (
     Target("floor", "GET / (service, HTTP floor)", "service", "GET", "/"),
     Target("predict", "POST /predict (service, ONNX Runtime)", "service", "POST", "/predict"),
     Target("baseline", "POST /predict (baseline, scikit-learn)", "baseline", "POST", "/predict"),
+    Target("validate", "POST, validation only (diagnostic)", "diagnostic", "POST", "/diagnostic/validate-only"),
 )
 
 
@@ -270,11 +275,12 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0
 
 
 def start_server(kind: str, port: int, args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]:
-    """Start the service (`python -m api`) or the baseline on `port`, pinned to --server-cpu."""
+    """Start the service (`python -m api`), the baseline or the diagnostic server on `port`,
+    pinned to --server-cpu."""
     if kind == "service":
         command = [sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     else:
-        command = [sys.executable, str(REPO / "scripts" / "baseline_server.py"), "--port", str(port)]
+        command = [sys.executable, str(REPO / "scripts" / f"{kind}_server.py"), "--port", str(port)]
     env = {**os.environ, "MODEL_DIR": str(args.model_dir.resolve()), "API_WORKERS": "1"}
     with log.open("wb") as handle:
         return subprocess.Popen(
@@ -314,11 +320,23 @@ def summarize(runs: dict[str, list[WrkResult]]) -> dict[str, dict[str, float]]:
 
 
 def ratios(summary: dict[str, dict[str, float]]) -> dict[str, float]:
-    """predict/floor and predict/baseline, from the medians."""
+    """predict/floor and predict/baseline (the targets) and validate/floor, from the medians."""
     predict = summary["predict"]["rps_median"]
     return {
         "predict_vs_floor": predict / summary["floor"]["rps_median"],
         "predict_vs_baseline": predict / summary["baseline"]["rps_median"],
+        "validate_vs_floor": summary["validate"]["rps_median"] / summary["floor"]["rps_median"],
+    }
+
+
+def cost_split_us(summary: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Per-request CPU time (1 core: 1e6 / req/s) of the floor and of each step past it."""
+    per_request = {key: 1e6 / row["rps_median"] for key, row in summary.items()}
+    return {
+        "floor": per_request["floor"],
+        "json_body": per_request["validate"] - per_request["floor"],
+        "inference": per_request["predict"] - per_request["validate"],
+        "predict": per_request["predict"],
     }
 
 
@@ -336,8 +354,13 @@ def format_table(summary: dict[str, dict[str, float]], found: dict[str, float]) 
             f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
         )
     floor, baseline = found["predict_vs_floor"], found["predict_vs_baseline"]
+    split = cost_split_us(summary)
     lines += [
         "",
+        f"per request on 1 core: floor {split['floor']:.0f} us, + JSON body in FastAPI "
+        f"{split['json_body']:.0f} us, + inference {split['inference']:.0f} us "
+        f"= POST /predict {split['predict']:.0f} us",
+        f"validation-only POST vs HTTP floor:     {found['validate_vs_floor']:5.2f}x   (diagnostic)",
         f"POST /predict vs HTTP floor (GET /):     {floor:5.2f}x   "
         f"(target >= {FLOOR_TARGET}x: {'met' if floor >= FLOOR_TARGET else 'NOT met'})",
         f"POST /predict vs scikit-learn baseline: {baseline:5.1f}x   "
@@ -373,7 +396,7 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(f"--server-cpu and --wrk-cpu are both {args.server_cpu}; they must differ")
     if not (args.model_dir / "metadata.json").is_file():
         raise BenchError(f"{args.model_dir}/metadata.json not found; run `make model` first")
-    ports = {"service": free_port(), "baseline": free_port()}
+    ports = {"service": free_port(), "baseline": free_port(), "diagnostic": free_port()}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch_dir:
         scratch = Path(scratch_dir)
         script = wrk_script(scratch)
@@ -437,6 +460,7 @@ def run(args: argparse.Namespace) -> int:
             "runs": {key: [asdict(result) for result in results] for key, results in runs.items()},
             "summary": summary,
             "ratios": found,
+            "per_request_us": cost_split_us(summary),
         },
     )
     print(f"\nwrote {args.json}")

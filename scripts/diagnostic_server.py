@@ -1,0 +1,58 @@
+"""The benchmark's diagnostic server: the production app plus one route that does
+everything POST /predict does except the model.
+
+`POST /diagnostic/validate-only` takes the same body (`PredictRequest`, same FastAPI
+validation, same body limit, same metrics middleware) and answers a constant, pre-rendered
+prediction. Measured next to GET / and POST /predict, it splits the gap between them into
+"reading and validating a JSON body in FastAPI" and "the inference itself". It exists only
+here, never in the production app. Only scripts/bench.py starts it.
+
+    MODEL_DIR=model python scripts/diagnostic_server.py --port 18011
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter, Response
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.app import create_app  # noqa: E402
+from api.schemas import Prediction, PredictRequest  # noqa: E402
+from api.settings import get_settings  # noqa: E402
+
+CONSTANT_ANSWER = (
+    b'{"prediction":"setosa","class_id":0,"probabilities":'
+    b'{"setosa":1.0,"versicolor":0.0,"virginica":0.0},"model_version":"diagnostic"}'
+)
+
+router = APIRouter(prefix="/diagnostic")
+
+
+@router.post("/validate-only", response_model=Prediction)
+async def create_constant_prediction(body: PredictRequest) -> Response:
+    """Validate the body like POST /predict, answer a constant: the cost without the model."""
+    return Response(CONSTANT_ANSWER, media_type="application/json")
+
+
+def main() -> int:
+    """Serve the production app plus the diagnostic route on 127.0.0.1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True, help="port to listen on (127.0.0.1)")
+    args = parser.parse_args()
+    app = create_app()
+    # Same placement and body limit as the predict router.
+    app.include_router(router, max_body_size=get_settings().api_max_body_bytes)
+    uvicorn.run(
+        app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
+        log_level="warning", access_log=False, server_header=False,
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
