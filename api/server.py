@@ -25,34 +25,13 @@ from uvicorn.supervisors import Multiprocess
 from api.inference import ServedModel
 from api.metrics import MULTIPROC_ENV
 from api.settings import LogLevel, Settings, get_settings
+from model.argtypes import integer
 from model.artifacts import ArtifactError
 
 APP = "api.app:app"
 EXIT_STARTUP_FAILURE = 1
 EXIT_USAGE = 2
 LOG_LEVELS: tuple[LogLevel, ...] = ("critical", "error", "warning", "info", "debug", "trace")
-
-
-def port_number(text: str) -> int:
-    """argparse type: a TCP port, 0 (any free port) to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 65535")
-    return value
-
-
-def worker_count(text: str) -> int:
-    """argparse type: 1 to 64 worker processes."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"{text!r} is not between 1 and 64")
-    return value
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
@@ -68,13 +47,13 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     server.add_argument(
         "--port",
-        type=port_number,
+        type=integer(minimum=0, maximum=65535),
         default=settings.api_port,
         help=f"port to bind, 0 for any free one (env API_PORT, default: {settings.api_port})",
     )
     server.add_argument(
         "--workers",
-        type=worker_count,
+        type=integer(minimum=1, maximum=64),
         default=settings.api_workers,
         help=f"worker processes sharing the socket (env API_WORKERS, default: {settings.api_workers})",
     )

@@ -91,17 +91,23 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def read_file(path: Path, missing: str) -> bytes:
+    """The bytes of `path`; ArtifactError naming the file (with `missing` if it is absent)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: {missing}") from None
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read: {exc.strerror}") from None
+
+
 def read_metadata(model_dir: Path) -> Metadata:
     """Read and validate `metadata.json` in `model_dir` (raises ArtifactError)."""
     path = model_dir / METADATA_FILE
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise ArtifactError(
-            f"{path}: model metadata not found; run `make model` (python -m model.train --out {model_dir})"
-        ) from None
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot read model metadata: {exc.strerror}") from None
+    text = read_file(
+        path,
+        missing=f"model metadata not found; run `make model` (python -m model.train --out {model_dir})",
+    )
     try:
         return Metadata.model_validate_json(text)
     except ValidationError as exc:
@@ -118,14 +124,7 @@ def read_verified(model_dir: Path, name: str, metadata: Metadata) -> bytes:
     expected = metadata.artifacts.get(name)
     if expected is None:
         raise ArtifactError(f"{path}: not listed in {model_dir / METADATA_FILE}; cannot verify it")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ArtifactError(
-            f"{path}: artifact missing (listed in {METADATA_FILE}); run `make model`"
-        ) from None
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot read artifact: {exc.strerror}") from None
+    data = read_file(path, missing=f"artifact missing (listed in {METADATA_FILE}); run `make model`")
     actual = sha256_hex(data)
     if actual != expected.sha256:
         raise ArtifactError(

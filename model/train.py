@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
+from model.argtypes import integer, number
 from model.artifacts import (
     JOBLIB_FILE,
     METADATA_FILE,
@@ -39,39 +40,6 @@ from model.predictor import Predictor
 
 MODEL_NAME = "iris-random-forest"
 LIBRARIES = ("scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy", "joblib")
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1 (exclusive)")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,26 +66,26 @@ def build_parser() -> argparse.ArgumentParser:
     training = parser.add_argument_group("training")
     training.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=integer(minimum=0),
         default=env("MODEL_SEED", "42"),
         help="seed of the split, the forest and the check rows (env MODEL_SEED, default: 42)",
     )
     training.add_argument(
         "--n-estimators",
-        type=positive_int,
+        type=integer(minimum=1),
         default=env("MODEL_N_ESTIMATORS", "100"),
         help="number of trees (env MODEL_N_ESTIMATORS, default: 100)",
     )
     training.add_argument(
         "--test-size",
-        type=fraction,
+        type=number(above=0, below=1),
         default=env("MODEL_TEST_SIZE", "0.2"),
         help="held-out fraction, stratified (env MODEL_TEST_SIZE, default: 0.2)",
     )
     verification = parser.add_argument_group("verification")
     verification.add_argument(
         "--check-rows",
-        type=non_negative_int,
+        type=integer(minimum=0),
         default=env("MODEL_CHECK_ROWS", "20000"),
         help="random rows the ONNX export is checked on, besides the 150 Iris rows and "
         "rows on every split threshold (env MODEL_CHECK_ROWS, default: 20000)",

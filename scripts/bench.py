@@ -41,6 +41,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from model.argtypes import integer, number  # noqa: E402
 PREDICT_BODY = '{"features": [5.1, 3.5, 1.4, 0.2]}'
 FLOOR_TARGET = 0.8
 BASELINE_TARGET = 15.0
@@ -85,28 +88,6 @@ class BenchError(Exception):
 # ---------------------------------------------------------------- command line
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def cpu_index(text: str) -> int:
     """argparse type: a CPU this process may run on."""
     try:
@@ -130,20 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     load = parser.add_argument_group("load")
     load.add_argument(
         "--duration",
-        type=positive_float,
+        type=number(above=0),
         default=env("BENCH_DURATION", "3"),
         help="seconds per wrk run (env BENCH_DURATION, default: 3)",
     )
     load.add_argument(
         "--rounds",
-        type=positive_int,
+        type=integer(minimum=1),
         default=env("BENCH_ROUNDS", "5"),
         help="interleaved rounds over the three targets; medians are reported "
         "(env BENCH_ROUNDS, default: 5)",
     )
     load.add_argument(
         "--connections",
-        type=positive_int,
+        type=integer(minimum=1),
         default=env("BENCH_CONNECTIONS", "50"),
         help="wrk keep-alive connections (env BENCH_CONNECTIONS, default: 50)",
     )

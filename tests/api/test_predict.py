@@ -56,30 +56,24 @@ def test_predict_reports_the_loaded_model_version(client: TestClient, api_env: P
     assert body["model_version"] == read_metadata(api_env).version
 
 
-def test_batch_equals_scikit_learn_on_all_iris_rows(
-    client: TestClient, forest: RandomForestClassifier
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param(load_dataset(42, 0.2).X, id="all-150-iris-rows"),
+        pytest.param(np.random.default_rng(5).uniform(0.05, 12, size=(1000, 4)).round(3), id="1000-random-rows"),
+    ],
+)
+def test_batch_equals_scikit_learn(
+    client: TestClient, forest: RandomForestClassifier, rows: np.ndarray
 ) -> None:
-    X = load_dataset(42, 0.2).X
-    response = client.post("/predict/batch", json={"instances": X.tolist()})
-    assert response.status_code == 200
-    predictions = response.json()["predictions"]
-    assert len(predictions) == 150
-    served = np.array([list(p["probabilities"].values()) for p in predictions])
-    assert np.abs(served - forest.predict_proba(X)).max() <= 1e-5
-    assert [p["class_id"] for p in predictions] == forest.predict(X).tolist()
-    assert [p["prediction"] for p in predictions] == [CLASSES[i] for i in forest.predict(X)]
-
-
-def test_batch_equals_scikit_learn_on_random_rows(
-    client: TestClient, forest: RandomForestClassifier
-) -> None:
-    rows = np.random.default_rng(5).uniform(0.05, 12, size=(1000, 4)).round(3)
     response = client.post("/predict/batch", json={"instances": rows.tolist()})
     assert response.status_code == 200
     predictions = response.json()["predictions"]
+    assert len(predictions) == len(rows)
     served = np.array([list(p["probabilities"].values()) for p in predictions])
     assert np.abs(served - forest.predict_proba(rows)).max() <= 1e-5
     assert [p["class_id"] for p in predictions] == forest.predict(rows).tolist()
+    assert [p["prediction"] for p in predictions] == [CLASSES[i] for i in forest.predict(rows)]
 
 
 def test_batch_of_one_equals_single_predict(client: TestClient) -> None:

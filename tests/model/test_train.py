@@ -105,7 +105,7 @@ def test_joblib_artifact_round_trips(trained_model_dir: Path) -> None:
         (["--test-size", "1.5"], "'1.5' must be between 0 and 1"),
         (["--test-size", "abc"], "'abc' is not a number"),
         (["--n-estimators", "0"], "'0' must be at least 1"),
-        (["--seed", "-1"], "'-1' must not be negative"),
+        (["--seed", "-1"], "'-1' must be at least 0"),
         (["--check-rows", "many"], "'many' is not an integer"),
     ],
 )

@@ -1,0 +1,48 @@
+"""argparse types with clear messages, shared by `python -m model.train`, `python -m api`
+and scripts/bench.py (model/ is the base package the API image already carries)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number, optionally within [minimum, maximum]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not between {minimum} and {maximum}")
+        if minimum is not None and value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum}")
+        return value
+
+    return parse
+
+
+def number(above: float | None = None, below: float | None = None) -> Callable[[str], float]:
+    """An argparse type: a finite number, optionally strictly between `above` and `below`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if above is not None and below is not None and not above < value < below:
+            raise argparse.ArgumentTypeError(f"{text!r} must be between {above:g} and {below:g} (exclusive)")
+        if above is not None and value <= above:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than {above:g}")
+        if below is not None and value >= below:
+            raise argparse.ArgumentTypeError(f"{text!r} must be less than {below:g}")
+        return value
+
+    return parse
