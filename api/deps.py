@@ -1,4 +1,4 @@
-"""Dependencies shared by the routers."""
+"""The loaded model, as the routers reach it (from the lifespan state)."""
 
 from __future__ import annotations
 
