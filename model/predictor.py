@@ -54,21 +54,15 @@ def session_options() -> ort.SessionOptions:
 
 
 class Predictor:
-    """An ONNX classifier session and the names needed to answer with it."""
+    """An ONNX Runtime session over the exported forest, answering with the serving rules."""
 
-    def __init__(self, onnx_bytes: bytes, class_names: Sequence[str], version: str) -> None:
-        self.version = version
-        self.class_names: tuple[str, ...] = tuple(class_names)
+    def __init__(self, onnx_bytes: bytes) -> None:
         self._session = ort.InferenceSession(
             onnx_bytes, sess_options=session_options(), providers=["CPUExecutionProvider"]
         )
         self.n_features = int(self._session.get_inputs()[0].shape[1])
         self._outputs = [PROBABILITIES_OUTPUT]
         self._run = self._session.run
-
-    def probabilities(self, rows: np.ndarray) -> np.ndarray:
-        """Raw float32 class probabilities for an (n, n_features) float32 array."""
-        return self._run(self._outputs, {INPUT_NAME: rows})[0]
 
     def predict_one(self, features: Sequence[float]) -> tuple[int, list[float]]:
         """Class index and rounded probabilities for one row."""
@@ -95,7 +89,7 @@ def load_predictor(model_dir: Path) -> tuple[Metadata, Predictor]:
     for name in sorted(metadata.artifacts.keys() - {ONNX_FILE}):
         read_verified(model_dir, name, metadata)
     try:
-        predictor = Predictor(onnx_bytes, metadata.class_names, metadata.version)
+        predictor = Predictor(onnx_bytes)
     except Exception as exc:  # ONNX Runtime raises its own (pybind) exception types
         raise ArtifactError(f"{model_dir / ONNX_FILE}: not a loadable ONNX model: {exc}") from None
     return metadata, predictor

@@ -124,7 +124,7 @@ def train(args: argparse.Namespace) -> TrainResult:
 
     onnx_bytes = export_onnx(model, len(FEATURE_NAMES))
     version = f"{args.model_version}+{sha256_hex(onnx_bytes)[:12]}"
-    predictor = Predictor(onnx_bytes, data.class_names, version)
+    predictor = Predictor(onnx_bytes)
     rows = check_rows(model, data.X, args.check_rows, args.seed)
     onnx_check = verify_export(model, predictor, rows.all)
 

@@ -14,7 +14,6 @@ from model.data import load_dataset
 from model.export import TOLERANCE, ExportMismatch, check_rows, export_onnx, verify_export
 from model.predictor import Predictor, class_index, load_predictor, served_probabilities
 
-CLASSES = ("setosa", "versicolor", "virginica")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +58,7 @@ def test_check_rows_cover_data_random_and_every_split(forest: RandomForestClassi
 
 def test_verify_export_accepts_the_real_export(forest: RandomForestClassifier) -> None:
     X = load_dataset(42, 0.2).X
-    predictor = Predictor(export_onnx(forest, 4), CLASSES, "test")
+    predictor = Predictor(export_onnx(forest, 4))
     check = verify_export(forest, predictor, check_rows(forest, X, 500, seed=3).all)
     assert check.max_abs_diff <= TOLERANCE
     assert check.rows_checked > 650
@@ -68,7 +67,7 @@ def test_verify_export_accepts_the_real_export(forest: RandomForestClassifier) -
 def test_verify_export_fails_on_a_model_that_disagrees(forest: RandomForestClassifier) -> None:
     data = load_dataset(42, 0.2)
     other = RandomForestClassifier(n_estimators=3, random_state=0).fit(data.X_train, data.y_train)
-    predictor = Predictor(export_onnx(other, 4), CLASSES, "other")
+    predictor = Predictor(export_onnx(other, 4))
     with pytest.raises(ExportMismatch, match=r"ONNX disagrees with scikit-learn on \d+ of 150 rows"):
         verify_export(forest, predictor, data.X)
 
