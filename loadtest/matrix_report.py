@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from loadtest import exitcodes
 from loadtest.files import write_atomic, write_json_atomic
-from loadtest.gate import VERDICT_FILE, Figures, GateInputError, markdown_table, read_run, text_table
+from loadtest.gate import VERDICT_FILE, Figures, GateInputError, format_rate, markdown_table, read_run, text_table
 from loadtest.records import RunRecord
 
 RUN_FILE = "run.json"
@@ -282,6 +282,13 @@ def _fmt(value: float, pattern: str) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, pattern)
 
 
+def _error_percent(failures: float, requests: float) -> str:
+    """The error rate in percent, rounded down like the gate's (0.999% is 0.99, never 1.00)."""
+    if any(isinstance(value, float) and math.isnan(value) for value in (failures, requests)):
+        return "–"
+    return format_rate(int(failures), int(requests)).removesuffix("%")
+
+
 def table_rows(table: pd.DataFrame) -> list[list[str]]:
     """The main comparison table as text cells."""
     return [
@@ -289,7 +296,7 @@ def table_rows(table: pd.DataFrame) -> list[list[str]]:
             row["cell"],
             _fmt(row["requests"], ",.0f"),
             _fmt(row["failures"], ",.0f"),
-            _fmt(row["error_rate"] * 100, ".2f"),
+            _error_percent(row["failures"], row["requests"]),
             _fmt(row["rps"], ",.1f"),
             _fmt(row["p50_ms"], ",.0f"),
             _fmt(row["p95_ms"], ",.0f"),

@@ -20,7 +20,7 @@ from typing import TextIO
 from loadtest import interrupts
 from loadtest.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.files import write_atomic
-from loadtest.gate import GateInputError, gate_run_dir, render_cannot_judge
+from loadtest.gate import GateInputError, format_rate, gate_run_dir, render_cannot_judge
 from loadtest.locust_process import LoadSettings
 from loadtest.matrix import Cell
 from loadtest.matrix_report import RUN_FILE, SUMMARY_FILE, collect_cell, write_report
@@ -222,7 +222,7 @@ class Runner:
             return
         outcome = "PASS" if verdict.passed else "FAIL"
         self.say(f"{name}: {outcome} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
-                 f"error rate {verdict.error_rate:.2%}, P95 {verdict.p95_ms:,.0f} ms")
+                 f"error rate {format_rate(round(verdict.error_rate * verdict.requests), verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms")
 
 
 def _first_line(text: str | None) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from loadtest.gate import format_rate
+
 _TAIL_BYTES = 16_384
 PLAIN_INTERVAL_SECONDS = 10.0
 
@@ -76,10 +78,9 @@ def format_line(position: int, total: int, cell: str, elapsed: float, run_second
     head = f"cell {position}/{total} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
     if snapshot is None:
         return f"{head}  starting Locust..."
-    share = snapshot.failures / snapshot.requests if snapshot.requests else 0.0
     return (
         f"{head}  users {snapshot.users:,}  req/s {snapshot.rps:,.1f}  "
-        f"requests {snapshot.requests:,}  failures {snapshot.failures:,} ({share:.2%})"
+        f"requests {snapshot.requests:,}  failures {snapshot.failures:,} ({format_rate(snapshot.failures, snapshot.requests)})"
     )
 
 

@@ -48,6 +48,9 @@ def test_the_line() -> None:
     assert line == ("cell 2/4 r2-cpu0.5-mem512m  0:45/2:00  users 1,000  req/s 812.2  "
                     "requests 20,000  failures 50 (0.25%)")  # fmt: skip
     assert format_line(1, 1, "r1", 0, 30, None).endswith("starting Locust...")
+    # Rounded down like the gate: 0.999% is under the 1% limit and must not read as 1.00%.
+    near_limit = Snapshot(users=10, rps=1.0, failures_per_second=0.0, requests=100_000, failures=999)
+    assert format_line(1, 1, "r1", 0, 30, near_limit).endswith("failures 999 (0.99%)")
 
 
 def test_plain_output_prints_lines_not_carriage_returns(tmp_path: Path) -> None:
