@@ -61,7 +61,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # Why only model/: training needs nothing else, so API or load-test edits do not retrain.
 COPY model/ model/
 # Why: training fails on any ONNX/scikit-learn disagreement and writes nothing then; chmod makes
-# the artifacts (written 0600 through temp files) readable, never writable, by the app user; the
+# the artifacts read-only for everyone, so the app user can read but never rewrite them; the
 # last command re-reads them the way the API does (every sha256 checked, ONNX session built) and
 # answers one Iris row, so a broken artifact stops the build here.
 RUN python -m model.train --out /artifacts \

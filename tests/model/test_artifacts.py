@@ -27,6 +27,8 @@ def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> N
     write_atomic(target, b"second")
     assert target.read_bytes() == b"second"
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+    # Readable by other users (the container's app user), writable only by the owner.
+    assert target.stat().st_mode & 0o777 == 0o644
 
 
 def test_read_verified_returns_the_checked_bytes(model_dir: Path) -> None:
