@@ -23,7 +23,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from loadtest.scenario import PREDICTION_KEYS, predict_payload, reply_problem  # noqa: E402
+from loadtest.scenario import HEAVY_WAIT_S, ORDINARY_WAIT_S, PREDICTION_KEYS, predict_payload, reply_problem  # noqa: E402
 
 
 class _ApiUser(FastHttpUser):
@@ -59,7 +59,7 @@ class OrdinaryUser(_ApiUser):
     """Checks the service once, then mostly predicts, sometimes reads /health and /."""
 
     weight = 1
-    wait_time = between(1, 3)
+    wait_time = between(*ORDINARY_WAIT_S)
 
     def on_start(self) -> None:
         self.get_health()
@@ -81,7 +81,7 @@ class HeavyUser(_ApiUser):
     """Only predicts, with short pauses."""
 
     weight = 1
-    wait_time = between(0.1, 0.5)
+    wait_time = between(*HEAVY_WAIT_S)
 
     @task
     def predict_task(self) -> None:

@@ -26,6 +26,7 @@ from loadtest.matrix import Cell
 from loadtest.matrix_report import RUN_FILE, SUMMARY_FILE, collect_cell, write_report
 from loadtest.progress import Progress
 from loadtest.records import CellStatus, LocustInfo, MatrixInfo, ReplicaRecord, RunRecord
+from loadtest.scenario import offered_rps
 from loadtest.thresholds import Slo
 
 POLL_SECONDS = 0.5
@@ -89,6 +90,7 @@ class Runner:
         config.out.mkdir(parents=True, exist_ok=True)
         self.say(f"{len(config.cells)} cell(s): {', '.join(cell.name for cell in config.cells)}; "
                  f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each")
+        self.say(offered_load_line(config.load.users, config.slo))
         self.say(self.backend.describe())
         if not self.backend.limits_enforced:
             self.say(_banner(f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
@@ -223,6 +225,13 @@ class Runner:
         outcome = "PASS" if verdict.passed else "FAIL"
         self.say(f"{name}: {outcome} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
                  f"error rate {format_rate(round(verdict.error_rate * verdict.requests), verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms")
+
+
+def offered_load_line(users: int, slo: Slo) -> str:
+    """What the scenario's users ask of a cell, and what keeping up with them takes."""
+    limit_s = slo.max_p95_ms / 1000
+    return (f"{users:,} users ask up to ~{offered_rps(users):,.0f} req/s (instant replies); a cell must serve "
+            f"~{offered_rps(users, limit_s):,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average")
 
 
 def _first_line(text: str | None) -> str:

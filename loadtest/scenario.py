@@ -16,6 +16,30 @@ IRIS_RANGES: tuple[tuple[float, float], ...] = ((4.3, 7.9), (2.0, 4.4), (1.0, 6.
 PREDICTION_KEYS = ("prediction", "probabilities")
 """What a /predict reply must carry to count as a success."""
 
+ORDINARY_WAIT_S = (1.0, 3.0)
+"""Ordinary users' pause between tasks (seconds, uniform)."""
+
+HEAVY_WAIT_S = (0.1, 0.5)
+"""Heavy users' pause between tasks (seconds, uniform)."""
+
+
+def offered_rps(users: int, response_s: float = 0.0) -> float:
+    """Requests per second that `users` send when every reply takes `response_s` seconds.
+
+    Locust's users are a closed loop: each waits for its reply, pauses, and asks again, so a
+    user whose pauses average w sends 1 / (w + response_s) requests per second. Half the users
+    are ordinary and half heavy (equal weights). At response_s=0 this is the most the scenario
+    can ask; a service that serves less makes the replies slower until the two meet.
+    """
+    if users < 0 or response_s < 0:
+        raise ValueError(f"users ({users}) and response_s ({response_s}) must not be negative")
+    heavy = users // 2
+    ordinary = users - heavy
+    return sum(
+        count / ((low + high) / 2 + response_s)
+        for count, (low, high) in ((ordinary, ORDINARY_WAIT_S), (heavy, HEAVY_WAIT_S))
+    )
+
 
 def random_features(rng: random.Random | None = None) -> list[float]:
     """Four features drawn uniformly within the Iris ranges, rounded to 0.1 cm."""
