@@ -1,11 +1,14 @@
-"""The benchmark's diagnostic server: the production app plus one route that does
-everything POST /predict does except the model.
+"""The benchmark's diagnostic server: the production app plus routes that do parts of what
+POST /predict does.
 
 `POST /diagnostic/validate-only` takes the same body (`PredictRequest`, same FastAPI
 validation, same body limit, same metrics middleware) and answers a constant, pre-rendered
 prediction. Measured next to GET / and POST /predict, it splits the gap between them into
-"reading and validating a JSON body in FastAPI" and "the inference itself". It exists only
-here, never in the production app. Only scripts/bench.py starts it.
+"reading and validating a JSON body in FastAPI" and "the inference itself".
+`POST /diagnostic/no-body` sits on the same kind of router but declares no body, so FastAPI
+never reads it: the cost of a POST on that router before any body work.
+These routes exist only here, never in the production app. Only scripts/bench.py and
+scripts/inprocess_bench.py use them.
 
     MODEL_DIR=model python scripts/diagnostic_server.py --port 18011
 """
@@ -17,7 +20,7 @@ import sys
 from pathlib import Path
 
 import uvicorn
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, FastAPI, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,16 +42,26 @@ async def create_constant_prediction(body: PredictRequest) -> Response:
     return Response(CONSTANT_ANSWER, media_type="application/json")
 
 
+@router.post("/no-body", response_model=Prediction)
+async def create_constant_answer() -> Response:
+    """Answer a constant without reading the body: a POST's cost before any body work."""
+    return Response(CONSTANT_ANSWER, media_type="application/json")
+
+
+def create_diagnostic_app() -> FastAPI:
+    """The production app plus the diagnostic routes (same placement and body limit as /predict)."""
+    app = create_app()
+    app.include_router(router, max_body_size=get_settings().api_max_body_bytes)
+    return app
+
+
 def main() -> int:
     """Serve the production app plus the diagnostic route on 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True, help="port to listen on (127.0.0.1)")
     args = parser.parse_args()
-    app = create_app()
-    # Same placement and body limit as the predict router.
-    app.include_router(router, max_body_size=get_settings().api_max_body_bytes)
     uvicorn.run(
-        app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
+        create_diagnostic_app(), host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
         log_level="warning", access_log=False, server_header=False,
     )  # fmt: skip
     return 0

@@ -1,0 +1,41 @@
+"""scripts/inprocess_bench.py: the per-request cost of the app's parts, without sockets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.settings import get_settings
+from scripts.inprocess_bench import main
+
+
+def test_a_short_run_prints_every_target_and_the_inference_split(
+    api_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--rounds", "2", "--calls", "5"]) == 0
+    out = capsys.readouterr().out
+    for name in ("GET /", "POST /diagnostic/no-body", "POST /diagnostic/validate-only", "POST /predict",
+                 "inference step", "ONNX Runtime call"):  # fmt: skip
+        assert name in out
+    assert "floor +   0.0" in out.splitlines()[1]  # the first target is the floor
+
+
+def test_a_missing_model_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path / "nowhere"))
+    get_settings.cache_clear()
+    try:
+        assert main(["--rounds", "1", "--calls", "1"]) == 1
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nowhere" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("flag", [["--rounds", "0"], ["--calls", "x"]])
+def test_bad_flags_exit_2(flag: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(flag)
+    assert exit_info.value.code == 2
