@@ -51,6 +51,9 @@ perf: install model ## The local pipeline: replica matrix under limits, Locust, 
 	$(PY) -m loadtest run --profile $(PROFILE) --backend $(BACKEND) --out $(OUT) $(PERF_ARGS)
 
 bench: install model ## wrk benchmark: our API vs plain scikit-learn FastAPI vs the HTTP floor
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "make bench needs wrk: apt-get install wrk (as root)" >&2; exit 2; }
 	$(PY) scripts/bench.py
 
 e2e-docker: install ## Build both images, run a 2-cell matrix through docker-compose.ci.yaml, gate it
