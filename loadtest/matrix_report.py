@@ -324,6 +324,13 @@ def resource_rows(table: pd.DataFrame) -> list[list[str]]:
     ]
 
 
+def saturated_cells(table: pd.DataFrame) -> list[str]:
+    """The cells whose Locust warned that its own CPU was saturated."""
+    if table.empty:
+        return []
+    return [str(cell) for cell in table.loc[table["locust_cpu_saturated"].astype(bool), "cell"]]
+
+
 def headline(code: int, table: pd.DataFrame, reasons: list[str]) -> str:
     """The first line of the summary."""
     total = len(table)
@@ -352,6 +359,16 @@ def render_markdown(cells: list[CellResult], table: pd.DataFrame, missing: list[
             "> [!CAUTION]",
             f"> **limits_enforced: false** for {names}: the replicas ran WITHOUT their CPU and memory "
             f"limits, so these figures do not show the service under its limits. Why: {why}",
+            "",
+        ]
+    saturated = saturated_cells(table)
+    if saturated:
+        parts += [
+            "> [!WARNING]",
+            f"> **Locust ran out of CPU** in {', '.join(saturated)}: the load generator, not only the "
+            "service, limited these figures, and its response times include its own delays. Before "
+            "reading a breach there as the service's, give Locust more CPU (a bigger runner, or fewer "
+            "CPUs for the API).",
             "",
         ]
     if not table.empty:
@@ -395,6 +412,10 @@ def render_console(table: pd.DataFrame, missing: list[str], reasons: list[str]) 
         lines += ["", text_table(HEADERS, table_rows(table), ALIGN)]
     if not table.empty and not table["limits_enforced"].all():
         lines += ["", "!!! limits_enforced: false — replicas ran WITHOUT CPU/memory limits (see summary.md) !!!"]
+    saturated = saturated_cells(table)
+    if saturated:
+        lines += ["", f"!!! Locust ran out of CPU in {', '.join(saturated)}: the load generator, not only "
+                      "the service, limited these figures (see summary.md) !!!"]
     if reasons:
         lines += ["", "Incomplete matrix: " + "; ".join(reasons)]
     return "\n".join(lines) + "\n"

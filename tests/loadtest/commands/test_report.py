@@ -29,6 +29,7 @@ def make_cell(
     run_id: str = "run-a",
     limits_enforced: bool = True,
     csvs: bool = True,
+    locust_cpu_warnings: list[str] | None = None,
 ) -> Path:
     """A cell folder as the runner leaves it: Locust's CSVs, the gate's verdict, run.json."""
     folder = root / cell.name
@@ -48,7 +49,7 @@ def make_cell(
         limits_not_enforced_reason=None if limits_enforced else "cannot create the cgroup v1 folder: Permission denied",
         users=200, spawn_rate=50, run_time="15s", run_time_seconds=15, thresholds="thresholds.yaml",
         git_commit="0123456789abcdef", git_dirty=False, image=None, started_at=STARTED, ended_at=STARTED,
-        duration_seconds=20.0,
+        duration_seconds=20.0, locust_cpu_warnings=locust_cpu_warnings or [],
         replica_records=[ReplicaRecord(index=i, name=f"replica-{i}", limits=limits, usage=usage) for i in range(cell.replicas)],
         matrix=MatrixInfo(run_id=run_id, position=1, planned=planned or [cell.name]),
     )  # fmt: skip
@@ -140,6 +141,22 @@ def test_limits_not_enforced_are_loud(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "**limits_enforced: false**" in summary and "Permission denied" in summary and "NOT ENFORCED" in summary
     assert "limits_enforced: false" in capsys.readouterr().out
     assert json.loads((tmp_path / "matrix.json").read_text())["limits_enforced"] is False
+
+
+def test_a_saturated_locust_is_loud_and_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    planned = [R1.name, R2.name]
+    make_cell(tmp_path, R1, p95=5000, planned=planned, locust_cpu_warnings=["CPU usage above 90%!"])
+    make_cell(tmp_path, R2, planned=planned)
+    assert main(["report", str(tmp_path)]) == exitcodes.BREACHED  # the verdict stands; the reader is warned
+    summary = (tmp_path / "summary.md").read_text()
+    assert f"**Locust ran out of CPU** in {R1.name}:" in summary and R2.name not in summary.split("Locust ran out")[1].split("\n")[0]
+    assert f"Locust ran out of CPU in {R1.name}:" in capsys.readouterr().out
+
+
+def test_no_warning_when_locust_kept_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_cell(tmp_path, R1)
+    assert main(["report", str(tmp_path)]) == exitcodes.PASSED
+    assert "ran out of CPU" not in (tmp_path / "summary.md").read_text() + capsys.readouterr().out
 
 
 def test_no_cells_found(tmp_path: Path) -> None:
