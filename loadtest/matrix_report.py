@@ -199,6 +199,32 @@ def cut_short_reasons(cells: list[CellResult], missing: list[str], interruption:
     return reasons
 
 
+# What every cell of one comparison should share; a difference means the cells were not run
+# together (e.g. an old cell folder left in a reused --out folder).
+SHARED_FIELDS = {"git_commit": "commit", "backend": "backend", "users": "users", "spawn_rate": "spawn rate", "run_time": "run time"}
+
+
+def _shown(field: str, value: object) -> str:
+    """A run setting as the warning shows it: commits shortened to 12, 50.0 as 50."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)[:12] if field == "git_commit" else str(value)
+
+
+def mixed_runs(cells: list[CellResult]) -> list[str]:
+    """One sentence per setting that differs between the cells (empty when they agree)."""
+    problems = []
+    for field, label in SHARED_FIELDS.items():
+        by_value: dict[str, list[str]] = {}
+        for cell in cells:
+            by_value.setdefault(_shown(field, getattr(cell.record, field)), []).append(cell.record.cell)
+        if len(by_value) > 1:
+            problems.append(f"{label} differs: " + "; ".join(f"{value} ({', '.join(names)})" for value, names in by_value.items()))
+    return problems
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
@@ -361,6 +387,14 @@ def render_markdown(cells: list[CellResult], table: pd.DataFrame, missing: list[
             f"limits, so these figures do not show the service under its limits. Why: {why}",
             "",
         ]
+    mixed = mixed_runs(cells)
+    if mixed:
+        parts += [
+            "> [!WARNING]",
+            "> **These cells were not run together**, so they may not compare: " + "; ".join(mixed)
+            + ". A reused results folder keeps old cell folders; give each run its own.",
+            "",
+        ]
     saturated = saturated_cells(table)
     if saturated:
         parts += [
@@ -404,12 +438,14 @@ def render_markdown(cells: list[CellResult], table: pd.DataFrame, missing: list[
     return "\n".join(parts)
 
 
-def render_console(table: pd.DataFrame, missing: list[str], reasons: list[str]) -> str:
+def render_console(table: pd.DataFrame, missing: list[str], reasons: list[str], mixed: list[str] | None = None) -> str:
     """The terminal version: headline, table, warnings."""
     code = outcome(table, reasons)
     lines = [headline(code, table, reasons)]
     if not table.empty:
         lines += ["", text_table(HEADERS, table_rows(table), ALIGN)]
+    if mixed:
+        lines += ["", "!!! These cells were not run together: " + "; ".join(mixed) + " !!!"]
     if not table.empty and not table["limits_enforced"].all():
         lines += ["", "!!! limits_enforced: false — replicas ran WITHOUT CPU/memory limits (see summary.md) !!!"]
     saturated = saturated_cells(table)
@@ -493,4 +529,5 @@ def write_report(cells: list[CellResult], out: Path, interruption: str | None = 
         paths.append(out / CHART_FILE)
     write_json_atomic(out / MATRIX_FILE, matrix_document(cells, table, out, missing, reasons))
     write_atomic(out / SUMMARY_FILE, render_markdown(cells, table, missing, reasons, chart))
-    return Report(code=outcome(table, reasons), console=render_console(table, missing, reasons), paths=paths)
+    console = render_console(table, missing, reasons, mixed_runs(cells))
+    return Report(code=outcome(table, reasons), console=console, paths=paths)

@@ -27,6 +27,8 @@ def make_cell(
     status: str = "completed",
     planned: list[str] | None = None,
     run_id: str = "run-a",
+    commit: str = "0123456789abcdef",
+    users: int = 200,
     limits_enforced: bool = True,
     csvs: bool = True,
     locust_cpu_warnings: list[str] | None = None,
@@ -47,8 +49,8 @@ def make_cell(
         backend="process", profile="local", replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory,
         memory_bytes=cell.memory_bytes, limits_enforced=limits_enforced,
         limits_not_enforced_reason=None if limits_enforced else "cannot create the cgroup v1 folder: Permission denied",
-        users=200, spawn_rate=50, run_time="15s", run_time_seconds=15, thresholds="thresholds.yaml",
-        git_commit="0123456789abcdef", git_dirty=False, image=None, started_at=STARTED, ended_at=STARTED,
+        users=users, spawn_rate=50, run_time="15s", run_time_seconds=15, thresholds="thresholds.yaml",
+        git_commit=commit, git_dirty=False, image=None, started_at=STARTED, ended_at=STARTED,
         duration_seconds=20.0, locust_cpu_warnings=locust_cpu_warnings or [],
         replica_records=[ReplicaRecord(index=i, name=f"replica-{i}", limits=limits, usage=usage) for i in range(cell.replicas)],
         matrix=MatrixInfo(run_id=run_id, position=1, planned=planned or [cell.name]),
@@ -157,6 +159,25 @@ def test_no_warning_when_locust_kept_up(tmp_path: Path, capsys: pytest.CaptureFi
     make_cell(tmp_path, R1)
     assert main(["report", str(tmp_path)]) == exitcodes.PASSED
     assert "ran out of CPU" not in (tmp_path / "summary.md").read_text() + capsys.readouterr().out
+
+
+def test_cells_from_different_runs_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_cell(tmp_path, R1, commit="aaaaaaaaaaaa1111", users=1000)
+    make_cell(tmp_path, R2, commit="bbbbbbbbbbbb2222", run_id="run-b")
+    assert main(["report", str(tmp_path)]) == exitcodes.PASSED
+    summary = (tmp_path / "summary.md").read_text()
+    assert "**These cells were not run together**" in summary
+    assert f"commit differs: aaaaaaaaaaaa ({R1.name}); bbbbbbbbbbbb ({R2.name})" in summary
+    assert f"users differs: 1000 ({R1.name}); 200 ({R2.name})" in summary
+    assert "not run together" in capsys.readouterr().out
+
+
+def test_separate_jobs_of_one_run_are_not_mixed(tmp_path: Path) -> None:
+    make_cell(tmp_path / "job-1", R1, run_id="job-1")
+    make_cell(tmp_path / "job-2", R2, run_id="job-2")
+    out = tmp_path / "merged"
+    assert main(["report", str(tmp_path / "job-1"), str(tmp_path / "job-2"), "--out", str(out)]) == exitcodes.PASSED
+    assert "not run together" not in (out / "summary.md").read_text()
 
 
 def test_no_cells_found(tmp_path: Path) -> None:
