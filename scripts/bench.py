@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -48,6 +49,7 @@ PREDICT_BODY = '{"features": [5.1, 3.5, 1.4, 0.2]}'
 FLOOR_TARGET = 0.8
 BASELINE_TARGET = 15.0
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -363,7 +365,7 @@ def write_json(path: Path, document: dict[str, object]) -> None:
 # ---------------------------------------------------------------- main
 
 
-def rotated(items: Sequence[Target], by: int) -> list[Target]:
+def rotated(items: Sequence[T], by: int) -> list[T]:
     """`items` rotated left by `by` (so no target always runs first)."""
     by %= len(items)
     return [*items[by:], *items[:by]]

@@ -56,7 +56,7 @@ def create_diagnostic_app() -> FastAPI:
 
 
 def main() -> int:
-    """Serve the production app plus the diagnostic route on 127.0.0.1."""
+    """Serve the production app plus the diagnostic routes on 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True, help="port to listen on (127.0.0.1)")
     args = parser.parse_args()

@@ -38,6 +38,8 @@ import numpy as np  # noqa: E402
 from api.inference import PROBE_ROW, ServedModel  # noqa: E402
 from model.argtypes import integer  # noqa: E402
 from model.artifacts import ArtifactError  # noqa: E402
+from model.predictor import INPUT_NAME, PROBABILITIES_OUTPUT  # noqa: E402
+from scripts.bench import rotated  # noqa: E402
 from scripts.diagnostic_server import create_diagnostic_app  # noqa: E402
 
 PREDICT_BODY = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
@@ -147,8 +149,7 @@ async def measure(rounds: int, calls: int) -> tuple[dict[str, list[float]], Timi
             await per_request_us(app, target, warm, state)
         rounds_us: dict[str, list[float]] = {f"{m} {p}": [] for m, p, _ in TARGETS}
         for index in range(rounds):
-            order = TARGETS[index % len(TARGETS):] + TARGETS[: index % len(TARGETS)]
-            for target in order:
+            for target in rotated(TARGETS, index):
                 rounds_us[f"{target[0]} {target[1]}"].append(await per_request_us(app, target, calls, state))
         model: ServedModel = state["model"]
         predictor = model.predictor
@@ -163,7 +164,7 @@ async def measure(rounds: int, calls: int) -> tuple[dict[str, list[float]], Timi
         array = np.array([PROBE_ROW], dtype=np.float32)
         tight = {
             "inference step": tight_loop_us(lambda: model.predict_json(PROBE_ROW), calls),
-            "ONNX Runtime call": tight_loop_us(lambda: run(["probabilities"], {"X": array}), calls),
+            "ONNX Runtime call": tight_loop_us(lambda: run([PROBABILITIES_OUTPUT], {INPUT_NAME: array}), calls),
         }
     return rounds_us, inside, tight
 
