@@ -1,24 +1,58 @@
-"""What a cell leaves behind in `run.json`: the run's parameters, and per replica its limits and usage.
+"""The files a cell leaves, as typed records: `run.json` (what ran) and `verdict.json` (the gate's decision).
 
-The runner writes these models; `python -m loadtest report` reads them back (validated, so a
-damaged or foreign file gets a clear error instead of a wrong table).
+Both are written and read back through these models only: the runner and the gate write them,
+`python -m loadtest report` validates them on reading, so a damaged or foreign file gets a clear
+error instead of a wrong table.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from loadtest.thresholds import Slo
+from loadtest.util.files import write_atomic
 
 SCHEMA_VERSION = 1
+
+RUN_FILE = "run.json"
+VERDICT_FILE = "verdict.json"
+SUMMARY_FILE = "summary.md"
+"""A cell's Markdown summary, and the matrix's in the results folder."""
 
 CellStatus = Literal["completed", "interrupted", "failed"]
 """completed: the load ran its full time; interrupted: cut short by a signal; failed: the run broke."""
 
 
+class RecordError(Exception):
+    """A record file is missing, unreadable or not one of ours; the message names the file."""
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+_R = TypeVar("_R", bound=_Record)
+
+
+def read_record(path: Path, model: type[_R]) -> _R:
+    """Read and validate a record file; RecordError names the file and the first problem."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except OSError as error:
+        raise RecordError(f"{path}: cannot be read: {error.strerror}") from None
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the document"
+        raise RecordError(f"{path}: not a {path.name} of this tool: {where}: {first['msg']}") from None
+
+
+def write_record(path: Path, record: _Record) -> None:
+    """Write a record file atomically (pretty JSON, trailing newline)."""
+    write_atomic(path, record.model_dump_json(indent=2) + "\n")
 
 
 class ReplicaLimits(_Record):
@@ -120,3 +154,54 @@ class RunRecord(_Record):
     """Locust's own "CPU usage above 90%" warnings: the load generator itself was saturated."""
     replica_records: list[ReplicaRecord] = []
     matrix: MatrixInfo
+
+
+# --------------------------------------------------------------------------- verdict.json
+
+
+class Figures(_Record):
+    """One row of locust_stats.csv: an endpoint, or the Aggregated row (the whole run).
+
+    Percentiles and `error_rate` are None only when the row has zero requests (Locust writes N/A).
+    """
+
+    name: str
+    requests: int
+    failures: int
+    error_rate: float | None
+    rps: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+class Check(_Record):
+    """One limit of the SLO applied to one scope (the Aggregated row or an endpoint)."""
+
+    name: str
+    """The key in thresholds.yaml: max_error_rate, max_p95_ms or min_rps."""
+    scope: str
+    """`Aggregated` or an endpoint label such as `POST /predict`."""
+    value: float
+    limit: float
+    passed: bool
+
+
+class Verdict(_Record):
+    """`verdict.json`: the gate's decision on one run, with the figures and the SLO it was made on."""
+
+    passed: bool
+    error_rate: float
+    p95_ms: float
+    rps: float
+    requests: int
+    checks: list[Check]
+    figures: Figures
+    """The Aggregated row the checks were made on (the report reads it instead of the CSVs)."""
+    slo: Slo
+    """The objective the run was judged against."""
+
+    @property
+    def breached(self) -> list[Check]:
+        """The checks that failed."""
+        return [check for check in self.checks if not check.passed]

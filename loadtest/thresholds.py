@@ -16,49 +16,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from loadtest.util.units import parse_memory, parse_run_time
+
 DEFAULT_PATH = Path("thresholds.yaml")
 """Where the commands look for the file unless told otherwise (relative to the working dir)."""
 
 
 class ThresholdsError(ValueError):
     """thresholds.yaml cannot be used; the message names the file, the key and the value."""
-
-
-# --------------------------------------------------------------------------- small parsers
-
-_RUN_TIME = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
-# Docker's (go-units RAMInBytes) grammar: "512m", "512mb", "512 MiB", "1g", "1.5g", "268435456".
-_MEMORY = re.compile(r"(?P<number>\d+(?:\.\d+)?) ?(?P<unit>[kmgtp]?)i?b?", re.IGNORECASE)
-_MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
-MIN_MEMORY_BYTES = 6 * 1024**2
-"""Docker refuses a memory limit below 6 MiB."""
-
-
-def parse_run_time(text: str) -> int:
-    """Seconds in a Locust duration: "90s", "2m", "1h30m" or plain seconds ("45")."""
-    cleaned = text.strip().lower()
-    if cleaned.isdigit():
-        seconds = int(cleaned)
-    else:
-        match = _RUN_TIME.fullmatch(cleaned)
-        if not cleaned or match is None:
-            raise ValueError(f"{text!r} is not a Locust duration such as 90s, 2m or 1h30m")
-        hours, minutes, secs = (int(match[unit] or 0) for unit in ("h", "m", "s"))
-        seconds = hours * 3600 + minutes * 60 + secs
-    if seconds <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
-    return seconds
-
-
-def parse_memory(text: str) -> int:
-    """Bytes in a Docker memory size such as "512m" or "1g" (units are powers of 1024)."""
-    match = _MEMORY.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(f"{text!r} is not a Docker memory size such as 512m or 1g")
-    size = int(float(match["number"]) * _MEMORY_UNITS[match["unit"].lower()])
-    if size < MIN_MEMORY_BYTES:
-        raise ValueError(f"{text!r} is below Docker's minimum memory limit of 6m")
-    return size
 
 
 def _checked(parse: Callable[[str], int], value: str) -> str:

@@ -23,18 +23,13 @@ predict >= 0.8x floor, predict >= 15x baseline. The script reports, it does not 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -44,6 +39,9 @@ from typing import TypeVar
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from loadtest.runner.linux.sockets import free_port  # noqa: E402
+from loadtest.util.files import write_json_atomic  # noqa: E402
+from loadtest.util.http import wait_until_ok  # noqa: E402
 from model.argtypes import integer, number  # noqa: E402
 PREDICT_BODY = '{"features": [5.1, 3.5, 1.4, 0.2]}'
 FLOOR_TARGET = 0.8
@@ -234,27 +232,15 @@ def run_wrk(url: str, args: argparse.Namespace, script: Path | None, seconds: fl
 # ---------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    """A port the OS says is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Wait until the server on `port` answers /health with 200; BenchError if it dies or times out."""
 
+    def gone() -> str | None:
+        return None if process.poll() is None else f"exited with {process.returncode}"
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    """Poll `url` until it answers 200; raise BenchError if the server dies or times out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server for {url} exited with {process.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"{url} not ready after {timeout:.0f} s")
+    answer = wait_until_ok("127.0.0.1", port, "/health", timeout, gone, interval=0.2)
+    if answer != 200:
+        raise BenchError(f"server on port {port} was not ready within {timeout:.0f} s: {answer}")
 
 
 def start_server(kind: str, port: int, args: argparse.Namespace, log: Path) -> subprocess.Popen[bytes]:
@@ -352,16 +338,6 @@ def format_table(summary: dict[str, dict[str, float]], found: dict[str, float]) 
     return "\n".join(lines)
 
 
-def write_json(path: Path, document: dict[str, object]) -> None:
-    """Write `document` atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -388,9 +364,8 @@ def run(args: argparse.Namespace) -> int:
             for kind, port in ports.items():
                 servers[kind] = start_server(kind, port, args, scratch / f"{kind}.log")
             for kind, port in ports.items():
-                health = f"http://127.0.0.1:{port}/health"
                 try:
-                    wait_ready(health, servers[kind])
+                    wait_ready(port, servers[kind])
                 except BenchError as exc:
                     log = (scratch / f"{kind}.log").read_text(errors="replace")[-2000:]
                     raise BenchError(f"{exc}\n--- {kind} log ---\n{log}") from None
@@ -427,7 +402,7 @@ def run(args: argparse.Namespace) -> int:
     found = ratios(summary)
     print()
     print(format_table(summary, found))
-    write_json(
+    write_json_atomic(
         args.json,
         {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

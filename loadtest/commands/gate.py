@@ -9,23 +9,27 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from loadtest import exitcodes
 from loadtest.gate import (
-    DEFAULT_PREFIX,
     GateInputError,
     evaluate,
     output_paths,
-    read_run,
+    read_stats,
     render_console,
     write_cannot_judge,
     write_verdict,
 )
+from loadtest.locust_contract import CSV_PREFIX
+from loadtest.options import Options
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
+) -> argparse.ArgumentParser:
     """Add the `gate` subcommand."""
     parser = subparsers.add_parser(
         "gate",
@@ -36,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Exit codes: 0 pass, 1 a limit is breached, 2 the input cannot be judged."
         ),
     )
+    options = Options(parser, os.environ if environ is None else environ)
     inputs = parser.add_argument_group("input")
     inputs.add_argument(
         "run_dir",
@@ -44,57 +49,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder holding locust_stats.csv, locust_failures.csv, locust_exceptions.csv and "
         "locust_stats_history.csv (Locust's --csv RUN_DIR/locust --csv-full-history)",
     )
-    inputs.add_argument(
-        "--thresholds",
-        metavar="PATH",
-        type=Path,
-        default=Path(os.environ.get("GATE_THRESHOLDS", DEFAULT_PATH)),
-        help="the thresholds file (default: %(default)s) [env GATE_THRESHOLDS]",
+    options.add(
+        inputs, "--thresholds", f"the thresholds file (default: {DEFAULT_PATH})", type=Path, metavar="PATH"
     )
-    inputs.add_argument(
+    options.add(
+        inputs,
         "--prefix",
+        f"file part of Locust's --csv prefix (default: {CSV_PREFIX})",
+        env="LOADTEST_CSV_PREFIX",
         metavar="NAME",
-        default=os.environ.get("GATE_CSV_PREFIX", DEFAULT_PREFIX),
-        help="file part of Locust's --csv prefix (default: %(default)s) [env GATE_CSV_PREFIX]",
     )
     outputs = parser.add_argument_group("output")
-    outputs.add_argument(
+    options.add(
+        outputs,
         "--json",
-        metavar="PATH",
+        "where to write verdict.json (default: RUN_DIR/verdict.json)",
+        env="LOADTEST_VERDICT_JSON",
         type=Path,
-        default=_env_path("GATE_JSON"),
-        help="where to write verdict.json (default: RUN_DIR/verdict.json) [env GATE_JSON]",
+        metavar="PATH",
     )
-    outputs.add_argument(
+    options.add(
+        outputs,
         "--summary",
-        metavar="PATH",
+        'where to write the Markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (default: RUN_DIR/summary.md)',
         type=Path,
-        default=_env_path("GATE_SUMMARY"),
-        help="where to write the Markdown summary, e.g. \"$GITHUB_STEP_SUMMARY\" "
-        "(default: RUN_DIR/summary.md) [env GATE_SUMMARY]",
+        metavar="PATH",
     )
     parser.set_defaults(handler=gate_command)
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
+    return parser
 
 
 def gate_command(args: argparse.Namespace) -> int:
     """Judge RUN_DIR; print the tables (stdout) or why it cannot be judged (stderr)."""
     json_path, summary_path = output_paths(args.run_dir, args.json, args.summary)
     try:
-        slo = load_thresholds(args.thresholds).slo
-        run = read_run(args.run_dir, args.prefix)
-        verdict = evaluate(run, slo)
+        slo = load_thresholds(args.thresholds or DEFAULT_PATH).slo
+        stats = read_stats(args.run_dir, args.prefix or CSV_PREFIX)
+        verdict = evaluate(stats, slo)
     except (ThresholdsError, GateInputError) as error:
         return _cannot_judge(str(error), json_path, summary_path)
     try:
-        write_verdict(run, verdict, slo, json_path, summary_path)
+        write_verdict(stats, verdict, json_path, summary_path)
     except OSError as error:
         return _cannot_judge(f"{error.filename}: cannot write: {error.strerror}", json_path, summary_path)
-    sys.stdout.write(render_console(run, verdict))
+    sys.stdout.write(render_console(stats, verdict))
     return exitcodes.PASSED if verdict.passed else exitcodes.BREACHED
 
 

@@ -16,12 +16,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from loadtest import exitcodes
-from loadtest.matrix_report import SUMMARY_FILE, ReportError, collect_cell, find_cell_folders, write_report
+from loadtest.options import Options
+from loadtest.records import SUMMARY_FILE
+from loadtest.report import ReportError, collect_cell, find_cell_folders, write_report
 
 
-def register(subparsers: argparse._SubParsersAction, environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
+) -> argparse.ArgumentParser:
     """Add `report` to the top-level parser."""
-    environ = os.environ if environ is None else environ
     parser = subparsers.add_parser(
         "report",
         help="rebuild matrix.json and summary.md from cell folders (e.g. cells run in separate CI jobs)",
@@ -30,13 +33,15 @@ def register(subparsers: argparse._SubParsersAction, environ: Mapping[str, str] 
     )
     inputs = parser.add_argument_group("input")
     inputs.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="a cell folder, or a folder of cell folders")
+    options = Options(parser, os.environ if environ is None else environ)
     output = parser.add_argument_group("output")
-    output.add_argument(
+    options.add(
+        output,
         "--out",
+        "where matrix.json, summary.md and matrix.png go (default: DIR when only one is given)",
+        env="LOADTEST_REPORT_OUT",
         type=Path,
-        default=environ.get("LOADTEST_REPORT_OUT"),
         metavar="DIR",
-        help="where matrix.json, summary.md and matrix.png go (default: DIR when only one is given) [env LOADTEST_REPORT_OUT]",
     )
     parser.set_defaults(handler=handle)
     return parser

@@ -20,7 +20,8 @@ import jsonschema
 import pytest
 import yaml
 
-from loadtest.thresholds import load_thresholds, parse_memory
+from loadtest.thresholds import load_thresholds
+from loadtest.util.units import parse_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.ci.yaml"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.gate import read_run
+from loadtest.gate import read_stats
 from loadtest.scenario import IRIS_RANGES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ def test_locustfile_names_endpoints_and_counts_bad_replies(scripted_api: str, tm
     assert done.returncode in (0, 1), done.stderr  # 1: Locust saw failures, as it should here
     assert "Traceback" not in done.stderr
 
-    run = read_run(tmp_path)
+    run = read_stats(tmp_path)
     assert run.exceptions.empty
     assert ScriptedApi.bad_payloads == []
     assert {"POST /predict", "GET /health"} <= set(run.endpoints) <= {"POST /predict", "GET /health", "GET /"}

@@ -11,9 +11,8 @@ from loadtest.thresholds import (
     Thresholds,
     ThresholdsError,
     load_thresholds,
-    parse_memory,
-    parse_run_time,
 )
+from loadtest.util.units import parse_memory, parse_run_time
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -126,8 +126,8 @@ def test_perf_matrix_is_planned_and_never_fails_fast(perf: dict[str, Any]) -> No
     assert cells["strategy"]["matrix"]["replicas"] == "${{ fromJSON(needs.plan.outputs.replicas) }}"
     assert set(cells["needs"]) == {"plan", "build"}
     plan = step_named(perf["jobs"]["plan"], "Plan")
-    assert plan["env"]["INPUT_REPLICAS"] == "${{ inputs.replicas }}"
-    assert "python -m scripts.ci_plan --profile ci" in plan["run"]
+    assert plan["env"]["LOADTEST_REPLICAS"] == "${{ inputs.replicas }}"
+    assert "python -m loadtest plan --profile ci" in plan["run"]
 
 
 def test_each_cell_runs_the_compose_backend_with_the_ci_profile_and_the_inputs(perf: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ REAL_RUNS = REPO_ROOT / "tests" / "data" / "locust"
 
 
 def gate(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("GATE_")}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("LOADTEST_")}
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "loadtest", "gate", *map(str, args)],
@@ -45,7 +45,7 @@ def gate_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     """The same command through `loadtest.cli.main` in-process, shaped like `gate`'s result."""
 
     def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        for key in [key for key in os.environ if key.startswith("GATE_")]:
+        for key in [key for key in os.environ if key.startswith("LOADTEST_")]:
             monkeypatch.delenv(key)
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
@@ -144,8 +144,8 @@ def test_missing_thresholds_file_exit_2(gate_cli: GateCli, tmp_path: Path) -> No
 def test_thresholds_from_the_environment_and_the_flag_wins(gate_cli: GateCli, tmp_path: Path) -> None:
     run_dir = healthy_run(p95=600).write(tmp_path / "run")
     strict = thresholds(tmp_path, "slo: {max_error_rate: 0.01, max_p95_ms: 500}\n")
-    assert gate_cli(run_dir, env={"GATE_THRESHOLDS": str(strict)}).returncode == 1
-    assert gate_cli(run_dir, "--thresholds", REPO_ROOT / "thresholds.yaml", env={"GATE_THRESHOLDS": str(strict)}).returncode == 0
+    assert gate_cli(run_dir, env={"LOADTEST_THRESHOLDS": str(strict)}).returncode == 1
+    assert gate_cli(run_dir, "--thresholds", REPO_ROOT / "thresholds.yaml", env={"LOADTEST_THRESHOLDS": str(strict)}).returncode == 0
 
 
 def test_per_endpoint_limits_through_the_cli(gate_cli: GateCli, tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_per_endpoint_limits_through_the_cli(gate_cli: GateCli, tmp_path: Path) 
 def test_outputs_where_asked(gate_cli: GateCli, tmp_path: Path) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
     step_summary = tmp_path / "step_summary.md"
-    done = gate_cli(run_dir, "--json", tmp_path / "out" / "v.json", env={"GATE_SUMMARY": str(step_summary)})
+    done = gate_cli(run_dir, "--json", tmp_path / "out" / "v.json", env={"LOADTEST_SUMMARY": str(step_summary)})
     assert done.returncode == 0
     assert json.loads((tmp_path / "out" / "v.json").read_text(encoding="utf-8"))["requests"] == 10_000
     assert step_summary.read_text(encoding="utf-8").startswith("## ✅")
@@ -185,8 +185,8 @@ def test_help_names_every_option_and_its_environment_variable(capsys: pytest.Cap
         main(["gate", "--help"])
     assert exited.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    for option in ("--thresholds", "GATE_THRESHOLDS", "--json", "GATE_JSON", "--summary", "GATE_SUMMARY",
-                   "--prefix", "GATE_CSV_PREFIX", "0 pass, 1 a limit is breached, 2"):  # fmt: skip
+    for option in ("--thresholds", "LOADTEST_THRESHOLDS", "--json", "LOADTEST_VERDICT_JSON", "--summary", "LOADTEST_SUMMARY",
+                   "--prefix", "LOADTEST_CSV_PREFIX", "0 pass, 1 a limit is breached, 2"):  # fmt: skip
         assert option in text
 
 

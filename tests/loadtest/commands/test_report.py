@@ -10,8 +10,8 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.cli import main
-from loadtest.gate import gate_run_dir
-from loadtest.matrix import Cell
+from loadtest.gate import judge_folder
+from loadtest.runner.matrix import Cell
 from loadtest.records import MatrixInfo, ReplicaLimits, ReplicaRecord, ReplicaUsage, RunRecord
 from loadtest.thresholds import Slo
 from tests.loadtest.locust_csv import healthy_run
@@ -39,7 +39,7 @@ def make_cell(
     if csvs:
         healthy_run(requests=5_000, p95=p95).write(folder)
         if status == "completed":
-            gate_run_dir(folder, SLO)
+            judge_folder(folder, SLO)
     usage = ReplicaUsage(cpu_seconds=10.0, cpu_periods=300, cpu_throttled_periods=150, cpu_throttled_seconds=3.0,
                          memory_peak_bytes=64 * 1024**2, oom_kills=0)  # fmt: skip
     limits = ReplicaLimits(source="cgroup v1", cpus=cell.cpus, cpu_quota_us=50_000, cpu_period_us=100_000,

@@ -10,7 +10,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import run
-from loadtest.matrix import Cell
+from loadtest.runner.matrix import Cell
 from loadtest.thresholds import parse_thresholds
 
 THRESHOLDS = parse_thresholds(
@@ -73,7 +73,7 @@ def test_environment_variables_stand_in_for_flags_and_flags_win() -> None:
 def test_backend_options() -> None:
     args = parse(["--backend", "compose", "--image", "me/api:1", "--ready-timeout", "90", "--api-port", "18250", "--no-limits"])
     assert (args.backend, args.image, args.ready_timeout, args.api_port, args.no_limits) == ("compose", "me/api:1", 90.0, 18250, True)
-    assert parse([], {"API_IMAGE": "x/api:2", "LOADTEST_NO_LIMITS": "1"}).image == "x/api:2"
+    assert parse([], {"LOADTEST_API_IMAGE": "x/api:2", "LOADTEST_NO_LIMITS": "1"}).image == "x/api:2"
     assert parse([], {"LOADTEST_NO_LIMITS": "yes"}).no_limits is True
     assert parse([]).no_limits is False
 
@@ -92,7 +92,7 @@ def test_backend_options() -> None:
         (["--spawn-rate", "0"], "must be a number above 0"),
         (["--run-time", "soon"], "not a Locust duration"),
         (["--api-port", "70000"], "not a TCP port"),
-        (["--backend", "k8s"], "invalid choice"),
+        (["--backend", "k8s"], "is not one of process, compose"),
     ],
 )
 def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

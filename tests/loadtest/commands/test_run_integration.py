@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from loadtest import exitcodes
-from loadtest.cgroups import CgroupUnavailable, cgroup_dir, open_cgroups, parse_mountinfo, parse_proc_cgroup
+from loadtest.runner.linux.cgroup_stats import cgroup_dir, parse_mountinfo, parse_proc_cgroup
+from loadtest.runner.linux.cgroups import CgroupUnavailable, open_cgroups
 
 REPO = Path(__file__).resolve().parents[3]
 CELL_FILES = ("locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust_exceptions.csv",

@@ -1,0 +1,249 @@
+"""Reading one Locust run: its four CSVs, checked, as `LocustStats`.
+
+Anything that makes the figures untrustworthy (a missing, empty, truncated or corrupt CSV, no
+Aggregated row, N/A where a figure must be, more failures than requests, a history that ends
+somewhere else than the stats) raises `GateInputError`: the run cannot be judged.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from loadtest.locust_contract import CSV_PREFIX, csv_paths
+from loadtest.records import Figures
+from loadtest.util.text import first_line
+
+AGGREGATED = "Aggregated"
+"""The Name of the row Locust adds after every endpoint: the whole run."""
+
+# The columns the gate needs; Locust writes more (its own header is in tests/data/locust/).
+STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%")
+FAILURES_COLUMNS = ("Method", "Name", "Error", "Occurrences")
+EXCEPTIONS_COLUMNS = ("Count", "Message", "Traceback", "Nodes")
+HISTORY_COLUMNS = ("Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s",
+                   "Total Request Count", "Total Failure Count")  # fmt: skip
+
+# Columns that may legitimately be empty: the Aggregated row has no Type; a failure's
+# timestamps, an exception's traceback and nodes may be blank.
+_MAY_BE_EMPTY = {"Type", "Method", "First Seen", "Last Seen", "Traceback", "Nodes"}
+_NOT_AVAILABLE = "N/A"
+
+
+class GateInputError(Exception):
+    """The run cannot be judged (exit code 2); the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class LocustStats:
+    """The four CSVs of one Locust run, read and checked."""
+
+    run_dir: Path
+    paths: dict[str, Path]
+    """The CSVs read, by kind: stats, failures, exceptions, stats_history."""
+    stats: pd.DataFrame
+    """locust_stats.csv as Locust wrote it (text cells), Aggregated row included."""
+    failures: pd.DataFrame
+    """locust_failures.csv; `Occurrences` as integers."""
+    exceptions: pd.DataFrame
+    """locust_exceptions.csv; `Count` as integers."""
+    history: pd.DataFrame
+    """locust_stats_history.csv; numeric columns as numbers, N/A as NaN."""
+    aggregated: Figures
+    endpoints: dict[str, Figures]
+    """Endpoint label ("POST /predict") -> its figures, in Locust's order."""
+
+    @property
+    def stats_path(self) -> Path:
+        """locust_stats.csv, named in the messages about its figures."""
+        return self.paths["stats"]
+
+    @property
+    def peak_users(self) -> int | None:
+        """The most users Locust had running at once, from the history."""
+        users = self.history["User Count"].dropna()
+        return int(users.max()) if len(users) else None
+
+    @property
+    def duration_s(self) -> int | None:
+        """Seconds between the first and the last row of the history."""
+        stamps = self.history["Timestamp"].dropna()
+        return int(stamps.max() - stamps.min()) if len(stamps) else None
+
+
+
+def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:
+    """Read and check a run's CSVs; raise GateInputError naming the file and the problem."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        problem = "is not a folder" if run_dir.exists() else "no such folder"
+        raise GateInputError(f"{run_dir}: {problem} (expected Locust's CSVs in it)")
+    paths = csv_paths(run_dir, prefix)
+    stats = _read_csv(paths["stats"], STATS_COLUMNS)
+    failures = _read_csv(paths["failures"], FAILURES_COLUMNS)
+    exceptions = _read_csv(paths["exceptions"], EXCEPTIONS_COLUMNS)
+    history = _read_csv(paths["stats_history"], HISTORY_COLUMNS)
+
+    rows = [_figures(row, paths["stats"]) for row in _stats_rows(stats)]
+    aggregated_rows = [figures for figures, row in zip(rows, _stats_rows(stats)) if _is_aggregated(row)]
+    if not aggregated_rows:
+        raise GateInputError(f"{paths['stats']}: no Aggregated row (the file is truncated or not Locust's)")
+    if len(aggregated_rows) > 1:
+        raise GateInputError(f"{paths['stats']}: {len(aggregated_rows)} Aggregated rows (corrupt file)")
+    if not _is_aggregated(stats.iloc[-1]):
+        raise GateInputError(f"{paths['stats']}: rows after the Aggregated row (corrupt file)")
+    endpoints = {figures.name: figures for figures in rows[:-1]}
+    if len(endpoints) != len(rows) - 1:
+        raise GateInputError(f"{paths['stats']}: an endpoint appears twice (corrupt file)")
+
+    numeric_history = _numeric_history(history, paths["stats_history"])
+    _check_same_moment(numeric_history, aggregated_rows[0], paths)
+    return LocustStats(
+        run_dir=run_dir,
+        paths=paths,
+        stats=stats,
+        failures=failures.assign(Occurrences=_whole_numbers(failures, "Occurrences", paths["failures"])),
+        exceptions=exceptions.assign(Count=_whole_numbers(exceptions, "Count", paths["exceptions"])),
+        history=numeric_history,
+        aggregated=aggregated_rows[0],
+        endpoints=endpoints,
+    )
+
+
+def _check_same_moment(history: pd.DataFrame, total: Figures, paths: dict[str, Path]) -> None:
+    """The history must end where the stats stand, or Locust did not shut down cleanly.
+
+    Locust rewrites locust_stats.csv and appends to the history in the same pass, once a
+    second, and flushes both at shutdown, so after a clean exit the history's last Aggregated
+    totals equal the stats' Aggregated row. A Locust killed mid-run (SIGKILL, out of memory)
+    leaves the two at different moments, and figures that look whole but cover only part of
+    the run: that run must not pass.
+    """
+    rows = history[history["Type"].isna() & (history["Name"] == AGGREGATED)]
+    last = (int(rows["Total Request Count"].iloc[-1]), int(rows["Total Failure Count"].iloc[-1])) if len(rows) else (0, 0)
+    if last != (total.requests, total.failures):
+        raise GateInputError(
+            f"{paths['stats_history']}: ends at {last[0]:,} requests and {last[1]:,} failures, but "
+            f"{paths['stats'].name} counts {total.requests:,} and {total.failures:,}: the files are from "
+            "different moments (Locust was killed before it shut down?)"
+        )
+
+
+def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A Locust CSV as text cells ("" -> NaN, "N/A" kept); every way it can be broken is an error."""
+    if not path.is_file():
+        problem = "is not a file" if path.exists() else "missing (did Locust run with --csv?)"
+        raise GateInputError(f"{path}: {problem}")
+    try:
+        with warnings.catch_warnings():
+            # pandas only warns when a row has more fields than the header, then drops them.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], index_col=False, encoding="utf-8"
+            )
+    except pd.errors.EmptyDataError:
+        raise GateInputError(f"{path}: empty (Locust writes its header first: the run never started?)") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
+        raise GateInputError(f"{path}: corrupt CSV: {first_line(error)}") from None
+    except UnicodeDecodeError:
+        raise GateInputError(f"{path}: corrupt: not UTF-8 text") from None
+    except OSError as error:
+        raise GateInputError(f"{path}: cannot be read: {error.strerror or error}") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        listed = ", ".join(repr(column) for column in missing)
+        raise GateInputError(f"{path}: not a Locust CSV, or its header is cut short: lacks {listed}")
+    for line, row in zip(range(2, len(frame) + 2), frame.itertuples(index=False)):
+        values = dict(zip(frame.columns, row))
+        for column in columns:
+            if column not in _MAY_BE_EMPTY and pd.isna(values[column]):
+                raise GateInputError(f"{path}: line {line}: {column!r} is empty (truncated file?)")
+    return frame
+
+
+def _stats_rows(stats: pd.DataFrame) -> list[dict[str, Any]]:
+    return stats.to_dict("records")
+
+
+def _is_aggregated(row: dict[str, Any] | pd.Series) -> bool:
+    return pd.isna(row["Type"]) and row["Name"] == AGGREGATED
+
+
+def endpoint_label(method: object, name: str) -> str:
+    """How an endpoint is called in thresholds.yaml and the reports: "POST /predict".
+
+    Our locustfile names its requests that way already; a plain name ("/predict") gets its
+    method in front, so both styles of locustfile match the same endpoint keys.
+    """
+    method = "" if pd.isna(method) else str(method)
+    return name if not method or name.startswith(f"{method} ") else f"{method} {name}"
+
+
+def _figures(row: dict[str, Any], path: Path) -> Figures:
+    label = AGGREGATED if _is_aggregated(row) else endpoint_label(row["Type"], row["Name"])
+    where = f"{path}: row {label!r}"
+    requests = int(_number(row, "Request Count", where, whole=True))
+    failures = int(_number(row, "Failure Count", where, whole=True))
+    if failures > requests:
+        raise GateInputError(f"{where}: Failure Count {failures} is more than Request Count {requests}")
+    percentiles = [
+        None if requests == 0 and row[column] == _NOT_AVAILABLE else _number(row, column, where)
+        for column in ("50%", "95%", "99%")
+    ]
+    return Figures(
+        name=label,
+        requests=requests,
+        failures=failures,
+        error_rate=failures / requests if requests else None,
+        rps=_number(row, "Requests/s", where),
+        p50_ms=percentiles[0],
+        p95_ms=percentiles[1],
+        p99_ms=percentiles[2],
+    )
+
+
+def _number(row: dict[str, Any], column: str, where: str, whole: bool = False) -> float:
+    """A non-negative finite number from a text cell, or GateInputError naming the cell."""
+    text = row[column]
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if text == _NOT_AVAILABLE:
+        raise GateInputError(f"{where}: {column!r} is N/A where a figure must be")
+    if not math.isfinite(value) or value < 0 or (whole and not value.is_integer()):
+        kind = "a whole number ≥ 0" if whole else "a number ≥ 0"
+        raise GateInputError(f"{where}: {column!r} is {text!r}, not {kind}")
+    return int(value) if value.is_integer() else value
+
+
+def _whole_numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    bad = numbers.isna() | (numbers < 0) | (numbers % 1 != 0)
+    if bad.any():
+        line = int(bad.to_numpy().argmax()) + 2
+        raise GateInputError(f"{path}: line {line}: {column!r} is {frame[column].iloc[line - 2]!r}, not a count")
+    return numbers.astype("int64")
+
+
+def _numeric_history(history: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Numbers for every column but Type and Name; N/A (no requests yet) becomes NaN."""
+    converted = history.copy()
+    for column in history.columns:
+        if column in ("Type", "Name"):
+            continue
+        converted[column] = pd.to_numeric(history[column].replace(_NOT_AVAILABLE, None), errors="coerce")
+        unreadable = converted[column].isna() & history[column].notna() & (history[column] != _NOT_AVAILABLE)
+        if unreadable.any():
+            line = int(unreadable.to_numpy().argmax()) + 2
+            value = history[column].iloc[line - 2]
+            raise GateInputError(f"{path}: line {line}: {column!r} is {value!r}, not a number")
+    return converted
+
+

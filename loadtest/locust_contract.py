@@ -1,0 +1,79 @@
+"""Locust's side of the contract: the flags it runs with and the files it leaves in a cell folder.
+
+Both backends start Locust with `locust_args()`; the compose file's master command spells out the
+same flags for people who run it by hand (a test checks that the two agree). The gate and the
+report read the files named here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+LOCUSTFILE = "loadtest/locustfile.py"
+"""The scenario, relative to the repository root (and to /app in the load-test image)."""
+CSV_PREFIX = "locust"
+"""The file part of `--csv`: `--csv DIR/locust` writes `DIR/locust_stats.csv` and its siblings."""
+CSV_KINDS = ("stats", "failures", "exceptions", "stats_history")
+HTML_REPORT = "locust_report.html"
+LOG_FILE = "locust.log"
+"""Locust's captured output, where its own CPU warnings are found afterwards."""
+
+STOP_TIMEOUT_SECONDS = 10
+"""When the run time is over, users get this long to finish the task they are in."""
+FINISH_GRACE_SECONDS = 60.0
+"""Past its run time Locust gets this long to stop its users and write its files."""
+STOP_GRACE_SECONDS = 15.0
+"""On an early stop Locust gets this long after SIGTERM to write its CSVs and report."""
+
+_CPU_WARNING = re.compile(r"cpu (usage|threshold)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """How hard one cell pushes."""
+
+    users: int
+    spawn_rate: float
+    run_time_seconds: int
+
+
+def csv_paths(folder: Path, prefix: str = CSV_PREFIX) -> dict[str, Path]:
+    """The four files Locust writes for `--csv FOLDER/PREFIX --csv-full-history`, by kind."""
+    return {kind: Path(folder) / f"{prefix}_{kind}.csv" for kind in CSV_KINDS}
+
+
+def locust_args(settings: LoadSettings, host: str, results_dir: PurePath) -> list[str]:
+    """Locust's flags for one cell's headless load, whatever starts it (not the role flags)."""
+    return [
+        "--headless",
+        f"--host={host}",
+        f"--users={settings.users}",
+        f"--spawn-rate={settings.spawn_rate:g}",
+        f"--run-time={settings.run_time_seconds}s",
+        f"--stop-timeout={STOP_TIMEOUT_SECONDS}",
+        f"--csv={results_dir / CSV_PREFIX}",
+        "--csv-full-history",
+        f"--html={results_dir / HTML_REPORT}",
+        "--only-summary",
+        # The gate judges failures; Locust's own exit code would only say "some request failed".
+        "--exit-code-on-error=0",
+    ]
+
+
+def extract_cpu_warnings(log_text: str) -> list[str]:
+    """Locust's own warnings that its CPU was saturated (its numbers are then suspect), in order."""
+    found: dict[str, None] = {}
+    for line in log_text.splitlines():
+        if _CPU_WARNING.search(line):
+            found[line.strip()] = None
+    return list(found)
+
+
+def cpu_warnings_in(log_path: Path) -> list[str]:
+    """Locust's CPU-saturation warnings in a captured log (none if there is no log)."""
+    try:
+        return extract_cpu_warnings(log_path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return []

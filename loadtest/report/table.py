@@ -1,0 +1,130 @@
+"""The matrix as a table: one row per cell, figures as numbers, and the matrix's outcome.
+
+Pure functions over `CellResult`s; `matrix_document` is the matrix.json document.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from loadtest import exitcodes
+from loadtest.report.cells import FAIL, PASS, CellResult
+
+COLUMNS = [
+    "cell", "replicas", "cpus", "memory", "requests", "failures", "error_rate", "rps",
+    "p50_ms", "p95_ms", "p99_ms", "rps_per_cpu", "result", "limits_enforced",
+    "restarts", "oom_kills", "cpu_throttled_share", "memory_peak_bytes", "locust_cpu_saturated",
+]  # fmt: skip
+
+
+def build_table(cells: list[CellResult]) -> pd.DataFrame:
+    """One row per cell, figures as numbers (NaN where there are none)."""
+    rows = []
+    for cell in cells:
+        record, figures = cell.record, cell.figures
+        usages = [replica.usage for replica in record.replica_records if replica.usage is not None]
+        periods = sum(usage.cpu_periods or 0 for usage in usages)
+        throttled = sum(usage.cpu_throttled_periods or 0 for usage in usages)
+        peaks = [usage.memory_peak_bytes for usage in usages if usage.memory_peak_bytes is not None]
+        ooms = [usage.oom_kills for usage in usages if usage.oom_kills is not None]
+        rows.append(
+            {
+                "cell": record.cell,
+                "replicas": record.replicas,
+                "cpus": record.cpus,
+                "memory": record.memory,
+                "requests": figures.requests if figures else math.nan,
+                "failures": figures.failures if figures else math.nan,
+                "error_rate": _number(figures.error_rate) if figures else math.nan,
+                "rps": figures.rps if figures else math.nan,
+                "p50_ms": _number(figures.p50_ms) if figures else math.nan,
+                "p95_ms": _number(figures.p95_ms) if figures else math.nan,
+                "p99_ms": _number(figures.p99_ms) if figures else math.nan,
+                "rps_per_cpu": figures.rps / (record.replicas * record.cpus) if figures else math.nan,
+                "result": cell.result,
+                "limits_enforced": record.limits_enforced,
+                "restarts": sum(replica.restarts for replica in record.replica_records),
+                "oom_kills": sum(ooms) if ooms else math.nan,
+                "cpu_throttled_share": throttled / periods if periods else math.nan,
+                "memory_peak_bytes": max(peaks) if peaks else math.nan,
+                "locust_cpu_saturated": bool(record.locust_cpu_warnings),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def outcome(table: pd.DataFrame, reasons: list[str]) -> int:
+    """0 when every cell passed; 1 when any breached a limit; 2 when anything could not be judged
+    or the matrix is incomplete (`reasons`, from `cut_short_reasons`)."""
+    results = set(table["result"])
+    if FAIL in results:
+        return exitcodes.BREACHED
+    if table.empty or reasons or results - {PASS}:
+        return exitcodes.CANNOT_JUDGE
+    return exitcodes.PASSED
+
+
+
+def matrix_document(cells: list[CellResult], table: pd.DataFrame, out: Path, missing: list[str], reasons: list[str]) -> dict[str, Any]:
+    """The matrix.json document."""
+    code = outcome(table, reasons)
+    entries = []
+    for cell, (_, row) in zip(cells, table.iterrows()):
+        entries.append(
+            {
+                "cell": cell.record.cell,
+                "folder": _relative(cell.folder, out),
+                "status": cell.record.status,
+                "result": cell.result,
+                "limits_enforced": cell.record.limits_enforced,
+                "limits_not_enforced_reason": cell.record.limits_not_enforced_reason,
+                "figures": {column: _json_value(row[column]) for column in COLUMNS[4:12]},
+                "resources": {column: _json_value(row[column]) for column in COLUMNS[14:]},
+                "verdict": cell.verdict.model_dump(mode="json") if cell.verdict is not None else None,
+                "problem": cell.problem,
+            }
+        )
+    return {
+        "schema_version": 1,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "result": {exitcodes.PASSED: "passed", exitcodes.BREACHED: "breached"}.get(code, "cannot judge"),
+        "exit_code": code,
+        "complete": not reasons,
+        "cut_short": reasons,
+        "limits_enforced": bool(cells) and all(cell.record.limits_enforced for cell in cells),
+        "cells": entries,
+        "not_run": missing,
+    }
+
+
+def _relative(folder: Path, out: Path) -> str:
+    try:
+        return str(folder.resolve().relative_to(out.resolve()))
+    except ValueError:
+        return str(folder)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+
+def saturated_cells(table: pd.DataFrame) -> list[str]:
+    """The cells whose Locust warned that its own CPU was saturated."""
+    if table.empty:
+        return []
+    return [str(cell) for cell in table.loc[table["locust_cpu_saturated"].astype(bool), "cell"]]
+

@@ -1,0 +1,39 @@
+"""Where the API replicas run: `process` (cgroup-limited local processes) or `compose` (Docker).
+
+`base` holds what every backend provides; `open_backend` opens the one a run asks for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loadtest.runner.backends.base import Backend, BackendError, Deployment, LoadRun
+from loadtest.runner.backends.compose import ComposeBackend
+from loadtest.runner.backends.process import ProcessBackend
+from loadtest.runner.config import BackendSettings
+
+__all__ = ["Backend", "BackendError", "Deployment", "LoadRun", "open_backend"]
+
+PROCESS_READY_TIMEOUT = 60.0
+COMPOSE_READY_TIMEOUT = 300.0
+"""Containers start slower than processes: image layers, healthcheck start period."""
+
+
+def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
+    """The chosen backend, opened (cgroups created, Compose found). BackendError if it cannot be."""
+    if settings.name == "compose":
+        return ComposeBackend(
+            compose_file=settings.compose_file or repo_root / "docker-compose.ci.yaml",
+            api_image=settings.api_image,
+            loadtest_image=settings.locust_image,
+            ready_timeout=settings.ready_timeout or COMPOSE_READY_TIMEOUT,
+            locust_workers=settings.locust_workers,
+            cwd=repo_root,
+        )
+    return ProcessBackend(
+        cwd=repo_root,
+        ready_timeout=settings.ready_timeout or PROCESS_READY_TIMEOUT,
+        port=settings.api_port,
+        enforce_limits=settings.enforce_limits,
+        locust_workers=settings.locust_workers,
+    )

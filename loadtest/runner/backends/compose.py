@@ -1,0 +1,360 @@
+"""The `compose` backend: one Compose project per cell from docker-compose.ci.yaml.
+
+The compose file is driven through its environment contract (API_REPLICAS, API_CPUS,
+API_MEMORY, API_IMAGE, LOADTEST_IMAGE, LOCUST_WORKERS, LOCUST_USERS, LOCUST_SPAWN_RATE,
+LOCUST_RUN_TIME, RESULTS_DIR, LOADTEST_UID/GID). Works with `docker compose` (v2) and
+`docker-compose --compatibility` (v1, which needs the flag to apply deploy.replicas and
+deploy.resources.limits). Per cell: `up -d api`, wait until every API container is healthy,
+`up -d` Locust's master and workers, wait for the master to exit; limits and restarts are read
+back with `docker inspect`, usage from the containers' cgroups (or sampled with `docker stats`
+where those cannot be read). `down -v --remove-orphans` always ends the cell.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in
+from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage
+from loadtest.runner import interrupts
+from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.docker import (
+    COMMAND_TIMEOUT,
+    compose_error,
+    detect_compose,
+    inspect,
+    limits_from_inspect,
+    run_command,
+    sample_memory,
+)
+from loadtest.runner.generator import worker_processes
+from loadtest.runner.linux.cgroup_stats import read_usage_of
+from loadtest.runner.linux.processes import usable_cores
+from loadtest.runner.matrix import Cell
+from loadtest.util.files import read_tail
+from loadtest.util.units import format_cpus
+
+DEFAULT_API_IMAGE = "inference-gate-api:local"
+DEFAULT_LOADTEST_IMAGE = "inference-gate-loadtest:local"
+POLL_SECONDS = 2.0
+"""How often `docker inspect` is asked while the load runs."""
+STOP_TIMEOUT = 15
+
+
+def project_name(cell: Cell, pid: int) -> str:
+    """A Compose project name unique to this run and cell (lower case, digits, - and _ only)."""
+    return f"loadtest{pid}-{cell.name}".replace(".", "_").lower()
+
+
+def compose_environment(
+    cell: Cell, settings: LoadSettings, results_dir: Path, api_image: str, loadtest_image: str, workers: int
+) -> dict[str, str]:
+    """The variables docker-compose.ci.yaml reads, for one cell."""
+    return {
+        "API_IMAGE": api_image,
+        "API_REPLICAS": str(cell.replicas),
+        "API_CPUS": format_cpus(cell.cpus),
+        "API_MEMORY": cell.memory,
+        "LOADTEST_IMAGE": loadtest_image,
+        "LOCUST_WORKERS": str(workers),
+        "LOCUST_USERS": str(settings.users),
+        "LOCUST_SPAWN_RATE": f"{settings.spawn_rate:g}",
+        "LOCUST_RUN_TIME": f"{settings.run_time_seconds}s",
+        "RESULTS_DIR": str(results_dir.resolve()),
+        "LOADTEST_UID": str(os.getuid()),
+        "LOADTEST_GID": str(os.getgid()),
+    }
+
+
+
+def limits_mismatch(cell: Cell, limits: ReplicaLimits) -> str | None:
+    """Why a container's limits are not the cell's (None when they are)."""
+    if limits.cpus is None or abs(limits.cpus - cell.cpus) > 0.01:
+        return f"Docker reports {limits.cpus} CPUs instead of {cell.cpus:g}"
+    if limits.memory_bytes != cell.memory_bytes:
+        return f"Docker reports a memory limit of {limits.memory_bytes} bytes instead of {cell.memory_bytes}"
+    return None
+
+
+
+# --------------------------------------------------------------------------- one cell
+
+
+@dataclass
+class ApiContainer:
+    """What is known about one API container."""
+
+    index: int
+    id: str
+    name: str = ""
+    document: dict[str, Any] = field(default_factory=dict)
+    usage: ReplicaUsage | None = None
+    sampled_peak: int | None = None
+
+    def record(self) -> ReplicaRecord:
+        """The run.json entry."""
+        state = self.document.get("State") or {}
+        exit_codes = [state["ExitCode"]] if state.get("Status") == "exited" and "ExitCode" in state else []
+        pid = state.get("Pid")
+        return ReplicaRecord(
+            index=self.index,
+            name=self.name or self.id[:12],
+            pids=[pid] if pid else [],
+            restarts=int(self.document.get("RestartCount") or 0),
+            exit_codes=exit_codes,
+            oom_killed=state.get("OOMKilled") if "OOMKilled" in state else None,
+            limits=limits_from_inspect(self.document) if self.document else None,
+            usage=self.usage,
+        )
+
+
+class ComposeLoad:
+    """Locust's master and workers as Compose services; `poll()` asks Docker about the master."""
+
+    def __init__(self, deployment: ComposeDeployment, command: list[str], workers: int, run_time_seconds: int) -> None:
+        self.deployment, self.command, self.workers = deployment, command, workers
+        self.log_path = deployment.cell_dir / LOG_FILE
+        self.started = time.monotonic()
+        self.deadline = self.started + run_time_seconds + FINISH_GRACE_SECONDS + 120  # + workers' start
+        self.master_id = ""
+        self.open_files_limit = int(os.environ.get("NOFILE_LIMIT", "65536"))
+        """The containers' open-files limit (the compose file's NOFILE_LIMIT)."""
+        self._exit: int | None = None
+        self._next_poll = 0.0
+
+    def poll(self) -> int | None:
+        """The master's exit code once it has exited."""
+        if self._exit is not None or time.monotonic() < self._next_poll:
+            return self._exit
+        self._next_poll = time.monotonic() + POLL_SECONDS
+        if not self.master_id:
+            ids = self.deployment.container_ids("locust-master")
+            self.master_id = ids[0] if ids else ""
+        documents = inspect([self.master_id]) if self.master_id else []
+        state = documents[0].get("State", {}) if documents else {}
+        if state.get("Status") in ("exited", "dead"):
+            self._exit = int(state.get("ExitCode", 1))
+            self.save_log()
+        return self._exit
+
+    def stop(self) -> int:
+        """Stop the master (SIGTERM: it writes its CSVs and report) and save Locust's logs."""
+        if self._exit is None:
+            if self.master_id:
+                run_command(["docker", "stop", "-t", str(STOP_TIMEOUT), self.master_id], timeout=STOP_TIMEOUT + 30)
+            self._next_poll = 0.0
+            self.poll()
+            self.save_log()
+        return self._exit if self._exit is not None else 1
+
+    def save_log(self) -> None:
+        """Locust's output (master and workers) into locust.log."""
+        result = self.deployment.compose("logs", "--no-color", "locust-master", "locust-worker", check=False)
+        self.log_path.write_text(result.stdout + result.stderr, encoding="utf-8")
+
+    def cpu_warnings(self) -> list[str]:
+        """Locust's own CPU-saturation warnings."""
+        return cpu_warnings_in(self.log_path)
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The end of Locust's output."""
+        if not self.log_path.exists():
+            self.save_log()
+        return read_tail(self.log_path, lines)
+
+
+class ComposeDeployment:
+    """One cell as a Compose project; entering brings the API up and healthy, leaving takes it all down."""
+
+    api_command = None
+
+    def __init__(self, backend: ComposeBackend, cell: Cell, cell_dir: Path) -> None:
+        self.backend, self.cell, self.cell_dir = backend, cell, cell_dir
+        self.project = project_name(cell, os.getpid())
+        self.workers = backend.locust_workers or worker_processes(usable_cores(), cell.total_cpus)
+        self.settings: LoadSettings | None = None
+        self.containers: list[ApiContainer] = []
+        self.load: ComposeLoad | None = None
+        self.problems: list[str] = []
+        self.limits_enforced = True
+        self.limits_not_enforced_reason: str | None = None
+        self._log = cell_dir / "compose.log"
+        self._next_check = 0.0
+
+    # -- compose -------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        """The process environment for Compose: ours plus the cell's contract variables."""
+        settings = self.settings or LoadSettings(users=1, spawn_rate=1, run_time_seconds=1)
+        contract = compose_environment(self.cell, settings, self.cell_dir, self.backend.image, self.backend.loadtest_image, self.workers)
+        return {**os.environ, **contract}
+
+    def compose(self, *arguments: str, check: bool = True, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run a Compose command on this cell's project; its output goes to compose.log."""
+        argv = [*self.backend.compose_command, "-f", str(self.backend.compose_file), "-p", self.project, *arguments]
+        result = run_command(argv, env=self.environment(), cwd=self.backend.cwd, timeout=timeout)
+        with self._log.open("a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(argv)}  (exit {result.returncode})\n{result.stdout}{result.stderr}\n")
+        if check and result.returncode != 0:
+            raise BackendError(
+                f"`{' '.join(self.backend.compose_command)} ... {' '.join(arguments)}` exited {result.returncode} "
+                f"(full output in {self._log}): {compose_error(result.stderr or result.stdout)}"
+            )
+        return result
+
+    def container_ids(self, service: str) -> list[str]:
+        """The ids of a service's containers (running or not)."""
+        result = self.compose("ps", "-q", service, check=False)
+        return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> ComposeDeployment:
+        try:
+            self.compose("up", "-d", "--no-build", "api", timeout=self.backend.ready_timeout + COMMAND_TIMEOUT)
+            self.wait_ready(self.backend.ready_timeout)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        """Return once every API container is healthy; BackendError if one exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        states: list[str] = []
+        while time.monotonic() < deadline:
+            self.refresh()
+            states = [(c.document.get("State") or {}).get("Health", {}).get("Status") or (c.document.get("State") or {}).get("Status", "?") for c in self.containers]
+            for container in self.containers:
+                state = container.document.get("State") or {}
+                if state.get("Status") in ("exited", "dead"):
+                    logs = run_command(["docker", "logs", "--tail", "20", container.id], timeout=30)
+                    raise BackendError(f"API container {container.name} exited with code {state.get('ExitCode')} before it was healthy:\n{(logs.stdout + logs.stderr).strip()}")
+            if len(self.containers) == self.cell.replicas and all(state == "healthy" for state in states):
+                self.check_limits()
+                return
+            time.sleep(1.0)
+        raise BackendError(f"the API containers were not healthy within {timeout:g} s (states: {', '.join(states) or 'none started'})")
+
+    def refresh(self) -> None:
+        """Re-inspect the API containers (and read their usage while they run)."""
+        ids = self.container_ids("api")
+        known = {container.id: container for container in self.containers}
+        self.containers = [known.get(cid) or ApiContainer(index=i, id=cid) for i, cid in enumerate(ids)]
+        for document in inspect(ids):
+            container = next((c for c in self.containers if document.get("Id", "").startswith(c.id)), None)
+            if container is None:
+                continue
+            container.document = document
+            container.name = str(document.get("Name", "")).lstrip("/")
+            pid = (document.get("State") or {}).get("Pid")
+            usage = read_usage_of(pid) if pid else None
+            if usage is not None:
+                container.usage = usage
+            elif pid:
+                sampled = sample_memory(container.id)
+                if sampled is not None:
+                    container.sampled_peak = max(sampled, container.sampled_peak or 0)
+                    container.usage = ReplicaUsage(
+                        cpu_seconds=None, cpu_periods=None, cpu_throttled_periods=None, cpu_throttled_seconds=None,
+                        memory_peak_bytes=container.sampled_peak, oom_kills=None,
+                    )
+
+    def check_limits(self) -> None:
+        """Mark this cell's limits as not enforced (loudly) when Docker did not apply them."""
+        for container in self.containers:
+            problem = limits_mismatch(self.cell, limits_from_inspect(container.document))
+            if problem is not None:
+                self.limits_enforced = False
+                self.limits_not_enforced_reason = f"container {container.name}: {problem}"
+
+    def start_load(self, settings: LoadSettings) -> ComposeLoad:
+        """Start Locust's master and workers as Compose services."""
+        self.settings = settings
+        self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
+        self.load = ComposeLoad(self, [*self.backend.compose_command, "-p", self.project, "up", "locust-master", "locust-worker"], self.workers, settings.run_time_seconds)
+        return self.load
+
+    def supervise(self) -> list[str]:
+        """Report API containers that restarted, died or were OOM-killed (every few seconds)."""
+        if time.monotonic() < self._next_check:
+            return []
+        self._next_check = time.monotonic() + 5.0
+        before = {c.id: (int(c.document.get("RestartCount") or 0), (c.document.get("State") or {}).get("Status")) for c in self.containers}
+        self.refresh()
+        events = []
+        for container in self.containers:
+            state = container.document.get("State") or {}
+            restarts = int(container.document.get("RestartCount") or 0)
+            old_restarts, old_status = before.get(container.id, (0, "running"))
+            if restarts > old_restarts:
+                events.append(f"API container {container.name} restarted ({restarts} so far)")
+            if state.get("Status") != old_status and state.get("Status") in ("exited", "dead"):
+                oom = " (OOM-killed)" if state.get("OOMKilled") else ""
+                events.append(f"API container {container.name} exited with code {state.get('ExitCode')}{oom}")
+        return events
+
+    def replica_records(self) -> list[ReplicaRecord]:
+        """Per API container: limits from docker inspect, restarts, OOM, usage."""
+        return [container.record() for container in self.containers]
+
+    def __exit__(self, *_exc: object) -> None:
+        with interrupts.shielded():
+            try:
+                if self.load is not None:
+                    self.load.stop()
+                self.refresh()
+            except BackendError as error:
+                self.problems.append(str(error))
+            try:
+                self.compose("down", "-v", "--remove-orphans", "--timeout", "10")
+            except BackendError as error:
+                self.problems.append(f"could not take project {self.project} down: {error}")
+
+
+class ComposeBackend:
+    """API replicas as containers of docker-compose.ci.yaml, limited by Docker."""
+
+    name = "compose"
+
+    def __init__(
+        self,
+        compose_file: Path,
+        api_image: str | None,
+        loadtest_image: str | None,
+        ready_timeout: float,
+        locust_workers: int | None,
+        cwd: Path,
+    ) -> None:
+        if not Path(compose_file).is_file():
+            raise BackendError(f"{compose_file}: no such compose file")
+        self.compose_file, self.ready_timeout, self.locust_workers, self.cwd = Path(compose_file), ready_timeout, locust_workers, cwd
+        self.image = api_image or DEFAULT_API_IMAGE
+        self.loadtest_image = loadtest_image or DEFAULT_LOADTEST_IMAGE
+        self.compose_command = detect_compose()
+        info = run_command(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30)
+        if info.returncode != 0:
+            raise BackendError(f"the Docker daemon does not answer (`docker info`): {info.stderr.strip()}")
+        self.server_version = info.stdout.strip()
+        self.limits_enforced = True
+        self.limits_not_enforced_reason: str | None = None
+
+    def describe(self) -> str:
+        """Which Compose, which file, which images."""
+        return (
+            f"compose backend: {' '.join(self.compose_command)} on Docker {self.server_version}, {self.compose_file}, "
+            f"API image {self.image}, Locust image {self.loadtest_image}; limits set by Docker and read back with docker inspect"
+        )
+
+    def deployment(self, cell: Cell, cell_dir: Path) -> ComposeDeployment:
+        """The cell's Compose project, not started yet."""
+        return ComposeDeployment(self, cell, cell_dir)
+
+    def close(self) -> list[str]:
+        """Nothing run-wide: every cell takes its own project down."""
+        return []

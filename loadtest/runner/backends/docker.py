@@ -1,0 +1,113 @@
+"""The Docker and Compose command-line clients, as the compose backend drives them.
+
+Every command runs to its end with its output captured and a time limit; `BackendError` says what
+could not run. `limits_from_inspect` reads a container's limits from `docker inspect`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from loadtest.records import ReplicaLimits
+from loadtest.runner.backends.base import BackendError
+from loadtest.runner.linux.cgroup_stats import CPU_PERIOD_US
+from loadtest.util.units import parse_stats_size
+
+COMMAND_TIMEOUT = 180.0
+"""Seconds any single docker/compose command may take (pulls excluded: images are local)."""
+
+
+def run_command(argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """Run a docker/compose command to its end, output captured; BackendError if it cannot run."""
+    try:
+        return subprocess.run(list(argv), env=dict(env) if env is not None else None, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise BackendError(f"{argv[0]} not found") from None
+    except subprocess.TimeoutExpired:
+        raise BackendError(f"`{' '.join(argv)}` did not finish within {timeout:g} s") from None
+
+
+def detect_compose() -> list[str]:
+    """`docker compose` (v2) if it works, else `docker-compose --compatibility` (v1)."""
+    problems = []
+    if shutil.which("docker"):
+        result = run_command(["docker", "compose", "version"], timeout=30)
+        if result.returncode == 0:
+            return ["docker", "compose"]
+        problems.append(f"`docker compose version`: {(result.stderr or result.stdout).strip().splitlines()[0] if (result.stderr or result.stdout).strip() else 'failed'}")
+    else:
+        problems.append("`docker` is not on PATH")
+    if shutil.which("docker-compose"):
+        result = run_command(["docker-compose", "version"], timeout=30)
+        if result.returncode == 0:
+            return ["docker-compose", "--compatibility"]
+        problems.append(f"`docker-compose version` exited {result.returncode}")
+    else:
+        problems.append("`docker-compose` is not on PATH")
+    raise BackendError("no Compose found: " + "; ".join(problems))
+
+
+def inspect(ids: Sequence[str]) -> list[dict[str, Any]]:
+    """`docker inspect` of containers (those already gone are left out)."""
+    if not ids:
+        return []
+    result = run_command(["docker", "inspect", *ids])
+    try:
+        documents = json.loads(result.stdout or "[]")
+    except ValueError:
+        raise BackendError(f"docker inspect printed no JSON: {result.stderr.strip()}") from None
+    return [document for document in documents if isinstance(document, dict)]
+
+
+def sample_memory(container_id: str) -> int | None:
+    """Current memory use of a container from `docker stats` (when its cgroup cannot be read)."""
+    result = run_command(["docker", "stats", "--no-stream", "--format", "{{.MemUsage}}", container_id], timeout=30)
+    if result.returncode != 0 or not result.stdout.strip():
+        return None
+    return parse_stats_size(result.stdout.split("/")[0])
+
+
+
+def limits_from_inspect(container: Mapping[str, Any]) -> ReplicaLimits:
+    """The limits Docker applied to a container (`docker inspect` document)."""
+    host = container.get("HostConfig") or {}
+    nano, quota, period = host.get("NanoCpus") or 0, host.get("CpuQuota") or 0, host.get("CpuPeriod") or 0
+    if nano:
+        cpus: float | None = nano / 1e9
+        quota, period = round(nano / 1e9 * CPU_PERIOD_US), CPU_PERIOD_US
+    elif quota > 0:
+        period = period or CPU_PERIOD_US
+        cpus = quota / period
+    else:
+        cpus, quota, period = None, None, None
+    memory = host.get("Memory") or None
+    swap_total = host.get("MemorySwap")
+    swap = swap_total - memory if memory and isinstance(swap_total, int) and swap_total > 0 else None
+    return ReplicaLimits(
+        source="docker inspect",
+        cpus=cpus,
+        cpu_quota_us=quota,
+        cpu_period_us=period,
+        memory_bytes=memory,
+        swap_bytes=swap,
+        paths=[str(container.get("Id", ""))[:12]],
+    )
+
+
+
+def compose_error(output: str) -> str:
+    """The telling part of Compose's error output, with a hint for the errors we know."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR") or line.startswith("Error")]
+    text = " ".join(dict.fromkeys(errors[-2:] or lines[-3:])) or "no output"
+    if "rlimit" in text.lower():
+        text += (" (hint: the Docker daemon's own open-files limit is below the compose file's NOFILE_LIMIT; "
+                 "set NOFILE_LIMIT to what `docker run --rm IMAGE sh -c 'ulimit -Hn'` prints)")
+    return text
+
+

@@ -1,0 +1,320 @@
+"""The `process` backend: API replicas as local `python -m api --reuse-port` processes.
+
+The replicas share one port through SO_REUSEPORT, so the kernel spreads connections across them
+as Docker's DNS round-robin does. Each replica is a slot with its own cgroup (CPU quota, memory
+limit) that its process joins before it execs; a process that dies is restarted into the same
+slot and counted, as Docker's restart policy would. Readiness: every replica's process holds a
+listening socket on the port (uvicorn binds after the lifespan has loaded the model) and
+`GET /health` answers 200 over fresh connections.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from loadtest.locust_contract import LOCUSTFILE, LoadSettings
+from loadtest.records import ReplicaRecord
+from loadtest.runner import interrupts
+from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.local_locust import LocustProcess, start_locust
+from loadtest.runner.generator import worker_processes
+from loadtest.runner.linux import launch, processes
+from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
+from loadtest.runner.linux.processes import usable_cores
+from loadtest.runner.linux.sockets import free_port, listening_pids
+from loadtest.runner.matrix import Cell
+from loadtest.util.files import read_tail
+from loadtest.util.http import get_status
+
+HOST = "127.0.0.1"
+MAX_RESTARTS_PER_REPLICA = 50
+"""A replica that dies more often than this in one cell breaks the cell."""
+STOP_GRACE_SECONDS = 5.0
+
+
+def api_command(port: int, log_level: str = "warning") -> list[str]:
+    """One replica: the API exactly as the container runs it, sharing `port` with its siblings."""
+    return [
+        sys.executable, "-m", "api",
+        "--host", HOST, "--port", str(port),
+        "--workers", "1", "--reuse-port", "--log-level", log_level,
+    ]  # fmt: skip
+
+
+def describe_exit(code: int) -> str:
+    """"code 1" or "signal SIGKILL"."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+@dataclass
+class Replica:
+    """One replica slot: its cgroup, its current process, its history."""
+
+    index: int
+    cgroup: ReplicaCgroup | None
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    pids: list[int] = field(default_factory=list)
+    restarts: int = 0
+    exit_codes: list[int] = field(default_factory=list)
+    record: ReplicaRecord | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def name(self) -> str:
+        """replica-0, replica-1, ..."""
+        return f"replica-{self.index}"
+
+    def launch(self, command: list[str], cwd: Path) -> None:
+        """Start a process in this slot (joining the slot's cgroup before it execs)."""
+        if self._log is None:
+            self._log = self.log_path.open("ab")
+        procs = self.cgroup.procs_files if self.cgroup is not None else []
+        self.process = processes.start(launch.build_command(command, cgroup_procs=[str(p) for p in procs]), self._log, cwd)
+        self.pids.append(self.process.pid)
+
+    def log_tail(self, lines: int = 12) -> str:
+        """The end of the replica's output, for error messages."""
+        return read_tail(self.log_path, lines)
+
+    def close_log(self) -> None:
+        """Close the log file."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class ProcessDeployment:
+    """One cell's replicas on one shared port."""
+
+    def __init__(
+        self,
+        cell: Cell,
+        cell_dir: Path,
+        cwd: Path,
+        cgroups: ReplicaCgroups | None,
+        port: int,
+        ready_timeout: float,
+        limits_not_enforced_reason: str | None = None,
+    ) -> None:
+        self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
+        self.ready_timeout = ready_timeout
+        self.limits_enforced = cgroups is not None
+        self.limits_not_enforced_reason = limits_not_enforced_reason
+        self.api_command: list[str] | None = api_command(port)
+        self.url = f"http://{HOST}:{port}"
+        self.replicas: list[Replica] = []
+        self.load: LocustProcess | None = None
+        self.locust_workers: int | None = None
+        """None: as many as the cores the replicas leave free."""
+        self.problems: list[str] = []
+        """What went wrong while cleaning up (a cgroup that would not go)."""
+        self._down = False
+
+    def __enter__(self) -> ProcessDeployment:
+        try:
+            self.start()
+            self.wait_ready(self.ready_timeout)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        with interrupts.shielded():
+            if not self._down:
+                self.problems += self.shut_down()
+
+    def start(self) -> None:
+        """Create the replica cgroups and start every replica."""
+        for index in range(self.cell.replicas):
+            cgroup = None
+            if self.cgroups is not None:
+                try:
+                    cgroup = self.cgroups.create(f"{self.cell.name}-replica-{index}", self.cell.cpus, self.cell.memory_bytes)
+                except CgroupError as error:
+                    raise BackendError(f"replica {index}: {error}") from None
+            replica = Replica(index=index, cgroup=cgroup, log_path=self.cell_dir / f"replica-{index}.log")
+            self.replicas.append(replica)
+            try:
+                replica.launch(self.api_command or [], self.cwd)
+            except OSError as error:
+                raise BackendError(f"cannot start API replica {index}: {error}") from None
+
+    def wait_ready(self, timeout: float) -> None:
+        """Return once every replica listens and /health answers 200; BackendError on timeout or death."""
+        deadline = time.monotonic() + timeout
+        last: str | int = "no answer yet"
+        listening: set[int] = set()
+        while time.monotonic() < deadline:
+            for replica in self.replicas:
+                code = replica.process.poll() if replica.process is not None else None
+                if code is not None:
+                    replica.exit_codes.append(code)
+                    raise BackendError(
+                        f"API replica {replica.index} exited with {describe_exit(code)} before it was ready "
+                        f"(log {replica.log_path}):\n{replica.log_tail()}"
+                    )
+            pids = [replica.process.pid for replica in self.replicas if replica.process is not None]
+            listening = listening_pids(pids, self.port)
+            if len(listening) == len(pids):
+                answers = [get_status(HOST, self.port) for _ in range(3 * len(pids))]
+                last = next((answer for answer in answers if answer != 200), 200)
+                if last == 200:
+                    return
+            time.sleep(0.1)
+        waiting = [r.index for r in self.replicas if r.process is not None and r.process.pid not in listening]
+        status = f"last GET /health: {last}" if not waiting else f"replicas {waiting} not listening on port {self.port} yet"
+        raise BackendError(
+            f"the API was not ready within {timeout:g} s ({status}); replica 0 log {self.replicas[0].log_path}:\n"
+            f"{self.replicas[0].log_tail()}"
+        )
+
+    def start_load(self, settings: LoadSettings) -> LocustProcess:
+        """Start Locust against the shared port, with the cores the replicas leave free."""
+        locustfile = self.cwd / LOCUSTFILE
+        if not locustfile.is_file():
+            raise BackendError(f"the Locust scenario {locustfile} does not exist")
+        workers = self.locust_workers or worker_processes(usable_cores(), self.cell.total_cpus)
+        self.load = start_locust(locustfile, self.url, self.cell_dir, settings, workers, cwd=self.cwd)
+        return self.load
+
+    def supervise(self) -> list[str]:
+        """Restart replicas whose process ended; return one message per restart."""
+        events: list[str] = []
+        for replica in self.replicas:
+            code = replica.process.poll() if replica.process is not None else None
+            if code is None or self._down:
+                continue
+            replica.exit_codes.append(code)
+            replica.close_log()
+            if replica.restarts >= MAX_RESTARTS_PER_REPLICA:
+                raise BackendError(f"API replica {replica.index} died {replica.restarts + 1} times; giving up")
+            replica.restarts += 1
+            replica.launch(self.api_command or [], self.cwd)
+            oom = ""
+            if replica.cgroup is not None:
+                kills = _safe_usage(replica.cgroup)
+                oom = f", {kills} OOM kill(s) so far" if kills else ""
+            events.append(f"API replica {replica.index} exited with {describe_exit(code)}{oom}; restarted (restart {replica.restarts})")
+        return events
+
+    def shut_down(self) -> list[str]:
+        """Stop Locust and every replica, record usage, remove the cgroups; return problems."""
+        problems: list[str] = []
+        self._down = True
+        if self.load is not None:
+            self.load.stop()
+        live = [r.process for r in self.replicas if r.process is not None]
+        for process in live:
+            if process.poll() is None:
+                processes.signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in live:
+            processes.wait_for_exit(process, deadline)
+            processes.stop(process, grace=0)
+        for replica in self.replicas:
+            replica.close_log()
+            replica.record = self._record(replica)
+            if replica.cgroup is not None and self.cgroups is not None:
+                try:
+                    self.cgroups.remove(replica.cgroup)
+                except CgroupError as error:
+                    problems.append(str(error))
+        return problems
+
+    def replica_records(self) -> list[ReplicaRecord]:
+        """Per replica: pids, restarts, limits read back, usage (final after shut_down)."""
+        return [replica.record or self._record(replica) for replica in self.replicas]
+
+    def _record(self, replica: Replica) -> ReplicaRecord:
+        limits = usage = None
+        oom_killed = None
+        if replica.cgroup is not None:
+            try:
+                limits = replica.cgroup.read_limits()
+                usage = replica.cgroup.read_usage()
+                oom_killed = bool(usage.oom_kills) if usage.oom_kills is not None else None
+            except CgroupError:
+                pass
+        return ReplicaRecord(
+            index=replica.index,
+            name=replica.name,
+            pids=list(replica.pids),
+            restarts=replica.restarts,
+            exit_codes=list(replica.exit_codes),
+            oom_killed=oom_killed,
+            limits=limits,
+            usage=usage,
+        )
+
+
+def _safe_usage(cgroup: ReplicaCgroup) -> int | None:
+    try:
+        return cgroup.read_usage().oom_kills
+    except CgroupError:
+        return None
+
+
+class ProcessBackend:
+    """Replicas as local processes, limited by cgroups when the machine allows it."""
+
+    name = "process"
+    image = None
+
+    def __init__(
+        self,
+        cwd: Path,
+        ready_timeout: float,
+        port: int | None = None,
+        enforce_limits: bool = True,
+        locust_workers: int | None = None,
+    ) -> None:
+        self.cwd, self.ready_timeout, self.port, self.locust_workers = cwd, ready_timeout, port, locust_workers
+        self.cgroups: ReplicaCgroups | None = None
+        self.limits_not_enforced_reason: str | None = None
+        if not enforce_limits:
+            self.limits_not_enforced_reason = "disabled with --no-limits"
+            return
+        try:
+            self.cgroups = open_cgroups()
+        except CgroupUnavailable as error:
+            self.limits_not_enforced_reason = str(error)
+
+    @property
+    def limits_enforced(self) -> bool:
+        """Whether replicas run under CPU and memory limits."""
+        return self.cgroups is not None
+
+    def describe(self) -> str:
+        """Where the replicas run and how they are limited."""
+        if self.cgroups is None:
+            return f"process backend, limits NOT enforced: {self.limits_not_enforced_reason}"
+        return f"process backend, limits enforced with {self.cgroups.describe()}"
+
+    def deployment(self, cell: Cell, cell_dir: Path) -> ProcessDeployment:
+        """The cell's replicas; entering starts them and waits until ready, leaving stops everything."""
+        port = self.port or free_port(HOST)
+        deployment = ProcessDeployment(
+            cell, cell_dir, self.cwd, self.cgroups, port, self.ready_timeout, self.limits_not_enforced_reason
+        )
+        deployment.locust_workers = self.locust_workers
+        return deployment
+
+    def close(self) -> list[str]:
+        """Remove the run's cgroup group."""
+        if self.cgroups is None:
+            return []
+        with interrupts.shielded():
+            return self.cgroups.close()

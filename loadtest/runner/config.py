@@ -1,0 +1,89 @@
+"""What one `python -m loadtest run` does: a profile of thresholds.yaml with the flags on top.
+
+Flags (or their `LOADTEST_*` variables) override the profile's value, key by key.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from loadtest.locust_contract import LoadSettings
+from loadtest.runner.matrix import Cell, plan_cells
+from loadtest.thresholds import Slo, Thresholds
+from loadtest.util.units import parse_run_time
+
+BackendName = Literal["process", "compose"]
+BACKENDS: tuple[BackendName, ...] = ("process", "compose")
+DEFAULT_PROFILE = "local"
+DEFAULT_OUT = Path("results")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """Where the replicas run and how they are started."""
+
+    name: BackendName = "process"
+    ready_timeout: float | None = None
+    """Seconds every replica gets to become ready (None: the backend's default)."""
+    locust_workers: int | None = None
+    """None: as many as the cores the API's limits leave free."""
+    api_port: int | None = None
+    enforce_limits: bool = True
+    api_image: str | None = None
+    locust_image: str | None = None
+    compose_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs, profile and flags merged."""
+
+    profile: str | None
+    cells: list[Cell]
+    load: LoadSettings
+    run_time: str
+    thresholds: Path
+    slo: Slo
+    out: Path
+    backend: BackendSettings
+
+
+def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_path: Path) -> RunConfig:
+    """The profile's values with every given flag on top; ValueError names what is wrong."""
+    name = args.profile or DEFAULT_PROFILE
+    if name not in thresholds.profiles:
+        known = ", ".join(sorted(thresholds.profiles)) or "none"
+        raise ValueError(f"profile {name!r} is not in {thresholds_path} (profiles: {known})")
+    profile = thresholds.profiles[name]
+    replicas = args.replicas if args.replicas is not None else profile.replicas
+    cpus = args.cpus if args.cpus is not None else [profile.cpus]
+    memory = args.memory if args.memory is not None else [profile.memory]
+    time_text = args.run_time if args.run_time is not None else profile.run_time
+    load = LoadSettings(
+        users=args.users if args.users is not None else profile.users,
+        spawn_rate=args.spawn_rate if args.spawn_rate is not None else profile.spawn_rate,
+        run_time_seconds=parse_run_time(time_text),
+    )
+    backend = BackendSettings(
+        name=args.backend or "process",
+        ready_timeout=args.ready_timeout,
+        locust_workers=args.locust_workers,
+        api_port=args.api_port,
+        enforce_limits=not args.no_limits,
+        api_image=args.image,
+        locust_image=args.loadtest_image,
+        compose_file=args.compose_file,
+    )
+    return RunConfig(
+        profile=name,
+        cells=plan_cells(replicas, cpus, memory),
+        load=load,
+        run_time=time_text,
+        thresholds=thresholds_path,
+        slo=thresholds.slo,
+        out=args.out if args.out is not None else DEFAULT_OUT,
+        backend=backend,
+    )

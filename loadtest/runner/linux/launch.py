@@ -1,0 +1,83 @@
+"""`python -m loadtest.runner.linux.launch [--cgroup-procs FILE]... [--raise-nofile] -- COMMAND...`
+
+The tiny launcher the runner starts its children through. Before it execs COMMAND (keeping its
+pid) it
+- asks the kernel to send it SIGTERM if the runner dies (PR_SET_PDEATHSIG), so a runner killed
+  with SIGKILL leaves no replica or Locust behind;
+- writes its pid into each cgroup.procs file, so COMMAND runs under its limits from its first
+  instruction;
+- with --raise-nofile, raises the soft RLIMIT_NOFILE to the hard limit (sockets for many users).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import resource
+import signal
+import sys
+from collections.abc import Sequence
+
+_PR_SET_PDEATHSIG = 1
+_PROG = "loadtest launcher"
+EXIT_LAUNCH_FAILED = 125
+"""The launcher itself failed (as `env`/`nice` do); its message is on stderr."""
+
+
+def set_parent_death_signal(expected_parent: int) -> None:
+    """Die with SIGTERM when the parent does; exit at once if it is already gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != expected_parent:
+        sys.exit(EXIT_LAUNCH_FAILED)
+
+
+def raise_open_files_limit() -> int:
+    """Raise the soft limit on open files to the hard limit; return the new soft limit."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def build_command(
+    command: Sequence[str], cgroup_procs: Sequence[str] = (), raise_nofile: bool = False
+) -> list[str]:
+    """The argv that starts `command` through this launcher."""
+    argv = [sys.executable, "-m", "loadtest.runner.linux.launch"]
+    for path in cgroup_procs:
+        argv += ["--cgroup-procs", str(path)]
+    if raise_nofile:
+        argv.append("--raise-nofile")
+    return [*argv, "--", *command]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Prepare this process, then exec the command (returns only on failure)."""
+    parser = argparse.ArgumentParser(prog="python -m loadtest.runner.linux.launch", description=__doc__.split("\n")[2])
+    parser.add_argument("--cgroup-procs", action="append", default=[], metavar="FILE")
+    parser.add_argument("--raise-nofile", action="store_true")
+    parser.add_argument("--parent", type=int, default=os.getppid(), help=argparse.SUPPRESS)
+    parser.add_argument("command", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        set_parent_death_signal(args.parent)
+        for path in args.cgroup_procs:
+            with open(path, "w", encoding="ascii") as procs:
+                procs.write(str(os.getpid()))
+        if args.raise_nofile:
+            raise_open_files_limit()
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        print(f"{_PROG}: {error.strerror or error}{where}", file=sys.stderr)
+        return EXIT_LAUNCH_FAILED
+    try:
+        os.execvp(args.command[0], args.command)
+    except OSError as error:
+        print(f"{_PROG}: cannot run {args.command[0]}: {error.strerror or error}", file=sys.stderr)
+    return EXIT_LAUNCH_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Child processes the runner owns (each in its own process group, stopped group and all), and the cores it may use."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+
+def start(
+    argv: Sequence[str], log: IO[bytes], cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in a new session (its own process group), output into `log`, no stdin.
+
+    A new session also keeps the terminal's Ctrl-C away from it: the runner decides when it stops.
+    """
+    return subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send `signum` to the process group `process` leads (nothing if the group is gone)."""
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 5.0, signum: int = signal.SIGTERM) -> int:
+    """Ask the group to stop with `signum`, wait `grace` seconds for the leader, then SIGKILL the group.
+
+    Returns the leader's exit code (negative: the signal that ended it).
+    """
+    if process.poll() is None:
+        signal_group(process, signum)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    signal_group(process, signal.SIGKILL)
+    return process.wait()
+
+
+def wait_for_exit(process: subprocess.Popen[bytes], deadline: float) -> int | None:
+    """The exit code once the process ends, or None if it still runs at `deadline` (monotonic)."""
+    while time.monotonic() < deadline:
+        code = process.poll()
+        if code is not None:
+            return code
+        time.sleep(0.05)
+    return process.poll()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    return max(1, len(os.sched_getaffinity(0)))

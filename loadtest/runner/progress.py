@@ -1,0 +1,127 @@
+"""The live progress line: cell i of N, elapsed/total, users, current req/s and failures.
+
+Figures come from the newest "Aggregated" row of Locust's growing `locust_stats_history.csv`
+(written every second); only the file's header and tail are read, however long the run.
+On a terminal the line rewrites itself; elsewhere (CI logs) a line is printed every 10 seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from loadtest.util.units import format_clock, format_rate
+
+_TAIL_BYTES = 16_384
+PLAIN_INTERVAL_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The newest aggregated figures of a running Locust."""
+
+    users: int
+    rps: float
+    failures_per_second: float
+    requests: int
+    failures: int
+
+
+def read_latest(history_csv: Path) -> Snapshot | None:
+    """The last complete Aggregated row of a stats-history CSV, or None if there is none yet."""
+    try:
+        with history_csv.open("rb") as handle:
+            header = handle.readline().decode("utf-8", errors="replace")
+            size = handle.seek(0, io.SEEK_END)
+            start = max(len(header), size - _TAIL_BYTES)
+            handle.seek(start)
+            tail = handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    lines = tail.splitlines()
+    if start > len(header) and lines:
+        lines = lines[1:]  # the first line of the tail may be cut
+    if tail and not tail.endswith("\n") and lines:
+        lines = lines[:-1]  # the last line may still be being written
+    rows = csv.DictReader([header, *lines])
+    latest: Snapshot | None = None
+    for row in rows:
+        if row.get("Name") != "Aggregated":
+            continue
+        try:
+            latest = Snapshot(
+                users=int(row["User Count"]),
+                rps=float(row["Requests/s"]),
+                failures_per_second=float(row["Failures/s"]),
+                requests=int(row["Total Request Count"]),
+                failures=int(row["Total Failure Count"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return latest
+
+
+def format_line(position: int, total: int, cell: str, elapsed: float, run_seconds: int, snapshot: Snapshot | None) -> str:
+    """One progress line."""
+    head = f"cell {position}/{total} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
+    if snapshot is None:
+        return f"{head}  starting Locust..."
+    return (
+        f"{head}  users {snapshot.users:,}  req/s {snapshot.rps:,.1f}  "
+        f"requests {snapshot.requests:,}  failures {snapshot.failures:,} ({format_rate(snapshot.failures, snapshot.requests)})"
+    )
+
+
+class Progress:
+    """Prints the progress of the cell that is running to `stream`."""
+
+    def __init__(self, stream: TextIO, total_cells: int) -> None:
+        self.stream = stream
+        self.total = total_cells
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self._cell = ""
+        self._position = 0
+        self._run_seconds = 0
+        self._started = 0.0
+        self._last_plain = 0.0
+        self._width = 0
+
+    def start_cell(self, position: int, cell: str, run_seconds: int) -> None:
+        """A new cell's load begins now."""
+        self._position, self._cell, self._run_seconds = position, cell, run_seconds
+        self._started = time.monotonic()
+        self._last_plain = 0.0
+
+    def update(self, history_csv: Path) -> None:
+        """Re-read the history and show the line (rate-limited when not a terminal)."""
+        now = time.monotonic()
+        if not self.live and now - self._last_plain < PLAIN_INTERVAL_SECONDS:
+            return
+        snapshot = read_latest(history_csv)
+        if snapshot is None and not self.live:
+            return
+        line = format_line(self._position, self.total, self._cell, now - self._started, self._run_seconds, snapshot)
+        if self.live:
+            self.stream.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+        else:
+            self.stream.write(line + "\n")
+            self._last_plain = now
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line of its own, above the live line."""
+        self.end_line()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def end_line(self) -> None:
+        """Finish the live line so that other output starts on a fresh one."""
+        if self.live and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0

@@ -1,0 +1,238 @@
+"""The run: for every cell, replicas up under limits, Locust, `run.json`, the gate; then the matrix.
+
+Whatever happens (a breach, a broken cell, Ctrl-C, SIGTERM), every process the run started is
+stopped and every cgroup removed before it returns, the results so far stay on disk, and the
+summary says when the run was cut short.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from loadtest.gate import GateInputError, judge_folder, render_cannot_judge
+from loadtest.locust_contract import csv_paths
+from loadtest.records import (
+    RUN_FILE,
+    SUMMARY_FILE,
+    CellStatus,
+    LocustInfo,
+    MatrixInfo,
+    ReplicaRecord,
+    RunRecord,
+    write_record,
+)
+from loadtest.report import collect_cell, write_report
+from loadtest.runner import interrupts
+from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
+from loadtest.runner.config import RunConfig
+from loadtest.runner.matrix import Cell
+from loadtest.runner.progress import Progress
+from loadtest.scenario import offered_rps
+from loadtest.thresholds import Slo
+from loadtest.util.files import write_atomic
+from loadtest.util.text import first_line
+from loadtest.util.units import format_rate
+
+POLL_SECONDS = 0.5
+
+
+def git_revision(cwd: Path) -> tuple[str | None, bool | None]:
+    """The checkout's commit and whether it has uncommitted changes (None, None outside git)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    if commit.returncode != 0:
+        return None, None
+    return commit.stdout.strip(), bool(status.stdout.strip()) if status.returncode == 0 else None
+
+
+def now() -> datetime:
+    """The time in UTC."""
+    return datetime.now(UTC)
+
+
+def prepare_cell_dir(out: Path, cell: Cell) -> Path:
+    """A fresh folder for the cell (results of an earlier run of the same cell are replaced)."""
+    cell_dir = out / cell.name
+    if cell_dir.exists():
+        shutil.rmtree(cell_dir)
+    cell_dir.mkdir(parents=True)
+    return cell_dir
+
+
+class Runner:
+    """Runs the matrix of one `python -m loadtest run`."""
+
+    def __init__(self, config: RunConfig, backend: Backend, cwd: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.config, self.backend, self.cwd, self.out, self.err = config, backend, cwd, out, err
+        self.progress = Progress(err, len(config.cells))
+        self.run_id = f"{now():%Y%m%dT%H%M%SZ}-{os.getpid()}"
+        self.commit, self.dirty = git_revision(cwd)
+
+    def say(self, text: str) -> None:
+        """A line on the terminal (stderr: stdout carries the results)."""
+        self.progress.message(text)
+
+    def run(self) -> int:
+        """Every cell, then the matrix report; the exit code."""
+        config = self.config
+        config.out.mkdir(parents=True, exist_ok=True)
+        self.say(f"{len(config.cells)} cell(s): {', '.join(cell.name for cell in config.cells)}; "
+                 f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each")
+        self.say(offered_load_line(config.load.users, config.slo))
+        self.say(self.backend.describe())
+        if not self.backend.limits_enforced:
+            self.say(_banner(f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
+                             f"{self.backend.limits_not_enforced_reason}"))
+        folders: list[Path] = []
+        interruption: str | None = None
+        with interrupts.catch_signals():
+            try:
+                for position, cell in enumerate(config.cells, start=1):
+                    folders.append(self.run_cell(position, cell))
+                    if interrupts.received():
+                        break
+            except interrupts.RunInterrupted:
+                pass
+            finally:
+                with interrupts.shielded():
+                    problems = self.backend.close()
+                for problem in problems:
+                    self.say(f"cleanup problem: {problem}")
+            if interrupts.received():
+                done = len(folders)
+                interruption = f"the run was cut short by {interrupts.received()} during cell {done} of {len(config.cells)}"
+            with interrupts.shielded():
+                return self.report(folders, interruption)
+
+    def report(self, folders: list[Path], interruption: str | None) -> int:
+        """Write the matrix summary and print it; the exit code."""
+        cells = [collect_cell(folder) for folder in folders if (folder / RUN_FILE).is_file()]
+        report = write_report(cells, self.config.out, interruption)
+        self.progress.end_line()
+        self.out.write("\n" + report.console)
+        self.out.write(f"\nResults: {self.config.out}/ (summary: {self.config.out / SUMMARY_FILE})\n")
+        self.out.flush()
+        return report.code
+
+    def run_cell(self, position: int, cell: Cell) -> Path:
+        """One cell, start to end; returns its folder (with run.json, whatever happened)."""
+        cell_dir = prepare_cell_dir(self.config.out, cell)
+        self.say(f"\n[{position}/{len(self.config.cells)}] {cell.name}: starting {cell.replicas} replica(s), "
+                 f"{cell.cpus:g} CPU and {cell.memory} each")
+        started_at, clock = now(), time.monotonic()
+        status: CellStatus = "completed"
+        error: str | None = None
+        deployment: Deployment | None = None
+        load: LoadRun | None = None
+        locust_exit: int | None = None
+        records: list[ReplicaRecord] = []
+        try:
+            deployment = self.backend.deployment(cell, cell_dir)
+            with deployment:
+                self.say(f"[{position}/{len(self.config.cells)}] {cell.name}: ready; Locust running")
+                load = deployment.start_load(self.config.load)
+                locust_exit = self.watch(position, cell, cell_dir, deployment, load)
+                self.progress.end_line()
+            if not csv_paths(cell_dir)["stats"].is_file():
+                status = "failed"
+                error = f"Locust wrote no statistics (exit {locust_exit}); its log {load.log_path}:\n{load.log_tail()}"
+            elif locust_exit:
+                self.say(f"note: Locust exited with code {locust_exit}; see {load.log_path}")
+        except interrupts.RunInterrupted as signal_error:
+            status, error = "interrupted", str(signal_error)
+        except (BackendError, OSError) as failure:
+            status, error = "failed", str(failure)
+        finally:
+            with interrupts.shielded():
+                self.progress.end_line()
+                if deployment is not None:
+                    records = deployment.replica_records()
+                    for problem in deployment.problems:
+                        self.say(f"cleanup problem: {problem}")
+                record = self.record(position, cell, status, error, started_at, time.monotonic() - clock, deployment, load, locust_exit, records)
+                write_record(cell_dir / RUN_FILE, record)
+                self.gate(cell_dir, record)
+        return cell_dir
+
+    def watch(self, position: int, cell: Cell, cell_dir: Path, deployment: Deployment, load: LoadRun) -> int:
+        """Wait for Locust to finish, restarting dead replicas and showing progress; its exit code."""
+        self.progress.start_cell(position, cell.name, self.config.load.run_time_seconds)
+        history = csv_paths(cell_dir)["stats_history"]
+        while (code := load.poll()) is None:
+            if time.monotonic() > load.deadline:
+                raise BackendError(f"Locust did not finish in time; its log {load.log_path}:\n{load.log_tail()}")
+            for event in deployment.supervise():
+                self.say(event)
+            self.progress.update(history)
+            time.sleep(POLL_SECONDS)
+        self.progress.update(history)
+        load.stop()  # reaps it and ends anything left in its process group
+        return code
+
+    def record(self, position: int, cell: Cell, status: CellStatus, error: str | None, started_at: datetime,
+               duration: float, deployment: Deployment | None, load: LoadRun | None, locust_exit: int | None,
+               records: list[ReplicaRecord]) -> RunRecord:
+        """The cell's run.json."""
+        config = self.config
+        limits: Deployment | Backend = deployment if deployment is not None else self.backend
+        warnings = load.cpu_warnings() if load is not None else []
+        for warning in warnings:
+            self.say(f"Locust CPU warning: {warning}")
+        return RunRecord(
+            cell=cell.name, status=status, error=error, backend=config.backend.name, profile=config.profile,
+            replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory, memory_bytes=cell.memory_bytes,
+            limits_enforced=limits.limits_enforced,
+            limits_not_enforced_reason=limits.limits_not_enforced_reason,
+            users=config.load.users, spawn_rate=config.load.spawn_rate, run_time=config.run_time,
+            run_time_seconds=config.load.run_time_seconds, thresholds=str(config.thresholds),
+            git_commit=self.commit, git_dirty=self.dirty, image=self.backend.image,
+            api_command=deployment.api_command if deployment is not None else None,
+            started_at=started_at, ended_at=now(), duration_seconds=round(duration, 3),
+            locust=LocustInfo(
+                command=load.command, processes=load.workers, exit_code=locust_exit,
+                open_files_limit=load.open_files_limit, log=load.log_path.name,
+            ) if load is not None else None,
+            locust_cpu_warnings=warnings,
+            replica_records=records,
+            matrix=MatrixInfo(run_id=self.run_id, position=position, planned=[c.name for c in config.cells]),
+        )
+
+    def gate(self, cell_dir: Path, record: RunRecord) -> None:
+        """Judge a completed cell with the gate (verdict.json + summary.md); explain any other."""
+        name = record.cell
+        if record.status != "completed":
+            reason = f"The cell was {'cut short' if record.status == 'interrupted' else 'not completed'}: {record.error}"
+            write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(reason))
+            self.say(f"{name}: {record.status.upper()} — not judged: {first_line(record.error)}")
+            return
+        try:
+            _, verdict = judge_folder(cell_dir, self.config.slo)
+        except GateInputError as error:
+            write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
+            self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
+            return
+        outcome = "PASS" if verdict.passed else "FAIL"
+        self.say(f"{name}: {outcome} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
+                 f"error rate {format_rate(round(verdict.error_rate * verdict.requests), verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms")
+
+
+def offered_load_line(users: int, slo: Slo) -> str:
+    """What the scenario's users ask of a cell, and what keeping up with them takes."""
+    limit_s = slo.max_p95_ms / 1000
+    return (f"{users:,} users ask up to ~{offered_rps(users):,.0f} req/s (instant replies); a cell must serve "
+            f"~{offered_rps(users, limit_s):,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average")
+
+
+def _banner(text: str) -> str:
+    line = "!" * min(100, max(40, len(text) // 2))
+    return f"{line}\n!!! {text}\n{line}"

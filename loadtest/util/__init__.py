@@ -1,0 +1,1 @@
+"""Plumbing shared by the gate, the report and the runner: files, units, tables, text."""

@@ -1,0 +1,63 @@
+"""The launcher replicas and Locust start through: cgroup join, open-files limit, parent death."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from loadtest.runner.linux.launch import EXIT_LAUNCH_FAILED, build_command
+
+
+def test_it_writes_its_own_pid_then_execs_keeping_it(tmp_path: Path) -> None:
+    procs = [tmp_path / "cpu.procs", tmp_path / "memory.procs"]
+    script = "import os, resource; print(os.getpid(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
+    result = subprocess.run(build_command([sys.executable, "-c", script], procs, raise_nofile=True),
+                            capture_output=True, text=True, check=True, timeout=30)  # fmt: skip
+    pid, soft = result.stdout.split()
+    assert [path.read_text() for path in procs] == [pid, pid]
+    assert int(soft) == resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+def test_a_failure_is_one_line_and_exit_125(tmp_path: Path) -> None:
+    result = subprocess.run(build_command(["true"], [tmp_path / "missing" / "cgroup.procs"]),
+                            capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert result.returncode == EXIT_LAUNCH_FAILED
+    assert result.stderr.startswith("loadtest launcher: No such file or directory") and "Traceback" not in result.stderr
+    missing = subprocess.run(build_command(["no-such-program-here"]), capture_output=True, text=True, timeout=30)
+    assert missing.returncode == EXIT_LAUNCH_FAILED and "no-such-program-here" in missing.stderr
+
+
+def test_the_child_dies_with_the_process_that_started_it() -> None:
+    """A runner killed with SIGKILL leaves nothing behind: the kernel sends SIGTERM to its children."""
+    starter = (
+        "import subprocess, sys\n"
+        f"child = subprocess.Popen({build_command(['sleep', '60'])!r})\n"
+        "print(child.pid, flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] != b"sleep":
+        time.sleep(0.05)  # the launcher has exec'd sleep once its name shows
+    parent.kill()
+    parent.communicate()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    if state == "Z":  # a zombie of init's: dead
+        return False
+    os.kill(pid, 0)
+    return True
