@@ -20,7 +20,7 @@ PERF_ARGS ?=
 DOCKER    ?= docker
 E2E_ARGS  ?=
 
-.PHONY: help install model test serve perf bench e2e-docker lint clean
+.PHONY: help install model test test-unit serve perf bench e2e-docker lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write mo
 test: install model ## Run the test suite (unit + integration)
 	$(PY) -m pytest
 
+test-unit: install model ## The fast part of the suite: everything but the integration tests
+	$(PY) -m pytest -m "not integration"
+
 serve: install model ## Run the API as the container does (python -m api)
 	$(PY) -m api
 
@@ -54,12 +57,15 @@ bench: install model ## wrk benchmark: our API vs plain scikit-learn FastAPI vs 
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "make bench needs wrk: apt-get install wrk (as root)" >&2; exit 2; }
-	$(PY) scripts/bench.py
+	$(PY) -m scripts.bench
 
 e2e-docker: install ## Build both images, run a 2-cell matrix through docker-compose.ci.yaml, gate it
 	DOCKER=$(DOCKER) PY=$(PY) $(if $(E2E_ARGS),E2E_ARGS='$(E2E_ARGS)') bash scripts/e2e_docker.sh
 
-lint: install ## actionlint on the workflows
+lint: install ## ruff (format and lint), strict mypy, actionlint on the workflows
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/actionlint
 
 clean: ## Remove the venvs, results and generated model artifacts

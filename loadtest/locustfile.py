@@ -23,7 +23,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from loadtest.scenario import HEAVY_WAIT_S, ORDINARY_WAIT_S, PREDICTION_KEYS, predict_payload, reply_problem  # noqa: E402
+from loadtest.scenario import HEAVY_WAIT_S, ORDINARY_WAIT_S, PREDICTION_KEYS, predict_payload, reply_problem  # noqa: E402 - after sys.path
 
 
 class _ApiUser(FastHttpUser):
@@ -43,8 +43,8 @@ class _ApiUser(FastHttpUser):
         """GET /: the service's landing reply."""
         self._request("GET", "/")
 
-    def _request(self, method: str, path: str, required_keys: tuple[str, ...] = (), **kwargs: object) -> None:
-        with self.client.request(method, path, name=f"{method} {path}", catch_response=True, **kwargs) as reply:
+    def _request(self, method: str, path: str, required_keys: tuple[str, ...] = (), json: object | None = None) -> None:
+        with self.client.request(method, path, name=f"{method} {path}", catch_response=True, json=json) as reply:
             error = getattr(reply, "error", None)
             problem = reply_problem(reply.status_code, reply.content, required_keys)
             if error is not None:

@@ -131,7 +131,9 @@ def _typed(convert: Callable[[str], Any] | None) -> Callable[[str], Any]:
             return convert(text) if convert is not None else str(text)
         except (argparse.ArgumentTypeError, ValueError) as error:
             if isinstance(text, _EnvironmentText):
-                raise argparse.ArgumentTypeError(f"environment variable {text.variable}={str(text)!r}: {error}") from None
+                raise argparse.ArgumentTypeError(
+                    f"environment variable {text.variable}={str(text)!r}: {error}"
+                ) from None
             raise
 
     parse.__name__ = getattr(convert, "__name__", "text")
@@ -165,7 +167,9 @@ class Options:
     def switch(self, group: argparse._ArgumentGroup, flag: str, help: str, *, env: str | None = None) -> None:
         """A store-true flag, also turned on by its variable (1, true, yes or on)."""
         name = env or env_name(flag)
-        group.add_argument(flag, action="store_true", default=truthy(self.environ.get(name)), help=f"{help} [env {name}]")
+        group.add_argument(
+            flag, action="store_true", default=truthy(self.environ.get(name)), help=f"{help} [env {name}]"
+        )
 
 
 def path_or_none(value: str | Path | None) -> Path | None:

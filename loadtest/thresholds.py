@@ -163,8 +163,7 @@ def parse_thresholds(text: str, source: str = "thresholds.yaml") -> Thresholds:
         raise ThresholdsError(f"{source}: is empty; it needs an 'slo' mapping (see the README)")
     if not isinstance(document, dict):
         raise ThresholdsError(
-            f"{source}: the top level must be a mapping with 'slo' and 'profiles', "
-            f"not {_type_name(document)}"
+            f"{source}: the top level must be a mapping with 'slo' and 'profiles', not {_type_name(document)}"
         )
     try:
         return Thresholds.model_validate(document)

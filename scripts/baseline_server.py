@@ -22,9 +22,11 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+# Run by path (`python scripts/baseline_server.py`, as the benchmark and --api-command do): the
+# repository root goes on sys.path before the project's imports.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.artifacts import JOBLIB_FILE, ArtifactError, read_metadata, read_verified  # noqa: E402
+from model.artifacts import JOBLIB_FILE, ArtifactError, read_metadata, read_verified
 
 
 class Features(BaseModel):
@@ -77,9 +79,14 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     uvicorn.run(
-        app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
-        log_level="warning", access_log=False,
-    )  # fmt: skip
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
     return 0
 
 

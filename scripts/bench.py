@@ -36,13 +36,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from loadtest.runner.linux.sockets import free_port
+from loadtest.util.files import write_json_atomic
+from loadtest.util.http import wait_until_ok
+from model.argtypes import integer, number
 
-from loadtest.runner.linux.sockets import free_port  # noqa: E402
-from loadtest.util.files import write_json_atomic  # noqa: E402
-from loadtest.util.http import wait_until_ok  # noqa: E402
-from model.argtypes import integer, number  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+
 PREDICT_BODY = '{"features": [5.1, 3.5, 1.4, 0.2]}'
 FLOOR_TARGET = 0.8
 BASELINE_TARGET = 15.0
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line; every option also reads an env var."""
     env = os.environ.get
     parser = argparse.ArgumentParser(
-        prog="python scripts/bench.py",
+        prog="python -m scripts.bench",
         description="wrk benchmark: the service's POST /predict against its own HTTP floor "
         "(GET /) and against a plain scikit-learn FastAPI server, one core each.",
     )
@@ -119,8 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rounds",
         type=integer(minimum=1),
         default=env("BENCH_ROUNDS", "5"),
-        help="interleaved rounds over the three targets; medians are reported "
-        "(env BENCH_ROUNDS, default: 5)",
+        help="interleaved rounds over the three targets; medians are reported (env BENCH_ROUNDS, default: 5)",
     )
     load.add_argument(
         "--connections",
@@ -152,8 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         type=Path,
         default=Path(env("BENCH_JSON", "results/bench/bench.json")),
-        help="where to write every run and the summary as JSON "
-        "(env BENCH_JSON, default: results/bench/bench.json)",
+        help="where to write every run and the summary as JSON (env BENCH_JSON, default: results/bench/bench.json)",
     )
     return parser
 
@@ -193,9 +191,7 @@ def wrk_script(folder: Path) -> Path:
     """A Lua script that only sets method, body and header, so wrk stays on its static path."""
     path = folder / "post_predict.lua"
     path.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = '{PREDICT_BODY}'\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.method = "POST"\nwrk.body = \'{PREDICT_BODY}\'\nwrk.headers["Content-Type"] = "application/json"\n'
     )
     return path
 
@@ -253,9 +249,13 @@ def start_server(kind: str, port: int, args: argparse.Namespace, log: Path) -> s
     env = {**os.environ, "MODEL_DIR": str(args.model_dir.resolve()), "API_WORKERS": "1"}
     with log.open("wb") as handle:
         return subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
-            preexec_fn=pin_to(args.server_cpu),
-        )  # fmt: skip
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            preexec_fn=pin_to(args.server_cpu),  # noqa: PLW1509 - no thread runs yet: the bench starts servers first
+        )
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -319,8 +319,7 @@ def format_table(summary: dict[str, dict[str, float]], found: dict[str, float]) 
         row = summary[target.key]
         spread = f"{row['rps_min']:,.0f}..{row['rps_max']:,.0f}"
         lines.append(
-            f"{target.label:42} {row['rps_median']:>14,.0f} {spread:>15} "
-            f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
+            f"{target.label:42} {row['rps_median']:>14,.0f} {spread:>15} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
         )
     floor, baseline = found["predict_vs_floor"], found["predict_vs_baseline"]
     split = cost_split_us(summary)
@@ -406,7 +405,7 @@ def run(args: argparse.Namespace) -> int:
         args.json,
         {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]]),
+            "command": " ".join(["python", "-m", "scripts.bench", *sys.argv[1:]]),
             "settings": {
                 "duration_s": args.duration,
                 "rounds": args.rounds,

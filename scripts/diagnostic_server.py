@@ -22,11 +22,13 @@ from pathlib import Path
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 
+# Run by path (`python scripts/diagnostic_server.py`, as the benchmark and --api-command do): the
+# repository root goes on sys.path before the project's imports.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.app import create_app  # noqa: E402
-from api.schemas import Prediction, PredictRequest  # noqa: E402
-from api.settings import get_settings  # noqa: E402
+from api.app import create_app
+from api.schemas import Prediction, PredictRequest
+from api.settings import get_settings
 
 CONSTANT_ANSWER = (
     b'{"prediction":"setosa","class_id":0,"probabilities":'
@@ -61,9 +63,15 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True, help="port to listen on (127.0.0.1)")
     args = parser.parse_args()
     uvicorn.run(
-        create_diagnostic_app(), host="127.0.0.1", port=args.port, loop="uvloop", http="httptools",
-        log_level="warning", access_log=False, server_header=False,
-    )  # fmt: skip
+        create_diagnostic_app(),
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
     return 0
 
 

@@ -49,9 +49,7 @@ def register(
         help="folder holding locust_stats.csv, locust_failures.csv, locust_exceptions.csv and "
         "locust_stats_history.csv (Locust's --csv RUN_DIR/locust --csv-full-history)",
     )
-    options.add(
-        inputs, "--thresholds", f"the thresholds file (default: {DEFAULT_PATH})", type=Path, metavar="PATH"
-    )
+    options.add(inputs, "--thresholds", f"the thresholds file (default: {DEFAULT_PATH})", type=Path, metavar="PATH")
     options.add(
         inputs,
         "--prefix",

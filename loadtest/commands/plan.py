@@ -34,7 +34,13 @@ def register(
     )
     options = Options(parser, os.environ if environ is None else environ)
     matrix = parser.add_argument_group("matrix")
-    options.add(matrix, "--replicas", "replica counts, e.g. 1,2 (default: the profile's)", type=comma_list(positive_int), metavar="N[,N...]")
+    options.add(
+        matrix,
+        "--replicas",
+        "replica counts, e.g. 1,2 (default: the profile's)",
+        type=comma_list(positive_int),
+        metavar="N[,N...]",
+    )
     options.add(matrix, "--profile", f"profile whose replicas are used (default {DEFAULT_PROFILE})", metavar="NAME")
     options.add(matrix, "--thresholds", f"the thresholds file (default {DEFAULT_PATH})", type=Path, metavar="PATH")
     parser.set_defaults(handler=handle)

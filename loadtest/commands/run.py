@@ -46,7 +46,9 @@ def register(
     options = Options(parser, os.environ if environ is None else environ)
     profile = parser.add_argument_group("profile", "where the defaults come from")
     options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
-    options.add(profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH")
+    options.add(
+        profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH"
+    )
 
     matrix = parser.add_argument_group("matrix", "the cells: every replica count x CPU limit x memory limit")
     options.add(matrix, "--replicas", "API replica counts, e.g. 1,2", type=comma_list(positive_int), metavar="N[,N...]")
@@ -68,7 +70,9 @@ def register(
     load = parser.add_argument_group("load", "how hard Locust pushes in every cell")
     options.add(load, "--users", "peak concurrent Locust users", type=positive_int, metavar="N")
     options.add(load, "--spawn-rate", "users started per second", type=positive_float, metavar="R")
-    options.add(load, "--run-time", "length of each cell's load, Locust syntax: 90s, 2m, 1h30m", type=run_time, metavar="T")
+    options.add(
+        load, "--run-time", "length of each cell's load, Locust syntax: 90s, 2m, 1h30m", type=run_time, metavar="T"
+    )
     options.add(
         load,
         "--locust-workers",

@@ -28,4 +28,3 @@ def reportable_above(limit_ms: float) -> int:
     """The smallest response time Locust can report that is over `limit_ms`."""
     highest = reportable_at_most(limit_ms)
     return highest + bucket_step(highest)
-

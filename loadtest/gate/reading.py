@@ -27,8 +27,16 @@ AGGREGATED = "Aggregated"
 STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%")
 FAILURES_COLUMNS = ("Method", "Name", "Error", "Occurrences")
 EXCEPTIONS_COLUMNS = ("Count", "Message", "Traceback", "Nodes")
-HISTORY_COLUMNS = ("Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s",
-                   "Total Request Count", "Total Failure Count")  # fmt: skip
+HISTORY_COLUMNS = (
+    "Timestamp",
+    "User Count",
+    "Type",
+    "Name",
+    "Requests/s",
+    "Failures/s",
+    "Total Request Count",
+    "Total Failure Count",
+)
 
 # Columns that may legitimately be empty: the Aggregated row has no Type; a failure's
 # timestamps, an exception's traceback and nodes may be blank.
@@ -77,7 +85,6 @@ class LocustStats:
         return int(stamps.max() - stamps.min()) if len(stamps) else None
 
 
-
 def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:
     """Read and check a run's CSVs; raise GateInputError naming the file and the problem."""
     run_dir = Path(run_dir)
@@ -91,7 +98,7 @@ def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:
     history = _read_csv(paths["stats_history"], HISTORY_COLUMNS)
 
     rows = [_figures(row, paths["stats"]) for row in _stats_rows(stats)]
-    aggregated_rows = [figures for figures, row in zip(rows, _stats_rows(stats)) if _is_aggregated(row)]
+    aggregated_rows = [figures for figures, row in zip(rows, _stats_rows(stats), strict=True) if _is_aggregated(row)]
     if not aggregated_rows:
         raise GateInputError(f"{paths['stats']}: no Aggregated row (the file is truncated or not Locust's)")
     if len(aggregated_rows) > 1:
@@ -126,7 +133,9 @@ def _check_same_moment(history: pd.DataFrame, total: Figures, paths: dict[str, P
     the run: that run must not pass.
     """
     rows = history[history["Type"].isna() & (history["Name"] == AGGREGATED)]
-    last = (int(rows["Total Request Count"].iloc[-1]), int(rows["Total Failure Count"].iloc[-1])) if len(rows) else (0, 0)
+    last = (
+        (int(rows["Total Request Count"].iloc[-1]), int(rows["Total Failure Count"].iloc[-1])) if len(rows) else (0, 0)
+    )
     if last != (total.requests, total.failures):
         raise GateInputError(
             f"{paths['stats_history']}: ends at {last[0]:,} requests and {last[1]:,} failures, but "
@@ -159,8 +168,8 @@ def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     if missing:
         listed = ", ".join(repr(column) for column in missing)
         raise GateInputError(f"{path}: not a Locust CSV, or its header is cut short: lacks {listed}")
-    for line, row in zip(range(2, len(frame) + 2), frame.itertuples(index=False)):
-        values = dict(zip(frame.columns, row))
+    for line, row in zip(range(2, len(frame) + 2), frame.itertuples(index=False), strict=True):
+        values = dict(zip(frame.columns, row, strict=True))
         for column in columns:
             if column not in _MAY_BE_EMPTY and pd.isna(values[column]):
                 raise GateInputError(f"{path}: line {line}: {column!r} is empty (truncated file?)")
@@ -168,11 +177,11 @@ def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _stats_rows(stats: pd.DataFrame) -> list[dict[str, Any]]:
-    return stats.to_dict("records")
+    return [{str(key): value for key, value in row.items()} for row in stats.to_dict("records")]
 
 
-def _is_aggregated(row: dict[str, Any] | pd.Series) -> bool:
-    return pd.isna(row["Type"]) and row["Name"] == AGGREGATED
+def _is_aggregated(row: dict[str, Any] | pd.Series[Any]) -> bool:
+    return bool(pd.isna(row["Type"])) and row["Name"] == AGGREGATED
 
 
 def endpoint_label(method: object, name: str) -> str:
@@ -181,7 +190,7 @@ def endpoint_label(method: object, name: str) -> str:
     Our locustfile names its requests that way already; a plain name ("/predict") gets its
     method in front, so both styles of locustfile match the same endpoint keys.
     """
-    method = "" if pd.isna(method) else str(method)
+    method = "" if method is None or (isinstance(method, float) and math.isnan(method)) else str(method)
     return name if not method or name.startswith(f"{method} ") else f"{method} {name}"
 
 
@@ -245,5 +254,3 @@ def _numeric_history(history: pd.DataFrame, path: Path) -> pd.DataFrame:
             value = history[column].iloc[line - 2]
             raise GateInputError(f"{path}: line {line}: {column!r} is {value!r}, not a number")
     return converted
-
-

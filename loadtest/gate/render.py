@@ -71,7 +71,6 @@ def failure_rows(run: LocustStats) -> list[list[str]]:
     ]
 
 
-
 def headline(verdict: Verdict) -> str:
     """PASSED or FAILED, with the count of checks."""
     if verdict.passed:
@@ -150,4 +149,3 @@ def render_console(run: LocustStats, verdict: Verdict) -> str:
 def render_cannot_judge(reason: str) -> str:
     """The Markdown summary of a run that could not be judged: it fails the build all the same."""
     return f"## ⚠️ Performance gate CANNOT JUDGE: the build fails\n\n{reason}\n"
-

@@ -65,10 +65,13 @@ def _checks(figures: Figures, max_error_rate: float | None, max_p95_ms: float | 
         # Exact rational comparison: 100 failures in 10,000 requests is 1%, and fails at 1%.
         passed = Fraction(figures.failures, figures.requests) < Fraction(repr(max_error_rate))
         checks.append(
-            Check(name="max_error_rate", scope=figures.name, value=figures.error_rate, limit=max_error_rate, passed=passed)
+            Check(
+                name="max_error_rate", scope=figures.name, value=figures.error_rate, limit=max_error_rate, passed=passed
+            )
         )
     if max_p95_ms is not None:
         passed = figures.p95_ms <= max_p95_ms
-        checks.append(Check(name="max_p95_ms", scope=figures.name, value=figures.p95_ms, limit=max_p95_ms, passed=passed))
+        checks.append(
+            Check(name="max_p95_ms", scope=figures.name, value=figures.p95_ms, limit=max_p95_ms, passed=passed)
+        )
     return checks
-

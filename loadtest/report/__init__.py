@@ -25,7 +25,16 @@ from loadtest.report.render import render_matrix_console, render_matrix_markdown
 from loadtest.report.table import build_table, matrix_document, outcome
 from loadtest.util.files import write_atomic, write_json_atomic
 
-__all__ = ["CHART_FILE", "MATRIX_FILE", "CellResult", "Report", "ReportError", "collect_cell", "find_cell_folders", "write_report"]
+__all__ = [
+    "CHART_FILE",
+    "MATRIX_FILE",
+    "CellResult",
+    "Report",
+    "ReportError",
+    "collect_cell",
+    "find_cell_folders",
+    "write_report",
+]
 
 MATRIX_FILE = "matrix.json"
 CHART_FILE = "matrix.png"

@@ -102,7 +102,6 @@ def check_unique(cells: list[CellResult]) -> None:
         seen[name] = cell.folder
 
 
-
 def cut_short_reasons(cells: list[CellResult], missing: list[str], interruption: str | None = None) -> list[str]:
     """Why the matrix is incomplete (empty when it is not)."""
     reasons = [interruption] if interruption else []
@@ -118,7 +117,13 @@ def cut_short_reasons(cells: list[CellResult], missing: list[str], interruption:
 
 # What every cell of one comparison should share; a difference means the cells were not run
 # together (e.g. an old cell folder left in a reused --out folder).
-SHARED_FIELDS = {"git_commit": "commit", "backend": "backend", "users": "users", "spawn_rate": "spawn rate", "run_time": "run time"}
+SHARED_FIELDS = {
+    "git_commit": "commit",
+    "backend": "backend",
+    "users": "users",
+    "spawn_rate": "spawn rate",
+    "run_time": "run time",
+}
 
 
 def _shown(field: str, value: object) -> str:
@@ -138,20 +143,23 @@ def mixed_runs(cells: list[CellResult]) -> list[str]:
         for cell in cells:
             by_value.setdefault(_shown(field, getattr(cell.record, field)), []).append(cell.record.cell)
         if len(by_value) > 1:
-            problems.append(f"{label} differs: " + "; ".join(f"{value} ({', '.join(names)})" for value, names in by_value.items()))
+            problems.append(
+                f"{label} differs: " + "; ".join(f"{value} ({', '.join(names)})" for value, names in by_value.items())
+            )
     return problems
-
 
 
 def breached_checks(verdict: Verdict | None) -> list[str]:
     """The verdict's failed checks, one short line each."""
     if verdict is None:
         return []
-    return [f"{check.name} ({check.scope}): {_plain(check.value)}, limit {_plain(check.limit)}" for check in verdict.breached]
+    return [
+        f"{check.name} ({check.scope}): {_plain(check.value)}, limit {_plain(check.limit)}"
+        for check in verdict.breached
+    ]
 
 
 def _plain(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-

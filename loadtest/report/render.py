@@ -16,7 +16,19 @@ from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.text import first_line, sentence
 from loadtest.util.units import format_rate
 
-HEADERS = ["cell", "requests", "failures", "error %", "req/s", "P50 ms", "P95 ms", "P99 ms", "req/s per CPU", "result", "limits"]
+HEADERS = [
+    "cell",
+    "requests",
+    "failures",
+    "error %",
+    "req/s",
+    "P50 ms",
+    "P95 ms",
+    "P99 ms",
+    "req/s per CPU",
+    "result",
+    "limits",
+]
 ALIGN = "lrrrrrrrrll"
 RESOURCE_HEADERS = ["cell", "restarts", "OOM kills", "CPU throttled", "peak memory (max replica)", "Locust CPU"]
 RESOURCE_ALIGN = "lrrrrl"
@@ -61,13 +73,12 @@ def resource_rows(table: pd.DataFrame) -> list[list[str]]:
             str(row["restarts"]),
             _fmt(row["oom_kills"], ".0f"),
             _fmt(row["cpu_throttled_share"] * 100, ".0f") + ("%" if not math.isnan(row["cpu_throttled_share"]) else ""),
-            _fmt(row["memory_peak_bytes"] / 1024**2, ",.0f") + (" MiB" if not math.isnan(row["memory_peak_bytes"]) else ""),
+            _fmt(row["memory_peak_bytes"] / 1024**2, ",.0f")
+            + (" MiB" if not math.isnan(row["memory_peak_bytes"]) else ""),
             "SATURATED" if row["locust_cpu_saturated"] else "ok",
         ]
         for _, row in table.iterrows()
     ]
-
-
 
 
 def matrix_headline(code: int, table: pd.DataFrame, reasons: list[str]) -> str:
@@ -81,15 +92,23 @@ def matrix_headline(code: int, table: pd.DataFrame, reasons: list[str]) -> str:
         return f"❌ Performance matrix FAILED: {failed} of {total} cells breach the SLO"
     if not total:
         return "⚠️ Performance matrix CANNOT JUDGE: no cell results found"
-    return f"⚠️ Performance matrix CANNOT JUDGE: {passed} of {total} cells passed" + (", the matrix is incomplete" if reasons else "")
+    return f"⚠️ Performance matrix CANNOT JUDGE: {passed} of {total} cells passed" + (
+        ", the matrix is incomplete" if reasons else ""
+    )
 
 
-def render_matrix_markdown(cells: list[CellResult], table: pd.DataFrame, missing: list[str], reasons: list[str], chart: str | None) -> str:
+def render_matrix_markdown(
+    cells: list[CellResult], table: pd.DataFrame, missing: list[str], reasons: list[str], chart: str | None
+) -> str:
     """DIR/summary.md."""
     code = outcome(table, reasons)
     parts = [f"## {matrix_headline(code, table, reasons)}", ""]
     if reasons:
-        parts += ["> [!WARNING]", "> **Incomplete matrix.** " + " ".join(f"{sentence(reason)}" for reason in reasons), ""]
+        parts += [
+            "> [!WARNING]",
+            "> **Incomplete matrix.** " + " ".join(f"{sentence(reason)}" for reason in reasons),
+            "",
+        ]
     unenforced = [cell for cell in cells if not cell.record.limits_enforced]
     if unenforced:
         why = "; ".join(sorted({cell.record.limits_not_enforced_reason or "unknown" for cell in unenforced}))
@@ -104,7 +123,8 @@ def render_matrix_markdown(cells: list[CellResult], table: pd.DataFrame, missing
     if mixed:
         parts += [
             "> [!WARNING]",
-            "> **These cells were not run together**, so they may not compare: " + "; ".join(mixed)
+            "> **These cells were not run together**, so they may not compare: "
+            + "; ".join(mixed)
             + ". A reused results folder keeps old cell folders; give each run its own.",
             "",
         ]
@@ -151,7 +171,9 @@ def render_matrix_markdown(cells: list[CellResult], table: pd.DataFrame, missing
     return "\n".join(parts)
 
 
-def render_matrix_console(table: pd.DataFrame, missing: list[str], reasons: list[str], mixed: list[str] | None = None) -> str:
+def render_matrix_console(
+    table: pd.DataFrame, missing: list[str], reasons: list[str], mixed: list[str] | None = None
+) -> str:
     """The terminal version: headline, table, warnings."""
     code = outcome(table, reasons)
     lines = [matrix_headline(code, table, reasons)]
@@ -163,9 +185,11 @@ def render_matrix_console(table: pd.DataFrame, missing: list[str], reasons: list
         lines += ["", "!!! limits_enforced: false — replicas ran WITHOUT CPU/memory limits (see summary.md) !!!"]
     saturated = saturated_cells(table)
     if saturated:
-        lines += ["", f"!!! Locust ran out of CPU in {', '.join(saturated)}: the load generator, not only "
-                      "the service, limited these figures (see summary.md) !!!"]
+        lines += [
+            "",
+            f"!!! Locust ran out of CPU in {', '.join(saturated)}: the load generator, not only "
+            "the service, limited these figures (see summary.md) !!!",
+        ]
     if reasons:
         lines += ["", "Incomplete matrix: " + "; ".join(reasons)]
     return "\n".join(lines) + "\n"
-

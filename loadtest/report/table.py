@@ -16,10 +16,26 @@ from loadtest import exitcodes
 from loadtest.report.cells import FAIL, PASS, CellResult
 
 COLUMNS = [
-    "cell", "replicas", "cpus", "memory", "requests", "failures", "error_rate", "rps",
-    "p50_ms", "p95_ms", "p99_ms", "rps_per_cpu", "result", "limits_enforced",
-    "restarts", "oom_kills", "cpu_throttled_share", "memory_peak_bytes", "locust_cpu_saturated",
-]  # fmt: skip
+    "cell",
+    "replicas",
+    "cpus",
+    "memory",
+    "requests",
+    "failures",
+    "error_rate",
+    "rps",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "rps_per_cpu",
+    "result",
+    "limits_enforced",
+    "restarts",
+    "oom_kills",
+    "cpu_throttled_share",
+    "memory_peak_bytes",
+    "locust_cpu_saturated",
+]
 
 
 def build_table(cells: list[CellResult]) -> pd.DataFrame:
@@ -73,12 +89,13 @@ def outcome(table: pd.DataFrame, reasons: list[str]) -> int:
     return exitcodes.PASSED
 
 
-
-def matrix_document(cells: list[CellResult], table: pd.DataFrame, out: Path, missing: list[str], reasons: list[str]) -> dict[str, Any]:
+def matrix_document(
+    cells: list[CellResult], table: pd.DataFrame, out: Path, missing: list[str], reasons: list[str]
+) -> dict[str, Any]:
     """The matrix.json document."""
     code = outcome(table, reasons)
     entries = []
-    for cell, (_, row) in zip(cells, table.iterrows()):
+    for cell, (_, row) in zip(cells, table.iterrows(), strict=True):
         entries.append(
             {
                 "cell": cell.record.cell,
@@ -121,10 +138,8 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-
 def saturated_cells(table: pd.DataFrame) -> list[str]:
     """The cells whose Locust warned that its own CPU was saturated."""
     if table.empty:
         return []
     return [str(cell) for cell in table.loc[table["locust_cpu_saturated"].astype(bool), "cell"]]
-

@@ -65,14 +65,17 @@ def read_latest(history_csv: Path) -> Snapshot | None:
     return latest
 
 
-def format_line(position: int, total: int, cell: str, elapsed: float, run_seconds: int, snapshot: Snapshot | None) -> str:
+def format_line(
+    position: int, total: int, cell: str, elapsed: float, run_seconds: int, snapshot: Snapshot | None
+) -> str:
     """One progress line."""
     head = f"cell {position}/{total} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
     if snapshot is None:
         return f"{head}  starting Locust..."
     return (
         f"{head}  users {snapshot.users:,}  req/s {snapshot.rps:,.1f}  "
-        f"requests {snapshot.requests:,}  failures {snapshot.failures:,} ({format_rate(snapshot.failures, snapshot.requests)})"
+        f"requests {snapshot.requests:,}  failures {snapshot.failures:,} "
+        f"({format_rate(snapshot.failures, snapshot.requests)})"
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -37,22 +36,11 @@ from loadtest.runner.progress import Progress
 from loadtest.scenario import offered_rps
 from loadtest.thresholds import Slo
 from loadtest.util.files import write_atomic
+from loadtest.util.git import revision
 from loadtest.util.text import first_line
 from loadtest.util.units import format_rate
 
 POLL_SECONDS = 0.5
-
-
-def git_revision(cwd: Path) -> tuple[str | None, bool | None]:
-    """The checkout's commit and whether it has uncommitted changes (None, None outside git)."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None, None
-    if commit.returncode != 0:
-        return None, None
-    return commit.stdout.strip(), bool(status.stdout.strip()) if status.returncode == 0 else None
 
 
 def now() -> datetime:
@@ -72,11 +60,13 @@ def prepare_cell_dir(out: Path, cell: Cell) -> Path:
 class Runner:
     """Runs the matrix of one `python -m loadtest run`."""
 
-    def __init__(self, config: RunConfig, backend: Backend, cwd: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    def __init__(
+        self, config: RunConfig, backend: Backend, cwd: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    ) -> None:
         self.config, self.backend, self.cwd, self.out, self.err = config, backend, cwd, out, err
         self.progress = Progress(err, len(config.cells))
         self.run_id = f"{now():%Y%m%dT%H%M%SZ}-{os.getpid()}"
-        self.commit, self.dirty = git_revision(cwd)
+        self.commit, self.dirty = revision(cwd)
 
     def say(self, text: str) -> None:
         """A line on the terminal (stderr: stdout carries the results)."""
@@ -86,13 +76,19 @@ class Runner:
         """Every cell, then the matrix report; the exit code."""
         config = self.config
         config.out.mkdir(parents=True, exist_ok=True)
-        self.say(f"{len(config.cells)} cell(s): {', '.join(cell.name for cell in config.cells)}; "
-                 f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each")
+        self.say(
+            f"{len(config.cells)} cell(s): {', '.join(cell.name for cell in config.cells)}; "
+            f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each"
+        )
         self.say(offered_load_line(config.load.users, config.slo))
         self.say(self.backend.describe())
         if not self.backend.limits_enforced:
-            self.say(_banner(f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
-                             f"{self.backend.limits_not_enforced_reason}"))
+            self.say(
+                _banner(
+                    f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
+                    f"{self.backend.limits_not_enforced_reason}"
+                )
+            )
         folders: list[Path] = []
         interruption: str | None = None
         with interrupts.catch_signals():
@@ -110,7 +106,9 @@ class Runner:
                     self.say(f"cleanup problem: {problem}")
             if interrupts.received():
                 done = len(folders)
-                interruption = f"the run was cut short by {interrupts.received()} during cell {done} of {len(config.cells)}"
+                interruption = (
+                    f"the run was cut short by {interrupts.received()} during cell {done} of {len(config.cells)}"
+                )
             with interrupts.shielded():
                 return self.report(folders, interruption)
 
@@ -127,8 +125,10 @@ class Runner:
     def run_cell(self, position: int, cell: Cell) -> Path:
         """One cell, start to end; returns its folder (with run.json, whatever happened)."""
         cell_dir = prepare_cell_dir(self.config.out, cell)
-        self.say(f"\n[{position}/{len(self.config.cells)}] {cell.name}: starting {cell.replicas} replica(s), "
-                 f"{cell.cpus:g} CPU and {cell.memory} each")
+        self.say(
+            f"\n[{position}/{len(self.config.cells)}] {cell.name}: starting {cell.replicas} replica(s), "
+            f"{cell.cpus:g} CPU and {cell.memory} each"
+        )
         started_at, clock = now(), time.monotonic()
         status: CellStatus = "completed"
         error: str | None = None
@@ -159,7 +159,18 @@ class Runner:
                     records = deployment.replica_records()
                     for problem in deployment.problems:
                         self.say(f"cleanup problem: {problem}")
-                record = self.record(position, cell, status, error, started_at, time.monotonic() - clock, deployment, load, locust_exit, records)
+                record = self.record(
+                    position,
+                    cell,
+                    status,
+                    error,
+                    started_at,
+                    time.monotonic() - clock,
+                    deployment,
+                    load,
+                    locust_exit,
+                    records,
+                )
                 write_record(cell_dir / RUN_FILE, record)
                 self.gate(cell_dir, record)
         return cell_dir
@@ -179,9 +190,19 @@ class Runner:
         load.stop()  # reaps it and ends anything left in its process group
         return code
 
-    def record(self, position: int, cell: Cell, status: CellStatus, error: str | None, started_at: datetime,
-               duration: float, deployment: Deployment | None, load: LoadRun | None, locust_exit: int | None,
-               records: list[ReplicaRecord]) -> RunRecord:
+    def record(
+        self,
+        position: int,
+        cell: Cell,
+        status: CellStatus,
+        error: str | None,
+        started_at: datetime,
+        duration: float,
+        deployment: Deployment | None,
+        load: LoadRun | None,
+        locust_exit: int | None,
+        records: list[ReplicaRecord],
+    ) -> RunRecord:
         """The cell's run.json."""
         config = self.config
         limits: Deployment | Backend = deployment if deployment is not None else self.backend
@@ -189,19 +210,38 @@ class Runner:
         for warning in warnings:
             self.say(f"Locust CPU warning: {warning}")
         return RunRecord(
-            cell=cell.name, status=status, error=error, backend=config.backend.name, profile=config.profile,
-            replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory, memory_bytes=cell.memory_bytes,
+            cell=cell.name,
+            status=status,
+            error=error,
+            backend=config.backend.name,
+            profile=config.profile,
+            replicas=cell.replicas,
+            cpus=cell.cpus,
+            memory=cell.memory,
+            memory_bytes=cell.memory_bytes,
             limits_enforced=limits.limits_enforced,
             limits_not_enforced_reason=limits.limits_not_enforced_reason,
-            users=config.load.users, spawn_rate=config.load.spawn_rate, run_time=config.run_time,
-            run_time_seconds=config.load.run_time_seconds, thresholds=str(config.thresholds),
-            git_commit=self.commit, git_dirty=self.dirty, image=self.backend.image,
+            users=config.load.users,
+            spawn_rate=config.load.spawn_rate,
+            run_time=config.run_time,
+            run_time_seconds=config.load.run_time_seconds,
+            thresholds=str(config.thresholds),
+            git_commit=self.commit,
+            git_dirty=self.dirty,
+            image=self.backend.image,
             api_command=deployment.api_command if deployment is not None else None,
-            started_at=started_at, ended_at=now(), duration_seconds=round(duration, 3),
+            started_at=started_at,
+            ended_at=now(),
+            duration_seconds=round(duration, 3),
             locust=LocustInfo(
-                command=load.command, processes=load.workers, exit_code=locust_exit,
-                open_files_limit=load.open_files_limit, log=load.log_path.name,
-            ) if load is not None else None,
+                command=load.command,
+                processes=load.workers,
+                exit_code=locust_exit,
+                open_files_limit=load.open_files_limit,
+                log=load.log_path.name,
+            )
+            if load is not None
+            else None,
             locust_cpu_warnings=warnings,
             replica_records=records,
             matrix=MatrixInfo(run_id=self.run_id, position=position, planned=[c.name for c in config.cells]),
@@ -211,7 +251,9 @@ class Runner:
         """Judge a completed cell with the gate (verdict.json + summary.md); explain any other."""
         name = record.cell
         if record.status != "completed":
-            reason = f"The cell was {'cut short' if record.status == 'interrupted' else 'not completed'}: {record.error}"
+            reason = (
+                f"The cell was {'cut short' if record.status == 'interrupted' else 'not completed'}: {record.error}"
+            )
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(reason))
             self.say(f"{name}: {record.status.upper()} — not judged: {first_line(record.error)}")
             return
@@ -222,15 +264,19 @@ class Runner:
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
         outcome = "PASS" if verdict.passed else "FAIL"
-        self.say(f"{name}: {outcome} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
-                 f"error rate {format_rate(round(verdict.error_rate * verdict.requests), verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms")
+        self.say(
+            f"{name}: {outcome} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
+            f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
+        )
 
 
 def offered_load_line(users: int, slo: Slo) -> str:
     """What the scenario's users ask of a cell, and what keeping up with them takes."""
     limit_s = slo.max_p95_ms / 1000
-    return (f"{users:,} users ask up to ~{offered_rps(users):,.0f} req/s (instant replies); a cell must serve "
-            f"~{offered_rps(users, limit_s):,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average")
+    return (
+        f"{users:,} users ask up to ~{offered_rps(users):,.0f} req/s (instant replies); a cell must serve "
+        f"~{offered_rps(users, limit_s):,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
+    )
 
 
 def _banner(text: str) -> str:

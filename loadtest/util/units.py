@@ -13,8 +13,8 @@ _MEMORY = re.compile(r"(?P<number>\d+(?:\.\d+)?) ?(?P<unit>[kmgtp]?)i?b?", re.IG
 _MEMORY_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 # `docker stats` prints both decimal (MB) and binary (MiB) sizes.
 _STATS_SIZE = re.compile(r"(?P<number>[\d.]+)\s*(?P<unit>[KMGT]?i?B)", re.IGNORECASE)
-_STATS_UNITS = {
-    f"{prefix}{'i' if binary else ''}b": (1024 if binary else 1000) ** power
+_STATS_UNITS: dict[str, int] = {
+    f"{prefix}{'i' if binary else ''}b": int((1024 if binary else 1000) ** power)
     for power, prefix in enumerate(["", "k", "m", "g", "t"])
     for binary in (False, True)
     if prefix or not binary
@@ -62,7 +62,7 @@ def parse_stats_size(text: str) -> int | None:
     match = _STATS_SIZE.fullmatch(text.strip())
     if match is None:
         return None
-    return round(float(match["number"]) * _STATS_UNITS[match["unit"].lower()])
+    return round(float(match["number"]) * _STATS_UNITS[str(match["unit"]).lower()])
 
 
 def format_cpus(cpus: float) -> str:

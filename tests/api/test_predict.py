@@ -119,7 +119,7 @@ BAD_SINGLE = [
                  422, ["header", "content-type"], id="form-content-type"),
     pytest.param(b'{"features": [5.1, 3.5, 1.4, 0.2]}', {}, 422, ["header", "content-type"], id="no-content-type"),
     pytest.param(OVER_1MB, JSON, 413, None, id="over-1MB"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("body", "headers", "status", "loc"), BAD_SINGLE)
@@ -149,7 +149,7 @@ BAD_BATCH = [
     pytest.param({"instances": [5.1, 3.5, 1.4, 0.2]}, ["body", "instances", 0], "valid list", id="flat-list"),
     pytest.param({"instances": None}, ["body", "instances"], "valid list", id="null-instances"),
     pytest.param({"features": [5.1, 3.5, 1.4, 0.2]}, ["body", "instances"], "Field required", id="single-body"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("payload", "loc", "message"), BAD_BATCH)

@@ -59,7 +59,7 @@ def running_api(
     process = subprocess.Popen(
         api_command(*args), cwd=REPO, env=api_env(model_dir, **(env or {})),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    )
     try:
         assert process.stderr is not None
         deadline = time.monotonic() + 60
@@ -119,7 +119,7 @@ def test_damaged_artifacts_stop_startup_with_one_clear_line(
     completed = subprocess.run(
         api_command("--port", "0"), cwd=REPO, env=api_env(model_dir),
         capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    )
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert completed.stderr.startswith(f"error: cannot start: {model_dir / named}: ")
@@ -162,7 +162,7 @@ def test_bad_environment_through_the_module_has_no_traceback(model_dir: Path) ->
     completed = subprocess.run(
         api_command(), cwd=REPO, env=api_env(model_dir, API_PORT="abc"),
         capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    )
     assert completed.returncode == 2
     assert completed.stderr.startswith("error: invalid environment: API_PORT='abc'")
 
@@ -178,7 +178,7 @@ def test_reuse_port_lets_processes_share_a_port_and_others_get_a_clear_error(mod
         completed = subprocess.run(
             api_command("--port", port), cwd=REPO, env=api_env(model_dir),
             capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        )
     assert completed.returncode == 1
     assert completed.stderr.strip() == f"error: cannot bind 127.0.0.1:{port}: Address already in use"
 
@@ -189,7 +189,7 @@ def predict_count(base: str) -> float:
         for sample in family.samples:
             if sample.name == "http_requests_total" and sample.labels == {
                 "method": "POST", "route": "/predict", "status": "200",
-            }:  # fmt: skip
+            }:
                 return sample.value
     return 0.0
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from api.settings import Settings, get_settings
 
 ENV_VARS = ("MODEL_DIR", "API_HOST", "API_PORT", "API_WORKERS", "API_REUSE_PORT", "API_LOG_LEVEL",
-            "API_ACCESS_LOG", "API_MAX_BODY_BYTES")  # fmt: skip
+            "API_ACCESS_LOG", "API_MAX_BODY_BYTES")
 
 
 @pytest.fixture(autouse=True)

@@ -95,7 +95,8 @@ def test_api_replicas_limits_and_image_come_from_the_environment(compose: dict[s
     assert api["deploy"]["resources"]["limits"] == {"cpus": "${API_CPUS:-1.0}", "memory": "${API_MEMORY:-1g}"}
     # Reached as http://api:8000 inside the network only: a published port would clash between
     # replicas and between concurrent cells.
-    assert "ports" not in api and api["expose"] == ["8000"]
+    assert "ports" not in api
+    assert api["expose"] == ["8000"]
 
 
 def test_api_healthcheck_asks_health_with_python(compose: dict[str, Any]) -> None:
@@ -122,7 +123,8 @@ def test_locust_runs_headless_from_the_environment_into_the_results_mount(compos
     ):
         assert flag in master, flag
     worker = compose["services"]["locust-worker"]
-    assert "--worker" in worker["command"] and "--master-host=locust-master" in worker["command"]
+    assert "--worker" in worker["command"]
+    assert "--master-host=locust-master" in worker["command"]
     assert worker["deploy"]["replicas"] == "${LOCUST_WORKERS:-2}"
     assert compose["services"]["locust-master"]["volumes"] == ["${RESULTS_DIR:-./results}:/results"]
     for name in LOCUST_SERVICES:

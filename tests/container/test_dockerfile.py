@@ -89,7 +89,8 @@ def test_parser_joins_continuations_and_keeps_the_comment_above() -> None:
 
 def test_base_image_is_an_argument_defaulting_to_python_slim(instructions: list[Instruction]) -> None:
     assert (instructions[0].keyword, instructions[0].args) == ("ARG", "BASE_IMAGE=python:3.11-slim")
-    assert instructions[1].keyword == "FROM" and instructions[1].args.startswith("${BASE_IMAGE} AS ")
+    assert instructions[1].keyword == "FROM"
+    assert instructions[1].args.startswith("${BASE_IMAGE} AS ")
 
 
 def test_uv_pin_matches_the_makefile(instructions: list[Instruction]) -> None:
@@ -126,7 +127,8 @@ def test_dependencies_are_installed_before_the_source(by_stage: dict[str, list[I
     for name, command in syncs.items():
         assert "--frozen" in command and "--no-install-project" in command, name
         assert not [i for i in by_stage[name] if i.keyword == "COPY" and i.args.split()[0] in {"api/", "loadtest/"}]
-    assert "--no-default-groups" in syncs["runtime-deps"] and "--group" not in syncs["runtime-deps"]
+    assert "--no-default-groups" in syncs["runtime-deps"]
+    assert "--group" not in syncs["runtime-deps"]
     assert "--group train" in syncs["train"]
     assert "--only-group loadtest" in syncs["loadtest-deps"]
 
@@ -155,7 +157,11 @@ def dockerignore_allows(path: str) -> bool:
             continue
         negate = pattern.startswith("!")
         pattern = pattern.lstrip("!").rstrip("/")
-        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern.replace("**/", "")) or path.startswith(pattern + "/"):
+        if (
+            fnmatch.fnmatch(path, pattern)
+            or fnmatch.fnmatch(path, pattern.replace("**/", ""))
+            or path.startswith(pattern + "/")
+        ):
             allowed = negate
     return allowed
 
@@ -175,8 +181,18 @@ def test_context_sources_exist_and_pass_the_dockerignore(instructions: list[Inst
 
 @pytest.mark.parametrize(
     "path",
-    [".venv", ".git", ".tools", "results", "tests", "model/model.joblib", "model/model.onnx", "model/metadata.json",
-     "api/__pycache__", ".env"],
+    [
+        ".venv",
+        ".git",
+        ".tools",
+        "results",
+        "tests",
+        "model/model.joblib",
+        "model/model.onnx",
+        "model/metadata.json",
+        "api/__pycache__",
+        ".env",
+    ],
 )
 def test_dockerignore_keeps_local_state_out(path: str) -> None:
     assert not dockerignore_allows(path)

@@ -12,19 +12,58 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STATS_HEADER = (
-    "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
-    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
-    "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
-).split(",")
-FAILURES_HEADER = "Method,Name,Error,Occurrences,First Seen,Last Seen".split(",")
-EXCEPTIONS_HEADER = "Count,Message,Traceback,Nodes".split(",")
-HISTORY_HEADER = (
-    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,"
-    "99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,"
-    "Total Average Response Time,Total Min Response Time,Total Max Response Time,"
-    "Total Average Content Size"
-).split(",")
+STATS_HEADER = [
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Median Response Time",
+    "Average Response Time",
+    "Min Response Time",
+    "Max Response Time",
+    "Average Content Size",
+    "Requests/s",
+    "Failures/s",
+    "50%",
+    "66%",
+    "75%",
+    "80%",
+    "90%",
+    "95%",
+    "98%",
+    "99%",
+    "99.9%",
+    "99.99%",
+    "100%",
+]
+FAILURES_HEADER = ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"]
+EXCEPTIONS_HEADER = ["Count", "Message", "Traceback", "Nodes"]
+HISTORY_HEADER = [
+    "Timestamp",
+    "User Count",
+    "Type",
+    "Name",
+    "Requests/s",
+    "Failures/s",
+    "50%",
+    "66%",
+    "75%",
+    "80%",
+    "90%",
+    "95%",
+    "98%",
+    "99%",
+    "99.9%",
+    "99.99%",
+    "100%",
+    "Total Request Count",
+    "Total Failure Count",
+    "Total Median Response Time",
+    "Total Average Response Time",
+    "Total Min Response Time",
+    "Total Max Response Time",
+    "Total Average Content Size",
+]
 HEADERS = {
     "stats": STATS_HEADER,
     "failures": FAILURES_HEADER,
@@ -52,8 +91,19 @@ class Entry:
             p50 = p95 = p99 = "N/A"
         else:
             p50, p95, p99 = self.p50, self.p95, self.p99
-        percentiles = {"50%": p50, "66%": p50, "75%": p50, "80%": p50, "90%": p95, "95%": p95,
-                       "98%": p99, "99%": p99, "99.9%": p99, "99.99%": p99, "100%": p99}  # fmt: skip
+        percentiles = {
+            "50%": p50,
+            "66%": p50,
+            "75%": p50,
+            "80%": p50,
+            "90%": p95,
+            "95%": p95,
+            "98%": p99,
+            "99%": p99,
+            "99.9%": p99,
+            "99.99%": p99,
+            "100%": p99,
+        }
         return {
             "Type": self.method,
             "Name": self.name,
@@ -126,8 +176,10 @@ class SyntheticRun:
         write_csv(
             run_dir / f"{prefix}_exceptions.csv",
             EXCEPTIONS_HEADER,
-            [{"Count": count, "Message": message, "Traceback": "Traceback ...", "Nodes": "local"}
-             for count, message in self.exceptions],  # fmt: skip
+            [
+                {"Count": count, "Message": message, "Traceback": "Traceback ...", "Nodes": "local"}
+                for count, message in self.exceptions
+            ],
         )
         write_csv(run_dir / f"{prefix}_stats_history.csv", HISTORY_HEADER, self._history(total))
         return run_dir
@@ -135,17 +187,36 @@ class SyntheticRun:
     def _history(self, total: Entry) -> list[dict[str, object]]:
         start = 1_795_841_427
         rows: list[dict[str, object]] = [
-            {**{column: "N/A" for column in HISTORY_HEADER}, "Timestamp": start, "User Count": 0, "Type": "",
-             "Name": "Aggregated", "Requests/s": "0.000000", "Failures/s": "0.000000", "Total Request Count": 0,
-             "Total Failure Count": 0, "Total Median Response Time": 0, "Total Average Response Time": 0.0,
-             "Total Min Response Time": 0, "Total Max Response Time": 0, "Total Average Content Size": 0}  # fmt: skip
+            {
+                **dict.fromkeys(HISTORY_HEADER, "N/A"),
+                "Timestamp": start,
+                "User Count": 0,
+                "Type": "",
+                "Name": "Aggregated",
+                "Requests/s": "0.000000",
+                "Failures/s": "0.000000",
+                "Total Request Count": 0,
+                "Total Failure Count": 0,
+                "Total Median Response Time": 0,
+                "Total Average Response Time": 0.0,
+                "Total Min Response Time": 0,
+                "Total Max Response Time": 0,
+                "Total Average Content Size": 0,
+            }
         ]
         cells = total.cells()
         for second in range(1, self.seconds + 1):
             row = {column: cells.get(column, 0) for column in HISTORY_HEADER}
-            row.update({"Timestamp": start + second, "User Count": self.users, "Type": "", "Name": "Aggregated",
-                        "Total Request Count": total.requests * second // self.seconds,
-                        "Total Failure Count": total.failures * second // self.seconds})  # fmt: skip
+            row.update(
+                {
+                    "Timestamp": start + second,
+                    "User Count": self.users,
+                    "Type": "",
+                    "Name": "Aggregated",
+                    "Total Request Count": total.requests * second // self.seconds,
+                    "Total Failure Count": total.failures * second // self.seconds,
+                }
+            )
             rows.append(row)
         return rows
 

@@ -32,7 +32,7 @@ class ScriptedApi(BaseHTTPRequestHandler):
     health_checks = itertools.count(1)
     bad_payloads: list[object] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path == "/health":
             self._reply(503 if next(self.health_checks) % 3 == 0 else 200, {"status": "ok"})
         elif self.path == "/":
@@ -40,7 +40,7 @@ class ScriptedApi(BaseHTTPRequestHandler):
         else:
             self._reply(404, {"detail": "Not Found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         features = body.get("features") if isinstance(body, dict) else None
         if not _valid_features(features):
@@ -59,7 +59,7 @@ class ScriptedApi(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
 
@@ -90,10 +90,29 @@ def scripted_api() -> Iterator[str]:
 @pytest.mark.integration
 def test_locustfile_names_endpoints_and_counts_bad_replies(scripted_api: str, tmp_path: Path) -> None:
     command = [
-        sys.executable, "-m", "locust", "-f", "loadtest/locustfile.py", "--headless",
-        "--host", scripted_api, "-u", "40", "-r", "40", "-t", "5s", "--stop-timeout", "5",
-        "--csv", str(tmp_path / "locust"), "--csv-full-history", "--only-summary", "--loglevel", "WARNING",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        "loadtest/locustfile.py",
+        "--headless",
+        "--host",
+        scripted_api,
+        "-u",
+        "40",
+        "-r",
+        "40",
+        "-t",
+        "5s",
+        "--stop-timeout",
+        "5",
+        "--csv",
+        str(tmp_path / "locust"),
+        "--csv-full-history",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=90, check=False)
     assert done.returncode in (0, 1), done.stderr  # 1: Locust saw failures, as it should here
     assert "Traceback" not in done.stderr

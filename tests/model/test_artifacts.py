@@ -72,7 +72,7 @@ DAMAGES = [
         edit_metadata(lambda d: d["artifacts"].pop(ONNX_FILE)), ONNX_FILE, "not listed in",
         id="onnx-not-listed",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("damage", "named", "says"), DAMAGES)

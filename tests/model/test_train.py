@@ -46,7 +46,7 @@ def test_metadata_describes_the_model(trained_model_dir: Path) -> None:
     assert metadata.class_names == ["setosa", "versicolor", "virginica"]
     assert set(metadata.libraries) == {
         "python", "scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy", "joblib",
-    }  # fmt: skip
+    }
     assert metadata.onnx_check.rows_checked > 150 + 2000
     assert metadata.onnx_check.max_abs_diff <= metadata.onnx_check.tolerance == 1e-5
 

@@ -15,8 +15,14 @@ def test_a_short_run_prints_every_target_and_the_inference_split(
 ) -> None:
     assert main(["--rounds", "2", "--calls", "5"]) == 0
     out = capsys.readouterr().out
-    for name in ("GET /", "POST /diagnostic/no-body", "POST /diagnostic/validate-only", "POST /predict",
-                 "inference step", "ONNX Runtime call"):  # fmt: skip
+    for name in (
+        "GET /",
+        "POST /diagnostic/no-body",
+        "POST /diagnostic/validate-only",
+        "POST /predict",
+        "inference step",
+        "ONNX Runtime call",
+    ):
         assert name in out
     assert "floor +   0.0" in out.splitlines()[1]  # the first target is the floor
 
@@ -31,7 +37,9 @@ def test_a_missing_model_is_one_line_and_exit_1(
     finally:
         get_settings.cache_clear()
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "nowhere" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: ")
+    assert "nowhere" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("flag", [["--rounds", "0"], ["--calls", "x"]])

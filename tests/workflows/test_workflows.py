@@ -65,8 +65,7 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
     """The lint check can fail: an unknown expression context is reported."""
     broken = tmp_path / "broken.yml"
     broken.write_text(
-        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
-        "      - run: echo ${{ nope.value }}\n"
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ nope.value }}\n"
     )
     actionlint = Path(sys.executable).parent / "actionlint"
     result = subprocess.run(
@@ -151,7 +150,8 @@ def test_each_cell_uploads_its_folder_and_writes_the_job_summary(perf: dict[str,
     assert upload["with"]["name"] == "perf-${{ steps.cell.outputs.name }}"
     assert upload["with"]["path"].split()[0] == "results/"
     summary = step_named(cells, "Job summary")
-    assert summary["if"] == "always()" and '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
+    assert summary["if"] == "always()"
+    assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
 
 
 def test_images_are_built_once_with_buildx_cache_and_handed_over(perf: dict[str, Any]) -> None:
@@ -162,7 +162,8 @@ def test_images_are_built_once_with_buildx_cache_and_handed_over(perf: dict[str,
     for step in builds:
         assert step["with"]["cache-from"].startswith("type=gha")
         assert step["with"]["cache-to"].startswith("type=gha")
-        assert step["with"]["load"] is True and "push" not in step["with"]
+        assert step["with"]["load"] is True
+        assert "push" not in step["with"]
     save = step_named(build, "Save the images for the matrix jobs")["run"]
     assert 'docker save "$API_IMAGE" "$LOADTEST_IMAGE"' in save
     (upload,) = steps_using(build, "actions/upload-artifact")
@@ -182,7 +183,8 @@ def test_push_happens_only_on_push_events_outside_forks(perf: dict[str, Any]) ->
         "password": "${{ secrets.DOCKERHUB_TOKEN }}",
     }
     pushes = [step for step in build["steps"] if "docker push" in step.get("run", "")]
-    assert len(pushes) == 1 and pushes[0]["if"] == "env.PUSH == 'true'"
+    assert len(pushes) == 1
+    assert pushes[0]["if"] == "env.PUSH == 'true'"
     # Outside the build job no secret is read at all: cells and the gate run fork code safely.
     for job_id in ("plan", "perf", "gate"):
         assert "secrets." not in yaml.safe_dump(perf["jobs"][job_id]), job_id
@@ -209,7 +211,8 @@ def test_gate_job_merges_comments_and_is_the_required_check(perf: dict[str, Any]
     assert "-m loadtest report matrix" in step_named(gate, "Merge the cells")["run"]
     comment = step_named(gate, "Comment on the pull request")
     assert "head.repo.full_name == github.repository" in comment["if"]
-    assert "<!-- inference-gate:perf -->" in comment["run"] and "PATCH" in comment["run"]
+    assert "<!-- inference-gate:perf -->" in comment["run"]
+    assert "PATCH" in comment["run"]
 
 
 @pytest.mark.parametrize(

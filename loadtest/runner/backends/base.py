@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import ReplicaRecord
@@ -17,30 +17,71 @@ class BackendError(Exception):
 class LoadRun(Protocol):
     """A running Locust: a local process (`local_locust.LocustProcess`) or Compose services."""
 
-    command: list[str]
-    workers: int
-    log_path: Path
-    deadline: float
-    open_files_limit: int
+    @property
+    def command(self) -> list[str]:
+        """How it was started."""
+        ...
 
-    def poll(self) -> int | None: ...
-    def stop(self) -> int: ...
-    def cpu_warnings(self) -> list[str]: ...
-    def log_tail(self, lines: int = 15) -> str: ...
+    @property
+    def workers(self) -> int:
+        """Locust worker processes (1: a single standalone process)."""
+        ...
+
+    @property
+    def log_path(self) -> Path:
+        """Its captured output."""
+        ...
+
+    @property
+    def deadline(self) -> float:
+        """When it is overdue (monotonic clock)."""
+        ...
+
+    @property
+    def open_files_limit(self) -> int:
+        """The RLIMIT_NOFILE it runs with."""
+        ...
+
+    def poll(self) -> int | None:
+        """Its exit code once it ended, else None."""
+        ...
+
+    def stop(self) -> int:
+        """Stop it now (it writes its CSVs and report first); its exit code."""
+        ...
+
+    def cpu_warnings(self) -> list[str]:
+        """Locust's own CPU-saturation warnings so far."""
+        ...
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The end of its output, for error messages."""
+        ...
 
 
 class Deployment(Protocol):
     """The replicas of one cell: entering starts them and waits until ready (BackendError if they
     are not); leaving stops Locust and every replica and removes their cgroups, whatever happened."""
 
-    api_command: list[str] | None
-    limits_enforced: bool
-    limits_not_enforced_reason: str | None
-    """This cell's limits, as read back once its replicas were up."""
     problems: list[str]
     """What went wrong while cleaning up."""
 
-    def __enter__(self) -> Deployment: ...
+    @property
+    def api_command(self) -> list[str] | None:
+        """The replicas' command line (None: the image's entrypoint)."""
+        ...
+
+    @property
+    def limits_enforced(self) -> bool:
+        """Whether this cell's limits were applied (read back once its replicas were up)."""
+        ...
+
+    @property
+    def limits_not_enforced_reason(self) -> str | None:
+        """Why they were not."""
+        ...
+
+    def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
 
     def start_load(self, settings: LoadSettings) -> LoadRun:
@@ -59,10 +100,25 @@ class Deployment(Protocol):
 class Backend(Protocol):
     """Run-wide: how replicas are started and limited."""
 
-    name: str
-    image: str | None
-    limits_enforced: bool
-    limits_not_enforced_reason: str | None
+    @property
+    def name(self) -> str:
+        """`process` or `compose`."""
+        ...
+
+    @property
+    def image(self) -> str | None:
+        """The API image (None: this checkout runs as processes)."""
+        ...
+
+    @property
+    def limits_enforced(self) -> bool:
+        """Whether replicas can run under their limits at all on this machine."""
+        ...
+
+    @property
+    def limits_not_enforced_reason(self) -> str | None:
+        """Why not."""
+        ...
 
     def describe(self) -> str:
         """One line for the terminal: where the replicas run and how they are limited."""

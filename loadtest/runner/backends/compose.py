@@ -71,7 +71,6 @@ def compose_environment(
     }
 
 
-
 def limits_mismatch(cell: Cell, limits: ReplicaLimits) -> str | None:
     """Why a container's limits are not the cell's (None when they are)."""
     if limits.cpus is None or abs(limits.cpus - cell.cpus) > 0.01:
@@ -79,7 +78,6 @@ def limits_mismatch(cell: Cell, limits: ReplicaLimits) -> str | None:
     if limits.memory_bytes != cell.memory_bytes:
         return f"Docker reports a memory limit of {limits.memory_bytes} bytes instead of {cell.memory_bytes}"
     return None
-
 
 
 # --------------------------------------------------------------------------- one cell
@@ -191,10 +189,14 @@ class ComposeDeployment:
     def environment(self) -> dict[str, str]:
         """The process environment for Compose: ours plus the cell's contract variables."""
         settings = self.settings or LoadSettings(users=1, spawn_rate=1, run_time_seconds=1)
-        contract = compose_environment(self.cell, settings, self.cell_dir, self.backend.image, self.backend.loadtest_image, self.workers)
+        contract = compose_environment(
+            self.cell, settings, self.cell_dir, self.backend.image, self.backend.loadtest_image, self.workers
+        )
         return {**os.environ, **contract}
 
-    def compose(self, *arguments: str, check: bool = True, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def compose(
+        self, *arguments: str, check: bool = True, timeout: float = COMMAND_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
         """Run a Compose command on this cell's project; its output goes to compose.log."""
         argv = [*self.backend.compose_command, "-f", str(self.backend.compose_file), "-p", self.project, *arguments]
         result = run_command(argv, env=self.environment(), cwd=self.backend.cwd, timeout=timeout)
@@ -229,17 +231,26 @@ class ComposeDeployment:
         states: list[str] = []
         while time.monotonic() < deadline:
             self.refresh()
-            states = [(c.document.get("State") or {}).get("Health", {}).get("Status") or (c.document.get("State") or {}).get("Status", "?") for c in self.containers]
+            states = [
+                (c.document.get("State") or {}).get("Health", {}).get("Status")
+                or (c.document.get("State") or {}).get("Status", "?")
+                for c in self.containers
+            ]
             for container in self.containers:
                 state = container.document.get("State") or {}
                 if state.get("Status") in ("exited", "dead"):
                     logs = run_command(["docker", "logs", "--tail", "20", container.id], timeout=30)
-                    raise BackendError(f"API container {container.name} exited with code {state.get('ExitCode')} before it was healthy:\n{(logs.stdout + logs.stderr).strip()}")
+                    raise BackendError(
+                        f"API container {container.name} exited with code {state.get('ExitCode')} "
+                        f"before it was healthy:\n{(logs.stdout + logs.stderr).strip()}"
+                    )
             if len(self.containers) == self.cell.replicas and all(state == "healthy" for state in states):
                 self.check_limits()
                 return
             time.sleep(1.0)
-        raise BackendError(f"the API containers were not healthy within {timeout:g} s (states: {', '.join(states) or 'none started'})")
+        raise BackendError(
+            f"the API containers were not healthy within {timeout:g} s (states: {', '.join(states) or 'none started'})"
+        )
 
     def refresh(self) -> None:
         """Re-inspect the API containers (and read their usage while they run)."""
@@ -261,8 +272,12 @@ class ComposeDeployment:
                 if sampled is not None:
                     container.sampled_peak = max(sampled, container.sampled_peak or 0)
                     container.usage = ReplicaUsage(
-                        cpu_seconds=None, cpu_periods=None, cpu_throttled_periods=None, cpu_throttled_seconds=None,
-                        memory_peak_bytes=container.sampled_peak, oom_kills=None,
+                        cpu_seconds=None,
+                        cpu_periods=None,
+                        cpu_throttled_periods=None,
+                        cpu_throttled_seconds=None,
+                        memory_peak_bytes=container.sampled_peak,
+                        oom_kills=None,
                     )
 
     def check_limits(self) -> None:
@@ -277,7 +292,12 @@ class ComposeDeployment:
         """Start Locust's master and workers as Compose services."""
         self.settings = settings
         self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
-        self.load = ComposeLoad(self, [*self.backend.compose_command, "-p", self.project, "up", "locust-master", "locust-worker"], self.workers, settings.run_time_seconds)
+        self.load = ComposeLoad(
+            self,
+            [*self.backend.compose_command, "-p", self.project, "up", "locust-master", "locust-worker"],
+            self.workers,
+            settings.run_time_seconds,
+        )
         return self.load
 
     def supervise(self) -> list[str]:
@@ -285,7 +305,10 @@ class ComposeDeployment:
         if time.monotonic() < self._next_check:
             return []
         self._next_check = time.monotonic() + 5.0
-        before = {c.id: (int(c.document.get("RestartCount") or 0), (c.document.get("State") or {}).get("Status")) for c in self.containers}
+        before = {
+            c.id: (int(c.document.get("RestartCount") or 0), (c.document.get("State") or {}).get("Status"))
+            for c in self.containers
+        }
         self.refresh()
         events = []
         for container in self.containers:
@@ -333,7 +356,12 @@ class ComposeBackend:
     ) -> None:
         if not Path(compose_file).is_file():
             raise BackendError(f"{compose_file}: no such compose file")
-        self.compose_file, self.ready_timeout, self.locust_workers, self.cwd = Path(compose_file), ready_timeout, locust_workers, cwd
+        self.compose_file, self.ready_timeout, self.locust_workers, self.cwd = (
+            Path(compose_file),
+            ready_timeout,
+            locust_workers,
+            cwd,
+        )
         self.image = api_image or DEFAULT_API_IMAGE
         self.loadtest_image = loadtest_image or DEFAULT_LOADTEST_IMAGE
         self.compose_command = detect_compose()
@@ -348,7 +376,8 @@ class ComposeBackend:
         """Which Compose, which file, which images."""
         return (
             f"compose backend: {' '.join(self.compose_command)} on Docker {self.server_version}, {self.compose_file}, "
-            f"API image {self.image}, Locust image {self.loadtest_image}; limits set by Docker and read back with docker inspect"
+            f"API image {self.image}, Locust image {self.loadtest_image}; "
+            "limits set by Docker and read back with docker inspect"
         )
 
     def deployment(self, cell: Cell, cell_dir: Path) -> ComposeDeployment:

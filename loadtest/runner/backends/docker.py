@@ -16,16 +16,28 @@ from typing import Any
 from loadtest.records import ReplicaLimits
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.linux.cgroup_stats import CPU_PERIOD_US
+from loadtest.util.text import first_line
 from loadtest.util.units import parse_stats_size
 
 COMMAND_TIMEOUT = 180.0
 """Seconds any single docker/compose command may take (pulls excluded: images are local)."""
 
 
-def run_command(argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run_command(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = COMMAND_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """Run a docker/compose command to its end, output captured; BackendError if it cannot run."""
     try:
-        return subprocess.run(list(argv), env=dict(env) if env is not None else None, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            list(argv),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except FileNotFoundError:
         raise BackendError(f"{argv[0]} not found") from None
     except subprocess.TimeoutExpired:
@@ -39,7 +51,7 @@ def detect_compose() -> list[str]:
         result = run_command(["docker", "compose", "version"], timeout=30)
         if result.returncode == 0:
             return ["docker", "compose"]
-        problems.append(f"`docker compose version`: {(result.stderr or result.stdout).strip().splitlines()[0] if (result.stderr or result.stdout).strip() else 'failed'}")
+        problems.append(f"`docker compose version`: {first_line(result.stderr or result.stdout, 'failed')}")
     else:
         problems.append("`docker` is not on PATH")
     if shutil.which("docker-compose"):
@@ -72,7 +84,6 @@ def sample_memory(container_id: str) -> int | None:
     return parse_stats_size(result.stdout.split("/")[0])
 
 
-
 def limits_from_inspect(container: Mapping[str, Any]) -> ReplicaLimits:
     """The limits Docker applied to a container (`docker inspect` document)."""
     host = container.get("HostConfig") or {}
@@ -99,15 +110,14 @@ def limits_from_inspect(container: Mapping[str, Any]) -> ReplicaLimits:
     )
 
 
-
 def compose_error(output: str) -> str:
     """The telling part of Compose's error output, with a hint for the errors we know."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR") or line.startswith("Error")]
     text = " ".join(dict.fromkeys(errors[-2:] or lines[-3:])) or "no output"
     if "rlimit" in text.lower():
-        text += (" (hint: the Docker daemon's own open-files limit is below the compose file's NOFILE_LIMIT; "
-                 "set NOFILE_LIMIT to what `docker run --rm IMAGE sh -c 'ulimit -Hn'` prints)")
+        text += (
+            " (hint: the Docker daemon's own open-files limit is below the compose file's NOFILE_LIMIT; "
+            "set NOFILE_LIMIT to what `docker run --rm IMAGE sh -c 'ulimit -Hn'` prints)"
+        )
     return text
-
-

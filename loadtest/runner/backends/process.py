@@ -41,14 +41,23 @@ STOP_GRACE_SECONDS = 5.0
 def api_command(port: int, log_level: str = "warning") -> list[str]:
     """One replica: the API exactly as the container runs it, sharing `port` with its siblings."""
     return [
-        sys.executable, "-m", "api",
-        "--host", HOST, "--port", str(port),
-        "--workers", "1", "--reuse-port", "--log-level", log_level,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "api",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--reuse-port",
+        "--log-level",
+        log_level,
+    ]
 
 
 def describe_exit(code: int) -> str:
-    """"code 1" or "signal SIGKILL"."""
+    """ "code 1" or "signal SIGKILL"."""
     if code < 0:
         try:
             return f"signal {signal.Signals(-code).name}"
@@ -81,7 +90,9 @@ class Replica:
         if self._log is None:
             self._log = self.log_path.open("ab")
         procs = self.cgroup.procs_files if self.cgroup is not None else []
-        self.process = processes.start(launch.build_command(command, cgroup_procs=[str(p) for p in procs]), self._log, cwd)
+        self.process = processes.start(
+            launch.build_command(command, cgroup_procs=[str(p) for p in procs]), self._log, cwd
+        )
         self.pids.append(self.process.pid)
 
     def log_tail(self, lines: int = 12) -> str:
@@ -142,7 +153,9 @@ class ProcessDeployment:
             cgroup = None
             if self.cgroups is not None:
                 try:
-                    cgroup = self.cgroups.create(f"{self.cell.name}-replica-{index}", self.cell.cpus, self.cell.memory_bytes)
+                    cgroup = self.cgroups.create(
+                        f"{self.cell.name}-replica-{index}", self.cell.cpus, self.cell.memory_bytes
+                    )
                 except CgroupError as error:
                     raise BackendError(f"replica {index}: {error}") from None
             replica = Replica(index=index, cgroup=cgroup, log_path=self.cell_dir / f"replica-{index}.log")
@@ -175,7 +188,9 @@ class ProcessDeployment:
                     return
             time.sleep(0.1)
         waiting = [r.index for r in self.replicas if r.process is not None and r.process.pid not in listening]
-        status = f"last GET /health: {last}" if not waiting else f"replicas {waiting} not listening on port {self.port} yet"
+        status = (
+            f"last GET /health: {last}" if not waiting else f"replicas {waiting} not listening on port {self.port} yet"
+        )
         raise BackendError(
             f"the API was not ready within {timeout:g} s ({status}); replica 0 log {self.replicas[0].log_path}:\n"
             f"{self.replicas[0].log_tail()}"
@@ -207,7 +222,10 @@ class ProcessDeployment:
             if replica.cgroup is not None:
                 kills = _safe_usage(replica.cgroup)
                 oom = f", {kills} OOM kill(s) so far" if kills else ""
-            events.append(f"API replica {replica.index} exited with {describe_exit(code)}{oom}; restarted (restart {replica.restarts})")
+            events.append(
+                f"API replica {replica.index} exited with {describe_exit(code)}{oom}; "
+                f"restarted (restart {replica.restarts})"
+            )
         return events
 
     def shut_down(self) -> list[str]:

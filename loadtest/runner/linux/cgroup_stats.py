@@ -110,7 +110,6 @@ def quota_for(cpus: float) -> int:
     return max(1000, round(cpus * CPU_PERIOD_US))
 
 
-
 def read_text(path: Path) -> str:
     """A cgroup file's text."""
     return path.read_text(encoding="ascii")
@@ -122,7 +121,6 @@ def read_optional(path: Path) -> str | None:
         return read_text(path)
     except FileNotFoundError:
         return None
-
 
 
 def read_limits_v1(cpu: Path, memory: Path, folders: list[Path]) -> ReplicaLimits:
@@ -218,5 +216,3 @@ def v1_dirs(mounts: Iterable[Mount], paths: Mapping[str, str]) -> dict[str, Path
                 if folder is not None:
                     dirs[role] = folder
     return dirs if "cpu" in dirs and "memory" in dirs else None
-
-

@@ -13,6 +13,7 @@ possible, `open_cgroups` raises `CgroupUnavailable` whose message says why.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -45,8 +46,7 @@ PARENT_ENV = "LOADTEST_CGROUP_PARENT"
 GROUP_PREFIX = "loadtest-"
 _GROUP_NAME = re.compile(r"loadtest-(?P<pid>\d+)(?:-runner)?")
 _DELEGATION_HINT = (
-    "run as root, or inside a delegated cgroup: "
-    "systemd-run --user --scope -p Delegate=yes <command> (cgroup v2)"
+    "run as root, or inside a delegated cgroup: systemd-run --user --scope -p Delegate=yes <command> (cgroup v2)"
 )
 
 
@@ -56,7 +56,6 @@ class CgroupUnavailable(Exception):
 
 class CgroupError(Exception):
     """A cgroup operation failed during the run."""
-
 
 
 def _write(path: Path, value: str) -> None:
@@ -87,10 +86,8 @@ def _rmdir(directory: Path, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         for pid in read_pids(directory):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         try:
             directory.rmdir()
             return
@@ -276,7 +273,9 @@ def _open_v2(mount: Mount, own_path: str, group_name: str, explicit: str | None)
     candidates: list[tuple[Path, bool]] = []
     if explicit:
         path = Path(explicit)
-        candidates.append((path if path.is_absolute() and mount.point in path.parents else mount.point / explicit.strip("/"), False))
+        candidates.append(
+            (path if path.is_absolute() and mount.point in path.parents else mount.point / explicit.strip("/"), False)
+        )
     own = cgroup_dir(mount, own_path)
     if own is not None:
         candidates.append((own, own != mount.point))

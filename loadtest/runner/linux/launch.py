@@ -41,9 +41,7 @@ def raise_open_files_limit() -> int:
     return hard
 
 
-def build_command(
-    command: Sequence[str], cgroup_procs: Sequence[str] = (), raise_nofile: bool = False
-) -> list[str]:
+def build_command(command: Sequence[str], cgroup_procs: Sequence[str] = (), raise_nofile: bool = False) -> list[str]:
     """The argv that starts `command` through this launcher."""
     argv = [sys.executable, "-m", "loadtest.runner.linux.launch"]
     for path in cgroup_procs:

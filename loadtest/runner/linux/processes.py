@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,10 +32,8 @@ def start(
 
 def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
     """Send `signum` to the process group `process` leads (nothing if the group is gone)."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 5.0, signum: int = signal.SIGTERM) -> int:
@@ -44,10 +43,8 @@ def stop(process: subprocess.Popen[bytes], grace: float = 5.0, signum: int = sig
     """
     if process.poll() is None:
         signal_group(process, signum)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
     signal_group(process, signal.SIGKILL)
     return process.wait()
 

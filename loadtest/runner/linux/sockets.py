@@ -17,6 +17,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
+
 _LISTEN = "0A"
 
 

@@ -79,7 +79,8 @@ def test_pass_exits_0_with_a_table_and_both_files(tmp_path: Path) -> None:
     done = gate(run_dir)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Performance gate PASSED: all 2 checks hold")
-    assert "Aggregated" in done.stdout and "POST /predict" in done.stdout
+    assert "Aggregated" in done.stdout
+    assert "POST /predict" in done.stdout
     assert json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))["passed"] is True
     assert (run_dir / "summary.md").read_text(encoding="utf-8").startswith("## ✅")
 
@@ -111,7 +112,8 @@ def test_cannot_judge_exit_2_removes_stale_verdict_and_explains(tmp_path: Path) 
     assert done.stdout == ""
     assert not (run_dir / "verdict.json").exists()
     summary = (run_dir / "summary.md").read_text(encoding="utf-8")
-    assert summary.startswith("## ⚠️ Performance gate CANNOT JUDGE") and "locust_stats.csv: empty" in summary
+    assert summary.startswith("## ⚠️ Performance gate CANNOT JUDGE")
+    assert "locust_stats.csv: empty" in summary
 
 
 def test_missing_run_dir_exit_2_creates_nothing(gate_cli: GateCli, tmp_path: Path) -> None:
@@ -145,7 +147,12 @@ def test_thresholds_from_the_environment_and_the_flag_wins(gate_cli: GateCli, tm
     run_dir = healthy_run(p95=600).write(tmp_path / "run")
     strict = thresholds(tmp_path, "slo: {max_error_rate: 0.01, max_p95_ms: 500}\n")
     assert gate_cli(run_dir, env={"LOADTEST_THRESHOLDS": str(strict)}).returncode == 1
-    assert gate_cli(run_dir, "--thresholds", REPO_ROOT / "thresholds.yaml", env={"LOADTEST_THRESHOLDS": str(strict)}).returncode == 0
+    assert (
+        gate_cli(
+            run_dir, "--thresholds", REPO_ROOT / "thresholds.yaml", env={"LOADTEST_THRESHOLDS": str(strict)}
+        ).returncode
+        == 0
+    )
 
 
 def test_per_endpoint_limits_through_the_cli(gate_cli: GateCli, tmp_path: Path) -> None:
@@ -157,8 +164,11 @@ def test_per_endpoint_limits_through_the_cli(gate_cli: GateCli, tmp_path: Path) 
     done = gate_cli(run_dir, "--thresholds", path)
     assert done.returncode == 1
     checks = json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))["checks"]
-    assert [(c["scope"], c["passed"]) for c in checks] == [("Aggregated", True), ("Aggregated", True),
-                                                          ("POST /predict", False)]  # fmt: skip
+    assert [(c["scope"], c["passed"]) for c in checks] == [
+        ("Aggregated", True),
+        ("Aggregated", True),
+        ("POST /predict", False),
+    ]
 
 
 def test_outputs_where_asked(gate_cli: GateCli, tmp_path: Path) -> None:
@@ -168,7 +178,8 @@ def test_outputs_where_asked(gate_cli: GateCli, tmp_path: Path) -> None:
     assert done.returncode == 0
     assert json.loads((tmp_path / "out" / "v.json").read_text(encoding="utf-8"))["requests"] == 10_000
     assert step_summary.read_text(encoding="utf-8").startswith("## ✅")
-    assert not (run_dir / "verdict.json").exists() and not (run_dir / "summary.md").exists()
+    assert not (run_dir / "verdict.json").exists()
+    assert not (run_dir / "summary.md").exists()
 
 
 def test_unwritable_output_exit_2_without_traceback(gate_cli: GateCli, tmp_path: Path) -> None:
@@ -185,8 +196,17 @@ def test_help_names_every_option_and_its_environment_variable(capsys: pytest.Cap
         main(["gate", "--help"])
     assert exited.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    for option in ("--thresholds", "LOADTEST_THRESHOLDS", "--json", "LOADTEST_VERDICT_JSON", "--summary", "LOADTEST_SUMMARY",
-                   "--prefix", "LOADTEST_CSV_PREFIX", "0 pass, 1 a limit is breached, 2"):  # fmt: skip
+    for option in (
+        "--thresholds",
+        "LOADTEST_THRESHOLDS",
+        "--json",
+        "LOADTEST_VERDICT_JSON",
+        "--summary",
+        "LOADTEST_SUMMARY",
+        "--prefix",
+        "LOADTEST_CSV_PREFIX",
+        "0 pass, 1 a limit is breached, 2",
+    ):
         assert option in text
 
 

@@ -59,7 +59,8 @@ def test_a_bad_plan_exits_2_with_a_clear_message(
     assert main(["plan", *argv]) == exitcodes.CANNOT_JUDGE
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert message in captured.err and "Traceback" not in captured.err
+    assert message in captured.err
+    assert "Traceback" not in captured.err
 
 
 @pytest.mark.parametrize(

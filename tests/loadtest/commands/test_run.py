@@ -38,8 +38,14 @@ def test_the_profile_gives_every_default() -> None:
     config = merged([])
     assert config.profile == "local"
     assert config.cells == [Cell(1, 0.5, "512m"), Cell(2, 0.5, "512m")]
-    assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds, config.run_time) == (1000, 100, 30, "30s")
-    assert config.out == Path("results") and config.slo == THRESHOLDS.slo
+    assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds, config.run_time) == (
+        1000,
+        100,
+        30,
+        "30s",
+    )
+    assert config.out == Path("results")
+    assert config.slo == THRESHOLDS.slo
 
 
 def test_the_ci_profile() -> None:
@@ -49,8 +55,26 @@ def test_the_ci_profile() -> None:
 
 
 def test_explicit_flags_override_the_profile() -> None:
-    config = merged(["--profile", "ci", "--replicas", "2", "--cpus", "0.5", "--memory", "256m",
-                     "--users", "200", "--spawn-rate", "50", "--run-time", "15s", "--out", "elsewhere"])  # fmt: skip
+    config = merged(
+        [
+            "--profile",
+            "ci",
+            "--replicas",
+            "2",
+            "--cpus",
+            "0.5",
+            "--memory",
+            "256m",
+            "--users",
+            "200",
+            "--spawn-rate",
+            "50",
+            "--run-time",
+            "15s",
+            "--out",
+            "elsewhere",
+        ]
+    )
     assert config.cells == [Cell(2, 0.5, "256m")]
     assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (200, 50, 15)
     assert config.out == Path("elsewhere")
@@ -65,14 +89,24 @@ def test_lists_make_a_matrix() -> None:
 def test_environment_variables_stand_in_for_flags_and_flags_win() -> None:
     environ = {"LOADTEST_PROFILE": "ci", "LOADTEST_REPLICAS": "3", "LOADTEST_USERS": "77", "LOADTEST_RUN_TIME": "1m"}
     config = merged([], environ)
-    assert [cell.replicas for cell in config.cells] == [3] and config.load.users == 77
-    assert config.load.run_time_seconds == 60 and config.load.spawn_rate == 500
+    assert [cell.replicas for cell in config.cells] == [3]
+    assert config.load.users == 77
+    assert config.load.run_time_seconds == 60
+    assert config.load.spawn_rate == 500
     assert merged(["--users", "5"], environ).load.users == 5
 
 
 def test_backend_options() -> None:
-    args = parse(["--backend", "compose", "--image", "me/api:1", "--ready-timeout", "90", "--api-port", "18250", "--no-limits"])
-    assert (args.backend, args.image, args.ready_timeout, args.api_port, args.no_limits) == ("compose", "me/api:1", 90.0, 18250, True)
+    args = parse(
+        ["--backend", "compose", "--image", "me/api:1", "--ready-timeout", "90", "--api-port", "18250", "--no-limits"]
+    )
+    assert (args.backend, args.image, args.ready_timeout, args.api_port, args.no_limits) == (
+        "compose",
+        "me/api:1",
+        90.0,
+        18250,
+        True,
+    )
     assert parse([], {"LOADTEST_API_IMAGE": "x/api:2", "LOADTEST_NO_LIMITS": "1"}).image == "x/api:2"
     assert parse([], {"LOADTEST_NO_LIMITS": "yes"}).no_limits is True
     assert parse([]).no_limits is False
@@ -100,7 +134,8 @@ def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.Captu
         parse(argv)
     assert stopped.value.code == 2
     error = capsys.readouterr().err
-    assert message in error and argv[0] in error
+    assert message in error
+    assert argv[0] in error
 
 
 def test_a_bad_environment_variable_is_named(capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,7 +159,9 @@ def test_cli_exits_2_and_names_a_broken_thresholds_file(tmp_path: Path, capsys: 
     broken.write_text("slo: {max_error_rate: 0.01, max_p95_ms: abc}\n")
     assert main(["run", "--thresholds", str(broken), "--out", str(tmp_path / "out")]) == exitcodes.CANNOT_JUDGE
     error = capsys.readouterr().err
-    assert "max_p95_ms" in error and "'abc'" in error and "Traceback" not in error
+    assert "max_p95_ms" in error
+    assert "'abc'" in error
+    assert "Traceback" not in error
     assert not (tmp_path / "out").exists()
 
 

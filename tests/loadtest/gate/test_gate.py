@@ -21,8 +21,8 @@ from loadtest.gate import (
     write_cannot_judge,
 )
 from loadtest.gate.buckets import bucket_bounds, reportable_above, reportable_at_most
-from loadtest.util.units import format_rate
 from loadtest.thresholds import EndpointLimits, Slo
+from loadtest.util.units import format_rate
 from tests.loadtest.locust_csv import (
     HEADERS,
     Entry,
@@ -64,9 +64,7 @@ def test_error_rate_is_compared_exactly(tmp_path: Path) -> None:
     assert not judge(tmp_path / "b", run, Slo(max_error_rate=0.33333, max_p95_ms=1000)).passed
 
 
-@pytest.mark.parametrize(
-    ("p95", "passed"), [(990, True), (1000, True), (1001, False), (1100, False)], ids=str
-)
+@pytest.mark.parametrize(("p95", "passed"), [(990, True), (1000, True), (1001, False), (1100, False)], ids=str)
 def test_p95_fails_when_over_the_limit(tmp_path: Path, p95: int, passed: bool) -> None:
     verdict = judge(tmp_path, healthy_run(p95=p95))
     assert verdict.passed is passed
@@ -169,30 +167,61 @@ CANNOT_JUDGE = [
     ("empty-history", lambda d: (d / "locust_stats_history.csv").write_bytes(b""), r"history\.csv: empty"),
     ("header-only-stats", lambda d: _truncate_to_header(d / "locust_stats.csv"), r"no Aggregated row"),
     ("truncated-mid-row", lambda d: _truncate(d / "locust_stats.csv", 0.93), r"is empty \(truncated file\?\)"),
-    ("truncated-header", lambda d: _truncate(d / "locust_stats.csv", 0.05), r"header is cut short: lacks .Failure Count."),
+    (
+        "truncated-header",
+        lambda d: _truncate(d / "locust_stats.csv", 0.05),
+        r"header is cut short: lacks .Failure Count.",
+    ),
     ("no-aggregated-row", lambda d: _drop_last_line(d / "locust_stats.csv"), r"no Aggregated row"),
     ("binary-garbage", lambda d: (d / "locust_stats.csv").write_bytes(b"\xff\xd8\xff\xe0\x00JFIF"), r"not UTF-8"),
     ("unterminated-quote", lambda d: _append(d / "locust_failures.csv", 'GET,/,"oops\n'), r"corrupt CSV"),
     ("extra-fields", lambda d: _append(d / "locust_stats.csv", "GET,x,1,0" + ",1" * 30 + "\n"), r"corrupt CSV"),
-    ("rows-after-aggregated", lambda d: _append(d / "locust_stats.csv", "GET,/x,1,0" + ",1" * 18 + "\n"),
-     r"rows after the Aggregated row"),
-    ("p95-na", lambda d: replace_cell(d / "locust_stats.csv", "Aggregated", "95%", "N/A"),
-     r"row 'Aggregated': '95%' is N/A where a figure must be"),
-    ("endpoint-p99-na", lambda d: replace_cell(d / "locust_stats.csv", "POST /predict", "99%", "N/A"),
-     r"row 'POST /predict': '99%' is N/A where a figure must be"),
-    ("requests-not-a-number", lambda d: replace_cell(d / "locust_stats.csv", "Aggregated", "Request Count", "lots"),
-     r"'Request Count' is 'lots', not a whole number"),
-    ("rps-negative", lambda d: replace_cell(d / "locust_stats.csv", "Aggregated", "Requests/s", "-1"),
-     r"'Requests/s' is '-1', not a number"),
-    ("failures-over-requests", lambda d: replace_cell(d / "locust_stats.csv", "GET /", "Failure Count", "99999"),
-     r"Failure Count 99999 is more than Request Count"),
-    ("occurrences-not-a-count", lambda d: replace_cell(d / "locust_failures.csv", "POST /predict", "Occurrences", "x"),
-     r"locust_failures\.csv: line 2: 'Occurrences' is 'x', not a count"),
-    ("history-garbage", lambda d: _append(d / "locust_stats_history.csv", "soon" + ",1" * 23 + "\n"),
-     r"'Timestamp' is 'soon', not a number"),
-    ("history-behind-stats", lambda d: _drop_last_line(d / "locust_stats_history.csv"),
-     r"locust_stats_history\.csv: ends at 9,000 requests and 9 failures, but locust_stats\.csv counts 10,000 and 10: "
-     r"the files are from different moments"),
+    (
+        "rows-after-aggregated",
+        lambda d: _append(d / "locust_stats.csv", "GET,/x,1,0" + ",1" * 18 + "\n"),
+        r"rows after the Aggregated row",
+    ),
+    (
+        "p95-na",
+        lambda d: replace_cell(d / "locust_stats.csv", "Aggregated", "95%", "N/A"),
+        r"row 'Aggregated': '95%' is N/A where a figure must be",
+    ),
+    (
+        "endpoint-p99-na",
+        lambda d: replace_cell(d / "locust_stats.csv", "POST /predict", "99%", "N/A"),
+        r"row 'POST /predict': '99%' is N/A where a figure must be",
+    ),
+    (
+        "requests-not-a-number",
+        lambda d: replace_cell(d / "locust_stats.csv", "Aggregated", "Request Count", "lots"),
+        r"'Request Count' is 'lots', not a whole number",
+    ),
+    (
+        "rps-negative",
+        lambda d: replace_cell(d / "locust_stats.csv", "Aggregated", "Requests/s", "-1"),
+        r"'Requests/s' is '-1', not a number",
+    ),
+    (
+        "failures-over-requests",
+        lambda d: replace_cell(d / "locust_stats.csv", "GET /", "Failure Count", "99999"),
+        r"Failure Count 99999 is more than Request Count",
+    ),
+    (
+        "occurrences-not-a-count",
+        lambda d: replace_cell(d / "locust_failures.csv", "POST /predict", "Occurrences", "x"),
+        r"locust_failures\.csv: line 2: 'Occurrences' is 'x', not a count",
+    ),
+    (
+        "history-garbage",
+        lambda d: _append(d / "locust_stats_history.csv", "soon" + ",1" * 23 + "\n"),
+        r"'Timestamp' is 'soon', not a number",
+    ),
+    (
+        "history-behind-stats",
+        lambda d: _drop_last_line(d / "locust_stats_history.csv"),
+        r"locust_stats_history\.csv: ends at 9,000 requests and 9 failures, but locust_stats\.csv counts 10,000 and 10: "
+        r"the files are from different moments",
+    ),
     ("not-a-locust-csv", lambda d: (d / "locust_stats.csv").write_text("a,b\n1,2\n"), r"not a Locust CSV"),
     ("run-dir-missing", lambda d: _remove_tree(d), r"run: no such folder"),
 ]
@@ -213,7 +242,9 @@ def _remove_tree(run_dir: Path) -> None:
     run_dir.rmdir()
 
 
-@pytest.mark.parametrize(("breakage", "message"), [(b, m) for _, b, m in CANNOT_JUDGE], ids=[c[0] for c in CANNOT_JUDGE])
+@pytest.mark.parametrize(
+    ("breakage", "message"), [(b, m) for _, b, m in CANNOT_JUDGE], ids=[c[0] for c in CANNOT_JUDGE]
+)
 def test_broken_runs_cannot_be_judged(tmp_path: Path, breakage, message: str) -> None:
     run_dir = healthy_run(failures=10).write(tmp_path / "run")
     breakage(run_dir)
@@ -275,10 +306,12 @@ def test_real_healthy_run_reads_whole(tmp_path: Path) -> None:
     assert list(run.endpoints) == ["GET /", "GET /health", "POST /predict"]
     assert run.aggregated.requests == sum(figures.requests for figures in run.endpoints.values())
     assert run.aggregated.failures == 0
-    assert run.failures.empty and run.exceptions.empty
+    assert run.failures.empty
+    assert run.exceptions.empty
     assert run.peak_users == 200
     verdict = evaluate(run, SLO)
-    assert verdict.passed and verdict.requests == run.aggregated.requests
+    assert verdict.passed
+    assert verdict.requests == run.aggregated.requests
 
 
 def test_real_run_with_a_dead_api_breaches_on_errors() -> None:
@@ -308,8 +341,15 @@ def test_real_run_of_a_killed_locust_cannot_be_judged() -> None:
 
 @pytest.mark.parametrize(
     ("failures", "requests", "text"),
-    [(0, 10, "0.00%"), (99, 10_000, "0.99%"), (100, 10_000, "1.00%"), (9_999, 1_000_000, "0.99%"),
-     (1, 1_000_000, "<0.01%"), (10, 10, "100.00%"), (0, 0, "n/a")],  # fmt: skip
+    [
+        (0, 10, "0.00%"),
+        (99, 10_000, "0.99%"),
+        (100, 10_000, "1.00%"),
+        (9_999, 1_000_000, "0.99%"),
+        (1, 1_000_000, "<0.01%"),
+        (10, 10, "100.00%"),
+        (0, 0, "n/a"),
+    ],
 )
 def test_rates_round_down_so_a_pass_never_shows_the_limit(failures: int, requests: int, text: str) -> None:
     assert format_rate(failures, requests) == text
@@ -317,8 +357,15 @@ def test_rates_round_down_so_a_pass_never_shows_the_limit(failures: int, request
 
 @pytest.mark.parametrize(
     ("reported", "bounds"),
-    [(7, (6.5, 7.5)), (100, (99.5, 105)), (990, (985, 995)), (1000, (995, 1050)), (1100, (1050, 1150)),
-     (10_000, (9950, 10_500)), (0, (0, 0.5))],  # fmt: skip
+    [
+        (7, (6.5, 7.5)),
+        (100, (99.5, 105)),
+        (990, (985, 995)),
+        (1000, (995, 1050)),
+        (1100, (1050, 1150)),
+        (10_000, (9950, 10_500)),
+        (0, (0, 0.5)),
+    ],
 )
 def test_bucket_bounds(reported: int, bounds: tuple[float, float]) -> None:
     assert bucket_bounds(reported) == bounds
@@ -367,7 +414,8 @@ def test_failure_types_sorted_by_count_with_shares(tmp_path: Path) -> None:
     console = render_console(locust_run, evaluate(locust_run, SLO))
     refused, lacks = console.index("ConnectionRefusedError"), console.index("reply lacks")
     assert refused < lacks
-    assert "75.0%" in console and "25.0%" in console
+    assert "75.0%" in console
+    assert "25.0%" in console
 
 
 def test_console_table_is_aligned(tmp_path: Path) -> None:
@@ -375,8 +423,20 @@ def test_console_table_is_aligned(tmp_path: Path) -> None:
     console = render_console(run, evaluate(run, SLO))
     assert console.startswith("Performance gate PASSED: all 2 checks hold")
     table = console.split("\n\n")[2].splitlines()
-    assert table[0].split() == ["Endpoint", "Requests", "Failures", "Failure", "%", "req/s", "P50", "(ms)",
-                                "P95", "(ms)", "P99", "(ms)"]  # fmt: skip
+    assert table[0].split() == [
+        "Endpoint",
+        "Requests",
+        "Failures",
+        "Failure",
+        "%",
+        "req/s",
+        "P50",
+        "(ms)",
+        "P95",
+        "(ms)",
+        "P99",
+        "(ms)",
+    ]
     assert len({len(line) for line in table[2:]}) == 1  # right-aligned numbers end in one column
 
 
@@ -389,13 +449,18 @@ def test_gate_run_dir_writes_verdict_and_summary(tmp_path: Path) -> None:
     assert verdict.passed
     document = json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))
     assert list(document) == ["passed", "error_rate", "p95_ms", "rps", "requests", "checks", "figures", "slo"]
-    assert document["slo"]["max_p95_ms"] == 1000 and document["figures"]["p99_ms"] == 200
+    assert document["slo"]["max_p95_ms"] == 1000
+    assert document["figures"]["p99_ms"] == 200
     assert document["passed"] is True
     assert document["requests"] == 10_000
     assert document["error_rate"] == pytest.approx(0.0099)
     assert document["checks"][0] == {
-        "name": "max_error_rate", "scope": "Aggregated", "value": 0.0099, "limit": 0.01, "passed": True
-    }  # fmt: skip
+        "name": "max_error_rate",
+        "scope": "Aggregated",
+        "value": 0.0099,
+        "limit": 0.01,
+        "passed": True,
+    }
     assert (run_dir / "summary.md").read_text(encoding="utf-8").startswith("## ✅")
     assert sorted(path.name for path in run_dir.iterdir() if path.name.startswith(".")) == []  # no temp files
 

@@ -43,4 +43,5 @@ def test_handlers_are_restored() -> None:
 def test_a_shield_without_a_signal_changes_nothing() -> None:
     with catch_signals(), shielded():
         value = 1
-    assert value == 1 and received() is None
+    assert value == 1
+    assert received() is None

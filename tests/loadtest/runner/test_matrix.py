@@ -37,9 +37,15 @@ def test_cell_figures() -> None:
 def test_plan_is_cpu_outer_memory_middle_replicas_inner_in_given_order() -> None:
     cells = plan_cells([2, 1], [0.5, 1.0], ["512m", "1g"])
     assert [cell.name for cell in cells] == [
-        "r2-cpu0.5-mem512m", "r1-cpu0.5-mem512m", "r2-cpu0.5-mem1g", "r1-cpu0.5-mem1g",
-        "r2-cpu1.0-mem512m", "r1-cpu1.0-mem512m", "r2-cpu1.0-mem1g", "r1-cpu1.0-mem1g",
-    ]  # fmt: skip
+        "r2-cpu0.5-mem512m",
+        "r1-cpu0.5-mem512m",
+        "r2-cpu0.5-mem1g",
+        "r1-cpu0.5-mem1g",
+        "r2-cpu1.0-mem512m",
+        "r1-cpu1.0-mem512m",
+        "r2-cpu1.0-mem1g",
+        "r1-cpu1.0-mem1g",
+    ]
 
 
 def test_plan_of_the_workshop_profile() -> None:

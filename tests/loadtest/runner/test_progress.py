@@ -8,9 +8,11 @@ from pathlib import Path
 from loadtest.runner.progress import Progress, Snapshot, format_line, read_latest
 from loadtest.util.units import format_clock
 
-HEADER = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,"
-          "Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
-          "Total Min Response Time,Total Max Response Time,Total Average Content Size\n")  # fmt: skip
+HEADER = (
+    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,"
+    "Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
+    "Total Min Response Time,Total Max Response Time,Total Average Content Size\n"
+)
 
 
 def row(second: int, users: int, name: str, rps: float, requests: int, failures: int) -> str:
@@ -24,8 +26,13 @@ def test_no_file_yet(tmp_path: Path) -> None:
 
 def test_the_newest_aggregated_row_wins(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
-    path.write_text(HEADER + row(1, 0, "Aggregated", 0, 0, 0) + row(2, 50, "/predict", 40, 80, 0)
-                    + row(2, 50, "Aggregated", 45.5, 90, 1) + row(3, 100, "/predict", 90, 200, 2))  # fmt: skip
+    path.write_text(
+        HEADER
+        + row(1, 0, "Aggregated", 0, 0, 0)
+        + row(2, 50, "/predict", 40, 80, 0)
+        + row(2, 50, "Aggregated", 45.5, 90, 1)
+        + row(3, 100, "/predict", 90, 200, 2)
+    )
     assert read_latest(path) == Snapshot(users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1)
 
 
@@ -39,15 +46,19 @@ def test_a_long_history_is_read_from_its_tail(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     lines = [row(second, second, "Aggregated", second * 1.5, second * 10, 0) for second in range(1, 3000)]
     path.write_text(HEADER + "".join(lines))
-    assert read_latest(path) == Snapshot(users=2999, rps=2999 * 1.5, failures_per_second=0.0, requests=29990, failures=0)
+    assert read_latest(path) == Snapshot(
+        users=2999, rps=2999 * 1.5, failures_per_second=0.0, requests=29990, failures=0
+    )
 
 
 def test_the_line() -> None:
-    assert format_clock(75) == "1:15" and format_clock(3725) == "1:02:05"
+    assert format_clock(75) == "1:15"
+    assert format_clock(3725) == "1:02:05"
     snapshot = Snapshot(users=1000, rps=812.25, failures_per_second=0.5, requests=20_000, failures=50)
     line = format_line(2, 4, "r2-cpu0.5-mem512m", 45.2, 120, snapshot)
-    assert line == ("cell 2/4 r2-cpu0.5-mem512m  0:45/2:00  users 1,000  req/s 812.2  "
-                    "requests 20,000  failures 50 (0.25%)")  # fmt: skip
+    assert line == (
+        "cell 2/4 r2-cpu0.5-mem512m  0:45/2:00  users 1,000  req/s 812.2  requests 20,000  failures 50 (0.25%)"
+    )
     assert format_line(1, 1, "r1", 0, 30, None).endswith("starting Locust...")
     # Rounded down like the gate: 0.999% is under the 1% limit and must not read as 1.00%.
     near_limit = Snapshot(users=10, rps=1.0, failures_per_second=0.0, requests=100_000, failures=999)
@@ -62,5 +73,7 @@ def test_plain_output_prints_lines_not_carriage_returns(tmp_path: Path) -> None:
     progress.start_cell(1, "r1-cpu0.5-mem512m", 30)
     progress.update(path)
     progress.update(path)  # rate-limited: not a terminal
-    assert stream.getvalue().count("\n") == 1 and "\r" not in stream.getvalue()
-    assert "cell 1/2 r1-cpu0.5-mem512m" in stream.getvalue() and "users 50" in stream.getvalue()
+    assert stream.getvalue().count("\n") == 1
+    assert "\r" not in stream.getvalue()
+    assert "cell 1/2 r1-cpu0.5-mem512m" in stream.getvalue()
+    assert "users 50" in stream.getvalue()

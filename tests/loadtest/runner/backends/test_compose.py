@@ -6,24 +6,35 @@ from pathlib import Path
 
 import pytest
 
+from loadtest.locust_contract import LoadSettings
 from loadtest.runner.backends.compose import compose_environment, limits_mismatch, project_name
 from loadtest.runner.backends.docker import compose_error, limits_from_inspect
-from loadtest.util.units import parse_stats_size as parse_size
-from loadtest.locust_contract import LoadSettings
 from loadtest.runner.matrix import Cell
+from loadtest.util.units import parse_stats_size as parse_size
 
 CELL = Cell(replicas=2, cpus=0.5, memory="512m")
 
 
 def test_the_environment_contract(tmp_path: Path) -> None:
-    env = compose_environment(CELL, LoadSettings(10000, 500.0, 120), tmp_path / "cell", "me/api:1", "me/lt:1", workers=3)
+    env = compose_environment(
+        CELL, LoadSettings(10000, 500.0, 120), tmp_path / "cell", "me/api:1", "me/lt:1", workers=3
+    )
     assert env == {
-        "API_IMAGE": "me/api:1", "API_REPLICAS": "2", "API_CPUS": "0.5", "API_MEMORY": "512m",
-        "LOADTEST_IMAGE": "me/lt:1", "LOCUST_WORKERS": "3", "LOCUST_USERS": "10000", "LOCUST_SPAWN_RATE": "500",
-        "LOCUST_RUN_TIME": "120s", "RESULTS_DIR": str((tmp_path / "cell").resolve()),
-        "LOADTEST_UID": env["LOADTEST_UID"], "LOADTEST_GID": env["LOADTEST_GID"],
-    }  # fmt: skip
-    assert env["LOADTEST_UID"].isdigit() and env["LOADTEST_GID"].isdigit()
+        "API_IMAGE": "me/api:1",
+        "API_REPLICAS": "2",
+        "API_CPUS": "0.5",
+        "API_MEMORY": "512m",
+        "LOADTEST_IMAGE": "me/lt:1",
+        "LOCUST_WORKERS": "3",
+        "LOCUST_USERS": "10000",
+        "LOCUST_SPAWN_RATE": "500",
+        "LOCUST_RUN_TIME": "120s",
+        "RESULTS_DIR": str((tmp_path / "cell").resolve()),
+        "LOADTEST_UID": env["LOADTEST_UID"],
+        "LOADTEST_GID": env["LOADTEST_GID"],
+    }
+    assert env["LOADTEST_UID"].isdigit()
+    assert env["LOADTEST_GID"].isdigit()
 
 
 def test_project_names_are_valid_and_unique_per_run() -> None:
@@ -34,15 +45,30 @@ def test_project_names_are_valid_and_unique_per_run() -> None:
 @pytest.mark.parametrize(
     ("host", "cpus", "quota", "memory", "swap"),
     [
-        ({"NanoCpus": 500_000_000, "CpuQuota": 0, "CpuPeriod": 0, "Memory": 536870912, "MemorySwap": 1073741824}, 0.5, 50_000, 536870912, 536870912),
-        ({"NanoCpus": 0, "CpuQuota": 100_000, "CpuPeriod": 100_000, "Memory": 1073741824, "MemorySwap": -1}, 1.0, 100_000, 1073741824, None),
+        (
+            {"NanoCpus": 500_000_000, "CpuQuota": 0, "CpuPeriod": 0, "Memory": 536870912, "MemorySwap": 1073741824},
+            0.5,
+            50_000,
+            536870912,
+            536870912,
+        ),
+        (
+            {"NanoCpus": 0, "CpuQuota": 100_000, "CpuPeriod": 100_000, "Memory": 1073741824, "MemorySwap": -1},
+            1.0,
+            100_000,
+            1073741824,
+            None,
+        ),
         ({"NanoCpus": 0, "CpuQuota": 0, "CpuPeriod": 0, "Memory": 0, "MemorySwap": 0}, None, None, None, None),
     ],
 )
-def test_limits_from_docker_inspect(host: dict, cpus: float | None, quota: int | None, memory: int | None, swap: int | None) -> None:
+def test_limits_from_docker_inspect(
+    host: dict, cpus: float | None, quota: int | None, memory: int | None, swap: int | None
+) -> None:
     limits = limits_from_inspect({"Id": "e58897ebaeb3abcdef", "HostConfig": host})
     assert (limits.cpus, limits.cpu_quota_us, limits.memory_bytes, limits.swap_bytes) == (cpus, quota, memory, swap)
-    assert limits.source == "docker inspect" and limits.paths == ["e58897ebaeb3"]
+    assert limits.source == "docker inspect"
+    assert limits.paths == ["e58897ebaeb3"]
 
 
 def test_limits_that_docker_did_not_apply_are_named() -> None:
@@ -54,7 +80,14 @@ def test_limits_that_docker_did_not_apply_are_named() -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("57.3MiB", round(57.3 * 1024**2)), ("1.5GiB", round(1.5 * 1024**3)), ("512KiB", 512 * 1024), ("12MB", 12_000_000), ("0B", 0), ("n/a", None)],
+    [
+        ("57.3MiB", round(57.3 * 1024**2)),
+        ("1.5GiB", round(1.5 * 1024**3)),
+        ("512KiB", 512 * 1024),
+        ("12MB", 12_000_000),
+        ("0B", 0),
+        ("n/a", None),
+    ],
 )
 def test_docker_stats_sizes(text: str, size: int | None) -> None:
     assert parse_size(text) == size
@@ -68,5 +101,6 @@ ERROR: for p_api_1  Cannot start service api: error setting rlimit type 7: opera
 Encountered errors while bringing up the project.
 """
     message = compose_error(output)
-    assert message.startswith("ERROR: for p_api_1  Cannot start service api") and "NOFILE_LIMIT" in message
+    assert message.startswith("ERROR: for p_api_1  Cannot start service api")
+    assert "NOFILE_LIMIT" in message
     assert compose_error("") == "no output"

@@ -24,13 +24,18 @@ def test_a_standalone_command(tmp_path: Path) -> None:
     settings = LoadSettings(200, 50.0, 15)
     command = locust_command(Path("loadtest/locustfile.py"), "http://127.0.0.1:18250", tmp_path, settings, workers=1)
     assert command == [
-        sys.executable, "-m", "locust", "--locustfile=loadtest/locustfile.py",
+        sys.executable,
+        "-m",
+        "locust",
+        "--locustfile=loadtest/locustfile.py",
         *locust_args(settings, "http://127.0.0.1:18250", tmp_path),
-    ]  # fmt: skip
+    ]
 
 
 def test_workers_get_their_own_master_port(tmp_path: Path) -> None:
-    command = locust_command(Path("lf.py"), "http://h", tmp_path, LoadSettings(10, 1.5, 60), workers=3, master_port=18251)
+    command = locust_command(
+        Path("lf.py"), "http://h", tmp_path, LoadSettings(10, 1.5, 60), workers=3, master_port=18251
+    )
     assert command[-3:] == ["--processes=3", "--master-bind-port=18251", "--master-port=18251"]
 
 
@@ -45,5 +50,6 @@ def test_cpu_warnings_are_found_once_each() -> None:
 """
     warnings = extract_cpu_warnings(log)
     assert len(warnings) == 3
-    assert "CPU usage above 90%" in warnings[0] and "exceeded cpu threshold" in warnings[1]
+    assert "CPU usage above 90%" in warnings[0]
+    assert "exceeded cpu threshold" in warnings[1]
     assert extract_cpu_warnings("all fine\n") == []

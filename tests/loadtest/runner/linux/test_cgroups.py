@@ -23,7 +23,13 @@ from loadtest.runner.linux.cgroup_stats import (
     read_usage_v1,
     read_usage_v2,
 )
-from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, open_cgroups, sweep_stale_groups
+from loadtest.runner.linux.cgroups import (
+    CgroupError,
+    CgroupUnavailable,
+    ReplicaCgroup,
+    open_cgroups,
+    sweep_stale_groups,
+)
 
 # What this project's reference machine shows: v1 controllers, memory nested, plus an empty v2.
 HYBRID_CGROUP = """\
@@ -51,7 +57,8 @@ COMOUNTED_MOUNTINFO = "30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgrou
 def test_proc_cgroup_v1_and_v2_entries() -> None:
     paths = parse_proc_cgroup(HYBRID_CGROUP)
     assert paths["memory"] == "/process_api/445c"
-    assert paths["cpu"] == "/" and paths["cpuacct"] == "/"
+    assert paths["cpu"] == "/"
+    assert paths["cpuacct"] == "/"
     assert paths[""] == "/"
     assert parse_proc_cgroup("2:cpu,cpuacct:/docker/abc\n") == {"cpu": "/docker/abc", "cpuacct": "/docker/abc"}
 
@@ -118,15 +125,18 @@ def test_limit_rejects_garbage() -> None:
 
 def test_keyed_files() -> None:
     assert parse_keyed("nr_periods 12\nnr_throttled 3\nthrottled_time 4500000\n") == {
-        "nr_periods": 12, "nr_throttled": 3, "throttled_time": 4500000,
-    }  # fmt: skip
+        "nr_periods": 12,
+        "nr_throttled": 3,
+        "throttled_time": 4500000,
+    }
     assert parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")["oom_kill"] == 2
     assert parse_keyed("garbage line here\n") == {}
 
 
 @pytest.mark.parametrize(("cpus", "quota"), [(0.5, 50_000), (1.0, 100_000), (2.0, 200_000), (0.001, 1000)])
 def test_quota_at_dockers_period(cpus: float, quota: int) -> None:
-    assert quota_for(cpus) == quota and CPU_PERIOD_US == 100_000
+    assert quota_for(cpus) == quota
+    assert CPU_PERIOD_US == 100_000
 
 
 def _write(folder: Path, files: dict[str, str]) -> Path:
@@ -137,13 +147,24 @@ def _write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def test_v1_tree_limits_and_usage(tmp_path: Path) -> None:
-    cpu = _write(tmp_path / "cpu" / "r0", {"cpu.cfs_quota_us": "50000\n", "cpu.cfs_period_us": "100000\n",
-                                           "cpu.stat": "nr_periods 200\nnr_throttled 50\nthrottled_time 2500000000\n"})  # fmt: skip
+    cpu = _write(
+        tmp_path / "cpu" / "r0",
+        {
+            "cpu.cfs_quota_us": "50000\n",
+            "cpu.cfs_period_us": "100000\n",
+            "cpu.stat": "nr_periods 200\nnr_throttled 50\nthrottled_time 2500000000\n",
+        },
+    )
     cpuacct = _write(tmp_path / "cpuacct" / "r0", {"cpuacct.usage": "3250000000\n"})
-    memory = _write(tmp_path / "memory" / "r0", {
-        "memory.limit_in_bytes": "536870912\n", "memory.memsw.limit_in_bytes": "536870912\n",
-        "memory.max_usage_in_bytes": "62783488\n", "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
-    })  # fmt: skip
+    memory = _write(
+        tmp_path / "memory" / "r0",
+        {
+            "memory.limit_in_bytes": "536870912\n",
+            "memory.memsw.limit_in_bytes": "536870912\n",
+            "memory.max_usage_in_bytes": "62783488\n",
+            "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+        },
+    )
     cgroup = ReplicaCgroup(name="r0", version=1, dirs={"cpu": cpu, "cpuacct": cpuacct, "memory": memory})
     limits = cgroup.read_limits()
     assert (limits.source, limits.cpus, limits.cpu_quota_us, limits.cpu_period_us) == ("cgroup v1", 0.5, 50000, 100000)
@@ -165,17 +186,29 @@ def test_v1_tree_without_limits_or_swap_accounting(tmp_path: Path) -> None:
 
 
 def test_v2_tree_limits_and_usage(tmp_path: Path) -> None:
-    folder = _write(tmp_path / "r0", {
-        "cpu.max": "50000 100000\n", "memory.max": "536870912\n", "memory.swap.max": "0\n",
-        "cpu.stat": "usage_usec 4200000\nuser_usec 4000000\nsystem_usec 200000\nnr_periods 300\nnr_throttled 120\nthrottled_usec 6000000\n",
-        "memory.peak": "70000000\n", "memory.events": "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
-    })  # fmt: skip
+    folder = _write(
+        tmp_path / "r0",
+        {
+            "cpu.max": "50000 100000\n",
+            "memory.max": "536870912\n",
+            "memory.swap.max": "0\n",
+            "cpu.stat": "usage_usec 4200000\nuser_usec 4000000\nsystem_usec 200000\nnr_periods 300\nnr_throttled 120\nthrottled_usec 6000000\n",
+            "memory.peak": "70000000\n",
+            "memory.events": "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
+        },
+    )
     cgroup = ReplicaCgroup(name="r0", version=2, dirs={"unified": folder})
     limits = cgroup.read_limits()
     assert (limits.source, limits.cpus, limits.memory_bytes, limits.swap_bytes) == ("cgroup v2", 0.5, 536870912, 0)
     usage = read_usage_v2(folder)
-    assert usage.cpu_seconds == pytest.approx(4.2) and usage.cpu_throttled_seconds == pytest.approx(6.0)
-    assert (usage.cpu_periods, usage.cpu_throttled_periods, usage.memory_peak_bytes, usage.oom_kills) == (300, 120, 70000000, 1)
+    assert usage.cpu_seconds == pytest.approx(4.2)
+    assert usage.cpu_throttled_seconds == pytest.approx(6.0)
+    assert (usage.cpu_periods, usage.cpu_throttled_periods, usage.memory_peak_bytes, usage.oom_kills) == (
+        300,
+        120,
+        70000000,
+        1,
+    )
 
 
 def test_v2_tree_of_an_older_kernel_has_no_peak(tmp_path: Path) -> None:
@@ -192,7 +225,9 @@ def test_unreadable_limits_are_a_cgroup_error(tmp_path: Path) -> None:
 
 
 def test_sweep_leaves_groups_of_live_runs_and_other_folders(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     stale = tmp_path / f"loadtest-{dead.stdout.strip()}"
     (stale / "r1-cpu0.5-mem512m-replica-0").mkdir(parents=True)
     live = tmp_path / f"loadtest-{os.getpid()}"
@@ -200,7 +235,9 @@ def test_sweep_leaves_groups_of_live_runs_and_other_folders(tmp_path: Path) -> N
     other = tmp_path / "loadtest-notapid"
     other.mkdir()
     assert sweep_stale_groups(tmp_path) == [stale]
-    assert not stale.exists() and live.exists() and other.exists()
+    assert not stale.exists()
+    assert live.exists()
+    assert other.exists()
 
 
 # --------------------------------------------------------------------------- the real cgroupfs
@@ -217,10 +254,18 @@ def test_round_trip_on_this_machines_cgroups() -> None:
         limits = cgroup.read_limits()
         assert (limits.cpus, limits.cpu_quota_us, limits.memory_bytes) == (0.5, 50_000, 256 * 1024**2)
         child = subprocess.Popen(
-            [sys.executable, "-m", "loadtest.runner.linux.launch", *sum((["--cgroup-procs", str(p)] for p in cgroup.procs_files), []),
-             "--", sys.executable, "-c", "import sys; sys.stdin.read()"],
+            [
+                sys.executable,
+                "-m",
+                "loadtest.runner.linux.launch",
+                *sum((["--cgroup-procs", str(p)] for p in cgroup.procs_files), []),
+                "--",
+                sys.executable,
+                "-c",
+                "import sys; sys.stdin.read()",
+            ],
             stdin=subprocess.PIPE,
-        )  # fmt: skip
+        )
         try:
             for _ in range(100):
                 if child.pid in cgroup.pids():

@@ -15,20 +15,28 @@ from loadtest.runner.linux.launch import EXIT_LAUNCH_FAILED, build_command
 def test_it_writes_its_own_pid_then_execs_keeping_it(tmp_path: Path) -> None:
     procs = [tmp_path / "cpu.procs", tmp_path / "memory.procs"]
     script = "import os, resource; print(os.getpid(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
-    result = subprocess.run(build_command([sys.executable, "-c", script], procs, raise_nofile=True),
-                            capture_output=True, text=True, check=True, timeout=30)  # fmt: skip
+    result = subprocess.run(
+        build_command([sys.executable, "-c", script], procs, raise_nofile=True),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     pid, soft = result.stdout.split()
     assert [path.read_text() for path in procs] == [pid, pid]
     assert int(soft) == resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 
 
 def test_a_failure_is_one_line_and_exit_125(tmp_path: Path) -> None:
-    result = subprocess.run(build_command(["true"], [tmp_path / "missing" / "cgroup.procs"]),
-                            capture_output=True, text=True, timeout=30)  # fmt: skip
+    result = subprocess.run(
+        build_command(["true"], [tmp_path / "missing" / "cgroup.procs"]), capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == EXIT_LAUNCH_FAILED
-    assert result.stderr.startswith("loadtest launcher: No such file or directory") and "Traceback" not in result.stderr
+    assert result.stderr.startswith("loadtest launcher: No such file or directory")
+    assert "Traceback" not in result.stderr
     missing = subprocess.run(build_command(["no-such-program-here"]), capture_output=True, text=True, timeout=30)
-    assert missing.returncode == EXIT_LAUNCH_FAILED and "no-such-program-here" in missing.stderr
+    assert missing.returncode == EXIT_LAUNCH_FAILED
+    assert "no-such-program-here" in missing.stderr
 
 
 def test_the_child_dies_with_the_process_that_started_it() -> None:

@@ -1,0 +1,22 @@
+"""The checkout's git state, recorded with every result: which commit, and whether it was edited."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def _git(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
+
+
+def revision(cwd: Path) -> tuple[str | None, bool | None]:
+    """The checkout's commit and whether it has uncommitted changes (None, None outside git)."""
+    try:
+        commit = _git(cwd, "rev-parse", "HEAD")
+        status = _git(cwd, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    if commit.returncode != 0:
+        return None, None
+    return commit.stdout.strip(), bool(status.stdout.strip()) if status.returncode == 0 else None
