@@ -53,7 +53,7 @@ def plan_replicas(replicas: list[int] | None, profile: str, thresholds: Path) ->
         profiles = load_thresholds(thresholds).profiles
         if profile not in profiles:
             raise ValueError(f"{thresholds}: no profile {profile!r} (have: {', '.join(sorted(profiles))})")
-        replicas = list(profiles[profile].replicas)
+        replicas = list(dict.fromkeys(spec.replicas for spec in profiles[profile].cell_specs()))
     reject_duplicates("replica count", replicas)
     return replicas
 

@@ -10,6 +10,7 @@ from loadtest.locust_contract import LoadSettings
 from loadtest.runner.backends.compose import compose_environment, limits_mismatch, project_name
 from loadtest.runner.backends.docker import compose_error, limits_from_inspect
 from loadtest.runner.matrix import Cell
+from loadtest.scenario import Scenario
 from loadtest.util.units import parse_stats_size as parse_size
 
 CELL = Cell(replicas=2, cpus=0.5, memory="512m")
@@ -32,6 +33,8 @@ def test_the_environment_contract(tmp_path: Path) -> None:
         "RESULTS_DIR": str((tmp_path / "cell").resolve()),
         "LOADTEST_UID": env["LOADTEST_UID"],
         "LOADTEST_GID": env["LOADTEST_GID"],
+        "LOADTEST_SCENARIO": Scenario().to_env(),
+        "LOCUST_RESET_STATS": "false",
     }
     assert env["LOADTEST_UID"].isdigit()
     assert env["LOADTEST_GID"].isdigit()
