@@ -25,7 +25,8 @@ SUMMARY_FILE = "summary.md"
 """A cell's Markdown summary, and the matrix's in the results folder."""
 
 CellStatus = Literal["completed", "interrupted", "failed"]
-"""completed: the load ran its full time; interrupted: cut short by a signal; failed: the run broke."""
+"""completed: the load ran its full time, or until the runner stopped it early (`stopped_early`) and judged
+what it had; interrupted: cut short by a signal; failed: the run broke."""
 
 
 class RecordError(Exception):
@@ -168,6 +169,10 @@ class RunRecord(_Record):
     cell: str
     status: CellStatus
     error: str | None = None
+    stopped_early: str | None = None
+    """Why the runner stopped Locust before its run time (a search's probe whose SLO was clearly lost)."""
+    ready_seconds: float | None = None
+    """Seconds from the start of the cell until every replica was ready (None: they never were)."""
     backend: Literal["process", "compose"]
     profile: str | None
     replicas: int

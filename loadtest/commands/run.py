@@ -46,29 +46,76 @@ def register(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options = Options(parser, os.environ if environ is None else environ)
+    add_profile_options(options, parser)
+    add_matrix_options(
+        options, parser.add_argument_group("matrix", "the cells: every replica count x CPU limit x memory limit")
+    )
+    add_load_options(options, parser)
+    backend = add_backend_options(options, parser)
+    options.switch(
+        backend,
+        "--no-limits",
+        "run the process backend's replicas without cgroup limits (recorded as limits_enforced: false)",
+    )
+    output = parser.add_argument_group("output")
+    options.add(
+        output,
+        "--out",
+        f"results folder: one sub-folder per cell, matrix.json, summary.md (default {DEFAULT_OUT})",
+        type=Path,
+        metavar="DIR",
+    )
+    parser.set_defaults(handler=handle)
+    return parser
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the matrix; the exit code."""
+    thresholds_path = args.thresholds or DEFAULT_PATH
+    try:
+        thresholds = load_thresholds(thresholds_path)
+        config = merge_config(args, thresholds, thresholds_path)
+    except (ThresholdsError, ValueError) as error:
+        print(f"loadtest run: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    try:
+        backend = open_backend(config.backend, REPO_ROOT)
+    except BackendError as error:
+        print(f"loadtest run: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    return Runner(config, backend, cwd=REPO_ROOT).run()
+
+
+def add_profile_options(options: Options, parser: argparse.ArgumentParser) -> None:
+    """--profile and --thresholds: where the defaults come from."""
     profile = parser.add_argument_group("profile", "where the defaults come from")
     options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
     options.add(
         profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH"
     )
 
-    matrix = parser.add_argument_group("matrix", "the cells: every replica count x CPU limit x memory limit")
-    options.add(matrix, "--replicas", "API replica counts, e.g. 1,2", type=comma_list(positive_int), metavar="N[,N...]")
+
+def add_matrix_options(options: Options, group: argparse._ArgumentGroup) -> None:
+    """--replicas, --cpus and --memory: lists whose every combination is a cell."""
+    options.add(group, "--replicas", "API replica counts, e.g. 1,2", type=comma_list(positive_int), metavar="N[,N...]")
     options.add(
-        matrix,
+        group,
         "--cpus",
         "CPU limit per replica (Docker's --cpus), e.g. 0.5 or 0.5,1.0",
         type=comma_list(positive_float),
         metavar="CPUS[,...]",
     )
     options.add(
-        matrix,
+        group,
         "--memory",
         "memory limit per replica, Docker syntax, e.g. 512m or 1g",
         type=comma_list(memory_size),
         metavar="SIZE[,...]",
     )
 
+
+def add_load_options(options: Options, parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """How hard Locust pushes: users, spawn rate, run time, warm-up, workers, locustfile, calibration."""
     load = parser.add_argument_group("load", "how hard Locust pushes in every cell")
     options.add(load, "--users", "peak concurrent Locust users", type=positive_int, metavar="N")
     options.add(load, "--spawn-rate", "users started per second", type=positive_float, metavar="R")
@@ -89,7 +136,23 @@ def register(
         type=positive_int,
         metavar="N",
     )
+    options.add(
+        load,
+        "--locustfile",
+        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
+        type=Path,
+        metavar="PATH",
+    )
+    options.switch(
+        load,
+        "--no-calibration",
+        "skip measuring what this machine's Locust can deliver before the cells run",
+    )
+    return load
 
+
+def add_backend_options(options: Options, parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Where the replicas run: backend, images, compose file, readiness, port, a server command of your own."""
     backend = parser.add_argument_group("backend", "where the API replicas run")
     options.add(
         backend,
@@ -133,48 +196,4 @@ def register(
     options.add(
         backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
     )
-    options.add(
-        load,
-        "--locustfile",
-        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
-        type=Path,
-        metavar="PATH",
-    )
-    options.switch(
-        load,
-        "--no-calibration",
-        "skip measuring what this machine's Locust can deliver before the cells run",
-    )
-    options.switch(
-        backend,
-        "--no-limits",
-        "run the process backend's replicas without cgroup limits (recorded as limits_enforced: false)",
-    )
-
-    output = parser.add_argument_group("output")
-    options.add(
-        output,
-        "--out",
-        f"results folder: one sub-folder per cell, matrix.json, summary.md (default {DEFAULT_OUT})",
-        type=Path,
-        metavar="DIR",
-    )
-    parser.set_defaults(handler=handle)
-    return parser
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run the matrix; the exit code."""
-    thresholds_path = args.thresholds or DEFAULT_PATH
-    try:
-        thresholds = load_thresholds(thresholds_path)
-        config = merge_config(args, thresholds, thresholds_path)
-    except (ThresholdsError, ValueError) as error:
-        print(f"loadtest run: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    try:
-        backend = open_backend(config.backend, REPO_ROOT)
-    except BackendError as error:
-        print(f"loadtest run: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    return Runner(config, backend, cwd=REPO_ROOT).run()
+    return backend

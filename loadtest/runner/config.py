@@ -72,11 +72,31 @@ def profile_cells(
 
 def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_path: Path) -> RunConfig:
     """The profile's values with every given flag on top; ValueError names what is wrong."""
-    name = args.profile or DEFAULT_PROFILE
+    name, profile = find_profile(args.profile, thresholds, thresholds_path)
+    load, time_text = load_settings(args, profile)
+    return RunConfig(
+        profile=name,
+        cells=profile_cells(profile, args.replicas, args.cpus, args.memory),
+        load=load,
+        run_time=time_text,
+        thresholds=thresholds_path,
+        slo=thresholds.slo,
+        out=args.out if args.out is not None else DEFAULT_OUT,
+        backend=backend_settings(args),
+    )
+
+
+def find_profile(name: str | None, thresholds: Thresholds, thresholds_path: Path) -> tuple[str, Profile]:
+    """The profile called `name` (default `local`) and its name; ValueError lists the known ones."""
+    name = name or DEFAULT_PROFILE
     if name not in thresholds.profiles:
         known = ", ".join(sorted(thresholds.profiles)) or "none"
         raise ValueError(f"profile {name!r} is not in {thresholds_path} (profiles: {known})")
-    profile = thresholds.profiles[name]
+    return name, thresholds.profiles[name]
+
+
+def load_settings(args: argparse.Namespace, profile: Profile) -> tuple[LoadSettings, str]:
+    """The load of every cell (the profile's, flags on top) and its run time as written."""
     time_text = args.run_time if args.run_time is not None else profile.run_time
     load = LoadSettings(
         users=args.users if args.users is not None else profile.users,
@@ -85,7 +105,12 @@ def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_pa
         scenario=profile.scenario,
         warmup=args.warmup if args.warmup is not None else profile.warmup,
     )
-    backend = BackendSettings(
+    return load, time_text
+
+
+def backend_settings(args: argparse.Namespace) -> BackendSettings:
+    """Where the replicas run and how, from the backend flags."""
+    return BackendSettings(
         name=args.backend or "process",
         ready_timeout=args.ready_timeout,
         locust_workers=args.locust_workers,
@@ -98,14 +123,4 @@ def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_pa
         health_path=args.health_path or "/health",
         locustfile=args.locustfile,
         calibrate=not args.no_calibration,
-    )
-    return RunConfig(
-        profile=name,
-        cells=profile_cells(profile, args.replicas, args.cpus, args.memory),
-        load=load,
-        run_time=time_text,
-        thresholds=thresholds_path,
-        slo=thresholds.slo,
-        out=args.out if args.out is not None else DEFAULT_OUT,
-        backend=backend,
     )

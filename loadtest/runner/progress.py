@@ -66,10 +66,16 @@ def read_latest(history_csv: Path) -> Snapshot | None:
 
 
 def format_line(
-    position: int, total: int, cell: str, elapsed: float, run_seconds: int, snapshot: Snapshot | None
+    position: int,
+    total: int,
+    cell: str,
+    elapsed: float,
+    run_seconds: int,
+    snapshot: Snapshot | None,
+    label: str | None = None,
 ) -> str:
-    """One progress line."""
-    head = f"cell {position}/{total} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
+    """One progress line (`label` in place of "cell i/N")."""
+    head = f"{label or f'cell {position}/{total}'} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
     if snapshot is None:
         return f"{head}  starting Locust..."
     return (
@@ -87,15 +93,16 @@ class Progress:
         self.total = total_cells
         self.live = bool(getattr(stream, "isatty", lambda: False)())
         self._cell = ""
+        self._label: str | None = None
         self._position = 0
         self._run_seconds = 0
         self._started = 0.0
         self._last_plain = 0.0
         self._width = 0
 
-    def start_cell(self, position: int, cell: str, run_seconds: int) -> None:
-        """A new cell's load begins now."""
-        self._position, self._cell, self._run_seconds = position, cell, run_seconds
+    def start_cell(self, position: int, cell: str, run_seconds: int, label: str | None = None) -> None:
+        """A new cell's load begins now (`label`: what to show in place of "cell i/N")."""
+        self._position, self._cell, self._run_seconds, self._label = position, cell, run_seconds, label
         self._started = time.monotonic()
         self._last_plain = 0.0
 
@@ -107,7 +114,9 @@ class Progress:
         snapshot = read_latest(history_csv)
         if snapshot is None and not self.live:
             return
-        line = format_line(self._position, self.total, self._cell, now - self._started, self._run_seconds, snapshot)
+        line = format_line(
+            self._position, self.total, self._cell, now - self._started, self._run_seconds, snapshot, self._label
+        )
         if self.live:
             self.stream.write("\r" + line.ljust(self._width))
             self._width = len(line)

@@ -12,6 +12,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -45,6 +47,11 @@ from loadtest.util.text import first_line
 from loadtest.util.units import format_rate
 
 POLL_SECONDS = 0.5
+STOP_CHECK_SECONDS = 1.0
+"""How often a cell's stop check reads Locust's history (Locust appends to it once a second)."""
+
+StopCheck = Callable[[Path], str | None]
+"""Given a running cell's growing locust_stats_history.csv, a reason to stop its load now, or None."""
 
 
 def now() -> datetime:
@@ -54,11 +61,25 @@ def now() -> datetime:
 
 def prepare_cell_dir(out: Path, cell: Cell) -> Path:
     """A fresh folder for the cell (results of an earlier run of the same cell are replaced)."""
-    cell_dir = out / cell.name
-    if cell_dir.exists():
-        shutil.rmtree(cell_dir)
-    cell_dir.mkdir(parents=True)
-    return cell_dir
+    return prepare_folder(out / cell.name)
+
+
+def prepare_folder(folder: Path) -> Path:
+    """`folder`, empty (whatever an earlier run left in it is removed)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """How a cell's run ended, for its run.json."""
+
+    status: CellStatus
+    error: str | None = None
+    stopped_early: str | None = None
+    ready_seconds: float | None = None
 
 
 OUTCOME_WORDS = {"pass": "PASS", "breach": "FAIL", "inconclusive": "INCONCLUSIVE"}
@@ -170,12 +191,28 @@ class Runner:
         self.out.flush()
         return report.code
 
-    def run_cell(self, position: int, cell: Cell) -> Path:
-        """One cell, start to end; returns its folder (with run.json, whatever happened)."""
-        cell_dir = prepare_cell_dir(self.config.out, cell)
+    def run_cell(
+        self,
+        position: int,
+        cell: Cell,
+        *,
+        load_settings: LoadSettings | None = None,
+        folder: Path | None = None,
+        stop_when: StopCheck | None = None,
+        label: str | None = None,
+    ) -> Path:
+        """One cell, start to end; returns its folder (with run.json, whatever happened).
+
+        By default the cell runs the run's load into `out/<cell>/`. A caller that runs cells one by one
+        (the search) can give another load, another folder, a label for the terminal (default
+        `[position/cells]`) and `stop_when`, asked once a second while Locust runs: when it returns a
+        reason, Locust is stopped there, the cell is judged on what it has and run.json says why.
+        """
+        settings = load_settings or self.config.load
+        cell_dir = prepare_cell_dir(self.config.out, cell) if folder is None else prepare_folder(folder)
+        prefix = label or f"[{position}/{len(self.config.cells)}]"
         self.say(
-            f"\n[{position}/{len(self.config.cells)}] {cell.name}: starting {cell.replicas} replica(s), "
-            f"{cell.cpus:g} CPU and {cell.memory} each"
+            f"\n{prefix} {cell.name}: starting {cell.replicas} replica(s), {cell.cpus:g} CPU and {cell.memory} each"
         )
         started_at, clock = now(), time.monotonic()
         status: CellStatus = "completed"
@@ -183,19 +220,23 @@ class Runner:
         deployment: Deployment | None = None
         load: LoadRun | None = None
         locust_exit: int | None = None
+        stopped: str | None = None
+        ready_seconds: float | None = None
         records: list[ReplicaRecord] = []
         self.samples = []
         try:
             deployment = self.backend.deployment(cell, cell_dir)
             with deployment:
-                self.say(f"[{position}/{len(self.config.cells)}] {cell.name}: ready; Locust running")
-                load = deployment.start_load(self.config.load)
-                locust_exit = self.watch(position, cell, cell_dir, deployment, load)
+                ready_seconds = round(time.monotonic() - clock, 3)
+                self.say(f"{prefix} {cell.name}: ready in {ready_seconds:.0f} s; Locust running")
+                load = deployment.start_load(settings)
+                self.progress.start_cell(position, cell.name, settings.run_time_seconds, label)
+                locust_exit, stopped = self.watch(prefix, cell_dir, deployment, load, stop_when)
                 self.progress.end_line()
             if not csv_paths(cell_dir)["stats"].is_file():
                 status = "failed"
                 error = f"Locust wrote no statistics (exit {locust_exit}); its log {load.log_path}:\n{load.log_tail()}"
-            elif locust_exit:
+            elif locust_exit and stopped is None:
                 self.say(f"note: Locust exited with code {locust_exit}; see {load.log_path}")
         except interrupts.RunInterrupted as signal_error:
             status, error = "interrupted", str(signal_error)
@@ -211,8 +252,8 @@ class Runner:
                 record = self.record(
                     position,
                     cell,
-                    status,
-                    error,
+                    settings,
+                    CellOutcome(status, error, stopped, ready_seconds),
                     started_at,
                     time.monotonic() - clock,
                     deployment,
@@ -223,11 +264,14 @@ class Runner:
                 self.gate(cell_dir, record)
         return cell_dir
 
-    def watch(self, position: int, cell: Cell, cell_dir: Path, deployment: Deployment, load: LoadRun) -> int:
-        """Wait for Locust to finish, restarting dead replicas and showing progress; its exit code."""
-        self.progress.start_cell(position, cell.name, self.config.load.run_time_seconds)
+    def watch(
+        self, prefix: str, cell_dir: Path, deployment: Deployment, load: LoadRun, stop_when: StopCheck | None
+    ) -> tuple[int, str | None]:
+        """Wait for Locust to finish (or `stop_when` to give a reason), restarting dead replicas and
+        showing progress; Locust's exit code and the reason it was stopped early, if it was."""
         history = csv_paths(cell_dir)["stats_history"]
-        next_sample = 0.0
+        next_sample = next_check = 0.0
+        stopped: str | None = None
         while (code := load.poll()) is None:
             if time.monotonic() > load.deadline:
                 raise BackendError(f"Locust did not finish in time; its log {load.log_path}:\n{load.log_tail()}")
@@ -237,18 +281,24 @@ class Runner:
                 self.samples.append(deployment.sample())
                 next_sample = time.monotonic() + SAMPLE_SECONDS
             self.progress.update(history)
+            if stop_when is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + STOP_CHECK_SECONDS
+                stopped = stop_when(history)
+                if stopped is not None:
+                    self.say(f"{prefix} {cell_dir.name}: stopping the load early: {stopped}")
+                    break
             time.sleep(POLL_SECONDS)
         self.samples.append(deployment.sample())
         self.progress.update(history)
-        load.stop()  # reaps it and ends anything left in its process group
-        return code
+        stop_code = load.stop()  # reaps it (Locust writes its CSVs on SIGTERM) and ends its process group
+        return (code if code is not None else stop_code), stopped
 
     def record(
         self,
         position: int,
         cell: Cell,
-        status: CellStatus,
-        error: str | None,
+        settings: LoadSettings,
+        outcome: CellOutcome,
         started_at: datetime,
         duration: float,
         deployment: Deployment | None,
@@ -264,8 +314,10 @@ class Runner:
             self.say(f"Locust CPU warning: {warning}")
         return RunRecord(
             cell=cell.name,
-            status=status,
-            error=error,
+            status=outcome.status,
+            error=outcome.error,
+            stopped_early=outcome.stopped_early,
+            ready_seconds=outcome.ready_seconds,
             backend=config.backend.name,
             profile=config.profile,
             replicas=cell.replicas,
@@ -274,10 +326,10 @@ class Runner:
             memory_bytes=cell.memory_bytes,
             limits_enforced=limits.limits_enforced,
             limits_not_enforced_reason=limits.limits_not_enforced_reason,
-            users=config.load.users,
-            spawn_rate=config.load.spawn_rate,
-            run_time=config.run_time,
-            run_time_seconds=config.load.run_time_seconds,
+            users=settings.users,
+            spawn_rate=settings.spawn_rate,
+            run_time=config.run_time if settings == config.load else f"{settings.run_time_seconds}s",
+            run_time_seconds=settings.run_time_seconds,
             thresholds=str(config.thresholds),
             git_commit=self.commit,
             git_dirty=self.dirty,
@@ -298,8 +350,8 @@ class Runner:
             locust_cpu_warnings=warnings,
             replica_records=records,
             matrix=MatrixInfo(run_id=self.run_id, position=position, planned=[c.name for c in config.cells]),
-            scenario=None if config.backend.locustfile is not None else config.load.scenario,
-            warmup=config.load.warmup,
+            scenario=None if config.backend.locustfile is not None else settings.scenario,
+            warmup=settings.warmup,
             locustfile=str(config.backend.locustfile or LOCUSTFILE),
             health_path=config.backend.health_path,
             generator=self.calibration.for_workers(load.workers) if self.calibration and load is not None else None,
