@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -87,6 +88,67 @@ class CellSpec(StrictModel):
         return _checked(parse_memory, value)
 
 
+def _distinct(values: list[Any], key: Callable[[Any], Any] = lambda value: value) -> None:
+    """ValueError naming the first value listed twice (`key`: what makes two values the same)."""
+    seen: dict[Any, Any] = {}
+    for value in values:
+        if key(value) in seen:
+            first = seen[key(value)]
+            raise ValueError(
+                f"lists {value} more than once" if first == value else f"lists {first} and {value}, the same"
+            )
+        seen[key(value)] = value
+
+
+class CostWeights(StrictModel):
+    """What a configuration costs: `cpu` per CPU (replicas x cpus) plus `memory_gib` per GiB (replicas x memory).
+
+    The default counts CPUs only; memory then breaks ties (less is cheaper)."""
+
+    cpu: Annotated[float, Field(ge=0)] = 1.0
+    memory_gib: Annotated[float, Field(ge=0)] = 0.0
+
+    @model_validator(mode="after")
+    def _weighs_something(self) -> CostWeights:
+        if self.cpu == 0 and self.memory_gib == 0:
+            raise ValueError("weighs nothing; give cpu and/or memory_gib above 0")
+        return self
+
+
+class SearchSettings(StrictModel):
+    """A profile's `search:` block: the grid `python -m loadtest search` walks, and how long it may take."""
+
+    replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
+    cpus: Annotated[list[Positive], Field(min_length=1)]
+    memory: Annotated[list[Memory], Field(min_length=1)]
+    probe_time: str = "15s"
+    """The measured window of one probe, after the ramp (the warm-up, not judged)."""
+    budget: str = "15m"
+    """The whole search never takes longer than this."""
+    cost: CostWeights = CostWeights()
+    capacity_steps: Annotated[int, Field(ge=0, le=10)] = 4
+    """Probes per passing configuration to find the most users it holds (0: no capacity)."""
+
+    @field_validator("probe_time", "budget")
+    @classmethod
+    def _check_duration(cls, value: str) -> str:
+        return _checked(parse_run_time, value)
+
+    @field_validator("memory")
+    @classmethod
+    def _check_memory(cls, value: list[str]) -> list[str]:
+        for size in value:
+            _checked(parse_memory, size)
+        _distinct(value, parse_memory)
+        return value
+
+    @field_validator("replicas", "cpus")
+    @classmethod
+    def _check_distinct(cls, value: list[Any]) -> list[Any]:
+        _distinct(value)
+        return value
+
+
 class Profile(StrictModel):
     """One load profile: how hard Locust pushes and which cells it pushes against.
 
@@ -105,6 +167,8 @@ class Profile(StrictModel):
     warmup: Literal["spawn", "none"] = "none"
     """spawn: judge only what follows the ramp (Locust resets its statistics once every user runs);
     none: judge the whole run."""
+    search: SearchSettings | None = None
+    """The grid of `python -m loadtest search` (None: the profile's cells, with the search's defaults)."""
 
     @field_validator("run_time")
     @classmethod
@@ -280,6 +344,7 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     """The keys the model found at `loc` accepts (walking Thresholds' annotations)."""
     annotation: Any = Thresholds
     for part in loc:
+        annotation = _without_none(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
             if field is None:
@@ -289,9 +354,18 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
             annotation = get_args(annotation)[-1]
         else:
             return []
+    annotation = _without_none(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return []
+
+
+def _without_none(annotation: Any) -> Any:
+    """`X | None` -> X (an optional block's keys are X's)."""
+    if get_origin(annotation) in (Union, UnionType):
+        others = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return others[0] if len(others) == 1 else annotation
+    return annotation
 
 
 def _format_location(loc: tuple[int | str, ...]) -> str:
