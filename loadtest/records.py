@@ -33,11 +33,13 @@ class RecordError(Exception):
     """A record file is missing, unreadable or not one of ours; the message names the file."""
 
 
-class _Record(BaseModel):
+class Record(BaseModel):
+    """The base of every file this tool writes and reads back: an unknown key is an error."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-_R = TypeVar("_R", bound=_Record)
+_R = TypeVar("_R", bound=Record)
 
 
 def read_record(path: Path, model: type[_R]) -> _R:
@@ -52,12 +54,12 @@ def read_record(path: Path, model: type[_R]) -> _R:
         raise RecordError(f"{path}: not a {path.name} of this tool: {where}: {first['msg']}") from None
 
 
-def write_record(path: Path, record: _Record) -> None:
+def write_record(path: Path, record: Record) -> None:
     """Write a record file atomically (pretty JSON, trailing newline)."""
     write_atomic(path, record.model_dump_json(indent=2) + "\n")
 
 
-class ReplicaLimits(_Record):
+class ReplicaLimits(Record):
     """The limits one replica actually runs under, read back from the kernel or from Docker."""
 
     source: str
@@ -74,7 +76,7 @@ class ReplicaLimits(_Record):
     """The cgroup folders (process backend) or the container id (compose)."""
 
 
-class ReplicaUsage(_Record):
+class ReplicaUsage(Record):
     """What one replica used over the cell (cumulative over its restarts). None: not available."""
 
     cpu_seconds: float | None
@@ -85,7 +87,7 @@ class ReplicaUsage(_Record):
     oom_kills: int | None
 
 
-class ReplicaRecord(_Record):
+class ReplicaRecord(Record):
     """One API replica: a `python -m api` process slot (process backend) or a container (compose)."""
 
     index: int
@@ -100,7 +102,7 @@ class ReplicaRecord(_Record):
     usage: ReplicaUsage | None = None
 
 
-class LocustInfo(_Record):
+class LocustInfo(Record):
     """How Locust was run for the cell."""
 
     command: list[str]
@@ -113,7 +115,7 @@ class LocustInfo(_Record):
     """The captured Locust output, relative to the cell folder."""
 
 
-class GeneratorCapacity(_Record):
+class GeneratorCapacity(Record):
     """What this machine's Locust delivered of the scenario against a target that costs nothing."""
 
     per_worker_rps: float
@@ -128,7 +130,7 @@ class GeneratorCapacity(_Record):
     """Length of the measured part of the calibration run."""
 
 
-class ResourceSample(_Record):
+class ResourceSample(Record):
     """The API's replicas and Locust at one moment of a cell (cumulative counters, summed)."""
 
     t: float
@@ -142,7 +144,7 @@ class ResourceSample(_Record):
     """CPU time of every Locust process so far."""
 
 
-class MatrixInfo(_Record):
+class MatrixInfo(Record):
     """Where the cell sits in the run it belongs to."""
 
     run_id: str
@@ -152,7 +154,7 @@ class MatrixInfo(_Record):
     """Every cell the run planned, in order."""
 
 
-class Window(_Record):
+class Window(Record):
     """The judged part of a run, from Locust's history."""
 
     kind: Literal["after spawn", "whole run"]
@@ -162,7 +164,7 @@ class Window(_Record):
     seconds: float
 
 
-class RunRecord(_Record):
+class RunRecord(Record):
     """`DIR/<cell>/run.json`."""
 
     schema_version: int = SCHEMA_VERSION
@@ -223,7 +225,7 @@ Outcome = Literal["pass", "breach", "inconclusive"]
 (Locust was the limit, limits not enforced), so it says nothing about the service."""
 
 
-class Figures(_Record):
+class Figures(Record):
     """One row of locust_stats.csv: an endpoint, or the Aggregated row (the whole run).
 
     Percentiles and `error_rate` are None only when the row has zero requests (Locust writes N/A).
@@ -241,7 +243,7 @@ class Figures(_Record):
     """Locust's "Average Response Time" (not bucketed); None with zero requests."""
 
 
-class Check(_Record):
+class Check(Record):
     """One limit of the SLO applied to one scope (the Aggregated row or an endpoint)."""
 
     name: str
@@ -253,7 +255,7 @@ class Check(_Record):
     passed: bool
 
 
-class Delivery(_Record):
+class Delivery(Record):
     """What the users should have sent in the judged window, against what the service served."""
 
     served_rps: float
@@ -265,7 +267,7 @@ class Delivery(_Record):
     """Users running on average over the window."""
 
 
-class Resources(_Record):
+class Resources(Record):
     """The API's and Locust's CPU over the judged window, from the samples in run.json."""
 
     seconds: float
@@ -279,7 +281,7 @@ class Resources(_Record):
     """Seconds of the window in which Locust used 90% or more of its cores."""
 
 
-class Verdict(_Record):
+class Verdict(Record):
     """`verdict.json`: the gate's decision on one run, with the figures and the SLO it was made on."""
 
     outcome: Outcome

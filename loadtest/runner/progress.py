@@ -29,6 +29,10 @@ class Snapshot:
     failures_per_second: float
     requests: int
     failures: int
+    timestamp: int | None = None
+    """Unix time of the row, whole seconds (Locust writes one a second)."""
+    p95_ms: float | None = None
+    """P95 of about the last 10 seconds (Locust's "current" percentiles); None before any reply."""
 
 
 def read_latest(history_csv: Path) -> Snapshot | None:
@@ -59,6 +63,8 @@ def read_latest(history_csv: Path) -> Snapshot | None:
                 failures_per_second=float(row["Failures/s"]),
                 requests=int(row["Total Request Count"]),
                 failures=int(row["Total Failure Count"]),
+                timestamp=int(row["Timestamp"]),
+                p95_ms=None if row["95%"] in ("N/A", "") else float(row["95%"]),
             )
         except (KeyError, TypeError, ValueError):
             continue

@@ -33,7 +33,9 @@ def test_the_newest_aggregated_row_wins(tmp_path: Path) -> None:
         + row(2, 50, "Aggregated", 45.5, 90, 1)
         + row(3, 100, "/predict", 90, 200, 2)
     )
-    assert read_latest(path) == Snapshot(users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1)
+    assert read_latest(path) == Snapshot(
+        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6
+    )
 
 
 def test_a_half_written_last_line_is_ignored(tmp_path: Path) -> None:
@@ -47,8 +49,18 @@ def test_a_long_history_is_read_from_its_tail(tmp_path: Path) -> None:
     lines = [row(second, second, "Aggregated", second * 1.5, second * 10, 0) for second in range(1, 3000)]
     path.write_text(HEADER + "".join(lines))
     assert read_latest(path) == Snapshot(
-        users=2999, rps=2999 * 1.5, failures_per_second=0.0, requests=29990, failures=0
+        users=2999, rps=2999 * 1.5, failures_per_second=0.0, requests=29990, failures=0, timestamp=2999, p95_ms=6
     )
+
+
+def test_no_reply_yet_has_no_p95(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(
+        HEADER + "1,10,,Aggregated,0.000000,0.000000,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,0,0,0,0,0\n"
+    )
+    latest = read_latest(path)
+    assert latest is not None
+    assert (latest.users, latest.requests, latest.p95_ms) == (10, 0, None)
 
 
 def test_the_line() -> None:
@@ -59,6 +71,7 @@ def test_the_line() -> None:
     assert line == (
         "cell 2/4 r2-cpu0.5-mem512m  0:45/2:00  users 1,000  req/s 812.2  requests 20,000  failures 50 (0.25%)"
     )
+    assert format_line(7, 4, "r1", 0, 30, None, label="probe 7").startswith("probe 7 r1  0:00/0:30")
     assert format_line(1, 1, "r1", 0, 30, None).endswith("starting Locust...")
     # Rounded down like the gate: 0.999% is under the 1% limit and must not read as 1.00%.
     near_limit = Snapshot(users=10, rps=1.0, failures_per_second=0.0, requests=100_000, failures=999)
