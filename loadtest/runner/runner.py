@@ -200,13 +200,15 @@ class Runner:
         folder: Path | None = None,
         stop_when: StopCheck | None = None,
         label: str | None = None,
+        verdict_line: bool = True,
     ) -> Path:
         """One cell, start to end; returns its folder (with run.json, whatever happened).
 
         By default the cell runs the run's load into `out/<cell>/`. A caller that runs cells one by one
         (the search) can give another load, another folder, a label for the terminal (default
         `[position/cells]`) and `stop_when`, asked once a second while Locust runs: when it returns a
-        reason, Locust is stopped there, the cell is judged on what it has and run.json says why.
+        reason, Locust is stopped there, the cell is judged on what it has and run.json says why. Without
+        `verdict_line` the verdict is not printed (the caller prints its own).
         """
         settings = load_settings or self.config.load
         cell_dir = prepare_cell_dir(self.config.out, cell) if folder is None else prepare_folder(folder)
@@ -261,7 +263,7 @@ class Runner:
                     locust_exit,
                     records,
                 )
-                self.gate(cell_dir, record)
+                self.gate(cell_dir, record, verdict_line)
         return cell_dir
 
     def watch(
@@ -358,7 +360,7 @@ class Runner:
             samples=self.samples,
         )
 
-    def gate(self, cell_dir: Path, record: RunRecord) -> None:
+    def gate(self, cell_dir: Path, record: RunRecord, verdict_line: bool = True) -> None:
         """Write run.json, then judge a completed cell (verdict.json, timeline.png, summary.md); explain any other."""
         name = record.cell
         if record.status != "completed":
@@ -385,6 +387,8 @@ class Runner:
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
         write_verdict(stats, verdict, cell_dir / VERDICT_FILE, cell_dir / SUMMARY_FILE, record)
+        if not verdict_line:
+            return
         self.say(
             f"{name}: {OUTCOME_WORDS[verdict.outcome]} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
             f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
