@@ -1,0 +1,16 @@
+"""The search: the cheapest configuration (replicas x CPU x memory) that holds the SLO, found by probes.
+
+`config` merges a profile's `search:` block with the flags; `grid` prices and orders the
+configurations; `plan` names the next probe (the pass/fail boundary, walked from the most
+replicas down, a failure ruling out what it covers); `probe` runs one configuration through the
+runner with its early stop and judges it; `budget` keeps the whole within `--budget`; `memory`
+turns the winner's peak into a limit; `capacity` bisects over users; `search` runs the phases;
+`records`, `render` and `chart` write search.json, search.md and search.png.
+"""
+
+from __future__ import annotations
+
+from loadtest.search.config import SearchConfig, merge_search_config
+from loadtest.search.search import Search
+
+__all__ = ["Search", "SearchConfig", "merge_search_config"]

@@ -1,0 +1,265 @@
+"""A probe: one configuration run once through the runner, judged like any cell, early-stopped once lost.
+
+A probe is a cell of the runner (`Runner.run_cell`) with a short load: the ramp (its warm-up, not
+judged: Locust resets its statistics once every user runs) and a measured window. While it runs, its
+`EarlyStop` reads Locust's history once a second and stops the load once the SLO is clearly lost, as
+k6's `abortOnFail` does: past the warm-up's first seconds, P95 over twice the limit on two rows in a row
+(Locust's history gives the last ten seconds' P95), or more than 5% errors. The stopped cell is judged
+on what it has and fails with that reason. An inconclusive probe (the generator, not the service, set
+the pace) is run once more; inconclusive again, it stays inconclusive, never a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtest.locust_contract import LoadSettings
+from loadtest.records import RUN_FILE, VERDICT_FILE, RecordError, RunRecord, Verdict, read_record
+from loadtest.runner.matrix import Cell
+from loadtest.runner.progress import Snapshot, read_latest
+from loadtest.runner.runner import Runner, now
+from loadtest.search.budget import Budget
+from loadtest.search.grid import Grid, cost_unit
+from loadtest.search.memory import oom_kills, replica_peaks
+from loadtest.search.records import PROBES_DIR, ProbeFigures, ProbeKind, ProbeOutcome, ProbeRecord
+from loadtest.thresholds import Slo
+from loadtest.util.text import first_line
+from loadtest.util.units import format_clock, format_rate
+
+P95_FACTOR = 2.0
+"""The SLO is clearly lost when P95 is over this many times its limit..."""
+ERROR_RATE = 0.05
+"""...or more than this share of the requests fail, after the warm-up."""
+SETTLE_SECONDS = 5
+"""Seconds after every user runs before the early stop judges (the queue of the ramp drains)."""
+OVER_ROWS = 2
+"""Consecutive history rows (seconds) P95 must be over P95_FACTOR x the limit."""
+MIN_REQUESTS = 50
+"""Requests after the warm-up before the error rate counts."""
+MARGIN = 0.9
+"""A confirmation run must keep P95 at or under this share of the limit."""
+OUT_OF_BUDGET = "the search's budget ran out"
+
+
+class EarlyStop:
+    """The runner's stop check for one probe (see `loadtest.runner.runner.StopCheck`)."""
+
+    def __init__(
+        self, slo: Slo, users: int, deadline: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_p95_ms, self.users, self.deadline, self.clock = slo.max_p95_ms, users, deadline, clock
+        self.out_of_budget = False
+        self._since: int | None = None
+        self._base = (0, 0)
+        self._last: Snapshot | None = None
+        self._over = 0
+
+    def __call__(self, history: Path) -> str | None:
+        """Why to stop now, from the newest row of the history (None: go on)."""
+        if self.deadline is not None and self.clock() >= self.deadline:
+            self.out_of_budget = True
+            return OUT_OF_BUDGET
+        row = read_latest(history)
+        if row is None or (self._last is not None and row.timestamp == self._last.timestamp):
+            return None
+        return self.check(row)
+
+    def check(self, row: Snapshot) -> str | None:
+        """Judge one new row of the history."""
+        previous, self._last = self._last, row
+        if row.users < self.users or row.timestamp is None:
+            self._since, self._over = None, 0
+            return None
+        if self._since is None:
+            self._since, self._base = row.timestamp, (row.requests, row.failures)
+        elif previous is not None and row.requests < previous.requests:
+            self._base = (0, 0)  # Locust reset its statistics: the totals start again
+        if row.timestamp - self._since < SETTLE_SECONDS:
+            return None
+        requests, failures = row.requests - self._base[0], row.failures - self._base[1]
+        if requests >= MIN_REQUESTS and failures > ERROR_RATE * requests:
+            return (
+                f"{format_rate(failures, requests)} of {requests:,} requests failed after the warm-up "
+                f"(over {ERROR_RATE:.0%})"
+            )
+        over = row.p95_ms is not None and row.p95_ms > P95_FACTOR * self.max_p95_ms
+        self._over = self._over + 1 if over else 0
+        if self._over >= OVER_ROWS and row.p95_ms is not None:
+            return (
+                f"P95 {row.p95_ms:,.0f} ms over the last 10 s, more than {P95_FACTOR:g} x the "
+                f"{self.max_p95_ms:,g} ms limit"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one probe's folder says."""
+
+    outcome: ProbeOutcome
+    reason: str | None
+    figures: ProbeFigures | None
+    record: RunRecord | None
+
+
+def figures_of(verdict: Verdict) -> ProbeFigures:
+    """The verdict's Aggregated figures."""
+    total = verdict.figures
+    return ProbeFigures(
+        requests=verdict.requests,
+        failures=total.failures,
+        error_rate=verdict.error_rate,
+        rps=verdict.rps,
+        p50_ms=total.p50_ms,
+        p95_ms=verdict.p95_ms,
+        p99_ms=total.p99_ms,
+        delivered_ratio=verdict.delivery.ratio if verdict.delivery is not None else None,
+    )
+
+
+def not_ready(record: RunRecord) -> bool:
+    """The replicas started, none exited, and they were not ready in time: too little CPU to start."""
+    replicas = record.replica_records
+    return (
+        record.ready_seconds is None
+        and bool(replicas)
+        and all(replica.pids and not replica.exit_codes for replica in replicas)
+    )
+
+
+def judge(folder: Path, margin_ms: float | None = None) -> Judgement:
+    """Read a probe's run.json and verdict.json; `margin_ms`: the P95 a pass must also keep under."""
+    try:
+        record = read_record(folder / RUN_FILE, RunRecord)
+        verdict = read_record(folder / VERDICT_FILE, Verdict) if (folder / VERDICT_FILE).is_file() else None
+    except RecordError as error:
+        return Judgement("error", str(error), None, None)
+    figures = figures_of(verdict) if verdict is not None else None
+    kills = oom_kills(record)
+    if record.status == "interrupted":
+        return Judgement("interrupted", record.error, figures, record)
+    if kills:
+        return Judgement("fail", f"OOM-killed {kills} time(s) under the {record.memory} limit", figures, record)
+    if record.status == "failed":
+        if not_ready(record):
+            return Judgement("fail", f"not ready under its limits: {first_line(record.error)}", figures, record)
+        return Judgement("error", first_line(record.error), figures, record)
+    if record.stopped_early == OUT_OF_BUDGET:
+        return Judgement("budget", OUT_OF_BUDGET, figures, record)
+    if verdict is None:
+        return Judgement("error", f"the gate could not judge it (see {folder / 'summary.md'})", None, record)
+    if verdict.outcome == "inconclusive":
+        return Judgement("inconclusive", "; ".join(verdict.reasons), figures, record)
+    if record.stopped_early is not None:
+        return Judgement("fail", f"stopped early: {record.stopped_early}", figures, record)
+    if verdict.outcome == "breach":
+        return Judgement("fail", "; ".join(verdict.reasons), figures, record)
+    if margin_ms is not None and verdict.p95_ms > margin_ms:
+        return Judgement(
+            "fail",
+            f"P95 {verdict.p95_ms:,.0f} ms, over the {margin_ms:,.0f} ms margin ({MARGIN:g} x the limit)",
+            figures,
+            record,
+        )
+    return Judgement("pass", None, figures, record)
+
+
+_WORDS: dict[ProbeOutcome, str] = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "error": "CANNOT JUDGE",
+    "interrupted": "CUT SHORT",
+    "budget": "OUT OF BUDGET",
+}
+
+
+def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
+    """`probe 3 (cpu) r2-cpu0.1-mem512m, 0.2 CPU: PASS: P95 45 ms, 399.1 req/s, errors 0.00%`."""
+    head = f"probe {record.index} ({record.kind}) {record.cell}, {record.cost:g} {unit}: {_WORDS[record.outcome]}"
+    figures = record.figures
+    measured = (
+        f": P95 {figures.p95_ms:,.0f} ms, {figures.rps:,.1f} req/s, "
+        f"errors {format_rate(figures.failures, figures.requests)}"
+        if figures is not None
+        else ""
+    )
+    because = f" ({record.reason})" if record.reason and record.outcome != "pass" else ""
+    return head + measured + because
+
+
+class Prober:
+    """Runs probes one after another through one runner, numbering them and keeping their records."""
+
+    def __init__(
+        self, runner: Runner, grid: Grid, slo: Slo, out: Path, budget: Budget, say: Callable[[str], None]
+    ) -> None:
+        self.runner, self.grid, self.slo, self.out, self.budget, self.say = runner, grid, slo, out, budget, say
+        self.records: list[ProbeRecord] = []
+        self.on_record: Callable[[], None] = lambda: None
+        """Called after every probe (the search rewrites search.json then)."""
+
+    def probe(self, kind: ProbeKind, cell: Cell, settings: LoadSettings, margin_ms: float | None = None) -> ProbeRecord:
+        """Run `cell` once, and once more if it was inconclusive and the budget allows; the last record."""
+        record = self.attempt(kind, cell, settings, margin_ms, attempt=1)
+        if record.outcome == "inconclusive" and self.budget.allows(
+            self.budget.estimate(cell, settings.run_time_seconds)
+        ):
+            self.say(f"probe {record.index} was inconclusive: running {cell.name} once more")
+            record = self.attempt(kind, cell, settings, margin_ms, attempt=2)
+        return record
+
+    def attempt(
+        self, kind: ProbeKind, cell: Cell, settings: LoadSettings, margin_ms: float | None, attempt: int
+    ) -> ProbeRecord:
+        """One run of `cell` into probes/<index>-<kind>-<cell>[-<users>u]/, judged and recorded."""
+        index = len(self.records) + 1
+        name = f"{index:02d}-{kind}-{cell.name}" + (f"-{settings.users}u" if kind == "capacity" else "")
+        folder = self.out / PROBES_DIR / name
+        stop = EarlyStop(self.slo, settings.users, self.budget.stop_at)
+        started_at, clock = now(), time.monotonic()
+        self.runner.run_cell(
+            index,
+            cell,
+            load_settings=settings,
+            folder=folder,
+            stop_when=stop,
+            label=f"probe {index}",
+            verdict_line=False,
+        )
+        judgement = judge(folder, margin_ms)
+        run = judgement.record
+        record = ProbeRecord(
+            index=index,
+            kind=kind,
+            attempt=attempt,
+            cell=cell.name,
+            replicas=cell.replicas,
+            cpus=cell.cpus,
+            memory=cell.memory,
+            cost=self.grid.cost(cell),
+            users=settings.users,
+            spawn_rate=settings.spawn_rate,
+            run_time_seconds=settings.run_time_seconds,
+            outcome="budget" if stop.out_of_budget else judgement.outcome,
+            reason=judgement.reason,
+            stopped_early=run.stopped_early if run is not None else None,
+            figures=judgement.figures,
+            memory_peak_bytes=replica_peaks(run) if run is not None else [],
+            oom_kills=oom_kills(run) if run is not None else 0,
+            ready_seconds=run.ready_seconds if run is not None else None,
+            started_at=started_at,
+            duration_seconds=round(time.monotonic() - clock, 3),
+            folder=str(folder.relative_to(self.out)),
+        )
+        self.records.append(record)
+        self.budget.observe(record)
+        self.say(
+            f"{describe_probe(record, cost_unit(self.grid.weights))} [{record.duration_seconds:.0f} s; "
+            f"{format_clock(self.budget.used)} of the {format_clock(self.budget.seconds)} budget used]"
+        )
+        self.on_record()
+        return record

@@ -1,0 +1,244 @@
+"""`search.json`: every probe, what it settled about each configuration, the winner and its confirmation,
+the capacities, the recommended memory and the budget. Written and read back through these models only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from loadtest.records import Record
+from loadtest.scenario import Scenario
+from loadtest.search.plan import State
+from loadtest.thresholds import CostWeights, Slo
+
+SCHEMA_VERSION = 1
+SEARCH_FILE = "search.json"
+SEARCH_SUMMARY = "search.md"
+SEARCH_CHART = "search.png"
+PROBES_DIR = "probes"
+
+ProbeKind = Literal["cpu", "memory", "confirm", "runner-up", "capacity"]
+"""cpu: a step of the boundary walk; memory: the winner's CPU at a smaller memory limit; confirm: the winner at
+full length; runner-up: the configuration just cheaper than the winner at full length; capacity: more users."""
+ProbeOutcome = Literal["pass", "fail", "inconclusive", "error", "interrupted", "budget"]
+"""error: the cell broke (cannot judge); interrupted: Ctrl-C; budget: stopped because the budget ran out."""
+Result = Literal["holds", "none holds", "inconclusive", "cannot judge"]
+Limit = Literal["slo", "generator", "steps", "budget"]
+"""What ended a capacity bisection: more users broke the SLO, would ask more than Locust can send, the steps
+or the budget ran out."""
+
+
+class ProbeFigures(Record):
+    """The judged window's Aggregated figures."""
+
+    requests: int
+    failures: int
+    error_rate: float
+    rps: float
+    p50_ms: float | None
+    p95_ms: float
+    p99_ms: float | None
+    delivered_ratio: float | None = None
+
+
+class ProbeRecord(Record):
+    """One run of one configuration."""
+
+    index: int
+    """1-based, in the order the probes ran; the folder is probes/<index>-<kind>-<cell>."""
+    kind: ProbeKind
+    attempt: int = 1
+    """2: the re-run of a probe that was inconclusive."""
+    cell: str
+    replicas: int
+    cpus: float
+    memory: str
+    cost: float
+    users: int
+    spawn_rate: float
+    run_time_seconds: int
+    outcome: ProbeOutcome
+    reason: str | None = None
+    stopped_early: str | None = None
+    figures: ProbeFigures | None = None
+    memory_peak_bytes: list[int | None] = Field(default_factory=list)
+    """Per replica, from its cgroup (or container)."""
+    oom_kills: int = 0
+    ready_seconds: float | None = None
+    started_at: datetime
+    duration_seconds: float
+    folder: str
+    """Relative to the search's folder."""
+
+
+class ConfigurationRecord(Record):
+    """One configuration of the CPU walk (at the grid's largest memory limit), and what the search knows of it."""
+
+    cell: str
+    replicas: int
+    cpus: float
+    memory: str
+    cost: float
+    state: State
+    by: str | None = None
+    """ruled out: the failed configuration that covers it; not needed: the cheapest that holds."""
+    probes: list[int] = Field(default_factory=list)
+
+
+class SkippedRecord(Record):
+    """A configuration never probed because one that covers it (at least every resource) failed."""
+
+    cell: str
+    replicas: int
+    cpus: float
+    memory: str
+    ruled_out_by: str
+    probe: int
+    """The probe in which `ruled_out_by` failed."""
+
+
+class Choice(Record):
+    """A configuration the search settled on."""
+
+    cell: str
+    replicas: int
+    cpus: float
+    memory: str
+    cost: float
+
+
+class ConfirmationRecord(Record):
+    """The winner at full length, twice, with margin; the configuration just cheaper at full length, once."""
+
+    cell: str
+    margin_p95_ms: float
+    runs: list[int] = Field(default_factory=list)
+    held: bool | None = None
+    """Both runs passed with margin (None: not settled: inconclusive, or the search stopped)."""
+    runner_up: str | None = None
+    """None: nothing in the grid is cheaper."""
+    runner_up_runs: list[int] = Field(default_factory=list)
+    runner_up_failed: bool | None = None
+    confirmed: bool = False
+
+
+class CapacityPoint(Record):
+    """One load a configuration was run at."""
+
+    users: int
+    outcome: ProbeOutcome
+    rps: float | None
+    p95_ms: float | None
+    probe: int
+
+
+class CapacityRecord(Record):
+    """The most users a configuration holds the SLO for (question 3)."""
+
+    cell: str
+    replicas: int
+    cpus: float
+    memory: str
+    users: int
+    """The most users that held."""
+    rps: float | None
+    p95_ms: float | None
+    failed_at: int | None = None
+    """The fewest users that did not hold (None: none was found)."""
+    limited_by: Limit
+    points: list[CapacityPoint] = Field(default_factory=list)
+
+
+class MemoryRecord(Record):
+    """The memory limit to give the winner, from the peak its replicas reached, not from latency."""
+
+    cell: str
+    """The winning CPU configuration whose runs the peaks come from."""
+    peaks_bytes: list[int]
+    """Per replica, the largest seen over the winner's runs."""
+    peak_bytes: int
+    factor: float
+    recommended: str
+    recommended_bytes: int
+    smallest_holding: str | None
+    """The grid's smallest memory limit the winner's CPU configuration held at."""
+    failed: dict[str, str] = Field(default_factory=dict)
+    """Memory limits of the grid that failed at that CPU configuration, with why (an OOM kill)."""
+
+
+class BudgetRecord(Record):
+    """What the search could afford and what it spent."""
+
+    seconds: float
+    used_seconds: float = 0.0
+    probe_seconds_estimate: float
+    """One probe, start-up to verdict, as estimated at the start."""
+    reserve_seconds: float
+    """Kept for the confirmation (the winner twice at full length, the runner-up once)."""
+    probes_allowed: int
+    walk_at_most: int
+    """The most probes the CPU walk can need (replica counts + CPU limits - 1)."""
+    could_not_reach: list[str] = Field(default_factory=list)
+    """Configurations the walk cannot get to within `probes_allowed`, whatever the probes find."""
+    exhausted: bool = False
+    not_tried: list[str] = Field(default_factory=list)
+
+
+class AgainstRecord(Record):
+    """Another search (another service, the same grid and load) this one is compared with."""
+
+    folder: str
+    winner: Choice | None
+    cost_ratio: float | None
+    """This search's winner's cost over the other one's (None: either has none)."""
+
+
+class GridRecord(Record):
+    """The grid as searched."""
+
+    replicas: list[int]
+    cpus: list[float]
+    memory: list[str]
+    cost: CostWeights
+
+
+class SearchRecord(Record):
+    """`search.json`."""
+
+    schema_version: int = SCHEMA_VERSION
+    generated_at: datetime
+    complete: bool
+    cut_short: str | None = None
+    exit_code: int
+    result: Result
+    answer: str
+    """One sentence: the cheapest configuration that holds, or why there is none."""
+    profile: str | None
+    backend: str
+    api_command: str | None
+    slo: Slo
+    users: int
+    spawn_rate: float
+    run_time_seconds: int
+    probe_seconds: int
+    scenario: Scenario
+    grid: GridRecord
+    configurations: list[ConfigurationRecord]
+    probes: list[ProbeRecord]
+    skipped: list[SkippedRecord]
+    winner: Choice | None
+    """The confirmed winner (None: none holds, or it is not confirmed)."""
+    candidate: Choice | None = None
+    """The cheapest configuration that held its probes, while it is not confirmed (a partial answer)."""
+    demoted: dict[str, str] = Field(default_factory=dict)
+    """Configurations that held their probe but not their confirmation, with why."""
+    confirmation: ConfirmationRecord | None = None
+    capacities: list[CapacityRecord] = Field(default_factory=list)
+    memory: MemoryRecord | None = None
+    budget: BudgetRecord
+    generator_rps: float | None = None
+    """What one Locust process delivered of the scenario in the calibration."""
+    against: AgainstRecord | None = None

@@ -1,0 +1,433 @@
+"""search.md and the terminal's answer: the workshop's four questions answered from search.json.
+
+Pure functions of a `SearchRecord` (so the answers can be rebuilt from the file), except
+`write_outputs`, which writes search.md and search.png beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from loadtest.search.chart import render_chart
+from loadtest.search.grid import cost_unit
+from loadtest.search.records import (
+    SEARCH_CHART,
+    SEARCH_SUMMARY,
+    CapacityRecord,
+    ConfigurationRecord,
+    ProbeRecord,
+    SearchRecord,
+)
+from loadtest.util.files import write_atomic
+from loadtest.util.tables import markdown_table, text_table
+from loadtest.util.text import sentence
+from loadtest.util.units import format_clock, format_rate
+
+_MIB = 1024**2
+_HEADLINES = {
+    "holds": "✅ Search: a configuration holds the SLO",
+    "none holds": "❌ Search: no configuration of the grid holds the SLO",
+    "inconclusive": "⚠️ Search: inconclusive",
+    "cannot judge": "⛔ Search: could not finish",
+}
+
+
+def write_outputs(record: SearchRecord, out: Path) -> str:
+    """Write search.md and search.png into `out`; the text for the terminal."""
+    picture = render_chart(record)
+    write_atomic(out / SEARCH_CHART, picture)
+    write_atomic(out / SEARCH_SUMMARY, render_markdown(record, SEARCH_CHART))
+    return render_console(record)
+
+
+def render_markdown(record: SearchRecord, chart: str | None = None) -> str:
+    """search.md: the headline, the four questions answered, then what the search did, probe by probe."""
+    lines = [f"## {_HEADLINES[record.result]}", "", f"**{sentence(record.answer)}** (exit code {record.exit_code})", ""]
+    if record.cut_short:
+        lines += [f"> [!CAUTION]\n> The search stopped early: {record.cut_short}. What it measured is below.", ""]
+    lines += [_setting(record), ""]
+    for question, answer in answers(record):
+        lines += [f"### {question}", "", answer, ""]
+    if record.against is not None:
+        lines += ["### Against the other search", "", against_sentence(record), ""]
+    if chart is not None:
+        lines += [f"![the grid and the capacity curves]({chart})", ""]
+    lines += ["### Probes", "", markdown_table(PROBE_HEADERS, probe_rows(record.probes), PROBE_ALIGN), ""]
+    lines += ["### The grid", "", markdown_table(GRID_HEADERS, grid_rows(record.configurations), GRID_ALIGN), ""]
+    lines += [_budget_sentence(record), ""]
+    return "\n".join(lines)
+
+
+def render_console(record: SearchRecord) -> str:
+    """The answer for the terminal: the headline, the four answers, the probes."""
+    lines = [_HEADLINES[record.result], "", sentence(record.answer), ""]
+    if record.cut_short:
+        lines += [f"The search stopped early: {record.cut_short}.", ""]
+    for index, (question, answer) in enumerate(answers(record), start=1):
+        lines += [f"{index}. {question}", f"   {_plain(answer)}", ""]
+    if record.against is not None:
+        lines += [f"Against {record.against.folder}: {_plain(against_sentence(record))}", ""]
+    lines += [text_table(PROBE_HEADERS, probe_rows(record.probes), PROBE_ALIGN), "", _plain(_budget_sentence(record))]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the four questions
+
+
+def answers(record: SearchRecord) -> list[tuple[str, str]]:
+    """The workshop's four questions, each answered in sentences with the figures."""
+    return [
+        ("What are the minimum resources?", minimum_resources(record)),
+        ("Can several replicas reduce them?", replicas_help(record)),
+        ("What is the largest load supported?", largest_load(record)),
+        ("What differs between one instance and several?", one_against_several(record)),
+    ]
+
+
+def minimum_resources(record: SearchRecord) -> str:
+    """Question 1: the winner, its confirmation, the runner-up and the memory, or why there is none."""
+    slo = record.slo
+    load = f"{record.users:,} users ({_asked(record)})"
+    if record.winner is not None and record.confirmation is not None:
+        winner, confirmation = record.winner, record.confirmation
+        runs = [_probe(record, index) for index in confirmation.runs]
+        held = " and ".join(_figures(run) for run in runs)
+        text = (
+            f"**{_shape(winner.replicas, winner.cpus, winner.memory)}** ({winner.cost:g} {_unit(record)} in all) "
+            f"is the cheapest configuration of the grid that holds the SLO (P95 at most {slo.max_p95_ms:,g} ms, "
+            f"errors under {slo.max_error_rate:.2%}) for {load}. It held {len(runs)} times at full length "
+            f"({record.run_time_seconds} s) with P95 under the {confirmation.margin_p95_ms:,.0f} ms margin: {held}."
+        )
+        if confirmation.runner_up is not None and confirmation.runner_up_runs:
+            runner_up = _probe(record, confirmation.runner_up_runs[-1])
+            verb = "failed again" if confirmation.runner_up_failed else "was inconclusive"
+            text += (
+                f" The configuration just cheaper, {runner_up.cell} ({runner_up.cost:g} {_unit(record)}), {verb} at "
+                f"full length: {_figures(runner_up)}{_because(runner_up)}."
+            )
+        elif confirmation.runner_up is None:
+            text += " Nothing in the grid is cheaper."
+        if record.result != "holds":
+            cheaper = [
+                row.cell for row in record.configurations if row.state == "inconclusive" and row.cost <= winner.cost
+            ]
+            text += f" But {', '.join(cheaper)}, no dearer, could not be judged: a cheaper answer may exist."
+        return text + _memory_sentence(record)
+    if record.result == "none holds":
+        dearest = max(
+            (probe for probe in record.probes if probe.kind == "cpu" and probe.figures is not None),
+            key=lambda probe: probe.cost,
+            default=None,
+        )
+        text = f"None of the grid's {len(record.configurations)} CPU configurations holds the SLO for {load}."
+        if dearest is not None:
+            text += (
+                f" The dearest probed, {dearest.cell} ({dearest.cost:g} {_unit(record)}), failed: "
+                f"{_figures(dearest)}{_because(dearest)}."
+            )
+        ruled = [row for row in record.configurations if row.state == "ruled out"]
+        if ruled:
+            text += f" {len(ruled)} more were ruled out by the failures of configurations with more of every resource."
+        return text
+    if record.candidate is not None:
+        candidate = record.candidate
+        passed = [probe for probe in record.probes if probe.cell == candidate.cell and probe.outcome == "pass"]
+        shown = f": {_figures(passed[-1])}" if passed else ""
+        return (
+            f"Not settled. {_shape(candidate.replicas, candidate.cpus, candidate.memory)} ({candidate.cost:g} "
+            f"{_unit(record)}) held its probe for {load}{shown}, but it is not confirmed"
+            f"{f' ({record.cut_short})' if record.cut_short else ''}.{_untried(record)}" + _memory_sentence(record)
+        )
+    return f"Not settled: no configuration is known to hold for {load}.{_untried(record)}"
+
+
+def replicas_help(record: SearchRecord) -> str:
+    """Question 2: per replica count, the least CPU that held, and whether more replicas cost less."""
+    rows = [_replica_row(record, count) for count in record.grid.replicas]
+    best = {count: held for count, held, _ in rows if held is not None}
+    details = " ".join(text for _, _, text in rows)
+    if not best:
+        return f"No replica count holds in this grid. {details}"
+    if len(best) == 1:
+        (count,) = best
+        return f"Only with {_replicas(count)} did a configuration hold; the others never did at a lower cost. {details}"
+    cheapest = min(best.items(), key=lambda item: item[1].cost)
+    one = best.get(min(best))
+    if cheapest[0] == min(best) or one is None:
+        verdict = f"No: more replicas did not cost less than {_replicas(min(best))}."
+    else:
+        saved = 1 - cheapest[1].cost / one.cost
+        verdict = (
+            f"Yes: {_replicas(cheapest[0])} hold at {cheapest[1].cost:g} {_unit(record)} where {_replicas(min(best))} "
+            f"need {one.cost:g}, {saved:.0%} less."
+        )
+    return f"{verdict} {details}"
+
+
+def largest_load(record: SearchRecord) -> str:
+    """Question 3: the most users each configuration that held still holds, and their req/s."""
+    if not record.capacities:
+        if record.winner is None and record.candidate is None:
+            return "Nothing held, so there is no capacity to measure."
+        return "Not measured (capacity_steps is 0, or the budget ran out before it)."
+    return " ".join(_capacity_sentence(record, capacity) for capacity in record.capacities)
+
+
+def one_against_several(record: SearchRecord) -> str:
+    """Question 4: the best configuration of one replica against the best of several, at the same load."""
+    single = _best_held(record, lambda replicas: replicas == 1)
+    several = _best_held(record, lambda replicas: replicas > 1)
+    if single is None and several is None:
+        return "Neither one replica nor several held, so there is nothing to compare."
+    if single is None or several is None:
+        only = single or several
+        assert only is not None
+        return (
+            f"Only {'one replica' if single else 'several replicas'} held ({only.cell}: {_figures(only)}); "
+            f"{'several' if single else 'one'} did not at any CPU limit probed, so the comparison is one-sided."
+        )
+    lines = [
+        f"At the same {record.users:,} users: one replica, {single.cell} ({single.cost:g} {_unit(record)}): "
+        f"{_figures(single)}{_memory_in_all(single)}; {several.replicas} replicas, {several.cell} "
+        f"({several.cost:g} {_unit(record)}): {_figures(several)}{_memory_in_all(several)}."
+    ]
+    capacities = {capacity.cell: capacity for capacity in record.capacities}
+    pair = [capacities.get(single.cell), capacities.get(several.cell)]
+    if all(pair):
+        one, many = pair
+        assert one is not None
+        assert many is not None
+        lines.append(
+            f"Capacity per CPU: {one.users / single.cost:,.0f} users with one replica against "
+            f"{many.users / several.cost:,.0f} with {several.replicas}."
+        )
+    if several.figures is not None and single.figures is not None:
+        faster = several.figures.p95_ms < single.figures.p95_ms
+        lines.append(
+            f"{'Several replicas answer faster' if faster else 'One replica answers at least as fast'} at the tail "
+            f"(P95 {several.figures.p95_ms:,.0f} against {single.figures.p95_ms:,.0f} ms), and each replica holds "
+            "its own copy of the model and runtime in memory."
+        )
+    return " ".join(lines)
+
+
+def against_sentence(record: SearchRecord) -> str:
+    """This search's answer beside another search's (another service on the same grid and load)."""
+    against = record.against
+    if against is None:
+        return ""
+    other = against.winner
+    mine = record.winner
+    where = f"`{against.folder}`"
+    if other is None and mine is None:
+        return f"Neither this service nor the one of {where} holds in the grid."
+    if mine is None and other is not None:
+        return (
+            f"The service of {where} holds at {other.cell} ({other.cost:g} {_unit(record)}); this one holds in no "
+            f"configuration of the grid, up to {max(row.cost for row in record.configurations):g} {_unit(record)}, "
+            f"more than {max(row.cost for row in record.configurations) / other.cost:.0f} times that."
+        )
+    if other is None and mine is not None:
+        return f"This service holds at {mine.cell} ({mine.cost:g} {_unit(record)}); the one of {where} holds nowhere."
+    assert mine is not None
+    assert other is not None
+    return (
+        f"This service needs {mine.cell} ({mine.cost:g} {_unit(record)}); the one of {where} needs {other.cell} "
+        f"({other.cost:g}): {against.cost_ratio or 0:g} times the cost for the same load."
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+PROBE_HEADERS = ["#", "kind", "configuration", "cost", "users", "result", "P95 ms", "req/s", "errors", "time", "why"]
+PROBE_ALIGN = "rllrrlrrrrl"
+GRID_HEADERS = ["configuration", "cost", "state", "because of", "probes"]
+GRID_ALIGN = "lrlll"
+_RESULT = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "error": "CANNOT JUDGE",
+    "interrupted": "CUT SHORT",
+    "budget": "OUT OF BUDGET",
+}
+
+
+def probe_rows(probes: Sequence[ProbeRecord]) -> list[list[str]]:
+    """One row per probe."""
+    rows = []
+    for probe in probes:
+        figures = probe.figures
+        rows.append(
+            [
+                str(probe.index),
+                probe.kind + (" (again)" if probe.attempt > 1 else ""),
+                probe.cell,
+                f"{probe.cost:g}",
+                f"{probe.users:,}",
+                _RESULT[probe.outcome],
+                f"{figures.p95_ms:,.0f}" if figures else "–",
+                f"{figures.rps:,.1f}" if figures else "–",
+                format_rate(figures.failures, figures.requests) if figures else "–",
+                f"{probe.duration_seconds:.0f} s",
+                _short(probe.reason) if probe.outcome != "pass" and probe.reason else "",
+            ]
+        )
+    return rows
+
+
+def grid_rows(configurations: Sequence[ConfigurationRecord]) -> list[list[str]]:
+    """One row per CPU configuration of the walk."""
+    return [
+        [row.cell, f"{row.cost:g}", row.state, row.by or "", ", ".join(str(index) for index in row.probes)]
+        for row in configurations
+    ]
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _setting(record: SearchRecord) -> str:
+    grid = record.grid
+    service = f"`{record.api_command}`" if record.api_command else "this checkout's API (`python -m api`)"
+    return (
+        f"Service: {service}, {record.backend} backend. Load: {record.users:,} users ({_asked(record)}), "
+        f"probes of {record.probe_seconds} s after the ramp, confirmation at {record.run_time_seconds} s. Grid: "
+        f"replicas {', '.join(map(str, grid.replicas))} x CPU {', '.join(f'{cpus:g}' for cpus in grid.cpus)} x memory "
+        f"{', '.join(grid.memory)}; cost = {grid.cost.cpu:g} x CPUs"
+        + (f" + {grid.cost.memory_gib:g} x GiB" if grid.cost.memory_gib else ", memory breaking ties")
+        + "."
+    )
+
+
+def _asked(record: SearchRecord) -> str:
+    most = record.scenario.asked_rps(record.users)
+    at_limit = record.scenario.asked_rps(record.users, record.slo.max_p95_ms)
+    if abs(most - at_limit) < 1e-6 * max(1.0, most):
+        return f"asking ~{most:,.0f} req/s"
+    return f"asking up to ~{most:,.0f} req/s"
+
+
+def _shape(replicas: int, cpus: float, memory: str) -> str:
+    return f"{_replicas(replicas)} x {cpus:g} CPU, {memory} each"
+
+
+def _replicas(count: int) -> str:
+    return f"{count} replica{'s' if count != 1 else ''}"
+
+
+def _unit(record: SearchRecord) -> str:
+    return cost_unit(record.grid.cost)
+
+
+def _probe(record: SearchRecord, index: int) -> ProbeRecord:
+    return record.probes[index - 1]
+
+
+def _figures(probe: ProbeRecord) -> str:
+    figures = probe.figures
+    if figures is None:
+        return f"no figures ({probe.outcome})"
+    errors = format_rate(figures.failures, figures.requests)
+    return f"P95 {figures.p95_ms:,.0f} ms, {figures.rps:,.1f} req/s, errors {errors}"
+
+
+def _because(probe: ProbeRecord) -> str:
+    return f" ({_short(probe.reason)})" if probe.reason and probe.outcome != "pass" else ""
+
+
+def _short(text: str, width: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _memory_sentence(record: SearchRecord) -> str:
+    memory = record.memory
+    if memory is None:
+        return ""
+    peaks = " and ".join(f"{peak / _MIB:,.0f} MiB" for peak in memory.peaks_bytes)
+    failed = "".join(f" At {size} it failed: {_short(why)}." for size, why in memory.failed.items())
+    return (
+        f" Memory comes from the peak, not from latency: its replicas peaked at {peaks}, so a limit of "
+        f"**{memory.recommended}** (the peak x {memory.factor:g}, rounded up to a container size); the grid's "
+        f"smallest limit that held is {memory.smallest_holding}.{failed}"
+    )
+
+
+def _replica_row(record: SearchRecord, count: int) -> tuple[int, ConfigurationRecord | None, str]:
+    """One replica count: up to which CPU limit it fails, where it holds, what was left."""
+    rows = [row for row in record.configurations if row.replicas == count]
+    held = next((row for row in rows if row.state == "pass"), None)
+    failed = [row for row in rows if row.state in ("fail", "ruled out")]
+    parts = []
+    if failed:
+        parts.append(f"fails up to {max(row.cpus for row in failed):g} CPU each")
+    if held is not None:
+        probe = next((probe for probe in record.probes if probe.cell == held.cell and probe.outcome == "pass"), None)
+        shown = f": {_figures(probe)}" if probe is not None else ""
+        parts.append(f"holds at {held.cpus:g} CPU each ({held.cost:g} {_unit(record)} in all{shown})")
+    not_needed = [row for row in rows if row.state == "not needed"]
+    if held is None and not_needed:
+        parts.append(
+            f"was not probed from {min(row.cpus for row in not_needed):g} CPU each on (no cheaper than the answer)"
+        )
+    unsettled = [row.cell for row in rows if row.state in ("not tried", "inconclusive")]
+    if unsettled:
+        parts.append(f"{', '.join(unsettled)} not settled")
+    return count, held, f"With {_replicas(count)}: {'; '.join(parts) or 'not probed'}."
+
+
+def _capacity_sentence(record: SearchRecord, capacity: CapacityRecord) -> str:
+    served = f" (~{capacity.rps:,.0f} req/s, P95 {capacity.p95_ms:,.0f} ms)" if capacity.rps and capacity.p95_ms else ""
+    head = f"{capacity.cell} holds {capacity.users:,} users{served}"
+    if capacity.limited_by == "slo" and capacity.failed_at is not None:
+        failed = next((point for point in capacity.points if point.users == capacity.failed_at), None)
+        shown = f" (P95 {failed.p95_ms:,.0f} ms)" if failed is not None and failed.p95_ms is not None else ""
+        return f"{head}; {capacity.failed_at:,} do not{shown}."
+    tails = {
+        "generator": "; more would ask more than this machine's Locust can send, so that is a floor, not the capacity.",
+        "steps": f"; no probe failed within {len(capacity.points) - 1} steps, so it holds at least that.",
+        "budget": "; the budget ran out before a load that fails, so it holds at least that.",
+        "slo": ".",
+    }
+    return head + tails[capacity.limited_by]
+
+
+def _best_held(record: SearchRecord, replicas: Callable[[int], bool]) -> ProbeRecord | None:
+    """The cheapest configuration with such a replica count that held at the profile's users."""
+    held = [
+        probe
+        for probe in record.probes
+        if probe.outcome == "pass" and probe.kind in ("cpu", "memory", "confirm") and replicas(probe.replicas)
+    ]
+    return min(held, key=lambda probe: (probe.cost, probe.index)) if held else None
+
+
+def _memory_in_all(probe: ProbeRecord) -> str:
+    peaks = [peak for peak in probe.memory_peak_bytes if peak is not None]
+    return f", {sum(peaks) / _MIB:,.0f} MiB of memory in all" if peaks else ""
+
+
+def _untried(record: SearchRecord) -> str:
+    if not record.budget.not_tried:
+        return ""
+    return f" Not tried: {', '.join(record.budget.not_tried)}."
+
+
+def _budget_sentence(record: SearchRecord) -> str:
+    budget = record.budget
+    text = (
+        f"Budget: {format_clock(budget.used_seconds)} used of {format_clock(budget.seconds)}; "
+        f"{len(record.probes)} probe(s) for {len(record.configurations)} CPU configurations"
+        f" ({len(record.skipped)} ruled out without a probe)."
+    )
+    if budget.could_not_reach:
+        text += f" At the start it could not reach: {', '.join(budget.could_not_reach)}."
+    if budget.exhausted:
+        text += " It ran out" + (f"; not tried: {', '.join(budget.not_tried)}." if budget.not_tried else ".")
+    return text
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "").replace("`", "")
