@@ -30,15 +30,10 @@ from loadtest.commands.run import (
     add_matrix_options,
     add_profile_options,
 )
-from loadtest.options import Options, positive_int, run_time
+from loadtest.options import Options, run_time, whole_number
 from loadtest.runner.backends import BackendError, open_backend
 from loadtest.search import Search, merge_search_config
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
-
-
-def whole_number(text: str) -> int:
-    """A whole number of at least 0."""
-    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def register(

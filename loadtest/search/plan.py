@@ -23,6 +23,7 @@ from loadtest.search.grid import Grid, covers
 
 Finding = Literal["pass", "fail", "inconclusive"]
 Findings = Mapping[Cell, Finding]
+"""What each probed configuration was found to be, in the order they were first probed."""
 State = Literal["pass", "fail", "inconclusive", "ruled out", "not needed", "not tried"]
 """pass, fail, inconclusive: probed; ruled out: covered by a configuration that failed; not needed: costs at
 least as much as one that holds; not tried: neither, and the search stopped before it (budget, Ctrl-C)."""
@@ -37,10 +38,11 @@ class Resolution:
     """ruled out: the failed configuration that covers it; not needed: the cheapest one that holds."""
 
 
-def ruled_out_by(cell: Cell, findings: Findings, grid: Grid) -> Cell | None:
-    """The cheapest failed configuration that covers `cell` (other than itself), if any."""
-    failed = [other for other, found in findings.items() if found == "fail" and other != cell and covers(other, cell)]
-    return grid.cheapest_first(failed)[0] if failed else None
+def ruled_out_by(cell: Cell, findings: Findings) -> Cell | None:
+    """The first failed configuration (in probe order) that covers `cell`, other than itself, if any."""
+    return next(
+        (other for other, found in findings.items() if found == "fail" and other != cell and covers(other, cell)), None
+    )
 
 
 def cheapest_pass(findings: Findings, grid: Grid) -> Cell | None:
@@ -55,9 +57,7 @@ def open_cells(cells: Sequence[Cell], findings: Findings, grid: Grid) -> list[Ce
     return [
         cell
         for cell in cells
-        if cell not in findings
-        and ruled_out_by(cell, findings, grid) is None
-        and (best is None or grid.cheaper(cell, best))
+        if cell not in findings and ruled_out_by(cell, findings) is None and (best is None or grid.cheaper(cell, best))
     ]
 
 
@@ -76,7 +76,7 @@ def resolve(cells: Sequence[Cell], findings: Findings, grid: Grid) -> dict[Cell,
     for cell in cells:
         if cell in findings:
             resolved[cell] = Resolution(findings[cell])
-        elif (failed := ruled_out_by(cell, findings, grid)) is not None:
+        elif (failed := ruled_out_by(cell, findings)) is not None:
             resolved[cell] = Resolution("ruled out", failed)
         elif best is not None and not grid.cheaper(cell, best):
             resolved[cell] = Resolution("not needed", best)

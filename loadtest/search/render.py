@@ -203,12 +203,13 @@ def one_against_several(record: SearchRecord) -> str:
             f"{many.users / several.cost:,.0f} with {several.replicas}."
         )
     if several.figures is not None and single.figures is not None:
-        faster = several.figures.p95_ms < single.figures.p95_ms
-        lines.append(
-            f"{'Several replicas answer faster' if faster else 'One replica answers at least as fast'} at the tail "
-            f"(P95 {several.figures.p95_ms:,.0f} against {single.figures.p95_ms:,.0f} ms), and each replica holds "
-            "its own copy of the model and runtime in memory."
+        one_ms, many_ms = single.figures.p95_ms, several.figures.p95_ms
+        tail = (
+            f"{several.replicas} replicas answer faster at the tail: P95 {many_ms:,.0f} ms against {one_ms:,.0f} ms"
+            if many_ms < one_ms
+            else f"One replica answers at least as fast at the tail: P95 {one_ms:,.0f} ms against {many_ms:,.0f} ms"
         )
+        lines.append(f"{tail}; each replica holds its own copy of the model and runtime in memory.")
     return " ".join(lines)
 
 

@@ -511,9 +511,10 @@ class Search:
 
     def skipped(self, resolved: dict[Cell, Resolution]) -> list[SkippedRecord]:
         """Every configuration never probed because one that covers it failed, with that one and its probe."""
-        failed_in = {
-            record.cell: record.index for record in self.prober.records if record.kind in ("cpu", "memory", "confirm")
-        }
+        failed_in: dict[str, int] = {}
+        for record in self.prober.records:
+            if record.outcome == "fail":
+                failed_in.setdefault(record.cell, record.index)
         rows = []
         for cell in self.cells:
             by = resolved[cell].by

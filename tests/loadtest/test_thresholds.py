@@ -313,3 +313,67 @@ def test_parse_memory(text: str, size: int) -> None:
 def test_parse_memory_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="memory"):
         parse_memory(text)
+
+
+SEARCH_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1], cpus: 0.5, memory: 512m, search: %s}"
+
+
+def test_a_search_block_round_trips(tmp_path: Path) -> None:
+    block = "{replicas: [2, 1], cpus: [0.5, 0.25], memory: [1g, 256m], probe_time: 20s, budget: 10m, capacity_steps: 0}"
+    search = (
+        load_thresholds(write(tmp_path, VALID_SLO + "profiles: {p: " + SEARCH_PROFILE % block + "}"))
+        .profiles["p"]
+        .search
+    )
+    assert search is not None
+    assert (search.replicas, search.cpus, search.memory) == ([2, 1], [0.5, 0.25], ["1g", "256m"])
+    assert (search.probe_time, search.budget, search.capacity_steps) == ("20s", "10m", 0)
+    assert (search.cost.cpu, search.cost.memory_gib) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        pytest.param(
+            "{replicas: [1], cpus: [0.5]}",
+            "Threshold 'memory' is missing: it is required (in profiles.p.search)",
+            id="missing",
+        ),
+        pytest.param(
+            "{replicas: [1, 1], cpus: [0.5], memory: [1g]}",
+            "Threshold 'replicas' has value [1, 1]: lists 1 more than once (in profiles.p.search)",
+            id="repeated",
+        ),
+        pytest.param(
+            "{replicas: [1], cpus: [0.5], memory: [512m, 0.5g]}",
+            "Threshold 'memory' has value ['512m', '0.5g']: lists 512m and 0.5g, the same (in profiles.p.search)",
+            id="same-memory",
+        ),
+        pytest.param(
+            "{replicas: [1], cpus: [], memory: [1g]}",
+            "Threshold 'cpus' has value []: must not be empty (in profiles.p.search)",
+            id="empty",
+        ),
+        pytest.param(
+            "{replicas: [1], cpus: [0.5], memory: [1g], budget: soon}",
+            "Threshold 'budget' has value 'soon': not a Locust duration such as 90s, 2m or 1h30m "
+            "(in profiles.p.search)",
+            id="budget",
+        ),
+        pytest.param(
+            "{replicas: [1], cpus: [0.5], memory: [1g], cost: {cpu: 0}}",
+            "Threshold 'cost' weighs nothing; give cpu and/or memory_gib above 0 (in profiles.p.search)",
+            id="no-weight",
+        ),
+        pytest.param(
+            "{replicas: [1], cpus: [0.5], memory: [1g], grid: 2}",
+            "Threshold 'grid' has value 2: unknown key; expected one of replicas, cpus, memory, probe_time, budget, "
+            "cost, capacity_steps (in profiles.p.search)",
+            id="unknown-key",
+        ),
+    ],
+)
+def test_a_bad_search_block_names_the_key(tmp_path: Path, block: str, message: str) -> None:
+    with pytest.raises(ThresholdsError) as raised:
+        load_thresholds(write(tmp_path, VALID_SLO + "profiles: {p: " + SEARCH_PROFILE % block + "}"))
+    assert str(raised.value).endswith(message)

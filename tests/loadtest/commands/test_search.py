@@ -1,0 +1,154 @@
+"""`python -m loadtest search`: its options, the profile's search block under the flags, bad input."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from loadtest import exitcodes
+from loadtest.cli import main
+from loadtest.commands import search
+from loadtest.runner.matrix import Cell
+from loadtest.search import merge_search_config
+from loadtest.search.config import SearchConfig
+from loadtest.thresholds import CostWeights, parse_thresholds
+
+THRESHOLDS = parse_thresholds(
+    """
+slo: {max_error_rate: 0.01, max_p95_ms: 1000}
+profiles:
+  local:
+    users: 1000
+    spawn_rate: 100
+    run_time: 30s
+    replicas: [1, 2]
+    cpus: 0.5
+    memory: 512m
+    search:
+      replicas: [1, 2]
+      cpus: [0.25, 0.1, 0.5]
+      memory: [512m, 256m]
+      probe_time: 12s
+      budget: 8m
+      cost: {cpu: 1.0, memory_gib: 0.25}
+      capacity_steps: 2
+  plain:
+    users: 300
+    spawn_rate: 100
+    run_time: 20s
+    cells: [{replicas: 1, cpus: 0.5, memory: 256m}, {replicas: 3, cpus: 1.0, memory: 1g}]
+"""
+)
+
+
+def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    search.register(parser.add_subparsers(), environ=environ or {})
+    return parser.parse_args(["search", *argv])
+
+
+def merged(argv: list[str], environ: dict[str, str] | None = None) -> SearchConfig:
+    return merge_search_config(parse(argv, environ), THRESHOLDS, Path("thresholds.yaml"))
+
+
+def test_the_profiles_search_block() -> None:
+    config = merged([])
+    grid = config.grid
+    assert (grid.replicas, grid.cpus, grid.memory) == ((1, 2), (0.1, 0.25, 0.5), ("256m", "512m"))
+    assert grid.weights == CostWeights(cpu=1.0, memory_gib=0.25)
+    assert (config.probe_seconds, config.budget_seconds, config.capacity_steps) == (12, 480, 2)
+    assert config.run.cells == grid.configurations()
+    assert {cell.memory for cell in config.run.cells} == {"512m"}
+    assert config.run.out == Path("results/search")
+    assert config.run.backend.enforce_limits is True
+
+
+def test_a_probe_is_the_ramp_then_the_measured_window() -> None:
+    config = merged([])
+    assert config.ramp_seconds == 10
+    probe = config.probe_load()
+    assert (probe.users, probe.spawn_rate, probe.run_time_seconds, probe.warmup) == (1000, 100, 22, "spawn")
+    more = config.probe_load(2500)
+    assert (more.users, more.spawn_rate, more.run_time_seconds) == (2500, 250, 22)
+    assert config.run.load.run_time_seconds == 30
+
+
+def test_flags_override_the_block() -> None:
+    grid = ["--replicas", "3", "--cpus", "1.0,2.0", "--memory", "1g"]
+    search = ["--budget", "90s", "--probe-time", "5s", "--capacity-steps", "0"]
+    load = ["--users", "50", "--spawn-rate", "25", "--run-time", "8s", "--out", "there"]
+    config = merged([*grid, *search, *load])
+    assert [cell.name for cell in config.run.cells] == ["r3-cpu1.0-mem1g", "r3-cpu2.0-mem1g"]
+    assert (config.budget_seconds, config.probe_seconds, config.capacity_steps) == (90, 5, 0)
+    assert (config.run.load.users, config.ramp_seconds, config.run.load.run_time_seconds) == (50, 2, 8)
+    assert config.run.out == Path("there")
+
+
+def test_environment_variables_are_read_like_flags() -> None:
+    config = merged([], {"LOADTEST_BUDGET": "2m", "LOADTEST_CPUS": "0.5", "LOADTEST_CAPACITY_STEPS": "1"})
+    assert (config.budget_seconds, config.grid.cpus, config.capacity_steps) == (120, (0.5,), 1)
+
+
+def test_without_a_search_block_the_grid_is_the_profiles_cells() -> None:
+    config = merged(["--profile", "plain"])
+    grid = config.grid
+    assert (grid.replicas, grid.cpus, grid.memory) == ((1, 3), (0.5, 1.0), ("256m", "1g"))
+    assert (config.probe_seconds, config.budget_seconds, config.capacity_steps) == (15, 900, 4)
+    assert config.run.cells[0] == Cell(1, 0.5, "1g")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--budget", "soon"], "argument --budget: 'soon' is not a Locust duration", id="budget"),
+        pytest.param(["--cpus", "0.5,,1"], "argument --cpus: '0.5,,1' is not a comma-separated list", id="cpus"),
+        pytest.param(["--capacity-steps", "-1"], "argument --capacity-steps: '-1' must be 0 or more", id="steps"),
+    ],
+)
+def test_bad_flags_name_the_flag_and_value(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["search", *argv])
+    assert exited.value.code == exitcodes.CANNOT_JUDGE
+    assert message in capsys.readouterr().err
+
+
+def test_a_bad_environment_variable_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOADTEST_PROBE_TIME", "fast")
+    with pytest.raises(SystemExit):
+        main(["search"])
+    assert "environment variable LOADTEST_PROBE_TIME='fast'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["--profile", "nope"], "loadtest search: profile 'nope' is not in", id="unknown-profile"),
+        pytest.param(["--replicas", "1,1"], "loadtest search: replica count 1 is listed twice", id="repeated"),
+        pytest.param(
+            ["--api-command", "serve --port 80"],
+            "the process backend cannot be used: the API command 'serve --port 80' must contain {port}",
+            id="command-without-port",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["search", "--out", str(tmp_path), *argv])
+    assert code == exitcodes.CANNOT_JUDGE
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_every_option_has_help_and_a_variable() -> None:
+    parser = argparse.ArgumentParser()
+    search_parser = search.register(parser.add_subparsers(), environ={})
+    for action in search_parser._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help
+            assert "[env LOADTEST_" in action.help

@@ -1,0 +1,206 @@
+"""A probe: the early stop on Locust's history, and how a probe's folder is judged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtest.gate import evaluate, read_stats
+from loadtest.records import RUN_FILE, VERDICT_FILE, ReplicaRecord, ReplicaUsage, write_record
+from loadtest.runner.progress import Snapshot
+from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge
+from loadtest.thresholds import Slo
+from tests.loadtest.locust_csv import healthy_run
+from tests.loadtest.records_data import run_record
+
+SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
+USERS = 100
+HEADER = (
+    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,"
+    "Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
+    "Total Min Response Time,Total Max Response Time,Total Average Content Size\n"
+)
+
+
+def row(second: int, users: int = USERS, requests: int = 0, failures: int = 0, p95: float | None = 100) -> Snapshot:
+    return Snapshot(
+        users=users,
+        rps=100.0,
+        failures_per_second=0.0,
+        requests=requests,
+        failures=failures,
+        timestamp=second,
+        p95_ms=p95,
+    )
+
+
+def feed(stop: EarlyStop, rows: list[Snapshot]) -> list[str | None]:
+    return [stop.check(snapshot) for snapshot in rows]
+
+
+def test_the_ramp_is_never_judged() -> None:
+    stop = EarlyStop(SLO, USERS)
+    ramp = [
+        row(second, users=second * 10, requests=second * 100, failures=second * 50, p95=9000) for second in range(9)
+    ]
+    assert feed(stop, ramp) == [None] * 9
+
+
+def test_p95_over_twice_the_limit_on_two_rows_after_the_settling_seconds() -> None:
+    stop = EarlyStop(SLO, USERS)
+    rows = [row(second, requests=100 * second, p95=2500) for second in range(10, 17)]
+    results = feed(stop, rows)
+    assert results[:6] == [None] * 6  # 10..14: settling; 15: the first row over
+    assert results[6] == "P95 2,500 ms over the last 10 s, more than 2 x the 1,000 ms limit"
+
+
+def test_one_row_over_is_not_enough() -> None:
+    stop = EarlyStop(SLO, USERS)
+    p95s = [100, 100, 100, 100, 100, 2500, 100, 2500, 100]
+    assert feed(stop, [row(10 + index, p95=p95) for index, p95 in enumerate(p95s)]) == [None] * len(p95s)
+
+
+def test_errors_over_five_percent_after_the_warm_up_count_from_there() -> None:
+    stop = EarlyStop(SLO, USERS)
+    # 1,000 requests and 900 failures happened during the ramp (before the first full row): not counted.
+    rows = [row(10 + second, requests=1000 + 100 * second, failures=900 + 4 * second) for second in range(8)]
+    assert feed(stop, rows) == [None] * 8  # 4% after the warm-up
+    stop = EarlyStop(SLO, USERS)
+    rows = [row(10 + second, requests=1000 + 100 * second, failures=900 + 6 * second) for second in range(6)]
+    assert feed(stop, rows)[-1] == "6.00% of 500 requests failed after the warm-up (over 5%)"
+
+
+def test_a_reset_of_locusts_statistics_restarts_the_count() -> None:
+    stop = EarlyStop(SLO, USERS)
+    before_reset = row(10, requests=5000, failures=0)
+    after = [row(11 + second, requests=100 * second, failures=10 * second) for second in range(1, 6)]
+    results = feed(stop, [before_reset, *after])
+    assert results[-1] == "10.00% of 500 requests failed after the warm-up (over 5%)"
+
+
+def test_the_budget_stops_a_probe() -> None:
+    now = [100.0]
+    stop = EarlyStop(SLO, USERS, deadline=150.0, clock=lambda: now[0])
+    history = Path("does-not-exist.csv")
+    assert stop(history) is None
+    now[0] = 150.0
+    assert stop(history) == OUT_OF_BUDGET
+    assert stop.out_of_budget
+
+
+def test_reads_the_newest_row_of_the_history_once(tmp_path: Path) -> None:
+    history = tmp_path / "locust_stats_history.csv"
+    stop = EarlyStop(SLO, USERS)
+    percentiles = "50,60,70,80,90,2500,2600,2700,2800,2900,3000"
+    totals = "0,50,60,1,3000,72"
+    lines = [f"{second},{USERS},,Aggregated,100,0,{percentiles},{second * 100},{totals}\n" for second in range(10, 17)]
+    for index in range(len(lines)):
+        history.write_text(HEADER + "".join(lines[: index + 1]))
+        reason = stop(history)
+        assert stop(history) is None  # the same row again is not a second row over the limit
+    assert reason == "P95 2,500 ms over the last 10 s, more than 2 x the 1,000 ms limit"
+
+
+# --------------------------------------------------------------------------- judging a probe's folder
+
+
+def usage(oom_kills: int) -> ReplicaUsage:
+    return ReplicaUsage(
+        cpu_seconds=1.0,
+        cpu_periods=10,
+        cpu_throttled_periods=0,
+        cpu_throttled_seconds=0.0,
+        memory_peak_bytes=80 * 2**20,
+        oom_kills=oom_kills,
+    )
+
+
+def probe_folder(tmp_path: Path, p95: int = 100, verdict: bool = True, **record: Any) -> Path:
+    """A cell folder as the runner leaves it: Locust's CSVs, run.json and (when judged) verdict.json."""
+    folder = healthy_run(p95=p95).write(tmp_path / "probe")
+    written = run_record(**record)
+    write_record(folder / RUN_FILE, written)
+    if verdict:
+        write_record(folder / VERDICT_FILE, evaluate(read_stats(folder), SLO, written))
+    return folder
+
+
+FAILED_START = {"status": "failed", "error": "the API was not ready within 60 s (last GET /health: 503)"}
+
+
+@pytest.mark.parametrize(
+    ("case", "margin", "outcome", "reason"),
+    [
+        pytest.param({}, None, "pass", None, id="pass"),
+        pytest.param({"p95": 2000}, None, "fail", "P95 2,000 ms, limit 1,000 ms", id="breach"),
+        pytest.param({"p95": 950}, 900.0, "fail", "P95 950 ms, over the 900 ms margin (0.9 x the limit)", id="margin"),
+        pytest.param({"p95": 850}, 900.0, "pass", None, id="within-the-margin"),
+        pytest.param(
+            {"stopped_early": "P95 2,500 ms over the last 10 s"},
+            None,
+            "fail",
+            "stopped early: P95 2,500 ms over the last 10 s",
+            id="stopped-early",
+        ),
+        pytest.param({"stopped_early": OUT_OF_BUDGET}, None, "budget", OUT_OF_BUDGET, id="out-of-budget"),
+        pytest.param(
+            {"limits_enforced": False, "limits_not_enforced_reason": "no cgroups"},
+            None,
+            "inconclusive",
+            "limits were not enforced (no cgroups)",
+            id="inconclusive",
+        ),
+        pytest.param(
+            {"status": "interrupted", "error": "interrupted by SIGINT", "verdict": False},
+            None,
+            "interrupted",
+            "interrupted by SIGINT",
+            id="interrupted",
+        ),
+        pytest.param(
+            {"replica_records": [ReplicaRecord(index=0, name="replica-0", restarts=2, usage=usage(2))]},
+            None,
+            "fail",
+            "OOM-killed 2 time(s) under the 512m limit",
+            id="oom-killed",
+        ),
+        pytest.param(
+            {**FAILED_START, "verdict": False, "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7])]},
+            None,
+            "fail",
+            "not ready under its limits: the API was not ready within 60 s",
+            id="too-little-cpu-to-start",
+        ),
+        pytest.param(
+            {
+                **FAILED_START,
+                "error": "API replica 0 exited with code 1 before it was ready",
+                "verdict": False,
+                "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7], exit_codes=[1])],
+            },
+            None,
+            "error",
+            "API replica 0 exited with code 1 before it was ready",
+            id="a-broken-service",
+        ),
+        pytest.param({"verdict": False}, None, "error", "the gate could not judge it", id="not-judged"),
+    ],
+)
+def test_judge(tmp_path: Path, case: dict[str, Any], margin: float | None, outcome: str, reason: str | None) -> None:
+    case = dict(case)
+    folder = probe_folder(tmp_path, p95=case.pop("p95", 100), verdict=case.pop("verdict", True), **case)
+    judgement = judge(folder, margin)
+    assert judgement.outcome == outcome
+    if reason is None:
+        assert judgement.reason is None
+    else:
+        assert judgement.reason is not None
+        assert judgement.reason.startswith(reason), judgement.reason
+
+
+def test_a_folder_without_run_json_cannot_be_judged(tmp_path: Path) -> None:
+    judgement = judge(tmp_path)
+    assert (judgement.outcome, judgement.record) == ("error", None)
+    assert "run.json: cannot be read" in (judgement.reason or "")
