@@ -113,13 +113,30 @@ class LocustStats:
         start, end = float(stamps[falls[-1] if falls else 0]), float(stamps[-1])
         return Window(kind=kind, start=start, end=end, seconds=end - start)
 
+    def judged_window(self, warmup: Literal["spawn", "none"]) -> Window:
+        """`window`, knowing the run's warm-up. With `spawn` Locust reset its statistics once every user
+        ran; when that came before the history could show its totals fall (a ramp shorter than Locust's
+        one-second rows), the statistics still cover only what followed: from the first row with every
+        user running."""
+        window = self.window
+        rows = self.aggregated_history
+        if warmup != "spawn" or window.kind == "after spawn" or window.end is None or rows.empty:
+            return window
+        users = rows["User Count"]
+        start = float(rows.loc[users >= users.max(), "Timestamp"].iloc[0])
+        return Window(kind="after spawn", start=start, end=window.end, seconds=window.end - start)
+
     def users_in(self, window: Window) -> float | None:
-        """Users running on average over `window` (None without history)."""
+        """Users running on average over `window` (None without history), leaving out the last rows
+        Locust writes while it stops its users."""
         rows = self.aggregated_history
         if window.start is None or window.end is None:
             return None
         inside = rows[(rows["Timestamp"] >= window.start) & (rows["Timestamp"] <= window.end)]["User Count"].dropna()
-        return float(inside.mean()) if len(inside) else None
+        if not len(inside):
+            return None
+        running = inside.iloc[: int((inside >= inside.max()).to_numpy().nonzero()[0][-1]) + 1]
+        return float(running.mean())
 
 
 def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:

@@ -62,7 +62,7 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
                 f"never requested (its endpoints: {known})"
             )
         checks.extend(_checks(figures, limits.max_error_rate, limits.max_p95_ms))
-    window = run.window
+    window = run.judged_window(record.warmup) if record is not None else run.window
     measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
     delivered = delivery(run, record.scenario, window) if record and record.scenario else None
     capacity = record.generator.total_rps if record and record.generator else None

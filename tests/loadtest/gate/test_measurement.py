@@ -14,7 +14,7 @@ from loadtest.gate import evaluate, read_stats
 from loadtest.records import RUN_FILE, write_record
 from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
-from tests.loadtest.locust_csv import Entry, SyntheticRun
+from tests.loadtest.locust_csv import HISTORY_HEADER, Entry, SyntheticRun, write_csv
 from tests.loadtest.records_data import run_record, samples
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
@@ -150,3 +150,42 @@ def test_the_gate_command_reads_run_json_and_reaches_the_same_outcome(
     assert main(["gate", str(folder)]) == code
     assert evaluate(read_stats(folder), SLO, written).outcome == {0: "pass", 1: "breach", 3: "inconclusive"}[code]
     assert (folder / "timeline.png").stat().st_size > 10_000
+
+
+def fast_ramp(tmp_path: Path) -> Path:
+    """A real probe's shape: 600 users started within a second, so Locust reset its statistics before
+    the history's totals could fall; 2,676 requests at 527 req/s after the reset; 36 users left in the
+    row Locust wrote while it stopped them."""
+    folder = run(527).write(tmp_path / "cell")
+    stats = read_stats(folder)
+    total = stats.aggregated
+    start = 1_795_841_427
+    rows = []
+    for second, (users, requests) in enumerate(
+        [(0, 0), (300, 435), (600, 496), (600, 1039), (600, 1580), (600, 2134), (36, total.requests)]
+    ):
+        row = {column: 0 for column in HISTORY_HEADER}
+        row.update({"Timestamp": start + second, "User Count": users, "Type": "", "Name": "Aggregated"})
+        row.update({"Total Request Count": requests, "Total Failure Count": 0 if second < 6 else total.failures})
+        row.update({"95%": 930, "Requests/s": 500})
+        rows.append(row)
+    write_csv(folder / "locust_stats_history.csv", HISTORY_HEADER, rows)
+    return folder
+
+
+def test_a_reset_within_the_first_second_still_starts_the_window_at_full_users(tmp_path: Path) -> None:
+    stats = read_stats(fast_ramp(tmp_path))
+    assert stats.window.kind == "whole run"  # the totals never fall
+    window = stats.judged_window("spawn")
+    assert (window.kind, window.start, window.seconds) == ("after spawn", 1_795_841_427 + 2, 4)
+    assert stats.judged_window("none") == stats.window
+    assert stats.users_in(window) == 600  # the stop row's 36 users are not part of the load
+
+
+def test_a_starved_cell_with_a_fast_ramp_is_a_breach_not_a_pass(tmp_path: Path) -> None:
+    verdict = evaluate(read_stats(fast_ramp(tmp_path)), SLO, run_record(users=600))
+    assert verdict.delivery is not None
+    assert verdict.delivery.users == 600
+    assert verdict.delivery.ratio < 0.9
+    assert verdict.outcome == "breach"
+    assert verdict.reasons[0].startswith("served 527 of ~600 req/s expected (88%")
