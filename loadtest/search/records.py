@@ -192,6 +192,8 @@ class AgainstRecord(Record):
 
     folder: str
     winner: Choice | None
+    rps: float | None = None
+    """What the other winner served in its last confirmation run."""
     cost_ratio: float | None
     """This search's winner's cost over the other one's (None: either has none)."""
 

@@ -108,6 +108,8 @@ def minimum_resources(record: SearchRecord) -> str:
             )
         elif confirmation.runner_up is None:
             text += " Nothing in the grid is cheaper."
+        for cell, why in record.demoted.items():
+            text += f" {cell} was cheaper and {_short(why)}, so it counts as failed."
         if record.result != "holds":
             cheaper = [
                 row.cell for row in record.configurations if row.state == "inconclusive" and row.cost <= winner.cost
@@ -115,11 +117,7 @@ def minimum_resources(record: SearchRecord) -> str:
             text += f" But {', '.join(cheaper)}, no dearer, could not be judged: a cheaper answer may exist."
         return text + _memory_sentence(record)
     if record.result == "none holds":
-        dearest = max(
-            (probe for probe in record.probes if probe.kind == "cpu" and probe.figures is not None),
-            key=lambda probe: probe.cost,
-            default=None,
-        )
+        dearest = _dearest_probe(record)
         text = f"None of the grid's {len(record.configurations)} CPU configurations holds the SLO for {load}."
         if dearest is not None:
             text += (
@@ -151,7 +149,7 @@ def replicas_help(record: SearchRecord) -> str:
         return f"No replica count holds in this grid. {details}"
     if len(best) == 1:
         (count,) = best
-        return f"Only with {_replicas(count)} did a configuration hold; the others never did at a lower cost. {details}"
+        return f"Only configurations of {_replicas(count)} held. {details}"
     cheapest = min(best.items(), key=lambda item: item[1].cost)
     one = best.get(min(best))
     if cheapest[0] == min(best) or one is None:
@@ -218,25 +216,28 @@ def against_sentence(record: SearchRecord) -> str:
     against = record.against
     if against is None:
         return ""
-    other = against.winner
-    mine = record.winner
+    other, mine, unit = against.winner, record.winner, _unit(record)
     where = f"`{against.folder}`"
-    if other is None and mine is None:
-        return f"Neither this service nor the one of {where} holds in the grid."
-    if mine is None and other is not None:
+    if other is None:
+        held = f"holds at {mine.cell} ({mine.cost:g} {unit})" if mine is not None else "holds nowhere either"
+        return f"The service of {where} holds in no configuration of its grid; this one {held}."
+    served = f", serving ~{against.rps:,.0f} req/s" if against.rps else ""
+    theirs = f"The service of {where} holds at {other.cell} ({other.cost:g} {unit}{served})"
+    if mine is None:
+        dearest = _dearest_probe(record)
+        if dearest is None:
+            return f"{theirs}; this one holds in no configuration of the grid."
         return (
-            f"The service of {where} holds at {other.cell} ({other.cost:g} {_unit(record)}); this one holds in no "
-            f"configuration of the grid, up to {max(row.cost for row in record.configurations):g} {_unit(record)}, "
-            f"more than {max(row.cost for row in record.configurations) / other.cost:.0f} times that."
+            f"{theirs}; this one holds in no configuration of the grid: at its dearest probed, {dearest.cell} "
+            f"({dearest.cost:g} {unit}, {dearest.cost / other.cost:g} times that), {_figures(dearest)}."
         )
-    if other is None and mine is not None:
-        return f"This service holds at {mine.cell} ({mine.cost:g} {_unit(record)}); the one of {where} holds nowhere."
-    assert mine is not None
-    assert other is not None
-    return (
-        f"This service needs {mine.cell} ({mine.cost:g} {_unit(record)}); the one of {where} needs {other.cell} "
-        f"({other.cost:g}): {against.cost_ratio or 0:g} times the cost for the same load."
-    )
+    return f"{theirs}; this one needs {mine.cell} ({mine.cost:g} {unit}): {against.cost_ratio or 0:g} times the cost."
+
+
+def _dearest_probe(record: SearchRecord) -> ProbeRecord | None:
+    """The most expensive configuration the walk probed, with figures."""
+    probed = [probe for probe in record.probes if probe.kind == "cpu" and probe.figures is not None]
+    return max(probed, key=lambda probe: (probe.cost, probe.index), default=None)
 
 
 # --------------------------------------------------------------------------- tables

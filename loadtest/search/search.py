@@ -570,7 +570,11 @@ class Search:
         ratio = None
         if self.winner is not None and other.winner is not None and other.winner.cost > 0:
             ratio = round(self.grid.cost(self.winner) / other.winner.cost, 3)
-        return AgainstRecord(folder=str(folder), winner=other.winner, cost_ratio=ratio)
+        runs = other.confirmation.runs if other.confirmation is not None else []
+        figures = other.probes[runs[-1] - 1].figures if runs and runs[-1] <= len(other.probes) else None
+        return AgainstRecord(
+            folder=str(folder), winner=other.winner, rps=figures.rps if figures else None, cost_ratio=ratio
+        )
 
 
 _FINDINGS: dict[str, Finding] = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive"}

@@ -58,6 +58,17 @@ def test_the_markdown_has_the_headline_the_answers_the_picture_and_the_tables() 
     assert "Budget: 6:52 used of 10:00; 11 probe(s) for 6 CPU configurations (1 ruled out without a probe)." in markdown
 
 
+def test_a_winner_that_lost_its_confirmation_is_named() -> None:
+    record = search_data.holds().model_copy(
+        update={"demoted": {"r1-cpu0.25-mem512m": "held its probe, not its confirmation: P95 1,300 ms, limit 1,000 ms"}}
+    )
+    minimum = dict(answers(record))["What are the minimum resources?"]
+    assert (
+        "r1-cpu0.25-mem512m was cheaper and held its probe, not its confirmation: P95 1,300 ms, limit 1,000 ms, "
+        "so it counts as failed."
+    ) in minimum
+
+
 def test_none_holds_names_the_dearest_failure_and_what_it_ruled_out() -> None:
     record = search_data.none_holds()
     minimum = dict(answers(record))["What are the minimum resources?"]
@@ -87,6 +98,7 @@ def test_against_another_search() -> None:
             "against": AgainstRecord(
                 folder="results/search-ours",
                 winner=Choice(cell="r1-cpu0.1-mem512m", replicas=1, cpus=0.1, memory="512m", cost=0.1),
+                rps=601.5,
                 cost_ratio=None,
             )
         }
@@ -94,8 +106,9 @@ def test_against_another_search() -> None:
     markdown = render_markdown(mine)
     assert "### Against the other search" in markdown
     assert (
-        "The service of `results/search-ours` holds at r1-cpu0.1-mem512m (0.1 CPU); this one holds in no configuration "
-        "of the grid, up to 1 CPU, more than 10 times that."
+        "The service of `results/search-ours` holds at r1-cpu0.1-mem512m (0.1 CPU, serving ~602 req/s); this one holds "
+        "in no configuration of the grid: at its dearest probed, r2-cpu0.5-mem512m (1 CPU, 10 times that), P95 9,000 "
+        "ms, 90.0 req/s, errors 0.00%."
     ) in markdown
 
 
