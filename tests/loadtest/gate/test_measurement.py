@@ -164,7 +164,7 @@ def fast_ramp(tmp_path: Path) -> Path:
     for second, (users, requests) in enumerate(
         [(0, 0), (300, 435), (600, 496), (600, 1039), (600, 1580), (600, 2134), (36, total.requests)]
     ):
-        row = {column: 0 for column in HISTORY_HEADER}
+        row: dict[str, object] = dict.fromkeys(HISTORY_HEADER, 0)
         row.update({"Timestamp": start + second, "User Count": users, "Type": "", "Name": "Aggregated"})
         row.update({"Total Request Count": requests, "Total Failure Count": 0 if second < 6 else total.failures})
         row.update({"95%": 930, "Requests/s": 500})
