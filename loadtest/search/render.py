@@ -16,6 +16,7 @@ from loadtest.search.records import (
     SEARCH_SUMMARY,
     CapacityRecord,
     ConfigurationRecord,
+    ConfirmationRecord,
     ProbeRecord,
     SearchRecord,
 )
@@ -89,33 +90,16 @@ def minimum_resources(record: SearchRecord) -> str:
     """Question 1: the winner, its confirmation, the runner-up and the memory, or why there is none."""
     slo = record.slo
     load = f"{record.users:,} users ({_asked(record)})"
-    if record.winner is not None and record.confirmation is not None:
-        winner, confirmation = record.winner, record.confirmation
-        runs = [_probe(record, index) for index in confirmation.runs]
-        held = " and ".join(_figures(run) for run in runs)
-        text = (
-            f"**{_shape(winner.replicas, winner.cpus, winner.memory)}** ({winner.cost:g} {_unit(record)} in all) "
-            f"is the cheapest configuration of the grid that holds the SLO (P95 at most {slo.max_p95_ms:,g} ms, "
-            f"errors under {slo.max_error_rate:.2%}) for {load}. It held {len(runs)} times at full length "
-            f"({record.run_time_seconds} s) with P95 under the {confirmation.margin_p95_ms:,.0f} ms margin: {held}."
-        )
-        if confirmation.runner_up is not None and confirmation.runner_up_runs:
-            runner_up = _probe(record, confirmation.runner_up_runs[-1])
-            verb = "failed again" if confirmation.runner_up_failed else "was inconclusive"
-            text += (
-                f" The configuration just cheaper, {runner_up.cell} ({runner_up.cost:g} {_unit(record)}), {verb} at "
-                f"full length: {_figures(runner_up)}{_because(runner_up)}."
-            )
-        elif confirmation.runner_up is None:
-            text += " Nothing in the grid is cheaper."
-        for cell, why in record.demoted.items():
-            text += f" {cell} was cheaper and {_short(why)}, so it counts as failed."
-        if record.result != "holds":
-            cheaper = [
-                row.cell for row in record.configurations if row.state == "inconclusive" and row.cost <= winner.cost
-            ]
-            text += f" But {', '.join(cheaper)}, no dearer, could not be judged: a cheaper answer may exist."
-        return text + _memory_sentence(record)
+    confirmation = record.confirmation
+    chosen = record.winner or record.candidate
+    if chosen is not None and confirmation is not None and confirmation.cell == chosen.cell and confirmation.held:
+        shape = f"**{_shape(chosen.replicas, chosen.cpus, chosen.memory)}** ({chosen.cost:g} {_unit(record)} in all)"
+        limits = f"the SLO (P95 at most {slo.max_p95_ms:,g} ms, errors under {slo.max_error_rate:.2%}) for {load}"
+        if record.winner is not None:
+            text = f"{shape} is the cheapest configuration of the grid that holds {limits}."
+        else:
+            text = f"Not settled. {shape} holds {limits}, but it may not be the cheapest."
+        return text + _confirmation_sentences(record, confirmation) + _memory_sentence(record)
     if record.result == "none holds":
         dearest = _dearest_probe(record)
         text = f"None of the grid's {len(record.configurations)} CPU configurations holds the SLO for {load}."
@@ -138,6 +122,35 @@ def minimum_resources(record: SearchRecord) -> str:
             f"{f' ({record.cut_short})' if record.cut_short else ''}.{_untried(record)}" + _memory_sentence(record)
         )
     return f"Not settled: no configuration is known to hold for {load}.{_untried(record)}"
+
+
+def _confirmation_sentences(record: SearchRecord, confirmation: ConfirmationRecord) -> str:
+    """How the chosen configuration held at full length, what the one just cheaper did, what lost its place."""
+    runs = [_probe(record, index) for index in confirmation.runs]
+    text = (
+        f" It held {len(runs)} times at full length ({record.run_time_seconds} s) with P95 under the "
+        f"{confirmation.margin_p95_ms:,.0f} ms margin: {' and '.join(_figures(run) for run in runs)}."
+    )
+    if confirmation.runner_up is not None and confirmation.runner_up_runs:
+        runner_up = _probe(record, confirmation.runner_up_runs[-1])
+        failed = confirmation.runner_up_failed
+        verb = "was inconclusive" if failed is None else "failed again" if failed else "held too"
+        text += (
+            f" The configuration just cheaper, {runner_up.cell} ({runner_up.cost:g} {_unit(record)}), {verb} at "
+            f"full length: {_figures(runner_up)}{_because(runner_up)}."
+        )
+    elif confirmation.runner_up is None:
+        text += " Nothing in the grid is cheaper."
+    for cell, why in record.demoted.items():
+        text += f" {cell} was cheaper and {_short(why)}, so it counts as failed."
+    cheaper = [
+        row.cell
+        for row in record.configurations
+        if row.state == "inconclusive" and record.winner is not None and row.cost <= record.winner.cost
+    ]
+    if cheaper:
+        text += f" But {', '.join(cheaper)}, no dearer, could not be judged: a cheaper answer may exist."
+    return text
 
 
 def replicas_help(record: SearchRecord) -> str:

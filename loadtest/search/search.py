@@ -94,7 +94,11 @@ class Search:
         self.winner: Cell | None = None
         """The confirmed winner, with its memory limit."""
         self.candidate: Cell | None = None
-        """The cheapest configuration that held, with its memory limit, while it is not confirmed."""
+        """The cheapest configuration that held its probes, with its memory limit, while it is not confirmed."""
+        self.holding: Cell | None = None
+        """The last configuration that held its confirmation runs (the winner once the runner-up fails)."""
+        self.unsettled: Cell | None = None
+        """A cheaper configuration that both failed and held at full length: the boundary is not settled."""
         self.capacities: list[CapacityRecord] = []
         self.stopped: str | None = None
         """Why the search ended before it was done."""
@@ -188,13 +192,17 @@ class Search:
 
     def search(self) -> None:
         """Walk, fit the memory, confirm; again while a winner loses its confirmation or a runner-up holds."""
-        confirmed: set[Cell] = set()
+        tried: set[Cell] = set()
         while True:
             self.walk()
             best = cheapest_pass(self.findings, self.grid)
-            if best is None or best in confirmed:
+            if best is None:
                 return
-            confirmed.add(best)
+            if best in tried:
+                # It lost its confirmation before and has now held as a runner-up: it sits on the boundary.
+                self.unsettled = best
+                return
+            tried.add(best)
             final = self.fit_memory(best)
             self.candidate = final
             confirmation = self.confirm(final)
@@ -208,13 +216,13 @@ class Search:
                 self.candidate = None
                 self.say(f"{final.name} did not hold at full length with margin: the walk goes on")
                 continue
+            self.holding = final
             if confirmation.runner_up_failed is not False:
                 if confirmation.confirmed:
-                    self.winner, self.candidate = final, None
+                    self.winner = final
                 return
             runner_up = self.prober.records[confirmation.runner_up_runs[-1] - 1]
-            cheaper = Cell(runner_up.replicas, runner_up.cpus, self.grid.largest_memory)
-            self.findings[cheaper] = "pass"
+            self.findings[Cell(runner_up.replicas, runner_up.cpus, self.grid.largest_memory)] = "pass"
             self.say(f"the runner-up {runner_up.cell} held at full length: it is now the configuration to beat")
 
     def walk(self) -> None:
@@ -287,7 +295,7 @@ class Search:
 
     def measure_capacities(self) -> None:
         """The most users the winner, then every other configuration that held, still holds (budget allowing)."""
-        chosen = self.winner or self.candidate
+        chosen = self.best_known()
         if self.config.capacity_steps == 0 or chosen is None:
             return
         targets = [chosen]
@@ -456,7 +464,7 @@ class Search:
             probes=list(self.prober.records),
             skipped=self.skipped(resolved),
             winner=self.choice(self.winner),
-            candidate=self.choice(self.candidate),
+            candidate=self.choice(None if self.winner else self.holding or self.candidate),
             confirmation=self.confirmations[-1] if self.confirmations else None,
             capacities=list(self.capacities),
             memory=self.memory_advice(),
@@ -497,6 +505,10 @@ class Search:
             return f"the search could not finish{why}"
         if self.winner is not None:
             return f"{self.winner.name} holds, but a cheaper configuration could not be judged"
+        if self.holding is not None:
+            cheaper = self.unsettled or self.grid.next_cheaper(self.holding)
+            name = cheaper.name if cheaper is not None else "the configuration just cheaper"
+            return f"{self.holding.name} holds, but whether {name}, just cheaper, holds too is not settled{why}"
         if self.candidate is not None:
             return f"the best so far, {self.candidate.name}, held its probes but is not confirmed{why}"
         return f"no configuration is known to hold{why}"
@@ -528,9 +540,13 @@ class Search:
                     rows.append(_skipped(cell, failed, record.index))
         return rows
 
+    def best_known(self) -> Cell | None:
+        """The winner, else the configuration that held its confirmation, else the cheapest that held a probe."""
+        return self.winner or self.holding or self.candidate
+
     def memory_advice(self) -> MemoryRecord | None:
         """The recommended memory limit from the peaks of the winner's CPU configuration."""
-        chosen = self.winner or self.candidate
+        chosen = self.best_known()
         if chosen is None:
             return None
         runs = [
