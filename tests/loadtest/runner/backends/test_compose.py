@@ -1,22 +1,21 @@
-"""The compose backend's pure parts: the env contract, docker inspect and docker stats parsing."""
+"""The compose backend's pure parts (loadtest/runner/backends/compose.py): the cell's environment,
+project names, limits checks and the run.json entry of a container."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
-
 from loadtest.locust_contract import LoadSettings
-from loadtest.runner.backends.compose import compose_environment, limits_mismatch, project_name
-from loadtest.runner.backends.docker import compose_error, limits_from_inspect
+from loadtest.records import ReplicaLimits
+from loadtest.runner.backends.compose import ApiContainer, compose_environment, limits_mismatch, project_name
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
-from loadtest.util.units import parse_stats_size as parse_size
 
 CELL = Cell(replicas=2, cpus=0.5, memory="512m")
 
 
-def test_the_environment_contract(tmp_path: Path) -> None:
+def test_the_environment_of_a_cell(tmp_path: Path) -> None:
     env = compose_environment(
         CELL, LoadSettings(10000, 500.0, 120), tmp_path / "cell", "me/api:1", "me/lt:1", workers=3
     )
@@ -31,13 +30,18 @@ def test_the_environment_contract(tmp_path: Path) -> None:
         "LOCUST_SPAWN_RATE": "500",
         "LOCUST_RUN_TIME": "120s",
         "RESULTS_DIR": str((tmp_path / "cell").resolve()),
-        "LOADTEST_UID": env["LOADTEST_UID"],
-        "LOADTEST_GID": env["LOADTEST_GID"],
+        # Locust in the container writes the results as the user who runs the tests, so they can be removed.
+        "LOADTEST_UID": str(os.getuid()),
+        "LOADTEST_GID": str(os.getgid()),
         "LOADTEST_SCENARIO": Scenario().to_env(),
         "LOCUST_RESET_STATS": "false",
     }
-    assert env["LOADTEST_UID"].isdigit()
-    assert env["LOADTEST_GID"].isdigit()
+
+
+def test_a_relative_results_folder_is_made_absolute_for_docker() -> None:
+    env = compose_environment(CELL, LoadSettings(1, 0.5, 5), Path("results/cell"), "a", "b", workers=1)
+    assert Path(env["RESULTS_DIR"]).is_absolute()
+    assert env["LOCUST_SPAWN_RATE"] == "0.5"
 
 
 def test_project_names_are_valid_and_unique_per_run() -> None:
@@ -45,65 +49,38 @@ def test_project_names_are_valid_and_unique_per_run() -> None:
     assert project_name(CELL, 1) != project_name(CELL, 2)
 
 
-@pytest.mark.parametrize(
-    ("host", "cpus", "quota", "memory", "swap"),
-    [
-        (
-            {"NanoCpus": 500_000_000, "CpuQuota": 0, "CpuPeriod": 0, "Memory": 536870912, "MemorySwap": 1073741824},
-            0.5,
-            50_000,
-            536870912,
-            536870912,
-        ),
-        (
-            {"NanoCpus": 0, "CpuQuota": 100_000, "CpuPeriod": 100_000, "Memory": 1073741824, "MemorySwap": -1},
-            1.0,
-            100_000,
-            1073741824,
-            None,
-        ),
-        ({"NanoCpus": 0, "CpuQuota": 0, "CpuPeriod": 0, "Memory": 0, "MemorySwap": 0}, None, None, None, None),
-    ],
-)
-def test_limits_from_docker_inspect(
-    host: dict, cpus: float | None, quota: int | None, memory: int | None, swap: int | None
-) -> None:
-    limits = limits_from_inspect({"Id": "e58897ebaeb3abcdef", "HostConfig": host})
-    assert (limits.cpus, limits.cpu_quota_us, limits.memory_bytes, limits.swap_bytes) == (cpus, quota, memory, swap)
-    assert limits.source == "docker inspect"
-    assert limits.paths == ["e58897ebaeb3"]
+def _limits(cpus: float | None, memory: int | None) -> ReplicaLimits:
+    return ReplicaLimits(
+        source="docker inspect", cpus=cpus, cpu_quota_us=None, cpu_period_us=None, memory_bytes=memory, swap_bytes=None
+    )
 
 
 def test_limits_that_docker_did_not_apply_are_named() -> None:
-    unlimited = limits_from_inspect({"HostConfig": {"NanoCpus": 0, "Memory": 0}})
-    assert "Docker reports None CPUs instead of 0.5" in (limits_mismatch(CELL, unlimited) or "")
-    applied = limits_from_inspect({"HostConfig": {"NanoCpus": 500_000_000, "Memory": 536870912}})
-    assert limits_mismatch(CELL, applied) is None
+    assert limits_mismatch(CELL, _limits(0.5, 512 * 1024**2)) is None
+    assert limits_mismatch(CELL, _limits(0.505, 512 * 1024**2)) is None  # rounding of NanoCpus
+    assert limits_mismatch(CELL, _limits(None, 512 * 1024**2)) == "Docker reports None CPUs instead of 0.5"
+    assert limits_mismatch(CELL, _limits(1.0, 512 * 1024**2)) == "Docker reports 1.0 CPUs instead of 0.5"
+    assert limits_mismatch(CELL, _limits(0.5, None)) == (
+        "Docker reports a memory limit of None bytes instead of 536870912"
+    )
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("57.3MiB", round(57.3 * 1024**2)),
-        ("1.5GiB", round(1.5 * 1024**3)),
-        ("512KiB", 512 * 1024),
-        ("12MB", 12_000_000),
-        ("0B", 0),
-        ("n/a", None),
-    ],
-)
-def test_docker_stats_sizes(text: str, size: int | None) -> None:
-    assert parse_size(text) == size
+def test_a_containers_run_json_entry_from_docker_inspect() -> None:
+    document = {
+        "Id": "e58897ebaeb3abcdef",
+        "RestartCount": 1,
+        "State": {"Status": "exited", "ExitCode": 137, "OOMKilled": True, "Pid": 0},
+        "HostConfig": {"NanoCpus": 500_000_000, "Memory": 536870912},
+    }
+    record = ApiContainer(index=1, id="e58897ebaeb3abcdef", document=document).record()
+    assert (record.index, record.name, record.pids, record.restarts) == (1, "e58897ebaeb3", [], 1)
+    assert (record.exit_codes, record.oom_killed) == ([137], True)
+    assert record.limits is not None
+    assert (record.limits.cpus, record.limits.memory_bytes) == (0.5, 536870912)
 
 
-def test_compose_errors_keep_the_error_lines_and_hint_at_rlimits() -> None:
-    output = """Creating network "p_default" with the default driver
-Creating p_api_1 ... error
-
-ERROR: for p_api_1  Cannot start service api: error setting rlimit type 7: operation not permitted: unknown
-Encountered errors while bringing up the project.
-"""
-    message = compose_error(output)
-    assert message.startswith("ERROR: for p_api_1  Cannot start service api")
-    assert "NOFILE_LIMIT" in message
-    assert compose_error("") == "no output"
+def test_a_running_container_has_no_exit_code_yet() -> None:
+    document = {"State": {"Status": "running", "ExitCode": 0, "Pid": 4242}, "HostConfig": {}}
+    record = ApiContainer(index=0, id="abc", name="p-api-1", document=document).record()
+    assert (record.name, record.pids, record.exit_codes, record.oom_killed) == ("p-api-1", [4242], [], None)
+    assert ApiContainer(index=0, id="abc").record().limits is None  # not inspected yet
