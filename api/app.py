@@ -20,10 +20,10 @@ def create_app() -> FastAPI:
         version=__version__,
         summary="Iris RandomForest classifier served with ONNX Runtime.",
         lifespan=lifespan,
+        exception_handlers={RequestValidationError: request_validation_handler},
         # Metrics are ours (prometheus-client); skip the per-request OpenTelemetry checks.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.add_exception_handler(RequestValidationError, request_validation_handler)  # type: ignore[arg-type]
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.include_router(root.router)

@@ -39,7 +39,8 @@ def export_onnx(model: RandomForestClassifier, n_features: int) -> bytes:
     """Convert the forest to ONNX (float32 input `X`, outputs `label` and `probabilities`)."""
     sample = np.zeros((1, n_features), dtype=np.float32)
     onnx_model = to_onnx(model, sample, options={id(model): {"zipmap": False}})
-    return onnx_model.SerializeToString()
+    serialized: bytes = onnx_model.SerializeToString()  # skl2onnx and protobuf ship no types
+    return serialized
 
 
 def check_rows(
