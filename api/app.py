@@ -30,7 +30,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     # The body limit (413) sits where bodies are read: an app-wide limit wraps every
     # request in three more middleware layers, GET ones included.
-    app.include_router(predict.router, max_body_size=get_settings().api_max_body_bytes)
+    app.include_router(predict.create_router(get_settings().api_max_body_bytes))
     app.include_router(metrics.router)
     return app
 

@@ -71,3 +71,9 @@ class Unavailable(BaseModel):
 
     status: str
     detail: str
+
+
+class ErrorMessage(BaseModel):
+    """Every error other than a validation error (413, 503): what went wrong, in one sentence."""
+
+    detail: str

@@ -13,6 +13,7 @@ import pytest
 # Imports are inside the fixtures so other areas' tests do not pay for FastAPI/scikit-learn.
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+    from sklearn.ensemble import RandomForestClassifier
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,17 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("trained-model")
     assert train.main(["--out", str(out), "--check-rows", "2000"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def forest(trained_model_dir: Path) -> RandomForestClassifier:
+    """The trained scikit-learn forest (model.joblib), to compare what is served with."""
+    import joblib
+
+    from model.artifacts import JOBLIB_FILE
+
+    forest: RandomForestClassifier = joblib.load(trained_model_dir / JOBLIB_FILE)
+    return forest
 
 
 @pytest.fixture
