@@ -23,4 +23,3 @@ def require_model(request: Request) -> ServedModel:
     if model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="model not loaded")
     return model
-

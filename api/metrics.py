@@ -136,6 +136,4 @@ class MetricsMiddleware:
             elapsed = perf_counter() - started
             self._in_progress.dec()
             route = scope.get("route")
-            self.metrics.record(
-                scope["method"], getattr(route, "path", UNMATCHED_ROUTE), status, elapsed
-            )
+            self.metrics.record(scope["method"], getattr(route, "path", UNMATCHED_ROUTE), status, elapsed)

@@ -33,7 +33,9 @@ def declared_length(request: Request) -> int | None:
 def too_large(max_body_bytes: int, size: int | None) -> HTTPException:
     """413 naming the limit, and the body's size when the client declared it."""
     body = "request body" if size is None else f"request body of {size} bytes"
-    return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail=f"{body} is over the limit of {max_body_bytes} bytes")
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE, detail=f"{body} is over the limit of {max_body_bytes} bytes"
+    )
 
 
 def limited(receive: Receive, max_body_bytes: int) -> Receive:
