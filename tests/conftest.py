@@ -44,14 +44,20 @@ def model_dir(trained_model_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def api_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """MODEL_DIR points at `model_dir`; settings are re-read before and after the test."""
+def fresh_settings() -> Iterator[None]:
+    """The service's settings are read anew from the environment the test sets, and after it."""
     from api.settings import get_settings
 
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def api_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: None) -> Path:
+    """MODEL_DIR points at `model_dir`, and the settings are read anew (fresh_settings)."""
     monkeypatch.setenv("MODEL_DIR", str(model_dir))
-    get_settings.cache_clear()
-    yield model_dir
-    get_settings.cache_clear()
+    return model_dir
 
 
 @pytest.fixture

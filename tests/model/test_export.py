@@ -43,7 +43,8 @@ def test_check_rows_cover_data_random_and_every_split(forest: RandomForestClassi
     assert rows.random.shape == (1000, 4)
     assert rows.thresholds.shape == (3 * splits, 4)
     assert rows.all.shape == (150 + 1000 + 3 * splits, 4)
-    assert (rows.random > 0).all() and (rows.random <= 100).all()
+    assert (rows.random > 0).all()
+    assert (rows.random <= 100).all()
 
 
 def test_verify_export_accepts_the_real_export(forest: RandomForestClassifier) -> None:
