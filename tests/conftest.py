@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 # ---------------------------------------------------------------- api/model (owner: api/model)
-# Imports are inside the fixtures so other areas' tests do not pay for FastAPI/scikit-learn.
+# FastAPI, scikit-learn and joblib are imported inside the fixtures, so other areas' tests
+# do not pay for them.
+from api.settings import get_settings
+from model.artifacts import JOBLIB_FILE
+
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
     from sklearn.ensemble import RandomForestClassifier
@@ -19,7 +23,7 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real artifacts, trained once per session by `python -m model.train` (in-process)."""
-    from model import train
+    from model import train  # noqa: PLC0415  # scikit-learn, only for the tests that need a model
 
     out = tmp_path_factory.mktemp("trained-model")
     assert train.main(["--out", str(out), "--check-rows", "2000"]) == 0
@@ -29,9 +33,7 @@ def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def forest(trained_model_dir: Path) -> RandomForestClassifier:
     """The trained scikit-learn forest (model.joblib), to compare what is served with."""
-    import joblib
-
-    from model.artifacts import JOBLIB_FILE
+    import joblib  # noqa: PLC0415  # only for the tests that compare with scikit-learn
 
     forest: RandomForestClassifier = joblib.load(trained_model_dir / JOBLIB_FILE)
     return forest
@@ -46,8 +48,6 @@ def model_dir(trained_model_dir: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def fresh_settings() -> Iterator[None]:
     """The service's settings are read anew from the environment the test sets, and after it."""
-    from api.settings import get_settings
-
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -63,9 +63,9 @@ def api_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: No
 @pytest.fixture
 def client(api_env: Path) -> Iterator[TestClient]:
     """A fresh app (own metrics registry) with its lifespan run: the real model is loaded."""
-    from fastapi.testclient import TestClient
+    from fastapi.testclient import TestClient  # noqa: PLC0415  # FastAPI, only for the service's tests
 
-    from api.app import create_app
+    from api.app import create_app  # noqa: PLC0415  # (and the model runtime it loads)
 
     with TestClient(create_app()) as test_client:
         yield test_client
