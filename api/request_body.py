@@ -1,11 +1,6 @@
-"""How the predict routes read their body: over the size limit is 413, a body that cannot be
-decoded is 422, and both answer JSON `{"detail": ...}` like every other error.
-
-Both are done in the route handler, so only the routes that read a body pay for them.
-FastAPI's own `max_body_size` (Starlette's RequestBodyLimitMiddleware) answers plain text
-whenever the declared Content-Length is over the limit, whatever the app answers; and FastAPI
-answers 400 when `json.loads` fails other than on JSON syntax (bytes that are not UTF-8,
-nesting past the recursion limit, an integer of more than 4300 digits).
+"""How the predict routes read their body: over the limit is 413 and a body `json.loads` cannot
+decode is 422, both JSON `{"detail": ...}` like every other error, checked in the route handler
+so only these routes pay (docs/service.md, "Bad input": why not FastAPI's max_body_size and 400).
 """
 
 from __future__ import annotations
