@@ -114,8 +114,7 @@ def read_metadata(model_dir: Path) -> Metadata:
         return Metadata.model_validate_json(text)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
-            for error in exc.errors()[:5]
+            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}" for error in exc.errors()[:5]
         )
         raise ArtifactError(f"{path}: invalid model metadata ({problems})") from None
 
@@ -134,4 +133,3 @@ def read_verified(model_dir: Path, name: str, metadata: Metadata) -> bytes:
             "the file was modified or is stale, refusing to load it"
         )
     return data
-

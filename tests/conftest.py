@@ -15,9 +15,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-# Fixtures import what they need when they run (PLC0415 below), so each area's tests load only their libraries.
+# FastAPI, scikit-learn, joblib and pandas are imported inside the fixtures that need them
+# (PLC0415 below), so each area's tests load only their own libraries.
+from api.settings import get_settings
+from model.artifacts import JOBLIB_FILE
+
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+    from sklearn.ensemble import RandomForestClassifier
 
     from loadtest.gate import LocustStats
     from loadtest.records import Verdict
@@ -33,11 +38,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real artifacts, trained once per session by `python -m model.train` (in-process)."""
-    from model import train  # noqa: PLC0415 - lazy: other areas' tests do not load scikit-learn
+    from model import train  # noqa: PLC0415  # scikit-learn, only for the tests that need a model
 
     out = tmp_path_factory.mktemp("trained-model")
     assert train.main(["--out", str(out), "--check-rows", "2000"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def forest(trained_model_dir: Path) -> RandomForestClassifier:
+    """The trained scikit-learn forest (model.joblib), to compare what is served with."""
+    import joblib  # noqa: PLC0415  # only for the tests that compare with scikit-learn
+
+    forest: RandomForestClassifier = joblib.load(trained_model_dir / JOBLIB_FILE)
+    return forest
 
 
 @pytest.fixture
@@ -47,22 +61,26 @@ def model_dir(trained_model_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def api_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """MODEL_DIR points at `model_dir`; settings are re-read before and after the test."""
-    from api.settings import get_settings  # noqa: PLC0415 - lazy: other areas' tests do not load the API
+def fresh_settings() -> Iterator[None]:
+    """The service's settings are read anew from the environment the test sets, and after it."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
+
+@pytest.fixture
+def api_env(model_dir: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: None) -> Path:
+    """MODEL_DIR points at `model_dir`, and the settings are read anew (fresh_settings)."""
     monkeypatch.setenv("MODEL_DIR", str(model_dir))
-    get_settings.cache_clear()
-    yield model_dir
-    get_settings.cache_clear()
+    return model_dir
 
 
 @pytest.fixture
 def client(api_env: Path) -> Iterator[TestClient]:
     """A fresh app (own metrics registry) with its lifespan run: the real model is loaded."""
-    from fastapi.testclient import TestClient  # noqa: PLC0415 - lazy: other areas' tests do not load FastAPI
+    from fastapi.testclient import TestClient  # noqa: PLC0415  # FastAPI, only for the service's tests
 
-    from api.app import create_app  # noqa: PLC0415 - lazy: other areas' tests do not load the API
+    from api.app import create_app  # noqa: PLC0415  # (and the model runtime it loads)
 
     with TestClient(create_app()) as test_client:
         yield test_client
@@ -157,16 +175,6 @@ def http_server() -> Iterator[Serve]:
     for server in servers:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-def fresh_settings() -> Iterator[None]:
-    """The API's settings are read again from the environment the test sets (cache cleared around it)."""
-    from api.settings import get_settings  # noqa: PLC0415 - lazy: other areas' tests do not load the API
-
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 # ---------------------------------------------------------------- end loadtest/scripts
