@@ -105,10 +105,15 @@ def test_least_privilege_concurrency_timeouts_and_pinned_runners(name: str) -> N
             assert level == "read" or (job_id, permission) == ("gate", "pull-requests"), (job_id, permission)
 
 
-def test_tests_workflow_runs_make_test_on_push_and_pull_request(tests_workflow: dict[str, Any]) -> None:
-    assert set(tests_workflow["on"]) == {"push", "pull_request"}
-    runs = [step.get("run", "") for job in tests_workflow["jobs"].values() for step in job["steps"]]
-    assert any(run.startswith("make test") for run in runs)
+def test_tests_workflow_runs_make_test_on_push_and_pull_request_and_fuzzes_nightly(
+    tests_workflow: dict[str, Any],
+) -> None:
+    assert set(tests_workflow["on"]) == {"push", "pull_request", "schedule", "workflow_dispatch"}
+    jobs = tests_workflow["jobs"]
+    assert jobs["test"]["if"] == "github.event_name == 'push' || github.event_name == 'pull_request'"
+    assert jobs["fuzz"]["if"] == "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'"
+    assert any(step.get("run", "").startswith("make test") for step in jobs["test"]["steps"])
+    assert any("st run" in step.get("run", "") for step in jobs["fuzz"]["steps"])
 
 
 def test_perf_triggers_and_dispatch_inputs(perf: dict[str, Any]) -> None:
