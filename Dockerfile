@@ -58,7 +58,9 @@ FROM uv AS train
 # Why: the runtime dependencies plus the `train` group (scikit-learn, skl2onnx, onnx, joblib).
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-install-project --no-default-groups --group train
-# Why only model/: training needs nothing else, so API or load-test edits do not retrain.
+# Why only common/ and model/: training needs nothing else, so API or load-test edits do not retrain.
+COPY common/ common/
+# Why: the training code, beside the plumbing it imports.
 COPY model/ model/
 # Why: training fails on any ONNX/scikit-learn disagreement and writes nothing then; chmod makes
 # the artifacts read-only for everyone, so the app user can read but never rewrite them; the
@@ -119,8 +121,10 @@ RUN groupadd --system --gid 10001 app \
 # Why COPY --from: only the runtime venv arrives; no uv, no pip cache, no compiler, no
 # scikit-learn (the API serves ONNX through onnxruntime).
 COPY --from=runtime-deps /opt/venv /opt/venv
-# Why source after dependencies: a code change rebuilds only these small layers. model/ holds
-# the artifact reader and the ONNX predictor the API imports (training code is never imported).
+# Why source after dependencies: a code change rebuilds only these small layers; common/ is the
+# standard-library plumbing (argparse types, atomic writes) every part shares.
+COPY common/ common/
+# Why: the artifact reader and the ONNX predictor the API imports (training code is never imported).
 COPY model/ model/
 # Why: the service itself.
 COPY api/ api/

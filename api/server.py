@@ -26,7 +26,7 @@ from uvicorn.supervisors import Multiprocess
 from api.inference import ServedModel
 from api.metrics import MULTIPROC_ENV
 from api.settings import LogLevel, Settings, get_settings
-from model.argtypes import integer
+from common.argtypes import integer
 from model.artifacts import ArtifactError
 
 APP = "api.app:app"

@@ -22,7 +22,8 @@ import joblib
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
-from model.argtypes import integer, number
+from common.argtypes import integer, number
+from common.files import write_atomic
 from model.artifacts import (
     JOBLIB_FILE,
     METADATA_FILE,
@@ -31,7 +32,6 @@ from model.artifacts import (
     Metadata,
     QualityMetrics,
     sha256_hex,
-    write_atomic,
 )
 from model.data import FEATURE_NAMES, load_dataset
 from model.export import ExportMismatch, check_rows, export_onnx, verify_export

@@ -137,7 +137,7 @@ def test_damaged_artifacts_stop_startup_with_one_clear_line(
     ("argv", "message"),
     [
         (["--port", "70000"], "'70000' is not between 0 and 65535"),
-        (["--port", "http"], "'http' is not an integer"),
+        (["--port", "http"], "'http' is not a whole number"),
         (["--workers", "0"], "'0' is not between 1 and 64"),
         (["--log-level", "loud"], "invalid choice: 'loud'"),
     ],

@@ -73,7 +73,7 @@ def test_a_bad_flag_is_named_as_a_flag(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit):
         parse(["--spawn-rate", "0"], {})
     error = capsys.readouterr().err
-    assert "--spawn-rate: '0' must be a number above 0" in error
+    assert "--spawn-rate: '0' must be greater than 0" in error
     assert "environment variable" not in error
 
 
@@ -123,11 +123,11 @@ def test_validators_accept(validator: Validator, text: str, value: object) -> No
         (positive_int, "1.5", "'1.5' is not a whole number"),
         (positive_int, "0", "'0' must be at least 1"),
         (positive_float, "x", "'x' is not a number"),
-        (positive_float, "-1", "'-1' must be a number above 0"),
-        (positive_float, "inf", "'inf' must be a number above 0"),
-        (positive_float, "nan", "'nan' must be a number above 0"),
-        (port_number, "70000", "'70000' is not a TCP port (1-65535)"),
-        (port_number, "0", "'0' must be at least 1"),
+        (positive_float, "-1", "'-1' must be greater than 0"),
+        (positive_float, "inf", "'inf' is not a finite number"),
+        (positive_float, "nan", "'nan' is not a finite number"),
+        (port_number, "70000", "'70000' is not between 1 and 65535"),
+        (port_number, "0", "'0' is not between 1 and 65535"),
         (run_time, "soon", "'soon' is not a Locust duration"),
         (memory_size, "1m", "'1m' is below Docker's minimum"),
         (comma_list(positive_int), "1,,2", "'1,,2' is not a comma-separated list such as 1,2"),

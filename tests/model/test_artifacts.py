@@ -16,19 +16,8 @@ from model.artifacts import (
     read_metadata,
     read_verified,
     sha256_hex,
-    write_atomic,
 )
 from model.predictor import load_predictor
-
-
-def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "file.bin"
-    write_atomic(target, b"first")
-    write_atomic(target, b"second")
-    assert target.read_bytes() == b"second"
-    assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
-    # Readable by other users (the container's app user), writable only by the owner.
-    assert target.stat().st_mode & 0o777 == 0o644
 
 
 def test_read_verified_returns_the_checked_bytes(model_dir: Path) -> None:

@@ -104,7 +104,7 @@ def test_prints_a_short_summary(tmp_path: Path, capsys: pytest.CaptureFixture[st
         (["--test-size", "abc"], "'abc' is not a number"),
         (["--n-estimators", "0"], "'0' must be at least 1"),
         (["--seed", "-1"], "'-1' must be at least 0"),
-        (["--check-rows", "many"], "'many' is not an integer"),
+        (["--check-rows", "many"], "'many' is not a whole number"),
     ],
 )
 def test_rejects_bad_options(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

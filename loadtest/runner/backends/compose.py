@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.files import read_tail
 from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in, locust_environment
 from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
@@ -36,7 +37,6 @@ from loadtest.runner.backends.docker import (
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
 from loadtest.runner.matrix import Cell
-from loadtest.util.files import read_tail
 from loadtest.util.units import format_cpus
 
 DEFAULT_API_IMAGE = "inference-gate-api:local"

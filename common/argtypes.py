@@ -1,5 +1,5 @@
-"""argparse types with clear messages, shared by `python -m model.train`, `python -m api`
-and scripts/bench.py (model/ is the base package the API image already carries)."""
+"""argparse types with clear messages, for every command of the project (`python -m api`,
+`python -m model.train`, `python -m loadtest ...`, the benchmarks)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[
     """An argparse type: a whole number, optionally within [minimum, maximum]."""
 
     def parse(text: str) -> int:
-        value = converted(text, int, "an integer")
+        value = converted(text, int, "a whole number")
         if minimum is not None and maximum is not None and not minimum <= value <= maximum:
             raise argparse.ArgumentTypeError(f"{text!r} is not between {minimum} and {maximum}")
         if minimum is not None and value < minimum:

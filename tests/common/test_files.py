@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.util.files import read_tail, write_atomic, write_json_atomic
+from common.files import read_tail, write_atomic, write_json_atomic
 
 
 def test_write_atomic_creates_the_folder_and_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -23,6 +23,8 @@ def test_write_atomic_replaces_a_file_whole(tmp_path: Path) -> None:
     path.write_bytes(b"old and longer")
     write_atomic(path, b"\x89PNG")
     assert path.read_bytes() == b"\x89PNG"
+    # Readable by other users (a container's app user reads the model's artifacts), writable by the owner.
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_a_write_that_fails_keeps_the_old_file_and_cleans_up(tmp_path: Path) -> None:
