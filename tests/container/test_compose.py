@@ -119,7 +119,7 @@ def test_the_master_runs_the_runners_locust_flags(compose: dict[str, Any]) -> No
         Cell(replicas=2, cpus=0.5, memory="512m"),
         LoadSettings(users=123, spawn_rate=7.5, run_time_seconds=45),
     )
-    env = compose_environment(cell, settings, Path("/host/cell"), "api:x", "locust:x", workers=4)
+    env = compose_environment(cell, settings, Path("/host/cell"), "api:x", "locust:x", workers=4, open_files=30000)
     master = [substitute(argument, env) for argument in compose["services"]["locust-master"]["command"]]
     roles = [f"--locustfile={LOCUSTFILE}", "--master", "--expect-workers=4", "--expect-workers-max-wait=120"]
     assert sorted(master) == sorted([*roles, *locust_args(settings, "http://api:8000", PurePosixPath("/results"))])
@@ -205,6 +205,8 @@ def test_installed_compose_resolves_a_cells_environment(
         assert int(api["deploy"]["replicas"]) == 3, label
         limits = api["deploy"]["resources"]["limits"]
         assert float(limits["cpus"]) == 0.25 and parse_memory(str(limits["memory"])) == 256 * 2**20, label
+        # Memory plus swap equal to the memory limit: no swap (Docker's default would double it).
+        assert parse_memory(str(api["memswap_limit"])) == 256 * 2**20, label
         master = config["services"]["locust-master"]
         for flag in ("--users=123", "--spawn-rate=7", "--run-time=45s", "--expect-workers=4"):
             assert flag in master["command"], (label, flag)

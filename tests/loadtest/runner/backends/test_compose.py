@@ -1,14 +1,16 @@
-"""The compose backend's pure parts: the env contract, docker inspect and docker stats parsing."""
+"""The compose backend's pure parts: the env contract, docker inspect and docker stats parsing, choosing Compose."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from loadtest.locust_contract import LoadSettings
+from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose import compose_environment, limits_mismatch, project_name
-from loadtest.runner.backends.docker import compose_error, limits_from_inspect
+from loadtest.runner.backends.docker import compose_error, detect_compose, limits_from_inspect
 from loadtest.runner.matrix import Cell
 from loadtest.util.units import parse_stats_size as parse_size
 
@@ -17,7 +19,7 @@ CELL = Cell(replicas=2, cpus=0.5, memory="512m")
 
 def test_the_environment_contract(tmp_path: Path) -> None:
     env = compose_environment(
-        CELL, LoadSettings(10000, 500.0, 120), tmp_path / "cell", "me/api:1", "me/lt:1", workers=3
+        CELL, LoadSettings(10000, 500.0, 120), tmp_path / "cell", "me/api:1", "me/lt:1", workers=3, open_files=20000
     )
     assert env == {
         "API_IMAGE": "me/api:1",
@@ -32,6 +34,7 @@ def test_the_environment_contract(tmp_path: Path) -> None:
         "RESULTS_DIR": str((tmp_path / "cell").resolve()),
         "LOADTEST_UID": env["LOADTEST_UID"],
         "LOADTEST_GID": env["LOADTEST_GID"],
+        "NOFILE_LIMIT": "20000",
     }
     assert env["LOADTEST_UID"].isdigit()
     assert env["LOADTEST_GID"].isdigit()
@@ -71,11 +74,45 @@ def test_limits_from_docker_inspect(
     assert limits.paths == ["e58897ebaeb3"]
 
 
-def test_limits_that_docker_did_not_apply_are_named() -> None:
-    unlimited = limits_from_inspect({"HostConfig": {"NanoCpus": 0, "Memory": 0}})
-    assert "Docker reports None CPUs instead of 0.5" in (limits_mismatch(CELL, unlimited) or "")
-    applied = limits_from_inspect({"HostConfig": {"NanoCpus": 500_000_000, "Memory": 536870912}})
-    assert limits_mismatch(CELL, applied) is None
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [
+        ({"NanoCpus": 500_000_000, "Memory": 536870912, "MemorySwap": 536870912}, None),
+        ({"NanoCpus": 0, "Memory": 536870912, "MemorySwap": 536870912}, "Docker reports None CPUs instead of 0.5"),
+        (
+            {"NanoCpus": 500_000_000, "Memory": 2**30, "MemorySwap": 2**30},
+            "Docker reports a memory limit of 1073741824 bytes instead of 536870912",
+        ),
+        # Docker's default when memswap_limit is not set: as much swap again as memory.
+        (
+            {"NanoCpus": 500_000_000, "Memory": 536870912, "MemorySwap": 1073741824},
+            "Docker allows 536870912 bytes of swap on top of the memory limit (memswap_limit not applied)",
+        ),
+        (
+            {"NanoCpus": 500_000_000, "Memory": 536870912, "MemorySwap": -1},
+            "Docker allows unlimited swap on top of the memory limit (memswap_limit not applied)",
+        ),
+    ],
+)
+def test_limits_that_docker_did_not_apply_are_named(host: dict[str, int], problem: str | None) -> None:
+    assert limits_mismatch(CELL, limits_from_inspect({"HostConfig": host})) == problem
+
+
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        ("v1", "Compose v1 cannot be used: `docker-compose` is not on PATH"),
+        ("v2", "Compose v2 cannot be used: `docker` is not on PATH"),
+        ("auto", "no Compose found: `docker` is not on PATH; `docker-compose` is not on PATH"),
+    ],
+)
+def test_a_compose_that_is_not_there_is_named(
+    wanted: Literal["auto", "v1", "v2"], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BackendError) as error:
+        detect_compose(wanted)
+    assert str(error.value) == message
 
 
 @pytest.mark.parametrize(
