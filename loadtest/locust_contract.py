@@ -8,8 +8,12 @@ report read the files named here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Literal
+
+from loadtest.scenario import ENV_VAR as SCENARIO_ENV
+from loadtest.scenario import Scenario
 
 LOCUSTFILE = "loadtest/locustfile.py"
 """The scenario, relative to the repository root (and to /app in the load-test image)."""
@@ -32,11 +36,15 @@ _CPU_WARNING = re.compile(r"cpu (usage|threshold)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class LoadSettings:
-    """How hard one cell pushes."""
+    """How hard one cell pushes, and which part of the run is judged."""
 
     users: int
     spawn_rate: float
     run_time_seconds: int
+    scenario: Scenario = field(default_factory=Scenario)
+    """Handed to the locustfile in LOADTEST_SCENARIO (see `locust_environment`)."""
+    warmup: Literal["spawn", "none"] = "none"
+    """spawn: Locust resets its statistics once every user runs (its `--reset-stats`), so the ramp is not judged."""
 
 
 def csv_paths(folder: Path, prefix: str = CSV_PREFIX) -> dict[str, Path]:
@@ -60,6 +68,13 @@ def locust_args(settings: LoadSettings, host: str, results_dir: PurePath) -> lis
         # The gate judges failures; Locust's own exit code would only say "some request failed".
         "--exit-code-on-error=0",
     ]
+
+
+def locust_environment(settings: LoadSettings) -> dict[str, str]:
+    """The variables Locust reads besides its flags: the scenario (for the locustfile), and the
+    warm-up as Locust's own `LOCUST_RESET_STATS` (an environment variable, so the compose file's
+    command line stays the same for both warm-ups)."""
+    return {SCENARIO_ENV: settings.scenario.to_env(), "LOCUST_RESET_STATS": str(settings.warmup == "spawn").lower()}
 
 
 def extract_cpu_warnings(log_text: str) -> list[str]:

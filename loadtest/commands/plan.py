@@ -20,8 +20,9 @@ from pathlib import Path
 
 from loadtest import exitcodes
 from loadtest.options import Options, comma_list, positive_float, positive_int
+from loadtest.runner.config import profile_cells
 from loadtest.runner.linux.processes import usable_cores
-from loadtest.runner.matrix import reject_duplicates
+from loadtest.runner.matrix import Cell, reject_duplicates
 from loadtest.thresholds import DEFAULT_PATH, Profile, ThresholdsError, load_thresholds
 from loadtest.util.units import format_cpus
 
@@ -80,7 +81,7 @@ def register(
 def plan_replicas(replicas: list[int] | None, profile: str, thresholds: Path) -> list[int]:
     """`replicas` when given, else the profile's; ValueError (ThresholdsError) names the problem."""
     if replicas is None:
-        replicas = list(read_profile(profile, thresholds).replicas)
+        replicas = list(dict.fromkeys(spec.replicas for spec in read_profile(profile, thresholds).cell_specs()))
     reject_duplicates("replica count", replicas)
     return replicas
 
@@ -93,18 +94,26 @@ def read_profile(profile: str, thresholds: Path) -> Profile:
     return profiles[profile]
 
 
-def crowded_cells(replicas: list[int], cpus: list[float], cores: int) -> list[str]:
+def planned_cells(profile: Profile, replicas: list[int], cpus: list[float] | None) -> list[Cell]:
+    """The cells the perf jobs will run: one job per replica count, each `run --replicas N` on the profile."""
+    cells: dict[str, Cell] = {}
+    for count in replicas:
+        for cell in profile_cells(profile, [count], cpus, None):
+            cells.setdefault(cell.name, cell)
+    return list(cells.values())
+
+
+def crowded_cells(cells: list[Cell], cores: int) -> list[str]:
     """One warning per cell whose CPU limits, with a core for Locust, need more than `cores`."""
     warnings = []
-    for limit in cpus:
-        for count in replicas:
-            needed = count * limit + LOCUST_CORES
-            if needed > cores + 1e-9:
-                warnings.append(
-                    f"cell r{count}-cpu{format_cpus(limit)}: {count} x {format_cpus(limit)} CPU for the API "
-                    f"+ {LOCUST_CORES} core for Locust = {needed:g} cores, but the runner has {cores}; Locust and "
-                    "the replicas will share cores, so the cell measures the load generator as much as the API"
-                )
+    for cell in cells:
+        needed = cell.total_cpus + LOCUST_CORES
+        if needed > cores + 1e-9:
+            warnings.append(
+                f"cell {cell.name}: {cell.replicas} x {format_cpus(cell.cpus)} CPU for the API "
+                f"+ {LOCUST_CORES} core for Locust = {needed:g} cores, but the runner has {cores}; Locust and "
+                "the replicas will share cores, so the cell measures the load generator as much as the API"
+            )
     return warnings
 
 
@@ -113,12 +122,12 @@ def handle(args: argparse.Namespace) -> int:
     profile, thresholds = args.profile or DEFAULT_PROFILE, args.thresholds or DEFAULT_PATH
     try:
         replicas = plan_replicas(args.replicas, profile, thresholds)
-        cpus = args.cpus if args.cpus is not None else [read_profile(profile, thresholds).cpus]
+        cells = planned_cells(read_profile(profile, thresholds), replicas, args.cpus)
     except (ThresholdsError, ValueError) as error:
         print(f"loadtest plan: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
     cores = args.cores or usable_cores()
-    warnings = crowded_cells(replicas, cpus, cores)
+    warnings = crowded_cells(cells, cores)
     for warning in warnings:
         print(f"::warning title=Runner too small for a cell::{warning}", file=sys.stderr)
     if warnings and args.summary is not None:

@@ -1,8 +1,10 @@
 """`python -m loadtest run`: the replica matrix under CPU/memory limits, Locust, the gate.
 
 Defaults come from a profile in thresholds.yaml (`--profile`, default `local`); every flag given
-(or its environment variable) overrides the profile's value. Exit 0 when every cell passes,
-1 when a cell breaches a limit, 2 when the run could not be made (the message says what failed).
+(or its environment variable) overrides the profile's value. Before the cells, one Locust process
+is measured against a server that costs nothing (what this machine's Locust can deliver). Exit 0
+when every cell passes, 1 when a cell breaches the SLO, 2 when the run could not be made (the
+message says what failed), 3 when a cell was inconclusive (Locust was the limit, limits not enforced).
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ def register(
     )
     options.add(
         load,
+        "--warmup",
+        "spawn: judge only what follows the ramp (Locust's --reset-stats once every user runs); none: the whole run",
+        type=choice("spawn", "none"),
+        metavar="{spawn,none}",
+    )
+    options.add(
+        load,
         "--locust-workers",
         "Locust worker processes (default: the cores the API leaves free)",
         type=positive_int,
@@ -121,6 +130,28 @@ def register(
         "port the replicas share (process backend; default: a free one)",
         type=port_number,
         metavar="PORT",
+    )
+    options.add(
+        backend,
+        "--api-command",
+        "a server command of your own instead of python -m api, with {port} where its port goes, "
+        "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
+        metavar="CMD",
+    )
+    options.add(
+        backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
+    )
+    options.add(
+        load,
+        "--locustfile",
+        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
+        type=Path,
+        metavar="PATH",
+    )
+    options.switch(
+        load,
+        "--no-calibration",
+        "skip measuring what this machine's Locust can deliver before the cells run",
     )
     options.switch(
         backend,

@@ -12,6 +12,7 @@ from loadtest.thresholds import (
     ThresholdsError,
     load_thresholds,
 )
+from loadtest.scenario import Scenario
 from loadtest.util.units import parse_memory, parse_run_time
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,8 @@ def test_full_file_round_trips(tmp_path: Path) -> None:
     assert thresholds.slo.endpoints["GET /health"].max_error_rate is None
     tiny = thresholds.profiles["tiny"]
     assert tiny.run_time_seconds == 5400
-    assert tiny.memory_bytes == int(1.5 * 1024**3)
+    assert [(spec.replicas, spec.cpus, spec.memory) for spec in tiny.cell_specs()] == [(3, 2, "1.5g")]
+    assert (tiny.warmup, tiny.scenario) == ("none", Scenario())
 
 
 def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
@@ -107,7 +109,8 @@ def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
         pytest.param(
             "slo: {max_error_rate: 0.01, max_p95_ms: 1000, max_p99_ms: 2000}",
             "Threshold 'max_p99_ms' has value 2000: unknown key; "
-            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints (in slo)",
+            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints, min_delivered_ratio, on_inconclusive "
+            "(in slo)",
             id="unknown-slo-key",
         ),
         pytest.param(
@@ -218,7 +221,7 @@ def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
         ),
         pytest.param(
             VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, replicas: [1]}}",
-            "Threshold 'cpus' is missing: it is required (in profiles.local)",
+            "Threshold 'local' lacks cpus, memory (or give cells: a list of replicas, cpus and memory) (in profiles)",
             id="profile-missing-key",
         ),
         pytest.param(

@@ -437,8 +437,8 @@ def test_the_plan_feeds_the_matrix_and_warns_in_the_summary(perf: dict[str, Any]
     step["env"] = {**step["env"], "LOADTEST_CORES": "2"}  # a private repository's runner
     result = run_step(perf, job, step, {"inputs": {"replicas": "1,2", "cpus": "1.0"}}, tmp_path, cwd=ROOT)
     assert result.returncode == 0, result.stdout
-    assert "::warning title=Runner too small for a cell::cell r2-cpu1.0:" in result.stdout
-    assert "cell r2-cpu1.0:" in result.summary
+    assert "::warning title=Runner too small for a cell::cell r2-cpu1.0-mem1g:" in result.stdout
+    assert "cell r2-cpu1.0-mem1g:" in result.summary
     needs = {
         "plan": {
             "outputs": {

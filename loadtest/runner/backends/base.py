@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Protocol, Self
 
 from loadtest.locust_contract import LoadSettings
-from loadtest.records import ReplicaRecord
+from loadtest.records import ReplicaRecord, ResourceSample
 from loadtest.runner.matrix import Cell
 
 
@@ -90,6 +90,10 @@ class Deployment(Protocol):
 
     def supervise(self) -> list[str]:
         """Restart replicas that died; return what happened, for the terminal."""
+        ...
+
+    def sample(self) -> ResourceSample:
+        """The replicas' and Locust's CPU and memory now (cumulative counters), for run.json."""
         ...
 
     def replica_records(self) -> list[ReplicaRecord]:

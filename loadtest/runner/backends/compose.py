@@ -17,12 +17,13 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in
-from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage
+from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in, locust_environment
+from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.docker import (
@@ -36,9 +37,8 @@ from loadtest.runner.backends.docker import (
     sample_memory,
 )
 from loadtest.runner.config import ComposeVersion
-from loadtest.runner.generator import worker_processes
+from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
-from loadtest.runner.linux.processes import usable_cores
 from loadtest.runner.matrix import Cell
 from loadtest.util.files import read_tail
 from loadtest.util.units import format_cpus
@@ -82,6 +82,7 @@ def compose_environment(
         "LOADTEST_UID": str(os.getuid()),
         "LOADTEST_GID": str(os.getgid()),
         "NOFILE_LIMIT": str(open_files),
+        **locust_environment(settings),
     }
 
 
@@ -126,6 +127,12 @@ class ApiContainer:
             limits=limits_from_inspect(self.document) if self.document else None,
             usage=self.usage,
         )
+
+
+def _usage_now(document: Mapping[str, Any]) -> ReplicaUsage | None:
+    """A running container's usage from its cgroup (found through its init pid)."""
+    pid = (document.get("State") or {}).get("Pid")
+    return read_usage_of(pid) if pid else None
 
 
 class ComposeLoad:
@@ -191,13 +198,14 @@ class ComposeDeployment:
     def __init__(self, backend: ComposeBackend, cell: Cell, cell_dir: Path) -> None:
         self.backend, self.cell, self.cell_dir = backend, cell, cell_dir
         self.project = project_name(cell, os.getpid())
-        self.workers = backend.locust_workers or worker_processes(usable_cores(), cell.total_cpus)
+        self.workers = cell_workers(cell, backend.locust_workers)
         self.settings: LoadSettings | None = None
         self.containers: list[ApiContainer] = []
         self.load: ComposeLoad | None = None
         self.problems: list[str] = []
         self.limits_enforced = True
         self.limits_not_enforced_reason: str | None = None
+        self._locust_pids: list[int] = []
         self._log = cell_dir / "compose.log"
         self._next_check = 0.0
 
@@ -322,6 +330,23 @@ class ComposeDeployment:
             settings.run_time_seconds,
         )
         return self.load
+
+    def sample(self) -> ResourceSample:
+        """The API containers' CPU counters and peak memory, and Locust's CPU, from their cgroups."""
+        usages = [usage for c in self.containers if (usage := _usage_now(c.document)) is not None]
+        if self.load is not None and not self._locust_pids:
+            ids = self.container_ids("locust-master") + self.container_ids("locust-worker")
+            self._locust_pids = [pid for document in inspect(ids) if (pid := (document.get("State") or {}).get("Pid"))]
+        locust = [usage for pid in self._locust_pids if (usage := read_usage_of(pid)) is not None]
+        peaks = [usage.memory_peak_bytes for usage in usages if usage.memory_peak_bytes is not None]
+        return ResourceSample(
+            t=time.time(),
+            api_cpu_seconds=sum(u.cpu_seconds or 0.0 for u in usages) if usages else None,
+            api_cpu_periods=sum(u.cpu_periods or 0 for u in usages) if usages else None,
+            api_cpu_throttled_periods=sum(u.cpu_throttled_periods or 0 for u in usages) if usages else None,
+            api_memory_peak_bytes=max(peaks) if peaks else None,
+            locust_cpu_seconds=sum(u.cpu_seconds or 0.0 for u in locust) if locust else None,
+        )
 
     def supervise(self) -> list[str]:
         """Report API containers that restarted, died or were OOM-killed (every few seconds)."""

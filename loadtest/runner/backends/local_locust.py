@@ -6,6 +6,7 @@ processes (`--processes`) as the cores the API leaves free. Its output goes to `
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from loadtest.locust_contract import (
     LoadSettings,
     cpu_warnings_in,
     locust_args,
+    locust_environment,
 )
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
@@ -99,7 +101,8 @@ def start_locust(
     log_path = cell_dir / LOG_FILE
     log = log_path.open("ab")
     try:
-        process = processes.start(launch.build_command(command, raise_nofile=True), log, cwd=cwd)
+        environment = {**os.environ, **locust_environment(settings)}
+        process = processes.start(launch.build_command(command, raise_nofile=True), log, cwd=cwd, env=environment)
     except OSError:
         log.close()
         raise

@@ -205,7 +205,7 @@ def test_help_names_every_option_and_its_environment_variable(capsys: pytest.Cap
         "LOADTEST_SUMMARY",
         "--prefix",
         "LOADTEST_CSV_PREFIX",
-        "0 pass, 1 a limit is breached, 2",
+        "0 pass, 1 breach, 2 the input cannot be judged, 3 inconclusive",
     ):
         assert option in text
 

@@ -84,10 +84,10 @@ def test_a_bad_input_is_a_usage_error(text: str, problem: str, capsys: pytest.Ca
     ("replicas", "cpus", "cores", "crowded"),
     [
         ("1,2", "1.0", 4, []),  # public repositories' runners: 2 x 1.0 + 1 for Locust fits
-        ("1,2", "1.0", 2, ["r2-cpu1.0"]),  # private repositories' runners: the 2-replica cell does not
-        ("1,2,4", "0.5", 2, ["r4-cpu0.5"]),
-        ("1", "0.5,1.0,1.5", 2, ["r1-cpu1.5"]),
-        ("1", "1.0", 1, ["r1-cpu1.0"]),
+        ("1,2", "1.0", 2, ["r2-cpu1.0-mem1g"]),  # private repositories' runners: the 2-replica cell does not
+        ("1,2,4", "0.5", 2, ["r4-cpu0.5-mem1g"]),
+        ("1", "0.5,1.0,1.5", 2, ["r1-cpu1.5-mem1g"]),
+        ("1", "1.0", 1, ["r1-cpu1.0-mem1g"]),
         ("3", "1.0", 4, []),
     ],
 )
@@ -112,9 +112,9 @@ def test_the_warning_names_the_cores_needed_and_had(capsys: pytest.CaptureFixtur
     main(["plan", "--replicas", "2", "--cpus", "1.0", "--cores", "2"])
     (warning,) = capsys.readouterr().err.splitlines()
     assert warning == (
-        "::warning title=Runner too small for a cell::cell r2-cpu1.0: 2 x 1.0 CPU for the API + 1 core for Locust "
-        "= 3 cores, but the runner has 2; Locust and the replicas will share cores, so the cell measures the load "
-        "generator as much as the API"
+        "::warning title=Runner too small for a cell::cell r2-cpu1.0-mem1g: 2 x 1.0 CPU for the API + 1 core for "
+        "Locust = 3 cores, but the runner has 2; Locust and the replicas will share cores, so the cell measures the "
+        "load generator as much as the API"
     )
 
 
@@ -131,4 +131,4 @@ def test_the_profiles_cpus_are_used_without_an_input(tmp_path: Path, capsys: pyt
     main(["plan", "--thresholds", str(thresholds), "--cores", "2"])
     assert "::warning" not in capsys.readouterr().err
     main(["plan", "--thresholds", str(ROOT / "thresholds.yaml"), "--cores", "2"])
-    assert "cell r2-cpu1.0:" in capsys.readouterr().err
+    assert "cell r2-cpu1.0-mem1g:" in capsys.readouterr().err

@@ -123,7 +123,7 @@ def test_a_breach_exits_1_and_says_which_check(tmp_path: Path) -> None:
     assert main(["report", str(tmp_path)]) == exitcodes.BREACHED
     summary = (tmp_path / "summary.md").read_text()
     assert "FAILED: 1 of 2 cells" in summary
-    assert "max_p95_ms (Aggregated)" in summary
+    assert "breached: P95 5,000 ms, limit 1,000 ms" in summary
     assert json.loads((tmp_path / "matrix.json").read_text())["result"] == "breached"
 
 

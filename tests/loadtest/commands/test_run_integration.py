@@ -186,7 +186,9 @@ def test_a_two_cell_matrix_under_limits(tmp_path: Path) -> None:
     seen = Watch()
     watch(run, seen, timeout=110)
     code, stdout, stderr = finish(run, timeout=30)
-    assert code in (exitcodes.PASSED, exitcodes.BREACHED), stderr[-3000:]
+    # 200 of the local profile's users ask a fixed 120 req/s: a tenth of what half a CPU serves.
+    assert code == exitcodes.PASSED, stderr[-3000:]
+    assert "one Locust process delivers ~" in stderr
 
     # Limits, read back from the kernel while the replicas served: 0.5 CPU, 512 MiB each.
     assert {1, 2} <= seen.api_counts, f"replica counts seen: {seen.api_counts}"
@@ -226,46 +228,38 @@ def test_a_two_cell_matrix_under_limits(tmp_path: Path) -> None:
             assert replica["usage"]["memory_peak_bytes"] > 10 * 1024**2
             assert replica["usage"]["oom_kills"] == 0
             assert replica["restarts"] == 0
+        assert record["generator"]["per_worker_rps"] > 500
+        assert record["window"]["kind"] == "after spawn"
+        assert len(record["samples"]) >= 10
         verdict = json.loads((folder / "verdict.json").read_text())
         assert verdict["requests"] > 500
-        assert cell["result"] == ("PASS" if verdict["passed"] else "FAIL")
+        assert (verdict["outcome"], cell["result"]) == ("pass", "PASS")
+        assert 0.9 <= verdict["delivery"]["ratio"] <= 1.1
+        assert (folder / "timeline.png").stat().st_size > 10_000
     assert "Results:" in stdout
     assert str(out) in stdout
     assert "cell 1/2" in stderr or "[1/2]" in stderr
     assert_nothing_left(run.pid, seen)
 
 
-def test_an_impossible_slo_exits_1_and_unenforced_limits_are_loud(tmp_path: Path) -> None:
-    thresholds = yaml.safe_load((REPO / "thresholds.yaml").read_text())
-    thresholds["slo"]["max_p95_ms"] = 1
-    path = tmp_path / "thresholds.yaml"
-    path.write_text(yaml.safe_dump(thresholds))
+def test_unenforced_limits_are_inconclusive_and_loud(tmp_path: Path) -> None:
     out = tmp_path / "results"
     run = start_run(
-        out,
-        "--thresholds",
-        str(path),
-        "--replicas",
-        "1",
-        "--users",
-        "50",
-        "--spawn-rate",
-        "50",
-        "--run-time",
-        "5s",
-        "--no-limits",
+        out, "--replicas", "1", "--users", "50", "--spawn-rate", "50", "--run-time", "5s", "--no-limits", "--no-calibration"
     )
     seen = Watch()
     watch(run, seen, timeout=60)
     code, stdout, stderr = finish(run, timeout=30)
-    assert code == exitcodes.BREACHED, stderr[-3000:]
+    assert code == exitcodes.INCONCLUSIVE, stderr[-3000:]
     matrix = json.loads((out / "matrix.json").read_text())
-    assert matrix["result"] == "breached"
+    assert matrix["result"] == "inconclusive"
     assert matrix["limits_enforced"] is False
-    assert "max_p95_ms" in (out / "summary.md").read_text()
     record = json.loads((out / "r1-cpu0.5-mem512m" / "run.json").read_text())
     assert record["limits_enforced"] is False
     assert record["limits_not_enforced_reason"] == "disabled with --no-limits"
+    verdict = json.loads((out / "r1-cpu0.5-mem512m" / "verdict.json").read_text())
+    assert verdict["outcome"] == "inconclusive"
+    assert verdict["reasons"][0].startswith("limits were not enforced (disabled with --no-limits)")
     assert "**limits_enforced: false**" in (out / "summary.md").read_text()
     assert "limits_enforced: false" in stdout
     assert "limits_enforced: false" in stderr
@@ -275,7 +269,7 @@ def test_an_impossible_slo_exits_1_and_unenforced_limits_are_loud(tmp_path: Path
 @needs_cgroups
 def test_sigint_stops_everything_keeps_results_and_says_cut_short(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    run = start_run(out, "--replicas", "2,1", "--users", "50", "--spawn-rate", "50", "--run-time", "60s")
+    run = start_run(out, "--replicas", "2,1", "--users", "50", "--spawn-rate", "50", "--run-time", "60s", "--no-calibration")
     seen = Watch()
     history = out / "r2-cpu0.5-mem512m" / "locust_stats_history.csv"
     watch(run, seen, timeout=60, until=history)

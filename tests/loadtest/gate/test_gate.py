@@ -422,7 +422,7 @@ def test_console_table_is_aligned(tmp_path: Path) -> None:
     run = read_stats(healthy_run(failures=5).write(tmp_path / "run"))
     console = render_console(run, evaluate(run, SLO))
     assert console.startswith("Performance gate PASSED: all 2 checks hold")
-    table = console.split("\n\n")[2].splitlines()
+    table = next(block for block in console.split("\n\n") if block.startswith("Endpoint")).splitlines()
     assert table[0].split() == [
         "Endpoint",
         "Requests",
@@ -448,7 +448,23 @@ def test_gate_run_dir_writes_verdict_and_summary(tmp_path: Path) -> None:
     _, verdict = judge_folder(run_dir, SLO)
     assert verdict.passed
     document = json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))
-    assert list(document) == ["passed", "error_rate", "p95_ms", "rps", "requests", "checks", "figures", "slo"]
+    assert list(document) == [
+        "outcome",
+        "reasons",
+        "passed",
+        "error_rate",
+        "p95_ms",
+        "rps",
+        "requests",
+        "checks",
+        "figures",
+        "slo",
+        "window",
+        "delivery",
+        "resources",
+        "generator_capacity_rps",
+    ]
+    assert (document["outcome"], document["reasons"]) == ("pass", [])
     assert document["slo"]["max_p95_ms"] == 1000
     assert document["figures"]["p99_ms"] == 200
     assert document["passed"] is True

@@ -12,6 +12,7 @@ from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose import compose_environment, limits_mismatch, project_name
 from loadtest.runner.backends.docker import compose_error, detect_compose, limits_from_inspect
 from loadtest.runner.matrix import Cell
+from loadtest.scenario import Scenario
 from loadtest.util.units import parse_stats_size as parse_size
 
 CELL = Cell(replicas=2, cpus=0.5, memory="512m")
@@ -35,6 +36,8 @@ def test_the_environment_contract(tmp_path: Path) -> None:
         "LOADTEST_UID": env["LOADTEST_UID"],
         "LOADTEST_GID": env["LOADTEST_GID"],
         "NOFILE_LIMIT": "20000",
+        "LOADTEST_SCENARIO": Scenario().to_env(),
+        "LOCUST_RESET_STATS": "false",
     }
     assert env["LOADTEST_UID"].isdigit()
     assert env["LOADTEST_GID"].isdigit()
