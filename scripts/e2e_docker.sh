@@ -62,7 +62,7 @@ rc=0
 
 step "check the artifacts in $OUT"
 cells=0
-for cell in "$OUT"/*/; do
+for cell in "$OUT"/r*-cpu*-mem*/; do  # the cells' folders (calibration/ is the runner's own)
   [[ -d "$cell" ]] || continue
   cells=$((cells + 1))
   for file in locust_stats.csv locust_stats_history.csv locust_failures.csv locust_report.html \

@@ -509,6 +509,25 @@ def test_the_image_hand_over_fails_when_docker_save_fails(perf: dict[str, Any], 
     assert broken.returncode != 0, "a failed docker save still produced an artifact"
 
 
+@pytest.mark.parametrize(
+    ("folders", "name"),
+    [
+        (["calibration", "r2-cpu1.0-mem1g"], "r2-cpu1.0-mem1g"),  # the runner's calibration is no cell
+        (["calibration"], "r2-no-results"),
+        ([], "r2-no-results"),
+    ],
+)
+def test_a_cells_artifact_is_named_after_its_cell_folder(
+    perf: dict[str, Any], folders: list[str], name: str, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["perf"]
+    for folder in folders:
+        (tmp_path / "results" / folder).mkdir(parents=True)
+    result = run_step(perf, job, step_named(job, "Name the cell"), {"matrix": {"replicas": 2}}, tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.outputs == {"name": name}
+
+
 def test_a_rerun_can_replace_every_artifact_and_still_find_the_images(perf: dict[str, Any]) -> None:
     for job_id, job in perf["jobs"].items():
         for upload in steps_using(job, "actions/upload-artifact"):
