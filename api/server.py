@@ -59,6 +59,12 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         "bind with SO_REUSEPORT so several `python -m api` processes share the port",
         action=argparse.BooleanOptionalAction,
     )
+    add_setting(
+        server,
+        "api_keep_alive",
+        "seconds an idle keep-alive connection stays open",
+        type=integer(minimum=1, maximum=3600),
+    )
     logging_group = parser.add_argument_group("logging")
     add_setting(logging_group, "api_log_level", "uvicorn log level", choices=LOG_LEVELS, type=str.lower)
     add_setting(
@@ -95,6 +101,7 @@ def serve(args: argparse.Namespace, sock: socket.socket, model: ServedModel) -> 
         workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
+        timeout_keep_alive=args.keep_alive,
         server_header=False,
         lifespan="on",
     )

@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import server
+from loadtest.runner.linux.sockets import free_port
 from model.artifacts import JOBLIB_FILE, METADATA_FILE, ONNX_FILE
 from tests.model.test_artifacts import append_byte, remove
 
@@ -43,12 +44,6 @@ def run_api(model_dir: Path, *args: str, **env: str) -> subprocess.CompletedProc
     return subprocess.run(
         command, cwd=REPO, env=api_env(model_dir, **env), capture_output=True, text=True, timeout=60, check=False
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def healthy(base: str) -> bool:
@@ -201,3 +196,23 @@ def test_workers_share_the_port_and_metrics_count_every_worker(model_dir: Path, 
             assert predict_count(base) == 60
         counter_files = {path.name for path in metrics_dir.glob("counter_*.db")}
     assert len(counter_files) == 2, counter_files  # both workers counted requests
+
+
+def idle_connection_closed_within(base: str, seconds: float) -> bool:
+    """Whether the server closes a keep-alive connection, idle after one request, within `seconds`."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        connection.recv(65536)  # the reply
+        connection.settimeout(seconds)
+        try:
+            return connection.recv(1) == b""  # the server's FIN
+        except TimeoutError:
+            return False
+
+
+def test_idle_keep_alive_connections_live_as_long_as_asked(model_dir: Path) -> None:
+    with running_api(model_dir, "--host", "127.0.0.1", "--port", "0", "--keep-alive", "1") as (_process, base):
+        assert idle_connection_closed_within(base, seconds=10)
+    with running_api(model_dir, "--host", "127.0.0.1", "--port", "0") as (_process, base):
+        assert not idle_connection_closed_within(base, seconds=6)  # uvicorn's own 5 s would have closed it
