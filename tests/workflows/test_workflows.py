@@ -8,6 +8,7 @@ workflow's own shell, and the perf step's environment is parsed by the runner's 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -560,13 +561,17 @@ def test_the_gate_merges_every_cells_artifact(perf: dict[str, Any]) -> None:
         ("failure", "success", "skipped", "2", False, "plan job: failure"),
         ("success", "success", "success", "1", False, "a cell breached a limit"),
         ("success", "success", "success", "2", False, "a cell could not be judged (exit 2)"),
-        ("success", "success", "success", "3", False, "inconclusive (exit 3)"),
+        ("success", "success", "success", "3", False, "inconclusive (exit 3): a cell did not measure the service"),
         ("success", "success", "success", "", False, "exit code missing"),
+        ("success", "success", "failure", "0", False, "perf job: failure"),
+        ("success", "success", "failure", "", False, "perf job: failure"),
     ],
 )
 def test_the_gate_step_fails_unless_everything_succeeded(
     perf: dict[str, Any], plan: str, build: str, cells: str, report: str, passes: bool, message: str, tmp_path: Path
 ) -> None:
+    (tmp_path / "matrix").mkdir()
+    (tmp_path / "matrix" / "matrix.json").write_text('{"on_inconclusive": "fail"}')
     job = perf["jobs"]["gate"]
     contexts = {
         "needs": {"plan": {"result": plan}, "build": {"result": build}, "perf": {"result": cells}},
@@ -577,6 +582,24 @@ def test_the_gate_step_fails_unless_everything_succeeded(
     if not passes:
         assert "::error::" in result.stdout
         assert message in result.stdout
+
+
+@pytest.mark.parametrize(("policy", "passes"), [("pass", True), ("fail", False), (None, False)])
+def test_an_inconclusive_matrix_follows_on_inconclusive(
+    perf: dict[str, Any], policy: str | None, passes: bool, tmp_path: Path
+) -> None:
+    (tmp_path / "matrix").mkdir()
+    document = {"on_inconclusive": policy} if policy else {}
+    (tmp_path / "matrix" / "matrix.json").write_text(json.dumps(document))
+    job = perf["jobs"]["gate"]
+    contexts = {
+        # The inconclusive cell's own job failed on its exit code 3; the policy decides.
+        "needs": {"plan": {"result": "success"}, "build": {"result": "success"}, "perf": {"result": "failure"}},
+        "steps": {"report": {"outputs": {"exit-code": "3"}}},
+    }
+    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
+    assert (result.returncode == 0) is passes, result.stdout
+    assert ("::notice::" if passes else "::error::") in result.stdout
 
 
 def test_the_pr_comment_is_one_updated_comment_and_forks_get_a_notice(perf: dict[str, Any]) -> None:
