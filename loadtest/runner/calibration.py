@@ -99,7 +99,7 @@ def calibrate(
         raise CalibrationError(
             f"Locust left no usable figures ({error}); its log:\n{read_tail(folder / LOG_FILE)}"
         ) from None
-    window = stats.window
+    window = stats.judged_window(after_spawn=True)
     if stats.aggregated.requests == 0 or window.seconds <= 0:
         raise CalibrationError(f"Locust sent nothing to the null target; its log:\n{read_tail(folder / LOG_FILE)}")
     return Calibration(per_worker_rps=stats.aggregated.rps, users=users, seconds=window.seconds)

@@ -324,7 +324,7 @@ class Runner:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
-        record = record.model_copy(update={"window": stats.window})
+        record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
         write_record(cell_dir / RUN_FILE, record)
         try:
             verdict = evaluate(stats, self.config.slo, record)

@@ -32,13 +32,18 @@ LOADTEST_IMAGE = "inference-gate-loadtest:test"
 CELL = Cell(replicas=2, cpus=0.5, memory="512m")
 
 
+DOCKER = os.environ.get("DOCKER", "docker")
+"""The client that builds the images, as `make e2e-docker DOCKER=...` (a client without buildx needs
+its own built-in BuildKit: Debian's /usr/bin/docker 20.10)."""
+
+
 def docker(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *arguments], capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run([DOCKER, *arguments], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def docker_problem() -> str | None:
     """Why Docker cannot be used here (None: it can)."""
-    if shutil.which("docker") is None:
+    if shutil.which(DOCKER) is None:
         return "Docker is not installed"
     if docker("info").returncode != 0:
         return "the Docker daemon does not answer (`docker info` failed)"
@@ -64,9 +69,9 @@ def images() -> None:
     if problem := docker_problem():
         pytest.skip(problem)
     if docker("buildx", "version").returncode == 0:
-        build, env = ["docker", "buildx", "build", "--load"], os.environ
+        build, env = [DOCKER, "buildx", "build", "--load"], os.environ
     else:
-        build, env = ["docker", "build"], {**os.environ, "DOCKER_BUILDKIT": "1"}
+        build, env = [DOCKER, "build"], {**os.environ, "DOCKER_BUILDKIT": "1"}
     for target in (["--target", "loadtest", "-t", LOADTEST_IMAGE], ["-t", API_IMAGE]):
         result = subprocess.run(
             [*build, "--quiet", *target, "."],
