@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from loadtest.records import ReplicaRecord, ReplicaUsage
+from loadtest.runner.matrix import Cell
 from loadtest.search.memory import docker_size, ladder_mib, largest_peaks, oom_kills, recommended_limit, replica_peaks
 from loadtest.util.units import parse_memory
-from tests.loadtest.records_data import run_record
+from tests.loadtest.cell_folders import run_record
 
 MIB = 1024**2
 
@@ -51,7 +52,7 @@ def test_the_ladder_and_docker_sizes() -> None:
 
 def test_peaks_and_oom_kills_from_the_replica_records() -> None:
     record = run_record(
-        replicas=3,
+        Cell(3, 0.5, "512m"),
         replica_records=[
             ReplicaRecord(index=0, name="replica-0", usage=usage(80 * MIB, kills=2)),
             ReplicaRecord(index=1, name="replica-1", usage=usage(None, kills=None), oom_killed=True),
@@ -60,7 +61,7 @@ def test_peaks_and_oom_kills_from_the_replica_records() -> None:
     )
     assert replica_peaks(record) == [80 * MIB, None, None]
     assert oom_kills(record) == 3
-    assert oom_kills(run_record()) == 0
+    assert oom_kills(run_record(Cell(2, 0.5, "512m"))) == 0
 
 
 def test_largest_peaks_per_replica_over_runs() -> None:

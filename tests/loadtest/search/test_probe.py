@@ -9,11 +9,12 @@ import pytest
 
 from loadtest.gate import evaluate, read_stats
 from loadtest.records import RUN_FILE, VERDICT_FILE, ReplicaRecord, ReplicaUsage, write_record
+from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import Snapshot
 from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge
 from loadtest.thresholds import Slo
+from tests.loadtest.cell_folders import ONE_A_SECOND, run_record
 from tests.loadtest.locust_csv import healthy_run
-from tests.loadtest.records_data import run_record
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 USERS = 100
@@ -120,7 +121,7 @@ def usage(oom_kills: int) -> ReplicaUsage:
 def probe_folder(tmp_path: Path, p95: int = 100, verdict: bool = True, **record: Any) -> Path:
     """A cell folder as the runner leaves it: Locust's CSVs, run.json and (when judged) verdict.json."""
     folder = healthy_run(p95=p95).write(tmp_path / "probe")
-    written = run_record(**record)
+    written = run_record(Cell(1, 1.0, "512m"), scenario=ONE_A_SECOND, warmup="spawn", **record)
     write_record(folder / RUN_FILE, written)
     if verdict:
         write_record(folder / VERDICT_FILE, evaluate(read_stats(folder), SLO, written))

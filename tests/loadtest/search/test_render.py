@@ -69,6 +69,24 @@ def test_a_winner_that_lost_its_confirmation_is_named() -> None:
     ) in minimum
 
 
+def test_a_winner_whose_runner_up_held_too_is_not_settled() -> None:
+    holds = search_data.holds()
+    assert holds.confirmation is not None
+    record = holds.model_copy(
+        update={
+            "winner": None,
+            "candidate": holds.winner,
+            "result": "inconclusive",
+            "exit_code": 3,
+            "confirmation": holds.confirmation.model_copy(update={"runner_up_failed": False, "confirmed": False}),
+        }
+    )
+    minimum = dict(answers(record))["What are the minimum resources?"]
+    assert minimum.startswith("Not settled. **1 replica x 0.5 CPU, 256m each** (0.5 CPU in all) holds the SLO")
+    assert "but it may not be the cheapest. It held 2 times at full length" in minimum
+    assert "The configuration just cheaper, r1-cpu0.25-mem256m (0.25 CPU), held too at full length" in minimum
+
+
 def test_none_holds_names_the_dearest_failure_and_what_it_ruled_out() -> None:
     record = search_data.none_holds()
     minimum = dict(answers(record))["What are the minimum resources?"]
