@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from loadtest import exitcodes
 from loadtest.options import (
@@ -26,10 +27,17 @@ from loadtest.options import (
     positive_int,
     run_time,
 )
-from loadtest.runner.backends import BackendError, open_backend
-from loadtest.runner.config import BACKENDS, COMPOSE_VERSIONS, DEFAULT_OUT, DEFAULT_PROFILE, merge_config
+from loadtest.runner.backends import Backend, BackendError, open_backend
+from loadtest.runner.config import (
+    BACKENDS,
+    COMPOSE_VERSIONS,
+    DEFAULT_OUT,
+    DEFAULT_PROFILE,
+    BackendSettings,
+    merge_config,
+)
 from loadtest.runner.runner import Runner
-from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
+from loadtest.thresholds import DEFAULT_PATH, Thresholds, ThresholdsError, load_thresholds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: replicas and Locust run from here (`python -m api`, `loadtest/locustfile.py`)."""
@@ -71,19 +79,36 @@ def register(
 
 def handle(args: argparse.Namespace) -> int:
     """Run the matrix; the exit code."""
+    prepared = prepare("run", args, merge_config, lambda config: config.backend)
+    if prepared is None:
+        return exitcodes.CANNOT_JUDGE
+    config, backend = prepared
+    return Runner(config, backend, cwd=REPO_ROOT).run()
+
+
+C = TypeVar("C")
+
+
+def prepare(
+    command: str,
+    args: argparse.Namespace,
+    merge: Callable[[argparse.Namespace, Thresholds, Path], C],
+    settings: Callable[[C], BackendSettings],
+) -> tuple[C, Backend] | None:
+    """A command's configuration (thresholds.yaml's profile, the flags on top) and its backend, opened;
+    None once it has printed, in one line, why they cannot be had (the caller exits 2)."""
     thresholds_path = args.thresholds or DEFAULT_PATH
     try:
-        thresholds = load_thresholds(thresholds_path)
-        config = merge_config(args, thresholds, thresholds_path)
+        config = merge(args, load_thresholds(thresholds_path), thresholds_path)
     except (ThresholdsError, ValueError) as error:
-        print(f"loadtest run: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
+        print(f"loadtest {command}: {error}", file=sys.stderr)
+        return None
+    backend_settings = settings(config)
     try:
-        backend = open_backend(config.backend, REPO_ROOT)
+        return config, open_backend(backend_settings, REPO_ROOT)
     except BackendError as error:
-        print(f"loadtest run: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    return Runner(config, backend, cwd=REPO_ROOT).run()
+        print(f"loadtest {command}: the {backend_settings.name} backend cannot be used: {error}", file=sys.stderr)
+        return None
 
 
 def add_profile_options(options: Options, parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,11 +28,10 @@ from loadtest.commands.run import (
     add_load_options,
     add_matrix_options,
     add_profile_options,
+    prepare,
 )
 from loadtest.options import Options, run_time, whole_number
-from loadtest.runner.backends import BackendError, open_backend
 from loadtest.search import Search, merge_search_config
-from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 
 def register(
@@ -97,16 +95,8 @@ def register(
 
 def handle(args: argparse.Namespace) -> int:
     """Run the search; the exit code."""
-    thresholds_path = args.thresholds or DEFAULT_PATH
-    try:
-        thresholds = load_thresholds(thresholds_path)
-        config = merge_search_config(args, thresholds, thresholds_path)
-    except (ThresholdsError, ValueError) as error:
-        print(f"loadtest search: {error}", file=sys.stderr)
+    prepared = prepare("search", args, merge_search_config, lambda config: config.run.backend)
+    if prepared is None:
         return exitcodes.CANNOT_JUDGE
-    try:
-        backend = open_backend(config.run.backend, REPO_ROOT)
-    except BackendError as error:
-        print(f"loadtest search: the {config.run.backend.name} backend cannot be used: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
+    config, backend = prepared
     return Search(config, backend, cwd=REPO_ROOT).run()

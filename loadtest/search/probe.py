@@ -24,7 +24,15 @@ from loadtest.runner.runner import Runner, now
 from loadtest.search.budget import Budget
 from loadtest.search.grid import Grid, cost_unit
 from loadtest.search.memory import oom_kills, replica_peaks
-from loadtest.search.records import PROBES_DIR, ProbeFigures, ProbeKind, ProbeOutcome, ProbeRecord
+from loadtest.search.records import (
+    OUTCOME_WORDS,
+    PROBES_DIR,
+    ProbeFigures,
+    ProbeKind,
+    ProbeOutcome,
+    ProbeRecord,
+    cell_fields,
+)
 from loadtest.thresholds import Slo
 from loadtest.util.text import first_line
 from loadtest.util.units import format_clock, format_rate
@@ -167,19 +175,11 @@ def judge(folder: Path, margin_ms: float | None = None) -> Judgement:
     return Judgement("pass", None, figures, record)
 
 
-_WORDS: dict[ProbeOutcome, str] = {
-    "pass": "PASS",
-    "fail": "FAIL",
-    "inconclusive": "INCONCLUSIVE",
-    "error": "CANNOT JUDGE",
-    "interrupted": "CUT SHORT",
-    "budget": "OUT OF BUDGET",
-}
-
-
 def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
     """`probe 3 (cpu) r2-cpu0.1-mem512m, 0.2 CPU: PASS: P95 45 ms, 399.1 req/s, errors 0.00%`."""
-    head = f"probe {record.index} ({record.kind}) {record.cell}, {record.cost:g} {unit}: {_WORDS[record.outcome]}"
+    head = (
+        f"probe {record.index} ({record.kind}) {record.cell}, {record.cost:g} {unit}: {OUTCOME_WORDS[record.outcome]}"
+    )
     figures = record.figures
     measured = (
         f": P95 {figures.p95_ms:,.0f} ms, {figures.rps:,.1f} req/s, "
@@ -236,10 +236,7 @@ class Prober:
             index=index,
             kind=kind,
             attempt=attempt,
-            cell=cell.name,
-            replicas=cell.replicas,
-            cpus=cell.cpus,
-            memory=cell.memory,
+            **cell_fields(cell),
             cost=self.grid.cost(cell),
             users=settings.users,
             spawn_rate=settings.spawn_rate,

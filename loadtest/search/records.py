@@ -5,11 +5,12 @@ the capacities, the recommended memory and the budget. Written and read back thr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import Field
 
 from loadtest.records import Record
+from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
 from loadtest.search.plan import State
 from loadtest.thresholds import CostWeights, Slo
@@ -25,10 +26,33 @@ ProbeKind = Literal["cpu", "memory", "confirm", "runner-up", "capacity"]
 full length; runner-up: the configuration just cheaper than the winner at full length; capacity: more users."""
 ProbeOutcome = Literal["pass", "fail", "inconclusive", "error", "interrupted", "budget"]
 """error: the cell broke (cannot judge); interrupted: Ctrl-C; budget: stopped because the budget ran out."""
+OUTCOME_WORDS: dict[ProbeOutcome, str] = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "error": "CANNOT JUDGE",
+    "interrupted": "CUT SHORT",
+    "budget": "OUT OF BUDGET",
+}
+"""How a probe's outcome reads on the terminal and in search.md."""
 Result = Literal["holds", "none holds", "inconclusive", "cannot judge"]
 Limit = Literal["slo", "generator", "steps", "budget"]
 """What ended a capacity bisection: more users broke the SLO, would ask more than Locust can send, the steps
 or the budget ran out."""
+
+
+class CellFields(TypedDict):
+    """The fields every record about one configuration starts with."""
+
+    cell: str
+    replicas: int
+    cpus: float
+    memory: str
+
+
+def cell_fields(cell: Cell) -> CellFields:
+    """`cell` as those fields."""
+    return CellFields(cell=cell.name, replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory)
 
 
 class ProbeFigures(Record):

@@ -13,6 +13,7 @@ from common.files import write_atomic
 from loadtest.search.chart import render_chart
 from loadtest.search.grid import cost_unit
 from loadtest.search.records import (
+    OUTCOME_WORDS,
     SEARCH_CHART,
     SEARCH_SUMMARY,
     CapacityRecord,
@@ -259,14 +260,6 @@ PROBE_HEADERS = ["#", "kind", "configuration", "cost", "users", "result", "P95 m
 PROBE_ALIGN = "rllrrlrrrrl"
 GRID_HEADERS = ["configuration", "cost", "state", "because of", "probes"]
 GRID_ALIGN = "lrlll"
-_RESULT = {
-    "pass": "PASS",
-    "fail": "FAIL",
-    "inconclusive": "INCONCLUSIVE",
-    "error": "CANNOT JUDGE",
-    "interrupted": "CUT SHORT",
-    "budget": "OUT OF BUDGET",
-}
 
 
 def probe_rows(probes: Sequence[ProbeRecord]) -> list[list[str]]:
@@ -281,7 +274,7 @@ def probe_rows(probes: Sequence[ProbeRecord]) -> list[list[str]]:
                 probe.cell,
                 f"{probe.cost:g}",
                 f"{probe.users:,}",
-                _RESULT[probe.outcome],
+                OUTCOME_WORDS[probe.outcome],
                 f"{figures.p95_ms:,.0f}" if figures else "–",
                 f"{figures.rps:,.1f}" if figures else "–",
                 format_rate(figures.failures, figures.requests) if figures else "–",

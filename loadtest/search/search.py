@@ -61,6 +61,7 @@ from loadtest.search.records import (
     Result,
     SearchRecord,
     SkippedRecord,
+    cell_fields,
 )
 from loadtest.search.render import write_outputs
 from loadtest.util.text import first_line
@@ -337,10 +338,7 @@ class Search:
             bisection.record(users, record.outcome == "pass")
         best = max((point for point in points if point.outcome == "pass"), key=lambda point: point.users)
         return CapacityRecord(
-            cell=cell.name,
-            replicas=cell.replicas,
-            cpus=cell.cpus,
-            memory=cell.memory,
+            **cell_fields(cell),
             users=best.users,
             rps=best.rps,
             p95_ms=best.p95_ms,
@@ -425,10 +423,7 @@ class Search:
             by_cell.setdefault(probe.cell, []).append(probe.index)
         configurations = [
             ConfigurationRecord(
-                cell=cell.name,
-                replicas=cell.replicas,
-                cpus=cell.cpus,
-                memory=cell.memory,
+                **cell_fields(cell),
                 cost=grid.cost(cell),
                 state=resolution.state,
                 by=resolution.by.name if resolution.by is not None else None,
@@ -517,9 +512,7 @@ class Search:
         """A configuration as search.json names it."""
         if cell is None:
             return None
-        return Choice(
-            cell=cell.name, replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory, cost=self.grid.cost(cell)
-        )
+        return Choice(**cell_fields(cell), cost=self.grid.cost(cell))
 
     def skipped(self, resolved: dict[Cell, Resolution]) -> list[SkippedRecord]:
         """Every configuration never probed because one that covers it failed, with that one and its probe."""
@@ -613,9 +606,7 @@ def _point(record: ProbeRecord) -> CapacityPoint:
 
 
 def _skipped(cell: Cell, by: Cell, probe: int) -> SkippedRecord:
-    return SkippedRecord(
-        cell=cell.name, replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory, ruled_out_by=by.name, probe=probe
-    )
+    return SkippedRecord(**cell_fields(cell), ruled_out_by=by.name, probe=probe)
 
 
 def _listed(values: tuple[float, ...] | tuple[int, ...]) -> str:
