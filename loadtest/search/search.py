@@ -17,6 +17,7 @@ what was measured and say what was not tried; search.json is rewritten after eve
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from loadtest.search.plan import (
 )
 from loadtest.search.probe import MARGIN, Prober
 from loadtest.search.records import (
+    PROBES_DIR,
     SEARCH_FILE,
     AgainstRecord,
     BudgetRecord,
@@ -105,6 +107,8 @@ class Search:
         """Why the search ended before it was done."""
         self.broken = False
         """A probe could not be judged (the cell broke): nothing after it can be trusted to run."""
+        self.compared: AgainstRecord | None = None
+        """The other search's answer (`--against`), read once at the start."""
         self.budget_plan = BudgetRecord(
             seconds=config.budget_seconds, probe_seconds_estimate=0, reserve_seconds=0, probes_allowed=0, walk_at_most=0
         )
@@ -119,6 +123,9 @@ class Search:
         """The whole search; the exit code."""
         config = self.config
         config.run.out.mkdir(parents=True, exist_ok=True)
+        # The probes of an earlier search into the same folder are not this one's.
+        shutil.rmtree(config.run.out / PROBES_DIR, ignore_errors=True)
+        self.compared = self.against()
         grid = self.grid
         self.say(
             f"search: {grid.size} configuration(s) of replicas {_listed(grid.replicas)} x CPU {_listed(grid.cpus)} x "
@@ -465,7 +472,7 @@ class Search:
             memory=self.memory_advice(),
             budget=budget,
             generator_rps=self.runner.calibration.per_worker_rps if self.runner.calibration else None,
-            against=self.against(),
+            against=self.compared,
             demoted={cell.name: why for cell, why in self.demoted.items()},
         )
 
