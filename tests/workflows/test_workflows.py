@@ -26,6 +26,7 @@ import yaml
 from loadtest.cli import build_parser
 from loadtest.runner.config import merge_config
 from loadtest.runner.matrix import Cell
+from loadtest.search import merge_search_config
 from loadtest.thresholds import load_thresholds
 from tests.workflows.expressions import condition, evaluate, interpolate, to_text
 
@@ -495,14 +496,98 @@ def test_every_dispatch_input_reaches_the_runner(perf: dict[str, Any], monkeypat
     assert (config.load.users, config.load.spawn_rate, config.run_time) == (50, 5.0, "30s")
     dispatch = set(perf["on"]["workflow_dispatch"]["inputs"])
     read = {name for name in dispatch if f"inputs.{name}" in yaml.safe_dump(perf["jobs"]["perf"])}
-    assert dispatch - read == {"replicas"}  # replicas reaches the cells through the plan's matrix
+    # replicas reaches the cells through the plan's matrix; mode picks the jobs; budget is the search's.
+    assert dispatch - read == {"replicas", "mode", "budget"}
 
 
-def test_dispatch_inputs_are_optional_strings(perf: dict[str, Any]) -> None:
+def test_dispatch_inputs_are_optional_strings_but_the_mode(perf: dict[str, Any]) -> None:
     for name, spec in perf["on"]["workflow_dispatch"]["inputs"].items():
-        assert spec["type"] == "string", name
-        assert spec["default"] == "", name
         assert spec["description"], name
+        if name != "mode":
+            assert spec["type"] == "string", name
+            assert spec["default"] == "", name
+    mode = perf["on"]["workflow_dispatch"]["inputs"]["mode"]
+    assert (mode["type"], mode["options"], mode["default"]) == ("choice", ["matrix", "search"], "matrix")
+
+
+# --------------------------------------------------------------------------- perf: mode search
+
+
+@pytest.mark.parametrize(
+    ("context", "inputs", "matrix", "search"),
+    [
+        (github("push"), {}, True, False),
+        (github("pull_request", "refs/pull/7/merge"), {}, True, False),
+        (github("workflow_dispatch"), {"mode": "matrix"}, True, False),
+        (github("workflow_dispatch"), {"mode": "search"}, False, True),
+    ],
+)
+def test_the_mode_runs_the_matrix_or_the_search(
+    perf: dict[str, Any], context: dict[str, Any], inputs: dict[str, str], matrix: bool, search: bool
+) -> None:
+    jobs = perf["jobs"]
+    contexts = {"github": context, "inputs": inputs}
+    assert condition(jobs["plan"]["if"], contexts) is matrix
+    assert condition(jobs["gate"]["if"], contexts, "success") is matrix
+    assert condition(jobs["search"]["if"], contexts) is search
+    assert "plan" in jobs["perf"]["needs"]  # a skipped plan skips every cell
+    assert jobs["search"]["needs"] in ("build", ["build"])  # this commit's images, no plan, no gate
+
+
+def search_config(perf: dict[str, Any], inputs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """What `python -m loadtest search` makes of the search job's step."""
+    step = step_named(perf["jobs"]["search"], "Search (compose backend)")
+    for name in [name for name in os.environ if name.startswith("LOADTEST_")]:
+        monkeypatch.delenv(name)
+    for name, value in step["env"].items():
+        monkeypatch.setenv(name, to_text(interpolate(value, {"inputs": inputs, "env": perf["env"]})))
+    command = shlex.split(step["run"])
+    assert command[:3] == [".venv/bin/python", "-m", "loadtest"], "the search step is one search command"
+    return merge_search_config(build_parser().parse_args(command[3:]), load_thresholds(THRESHOLDS), THRESHOLDS)
+
+
+def test_a_search_dispatch_walks_the_ci_profiles_grid_with_this_commits_images(
+    perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = search_config(perf, {"mode": "search"}, monkeypatch)
+    search = load_thresholds(THRESHOLDS).profiles["ci"].search
+    assert search is not None
+    grid = config.grid
+    assert (list(grid.replicas), list(grid.cpus), list(grid.memory)) == (search.replicas, search.cpus, search.memory)
+    assert max(cell.total_cpus for cell in config.run.cells) <= 2, "Locust keeps 2 of the runner's 4 cores"
+    assert (config.run.backend.name, config.run.backend.api_image) == ("compose", perf["env"]["API_IMAGE"])
+    assert config.run.backend.locust_image == perf["env"]["LOCUST_IMAGE"]
+    assert config.budget_seconds < 60 * perf["jobs"]["search"]["timeout-minutes"] / 1.5
+
+
+def test_every_search_input_reaches_the_search(perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = {"mode": "search", "replicas": "1,3", "cpus": "0.25,0.5", "memory": "256m,512M", "budget": "10m"}
+    config = search_config(perf, {**inputs, "users": "500", "spawn_rate": "50", "run_time": "40s"}, monkeypatch)
+    assert (config.grid.replicas, config.grid.cpus, config.grid.memory) == ((1, 3), (0.25, 0.5), ("256m", "512m"))
+    assert (config.budget_seconds, config.run.load.users, config.run.load.spawn_rate) == (600, 500, 50)
+    assert config.run.run_time == "40s"
+
+
+@pytest.mark.parametrize("answered", [True, False])
+def test_the_search_summary_is_its_search_md_and_its_results_are_kept(
+    perf: dict[str, Any], answered: bool, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["search"]
+    if answered:
+        (tmp_path / "results" / "search").mkdir(parents=True)
+        (tmp_path / "results" / "search" / "search.md").write_text(
+            "## ✅ Search\n\n![the grid and the capacity curves](search.png)\n\n### Probes\n"
+        )
+    step = step_named(job, "Job summary")
+    result = run_step(perf, job, step, {}, tmp_path)
+    assert result.returncode == 0, result.stdout
+    if answered:
+        assert result.summary == "## ✅ Search\n\n\n### Probes\n"  # the picture is in the artifact
+    else:
+        assert result.summary.startswith("### search: no search.md")
+    assert step["if"] == "always()"
+    (upload,) = steps_using(job, "actions/upload-artifact")
+    assert (upload["if"], upload["with"]["path"], upload["with"]["name"]) == ("always()", "results/search/", "search")
 
 
 # --------------------------------------------------------------------------- perf: artifacts and re-runs
