@@ -52,9 +52,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def prepare_cell_dir(out: Path, cell: Cell) -> Path:
-    """A fresh folder for the cell (results of an earlier run of the same cell are replaced)."""
-    cell_dir = out / cell.name
+def prepare_cell_dir(out: Path, name: str) -> Path:
+    """A fresh folder `out/name` for a cell (results of an earlier run of the same cell are replaced)."""
+    cell_dir = out / name
     if cell_dir.exists():
         shutil.rmtree(cell_dir)
     cell_dir.mkdir(parents=True)
@@ -73,12 +73,19 @@ class Runner:
     """Runs the matrix of one `python -m loadtest run`."""
 
     def __init__(
-        self, config: RunConfig, backend: Backend, cwd: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+        self,
+        config: RunConfig,
+        backend: Backend,
+        cwd: Path,
+        out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr,
+        served: tuple[str | None, bool | None] | None = None,
     ) -> None:
+        """`served`: the commit (and dirty flag) of the code the replicas run, when it is not `cwd`'s."""
         self.config, self.backend, self.cwd, self.out, self.err = config, backend, cwd, out, err
         self.progress = Progress(err, len(config.cells))
         self.run_id = f"{now():%Y%m%dT%H%M%SZ}-{os.getpid()}"
-        self.commit, self.dirty = revision(cwd)
+        self.commit, self.dirty = served if served is not None else revision(cwd)
         self.calibration: Calibration | None = None
         self.samples: list[ResourceSample] = []
 
@@ -170,9 +177,10 @@ class Runner:
         self.out.flush()
         return report.code
 
-    def run_cell(self, position: int, cell: Cell) -> Path:
-        """One cell, start to end; returns its folder (with run.json, whatever happened)."""
-        cell_dir = prepare_cell_dir(self.config.out, cell)
+    def run_cell(self, position: int, cell: Cell, folder: str | None = None) -> Path:
+        """One cell, start to end, in `config.out/folder` (default: the cell's name); returns that folder
+        (with run.json, whatever happened)."""
+        cell_dir = prepare_cell_dir(self.config.out, folder or cell.name)
         self.say(
             f"\n[{position}/{len(self.config.cells)}] {cell.name}: starting {cell.replicas} replica(s), "
             f"{cell.cpus:g} CPU and {cell.memory} each"

@@ -11,6 +11,7 @@ health path answers 200 over fresh connections.
 
 from __future__ import annotations
 
+import copy
 import shlex
 import signal
 import subprocess
@@ -124,8 +125,11 @@ class ProcessDeployment:
         command_template: str | None = None,
         health_path: str = "/health",
         locustfile: Path | None = None,
+        api_cwd: Path | None = None,
     ) -> None:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
+        self.api_cwd = api_cwd or cwd
+        """Where the replicas run (a comparison's side: its own checkout); Locust runs in `cwd`."""
         self.ready_timeout = ready_timeout
         self.limits_enforced = cgroups is not None
         self.limits_not_enforced_reason = limits_not_enforced_reason
@@ -172,7 +176,7 @@ class ProcessDeployment:
             replica = Replica(index=index, cgroup=cgroup, log_path=self.cell_dir / f"replica-{index}.log")
             self.replicas.append(replica)
             try:
-                replica.launch(self.api_command or [], self.cwd)
+                replica.launch(self.api_command or [], self.api_cwd)
             except OSError as error:
                 raise BackendError(f"cannot start API replica {index}: {error}") from None
 
@@ -267,7 +271,7 @@ class ProcessDeployment:
             if replica.restarts >= MAX_RESTARTS_PER_REPLICA:
                 raise BackendError(f"API replica {replica.index} died {replica.restarts + 1} times; giving up")
             replica.restarts += 1
-            replica.launch(self.api_command or [], self.cwd)
+            replica.launch(self.api_command or [], self.api_cwd)
             oom = ""
             if replica.cgroup is not None:
                 kills = _safe_usage(replica.cgroup)
@@ -328,6 +332,15 @@ class ProcessDeployment:
         )
 
 
+def _check_template(api_command: str | None) -> None:
+    """Refuse a command of your own without {port} before any cell starts."""
+    if api_command is not None:
+        try:
+            render_command(api_command, 0)
+        except ValueError as error:
+            raise BackendError(str(error)) from None
+
+
 def _safe_usage(cgroup: ReplicaCgroup) -> int | None:
     try:
         return cgroup.read_usage().oom_kills
@@ -354,11 +367,9 @@ class ProcessBackend:
     ) -> None:
         self.cwd, self.ready_timeout, self.port, self.locust_workers = cwd, ready_timeout, port, locust_workers
         self.command_template, self.health_path, self.locustfile = api_command, health_path, locustfile
-        if api_command is not None:
-            try:
-                render_command(api_command, 0)  # refuses a template without {port} before any cell starts
-            except ValueError as error:
-                raise BackendError(str(error)) from None
+        self.api_cwd = cwd
+        """Where the replicas run; Locust always runs in `cwd`."""
+        _check_template(api_command)
         self.cgroups: ReplicaCgroups | None = None
         self.limits_not_enforced_reason: str | None = None
         if not enforce_limits:
@@ -380,6 +391,15 @@ class ProcessBackend:
             return f"process backend, limits NOT enforced: {self.limits_not_enforced_reason}"
         return f"process backend, limits enforced with {self.cgroups.describe()}"
 
+    def serving(self, api_command: str | None, api_cwd: Path) -> ProcessBackend:
+        """This backend (its cgroups, port, Locust) with another service: `api_command` (None: `python -m
+        api`) run in `api_cwd`, as a comparison runs each side's own checkout. The view shares the
+        cgroups: close this backend, not the view."""
+        _check_template(api_command)
+        view = copy.copy(self)
+        view.command_template, view.api_cwd = api_command, api_cwd
+        return view
+
     def deployment(self, cell: Cell, cell_dir: Path) -> ProcessDeployment:
         """The cell's replicas; entering starts them and waits until ready, leaving stops everything."""
         port = self.port or free_port(HOST)
@@ -394,6 +414,7 @@ class ProcessBackend:
             command_template=self.command_template,
             health_path=self.health_path,
             locustfile=self.locustfile,
+            api_cwd=self.api_cwd,
         )
         deployment.locust_workers = self.locust_workers
         return deployment
