@@ -46,6 +46,41 @@ def positive_float(text: str) -> float:
     return value
 
 
+def at_least(minimum: int) -> Callable[[str], int]:
+    """A validator for a whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        return value
+
+    parse.__name__ = f"at_least_{minimum}"
+    return parse
+
+
+def open_fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (0.1 = 10%)."""
+    value = positive_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be below 1 (0.1 = 10%)")
+    return value
+
+
+def seed(text: str) -> int:
+    """A whole number from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{text!r} must be from 0 to {2**32 - 1}")
+    return value
+
+
 def port_number(text: str) -> int:
     """A TCP port, 1-65535."""
     value = positive_int(text)
