@@ -27,10 +27,10 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from common.argtypes import integer, number
 from loadtest.records import COMPARISON_FILE, Comparison, read_record
 from loadtest.util.git import add_worktree, remove_worktree, resolve_commit
 from loadtest.util.tables import text_table
-from model.argtypes import integer, number
 
 REPO = Path(__file__).resolve().parent.parent
 PREDICT_HANDLER = "api/routers/predict.py"

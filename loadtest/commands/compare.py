@@ -26,7 +26,7 @@ from loadtest.compare import run_comparison
 from loadtest.compare.config import DEFAULT_OUT, DEFAULT_PROFILE, merge_compare_config
 from loadtest.options import (
     Options,
-    at_least,
+    at_least_two,
     choice,
     memory_size,
     open_fraction,
@@ -78,7 +78,7 @@ def register(
 
     trials = parser.add_argument_group("trials", "how many, how long, how judged (default: the profile's compare:)")
     options.add(
-        trials, "--trials", "trials of each side, in as many blocks (at least 2)", type=at_least(2), metavar="N"
+        trials, "--trials", "trials of each side, in as many blocks (at least 2)", type=at_least_two, metavar="N"
     )
     options.add(
         trials, "--run-time", "each trial's length, ramp included, Locust syntax: 20s, 1m", type=run_time, metavar="T"

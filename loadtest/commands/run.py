@@ -27,7 +27,7 @@ from loadtest.options import (
     run_time,
 )
 from loadtest.runner.backends import BackendError, open_backend
-from loadtest.runner.config import BACKENDS, DEFAULT_OUT, DEFAULT_PROFILE, merge_config
+from loadtest.runner.config import BACKENDS, COMPOSE_VERSIONS, DEFAULT_OUT, DEFAULT_PROFILE, merge_config
 from loadtest.runner.runner import Runner
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
@@ -108,6 +108,14 @@ def register(
         "the compose file (default docker-compose.ci.yaml in the checkout)",
         type=Path,
         metavar="PATH",
+    )
+    options.add(
+        backend,
+        "--compose",
+        "which Compose runs the compose backend: v2 (`docker compose`), v1 (`docker-compose --compatibility`) "
+        "or auto, v2 when it works (default auto)",
+        type=choice(*COMPOSE_VERSIONS),
+        metavar="{" + ",".join(COMPOSE_VERSIONS) + "}",
     )
     options.add(
         backend,

@@ -102,15 +102,30 @@ class LocustStats:
 
     @property
     def window(self) -> Window:
-        """The part of the run its statistics cover: after Locust reset them (`--reset-stats`, once
-        every user ran), which shows in the history as running totals that fall, else the whole run."""
+        """The part of the run its statistics cover: see `judged_window`."""
+        return self.judged_window(after_spawn=False)
+
+    def judged_window(self, after_spawn: bool) -> Window:
+        """The part of the run the statistics cover: after Locust reset them (`--reset-stats`, once
+        every user ran), which shows in the history as running totals that fall, else the whole run.
+
+        With `after_spawn` (the run was told to reset), a reset that shows no fall (nothing was
+        counted before it) is found where the users first reach their peak, when spawning ends.
+        """
         rows = self.aggregated_history
         if rows.empty:
             return Window(kind="whole run", start=None, end=None, seconds=0.0)
         stamps, totals = rows["Timestamp"].to_numpy(), rows["Total Request Count"].to_numpy()
         falls = [index for index in range(1, len(totals)) if totals[index] < totals[index - 1]]
-        kind: Literal["after spawn", "whole run"] = "after spawn" if falls else "whole run"
-        start, end = float(stamps[falls[-1] if falls else 0]), float(stamps[-1])
+        if falls:
+            first = falls[-1]
+        elif after_spawn:
+            users = rows["User Count"].to_numpy()
+            first = int(users.argmax())
+        else:
+            first = None
+        kind: Literal["after spawn", "whole run"] = "whole run" if first is None else "after spawn"
+        start, end = float(stamps[first or 0]), float(stamps[-1])
         return Window(kind=kind, start=start, end=end, seconds=end - start)
 
     def users_in(self, window: Window) -> float | None:

@@ -62,7 +62,7 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
                 f"never requested (its endpoints: {known})"
             )
         checks.extend(_checks(figures, limits.max_error_rate, limits.max_p95_ms))
-    window = run.window
+    window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
     measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
     delivered = delivery(run, record.scenario, window) if record and record.scenario else None
     capacity = record.generator.total_rps if record and record.generator else None
@@ -194,5 +194,10 @@ def _describe(check: Check) -> str:
     if check.name == "max_error_rate":
         return f"{title}{scope} {check.value:.2%}, limit below {check.limit:.2%}"
     if check.name == "max_p95_ms":
-        return f"{title}{scope} {check.value:,.0f} ms, limit {check.limit:,g} ms"
-    return f"{title}{scope} {check.value:,.1f} req/s, limit {check.limit:,g} req/s"
+        return f"{title}{scope} {check.value:,.0f} ms, limit {_figure(check.limit)} ms"
+    return f"{title}{scope} {check.value:,.1f} req/s, limit {_figure(check.limit)} req/s"
+
+
+def _figure(value: float) -> str:
+    """A limit as people write it: 1,000,000 and 2.5, never 1e+06."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"

@@ -109,9 +109,9 @@ def cut_short_reasons(cells: list[CellResult], missing: list[str], interruption:
     reasons = [interruption] if interruption else []
     for cell in cells:
         if cell.record.status == "interrupted":
-            reasons.append(f"{cell.record.cell} was interrupted ({cell.record.error or 'signal'})")
+            reasons.append(f"cell {cell.record.cell} was interrupted ({cell.record.error or 'signal'})")
         elif cell.record.status == "failed":
-            reasons.append(f"{cell.record.cell} failed: {first_line(cell.record.error)}")
+            reasons.append(f"cell {cell.record.cell} failed: {first_line(cell.record.error)}")
     if missing:
         reasons.append("not run: " + ", ".join(missing))
     return reasons

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.files import read_tail
 from loadtest.gate import GateInputError, read_stats
 from loadtest.locust_contract import LOCUSTFILE, LOG_FILE, LoadSettings
 from loadtest.records import GeneratorCapacity
@@ -20,7 +21,6 @@ from loadtest.runner.backends.local_locust import start_locust
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
 from loadtest.scenario import Scenario, UserLoad, Wait
-from loadtest.util.files import read_tail
 from loadtest.util.http import wait_until_ok
 
 HOST = "127.0.0.1"
@@ -99,7 +99,7 @@ def calibrate(
         raise CalibrationError(
             f"Locust left no usable figures ({error}); its log:\n{read_tail(folder / LOG_FILE)}"
         ) from None
-    window = stats.window
+    window = stats.judged_window(after_spawn=True)
     if stats.aggregated.requests == 0 or window.seconds <= 0:
         raise CalibrationError(f"Locust sent nothing to the null target; its log:\n{read_tail(folder / LOG_FILE)}")
     return Calibration(per_worker_rps=stats.aggregated.rps, users=users, seconds=window.seconds)

@@ -17,6 +17,9 @@ from loadtest.util.units import parse_run_time
 
 BackendName = Literal["process", "compose"]
 BACKENDS: tuple[BackendName, ...] = ("process", "compose")
+ComposeVersion = Literal["auto", "v1", "v2"]
+COMPOSE_VERSIONS: tuple[ComposeVersion, ...] = ("auto", "v1", "v2")
+"""auto: `docker compose` (v2) when it works, else `docker-compose --compatibility` (v1)."""
 DEFAULT_PROFILE = "local"
 DEFAULT_OUT = Path("results")
 
@@ -35,6 +38,7 @@ class BackendSettings:
     api_image: str | None = None
     locust_image: str | None = None
     compose_file: Path | None = None
+    compose: ComposeVersion = "auto"
     api_command: str | None = None
     """A server command of your own with `{port}` (process backend; None: `python -m api`)."""
     health_path: str = "/health"
@@ -94,6 +98,7 @@ def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_pa
         api_image=args.image,
         locust_image=args.loadtest_image,
         compose_file=args.compose_file,
+        compose=args.compose or "auto",
         api_command=args.api_command,
         health_path=args.health_path or "/health",
         locustfile=args.locustfile,

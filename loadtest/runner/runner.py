@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from common.files import write_atomic
 from loadtest.gate import GateInputError, evaluate, read_stats, render_cannot_judge, write_verdict
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
@@ -39,7 +40,6 @@ from loadtest.runner.generator import cell_workers
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import Progress
 from loadtest.thresholds import Slo
-from loadtest.util.files import write_atomic
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
 from loadtest.util.units import format_rate
@@ -332,7 +332,7 @@ class Runner:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
-        record = record.model_copy(update={"window": stats.window})
+        record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
         write_record(cell_dir / RUN_FILE, record)
         try:
             verdict = evaluate(stats, self.config.slo, record)

@@ -2,45 +2,29 @@
 
 from __future__ import annotations
 
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from loadtest.thresholds import (
-    Thresholds,
-    ThresholdsError,
-    load_thresholds,
-)
+from loadtest.commands import plan
+from loadtest.runner import config
 from loadtest.scenario import Scenario
-from loadtest.util.units import parse_memory, parse_run_time
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 VALID_SLO = "slo: {max_error_rate: 0.01, max_p95_ms: 1000}\n"
 VALID_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1, 2], cpus: 0.5, memory: 512m}"
+Write = Callable[[str], Path]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "thresholds.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+def test_the_committed_file_is_valid_and_has_the_commands_default_profiles() -> None:
+    profiles = load_thresholds(REPO_ROOT / DEFAULT_PATH).profiles
+    assert {config.DEFAULT_PROFILE, plan.DEFAULT_PROFILE} <= set(profiles)
 
 
-def test_committed_file_holds_the_mission_numbers() -> None:
-    thresholds = load_thresholds(REPO_ROOT / "thresholds.yaml")
-    assert thresholds.slo.max_error_rate == 0.01
-    assert thresholds.slo.max_p95_ms == 1000
-    assert thresholds.slo.min_rps is None
-    assert thresholds.slo.endpoints == {}
-    ci = thresholds.profiles["ci"]
-    assert (ci.users, ci.spawn_rate, ci.run_time_seconds) == (10_000, 500, 120)
-    assert set(thresholds.profiles) >= {"ci", "local"}
-
-
-def test_full_file_round_trips(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
+    path = write_thresholds(
         """
         slo:
           max_error_rate: 0.05
@@ -54,7 +38,6 @@ def test_full_file_round_trips(tmp_path: Path) -> None:
         """,
     )
     thresholds = load_thresholds(path)
-    assert isinstance(thresholds, Thresholds)
     assert thresholds.slo.min_rps == 100
     assert thresholds.slo.endpoints["POST /predict"].max_p95_ms == 500
     assert thresholds.slo.endpoints["GET /health"].max_error_rate is None
@@ -64,8 +47,8 @@ def test_full_file_round_trips(tmp_path: Path) -> None:
     assert (tiny.warmup, tiny.scenario) == ("none", Scenario())
 
 
-def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
-    assert load_thresholds(write(tmp_path, VALID_SLO)).profiles == {}
+def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
+    assert load_thresholds(write_thresholds(VALID_SLO)).profiles == {}
 
 
 @pytest.mark.parametrize(
@@ -251,8 +234,8 @@ def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
         pytest.param("slo: !!python/object:os.system {}", "not valid YAML", id="unsafe-tag"),
     ],
 )
-def test_invalid_files_name_key_and_value(tmp_path: Path, text: str, message: str) -> None:
-    path = write(tmp_path, text)
+def test_invalid_files_name_key_and_value(write_thresholds: Write, text: str, message: str) -> None:
+    path = write_thresholds(text)
     with pytest.raises(ThresholdsError) as raised:
         load_thresholds(path)
     assert message in str(raised.value)
@@ -277,44 +260,6 @@ def test_binary_file(tmp_path: Path) -> None:
         load_thresholds(path)
 
 
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90s", 90), ("2m", 120), ("1h30m", 5400), ("1h", 3600), ("1m30s", 90), ("45", 45), (" 2M ", 120)],
-)
-def test_parse_run_time(text: str, seconds: int) -> None:
-    assert parse_run_time(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "abc", "2x", "1.5m", "-10s", "0s", "0", "m", "30s1m"])
-def test_parse_run_time_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match=repr(text).replace("\\", "\\\\").replace(".", r"\.")):
-        parse_run_time(text)
-
-
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("512m", 512 * 1024**2),
-        ("1g", 1024**3),
-        ("1G", 1024**3),
-        ("1.5g", int(1.5 * 1024**3)),
-        ("6291456", 6 * 1024**2),
-        ("8192k", 8 * 1024**2),
-        ("1t", 1024**4),
-        ("512mb", 512 * 1024**2),
-        ("1 GiB", 1024**3),
-    ],
-)
-def test_parse_memory(text: str, size: int) -> None:
-    assert parse_memory(text) == size
-
-
-@pytest.mark.parametrize("text", ["", "lots", "512q", "-1g", "1  g", "5m", "g", "1.2.3g"])
-def test_parse_memory_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="memory"):
-        parse_memory(text)
-
-
 # ---------------------------------------------------------------- the compare: block (python -m loadtest compare)
 
 PROFILE_WITH = (
@@ -332,8 +277,8 @@ def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -
     assert settings.judged == ["p95", "throughput", "error_rate"]
 
 
-def test_a_profile_without_a_compare_block_gets_its_defaults(tmp_path: Path) -> None:
-    thresholds = load_thresholds(write(tmp_path, VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
+def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: Write) -> None:
+    thresholds = load_thresholds(write_thresholds(VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
     settings = thresholds.profiles["local"].compare
     assert (settings.trials, settings.run_time, settings.delta, settings.confidence) == (8, "20s", 0.10, 0.90)
     assert (settings.gate, settings.error_rate_margin, settings.max_inconclusive_share) == (
@@ -356,8 +301,8 @@ def test_a_profile_without_a_compare_block_gets_its_defaults(tmp_path: Path) -> 
         pytest.param("{trails: 8}", "Threshold 'trails' has value 8: unknown key; expected one of trials,", id="typo"),
     ],
 )
-def test_a_bad_compare_block_is_named(tmp_path: Path, block: str, message: str) -> None:
+def test_a_bad_compare_block_is_named(write_thresholds: Write, block: str, message: str) -> None:
     with pytest.raises(ThresholdsError) as error:
-        load_thresholds(write(tmp_path, VALID_SLO + PROFILE_WITH.format(block)))
+        load_thresholds(write_thresholds(VALID_SLO + PROFILE_WITH.format(block)))
     assert message in str(error.value)
     assert "(in profiles.c.compare)" in str(error.value)

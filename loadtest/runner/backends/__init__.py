@@ -31,6 +31,7 @@ def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
             ready_timeout=settings.ready_timeout or COMPOSE_READY_TIMEOUT,
             locust_workers=settings.locust_workers,
             cwd=repo_root,
+            compose=settings.compose,
         )
     return ProcessBackend(
         cwd=repo_root,

@@ -2,12 +2,14 @@
 
 The compose file is driven through its environment contract (API_REPLICAS, API_CPUS,
 API_MEMORY, API_IMAGE, LOADTEST_IMAGE, LOCUST_WORKERS, LOCUST_USERS, LOCUST_SPAWN_RATE,
-LOCUST_RUN_TIME, RESULTS_DIR, LOADTEST_UID/GID). Works with `docker compose` (v2) and
-`docker-compose --compatibility` (v1, which needs the flag to apply deploy.replicas and
+LOCUST_RUN_TIME, RESULTS_DIR, LOADTEST_UID/GID, NOFILE_LIMIT). Works with `docker compose` (v2)
+and `docker-compose --compatibility` (v1, which needs the flag to apply deploy.replicas and
 deploy.resources.limits). Per cell: `up -d api`, wait until every API container is healthy,
 `up -d` Locust's master and workers, wait for the master to exit; limits and restarts are read
 back with `docker inspect`, usage from the containers' cgroups (or sampled with `docker stats`
-where those cannot be read). `down -v --remove-orphans` always ends the cell.
+where those cannot be read). Containers are listed with `ps --all`: v2's plain `ps` leaves out
+the ones that exited, and a dead replica must stay in view. `down -v --remove-orphans` always
+ends the cell.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.files import read_tail
 from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in, locust_environment
 from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
@@ -27,16 +30,17 @@ from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.docker import (
     COMMAND_TIMEOUT,
     compose_error,
+    daemon_open_files_limit,
     detect_compose,
     inspect,
     limits_from_inspect,
     run_command,
     sample_memory,
 )
+from loadtest.runner.config import ComposeVersion
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
 from loadtest.runner.matrix import Cell
-from loadtest.util.files import read_tail
 from loadtest.util.units import format_cpus
 
 DEFAULT_API_IMAGE = "inference-gate-api:local"
@@ -44,6 +48,9 @@ DEFAULT_LOADTEST_IMAGE = "inference-gate-loadtest:local"
 POLL_SECONDS = 2.0
 """How often `docker inspect` is asked while the load runs."""
 STOP_TIMEOUT = 15
+OPEN_FILES_WANTED = 65536
+"""The open-files limit every container asks for (the compose file's NOFILE_LIMIT default): 10,000
+users hold 10,000+ sockets. Lowered to the Docker daemon's own hard limit where that is less."""
 
 
 def project_name(cell: Cell, pid: int) -> str:
@@ -52,7 +59,13 @@ def project_name(cell: Cell, pid: int) -> str:
 
 
 def compose_environment(
-    cell: Cell, settings: LoadSettings, results_dir: Path, api_image: str, loadtest_image: str, workers: int
+    cell: Cell,
+    settings: LoadSettings,
+    results_dir: Path,
+    api_image: str,
+    loadtest_image: str,
+    workers: int,
+    open_files: int,
 ) -> dict[str, str]:
     """The variables docker-compose.ci.yaml reads, for one cell."""
     return {
@@ -68,6 +81,7 @@ def compose_environment(
         "RESULTS_DIR": str(results_dir.resolve()),
         "LOADTEST_UID": str(os.getuid()),
         "LOADTEST_GID": str(os.getgid()),
+        "NOFILE_LIMIT": str(open_files),
         **locust_environment(settings),
     }
 
@@ -78,6 +92,9 @@ def limits_mismatch(cell: Cell, limits: ReplicaLimits) -> str | None:
         return f"Docker reports {limits.cpus} CPUs instead of {cell.cpus:g}"
     if limits.memory_bytes != cell.memory_bytes:
         return f"Docker reports a memory limit of {limits.memory_bytes} bytes instead of {cell.memory_bytes}"
+    if limits.swap_bytes != 0:
+        allowed = "unlimited swap" if limits.swap_bytes is None else f"{limits.swap_bytes} bytes of swap"
+        return f"Docker allows {allowed} on top of the memory limit (memswap_limit not applied)"
     return None
 
 
@@ -127,7 +144,7 @@ class ComposeLoad:
         self.started = time.monotonic()
         self.deadline = self.started + run_time_seconds + FINISH_GRACE_SECONDS + 120  # + workers' start
         self.master_id = ""
-        self.open_files_limit = int(os.environ.get("NOFILE_LIMIT", "65536"))
+        self.open_files_limit = deployment.backend.open_files_limit
         """The containers' open-files limit (the compose file's NOFILE_LIMIT)."""
         self._exit: int | None = None
         self._next_poll = 0.0
@@ -198,7 +215,13 @@ class ComposeDeployment:
         """The process environment for Compose: ours plus the cell's contract variables."""
         settings = self.settings or LoadSettings(users=1, spawn_rate=1, run_time_seconds=1)
         contract = compose_environment(
-            self.cell, settings, self.cell_dir, self.backend.image, self.backend.loadtest_image, self.workers
+            self.cell,
+            settings,
+            self.cell_dir,
+            self.backend.image,
+            self.backend.loadtest_image,
+            self.workers,
+            self.backend.open_files_limit,
         )
         return {**os.environ, **contract}
 
@@ -218,8 +241,8 @@ class ComposeDeployment:
         return result
 
     def container_ids(self, service: str) -> list[str]:
-        """The ids of a service's containers (running or not)."""
-        result = self.compose("ps", "-q", service, check=False)
+        """The ids of a service's containers, running or not (`--all`: v2 lists only running ones without it)."""
+        result = self.compose("ps", "--all", "--quiet", service, check=False)
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -378,6 +401,7 @@ class ComposeBackend:
         ready_timeout: float,
         locust_workers: int | None,
         cwd: Path,
+        compose: ComposeVersion = "auto",
     ) -> None:
         if not Path(compose_file).is_file():
             raise BackendError(f"{compose_file}: no such compose file")
@@ -389,20 +413,26 @@ class ComposeBackend:
         )
         self.image = api_image or DEFAULT_API_IMAGE
         self.loadtest_image = loadtest_image or DEFAULT_LOADTEST_IMAGE
-        self.compose_command = detect_compose()
+        self.compose_command = detect_compose(compose)
         info = run_command(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30)
         if info.returncode != 0:
             raise BackendError(f"the Docker daemon does not answer (`docker info`): {info.stderr.strip()}")
         self.server_version = info.stdout.strip()
+        # A container cannot be given more open files than the daemon's own hard limit: ask once.
+        self.daemon_open_files = daemon_open_files_limit(self.image)
+        self.open_files_limit = min(OPEN_FILES_WANTED, self.daemon_open_files or OPEN_FILES_WANTED)
         self.limits_enforced = True
         self.limits_not_enforced_reason: str | None = None
 
     def describe(self) -> str:
-        """Which Compose, which file, which images."""
+        """Which Compose, which file, which images, how many open files."""
+        open_files = f"open files per container: {self.open_files_limit}"
+        if self.open_files_limit < OPEN_FILES_WANTED:
+            open_files += f" (the Docker daemon's hard limit; {OPEN_FILES_WANTED} wanted)"
         return (
             f"compose backend: {' '.join(self.compose_command)} on Docker {self.server_version}, {self.compose_file}, "
             f"API image {self.image}, Locust image {self.loadtest_image}; "
-            "limits set by Docker and read back with docker inspect"
+            f"limits set by Docker and read back with docker inspect; {open_files}"
         )
 
     def deployment(self, cell: Cell, cell_dir: Path) -> ComposeDeployment:

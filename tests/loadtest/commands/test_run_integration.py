@@ -12,15 +12,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
 
 from loadtest import exitcodes
-from loadtest.runner.linux.cgroup_stats import cgroup_dir, parse_mountinfo, parse_proc_cgroup
-from loadtest.runner.linux.cgroups import CgroupUnavailable, open_cgroups
+from loadtest.runner.linux.cgroup_stats import cgroup_dir, parse_mountinfo, parse_proc_cgroup, v1_dirs
+from loadtest.runner.linux.cgroups import PARENT_ENV, CgroupUnavailable, open_cgroups
+from loadtest.runner.progress import read_latest
+from tests.procfs import alive, cmdline, descendants
+from tests.waiting import wait_until_gone
 
 REPO = Path(__file__).resolve().parents[3]
 CELL_FILES = (
@@ -37,6 +40,7 @@ CELL_FILES = (
 LIMIT_MEMORY = 512 * 1024**2
 
 pytestmark = pytest.mark.integration
+Write = Callable[[str], Path]
 
 
 def cgroups_available() -> str | None:
@@ -52,60 +56,37 @@ needs_cgroups = pytest.mark.skipif(
 )
 
 
-def start_run(out: Path, *args: str) -> subprocess.Popen[str]:
+def start_run(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`python -m loadtest run` on the process backend, from the checkout, `env` added to this environment.
+
+    The caller's LOADTEST_* options are dropped, so only the arguments decide the run; the delegated
+    cgroup a machine may need (LOADTEST_CGROUP_PARENT) is kept.
+    """
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith("LOADTEST_") or key == PARENT_ENV
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "loadtest", "run", "--backend", "process", "--out", str(out), *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**inherited, **(env or {})},
     )
-
-
-def children(pid: int) -> list[int]:
-    """Every live descendant of `pid`."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = [], [pid]
-    while frontier:
-        current = frontier.pop()
-        for child, parent in parents.items():
-            if parent == current:
-                found.append(child)
-                frontier.append(child)
-    return found
-
-
-def cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 def read_limits_of(pid: int) -> tuple[int | None, int | None, int | None]:
     """(cpu quota us, cpu period us, memory limit bytes) of a process's own cgroups, read from the kernel's files."""
     paths = parse_proc_cgroup(Path(f"/proc/{pid}/cgroup").read_text())
     mounts = parse_mountinfo(Path("/proc/self/mountinfo").read_text())
-    v1 = {role: cgroup_dir(m, paths[role]) for m in mounts for role in m.controllers if role in paths}
-    if "cpu" in v1 and "memory" in v1:
+    v1 = v1_dirs(mounts, paths)
+    if v1 is not None:
         quota = int((v1["cpu"] / "cpu.cfs_quota_us").read_text())
         period = int((v1["cpu"] / "cpu.cfs_period_us").read_text())
         return quota, period, int((v1["memory"] / "memory.limit_in_bytes").read_text())
     unified = cgroup_dir(next(m for m in mounts if m.version == 2), paths[""])
+    if unified is None:
+        raise KeyError(f"pid {pid}'s cgroup is outside the cgroup2 mount")
     quota_text, period_text = (unified / "cpu.max").read_text().split()
     return int(quota_text), int(period_text), int((unified / "memory.max").read_text())
 
@@ -129,15 +110,15 @@ class Watch:
     limits: dict[int, tuple[int | None, int | None, int | None]] = field(default_factory=dict)
 
 
-def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Path | None = None) -> None:
-    """Poll the runner's replicas and their cgroups until it exits (or `until` exists)."""
+def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Callable[[], bool] | None = None) -> None:
+    """Note the runner's replicas and their cgroups' limits until it exits, `until()` holds or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while run.poll() is None and time.monotonic() < deadline:
-        if until is not None and until.exists():
+        if until is not None and until():
             return
-        descendants = children(run.pid)
-        seen.all_pids.update(descendants)
-        apis = [pid for pid in descendants if cmdline(pid)[1:3] == ["-m", "api"]]
+        found = descendants(run.pid)
+        seen.all_pids.update(found)
+        apis = [pid for pid in found if cmdline(pid)[1:3] == ["-m", "api"]]
         seen.api_counts.add(len(apis))
         for pid in apis:
             seen.api_pids.add(pid)
@@ -145,7 +126,7 @@ def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Path |
                 seen.limits[pid] = read_limits_of(pid)
             except (OSError, KeyError, StopIteration, ValueError):
                 continue
-        time.sleep(0.25)
+        time.sleep(0.25)  # a sampling interval, not a wait for an outcome
 
 
 def finish(run: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]:
@@ -159,35 +140,45 @@ def finish(run: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]:
 
 
 def assert_nothing_left(runner_pid: int, seen: Watch) -> None:
-    time.sleep(0.2)
-    assert [pid for pid in seen.all_pids if alive(pid) and pid != runner_pid] == []
-    assert children(runner_pid) == []
-    assert leftover_cgroups(runner_pid) == []
+    """No process the run started is alive and none of its cgroups remains once it has returned.
+
+    The runner reaps what it stops before it exits; the short wait is for the kernel to finish
+    processes that were already SIGKILLed (a zombie counts as gone).
+    """
+
+    def left() -> list[object]:
+        return [
+            *(pid for pid in seen.all_pids if pid != runner_pid and alive(pid)),
+            *descendants(runner_pid),
+            *leftover_cgroups(runner_pid),
+        ]
+
+    wait_until_gone(left, timeout=2, what="processes and cgroups of the run")
+
+
+# 40 users ask ~77 req/s; one replica in half a CPU serves over 1,000 (docs/thresholds.md) with a P95
+# of a few ms, so every cell passes a P95 limit of 1 s: the outcome is certain, not a coin toss.
+LIGHT_LOAD = """
+slo: {max_error_rate: 0.01, max_p95_ms: 1000}
+profiles:
+  local: {users: 40, spawn_rate: 40, run_time: 15s, replicas: [1, 2], cpus: 0.5, memory: 512m, warmup: spawn}
+"""
+# No replica of this API on this machine serves a million requests per second: a certain breach.
+IMPOSSIBLE_THROUGHPUT = """
+slo: {max_error_rate: 0.01, max_p95_ms: 1000, min_rps: 1000000}
+profiles:
+  local: {users: 50, spawn_rate: 50, run_time: 5s, replicas: [1], cpus: 0.5, memory: 512m}
+"""
 
 
 @needs_cgroups
-def test_a_two_cell_matrix_under_limits(tmp_path: Path) -> None:
+def test_a_light_two_cell_matrix_under_limits_passes(tmp_path: Path, write_thresholds: Write) -> None:
     out = tmp_path / "results"
-    run = start_run(
-        out,
-        "--replicas",
-        "1,2",
-        "--cpus",
-        "0.5",
-        "--memory",
-        "512m",
-        "--users",
-        "200",
-        "--spawn-rate",
-        "100",
-        "--run-time",
-        "15s",
-    )
+    run = start_run(out, "--thresholds", str(write_thresholds(LIGHT_LOAD)))
     seen = Watch()
     watch(run, seen, timeout=110)
     code, stdout, stderr = finish(run, timeout=30)
-    # 200 of the local profile's users ask a fixed 120 req/s: a tenth of what half a CPU serves.
-    assert code == exitcodes.PASSED, stderr[-3000:]
+    assert code == exitcodes.PASSED, stdout[-3000:] + stderr[-3000:]
     assert "one Locust process delivers ~" in stderr
 
     # Limits, read back from the kernel while the replicas served: 0.5 CPU, 512 MiB each.
@@ -199,8 +190,8 @@ def test_a_two_cell_matrix_under_limits(tmp_path: Path) -> None:
     # Artifacts.
     matrix = json.loads((out / "matrix.json").read_text())
     assert [cell["cell"] for cell in matrix["cells"]] == ["r1-cpu0.5-mem512m", "r2-cpu0.5-mem512m"]
-    assert matrix["exit_code"] == code
-    assert matrix["complete"] is True
+    assert [cell["result"] for cell in matrix["cells"]] == ["PASS", "PASS"]
+    assert (matrix["result"], matrix["exit_code"], matrix["complete"]) == ("passed", 0, True)
     assert matrix["limits_enforced"] is True
     assert (out / "matrix.png").stat().st_size > 0
     summary = (out / "summary.md").read_text()
@@ -208,52 +199,71 @@ def test_a_two_cell_matrix_under_limits(tmp_path: Path) -> None:
     assert "| r2-cpu0.5-mem512m |" in summary
     for cell in matrix["cells"]:
         folder = out / cell["folder"]
-        for name in CELL_FILES:
-            assert (folder / name).is_file(), f"{folder / name} is missing"
+        assert [name for name in CELL_FILES if not (folder / name).is_file()] == []
         record = json.loads((folder / "run.json").read_text())
-        assert record["status"] == "completed"
-        assert record["backend"] == "process"
-        assert record["limits_enforced"] is True
+        assert (record["status"], record["backend"], record["limits_enforced"]) == ("completed", "process", True)
         assert record["git_commit"]
-        assert (record["users"], record["spawn_rate"], record["run_time_seconds"]) == (200, 100, 15)
+        assert (record["users"], record["spawn_rate"], record["run_time_seconds"]) == (40, 40, 15)
         assert record["locust"]["open_files_limit"] >= 1024
-        assert isinstance(record["locust_cpu_warnings"], list)
+        assert record["locust_cpu_warnings"] == []  # this load leaves Locust plenty of CPU
         replicas = record["replica_records"]
         assert len(replicas) == record["replicas"]
         assert {pid for replica in replicas for pid in replica["pids"]} <= seen.api_pids
         for replica in replicas:
-            assert replica["limits"]["cpus"] == 0.5
-            assert replica["limits"]["memory_bytes"] == LIMIT_MEMORY
+            assert (replica["limits"]["cpus"], replica["limits"]["memory_bytes"]) == (0.5, LIMIT_MEMORY)
             assert replica["usage"]["cpu_seconds"] > 0
             assert replica["usage"]["memory_peak_bytes"] > 10 * 1024**2
-            assert replica["usage"]["oom_kills"] == 0
-            assert replica["restarts"] == 0
+            assert (replica["usage"]["oom_kills"], replica["restarts"]) == (0, 0)
         assert record["generator"]["per_worker_rps"] > 500
         assert record["window"]["kind"] == "after spawn"
         assert len(record["samples"]) >= 10
         verdict = json.loads((folder / "verdict.json").read_text())
+        assert verdict["passed"] is True
         assert verdict["requests"] > 500
         assert (verdict["outcome"], cell["result"]) == ("pass", "PASS")
         assert 0.9 <= verdict["delivery"]["ratio"] <= 1.1
         assert (folder / "timeline.png").stat().st_size > 10_000
-    assert "Results:" in stdout
-    assert str(out) in stdout
-    assert "cell 1/2" in stderr or "[1/2]" in stderr
+    assert f"Results: {out}/" in stdout
+    assert "[1/2] r1-cpu0.5-mem512m: starting 1 replica(s)" in stderr
+    assert "[2/2] r2-cpu0.5-mem512m: starting 2 replica(s)" in stderr
+    assert_nothing_left(run.pid, seen)
+
+
+@needs_cgroups
+def test_an_impossible_slo_exits_1(tmp_path: Path, write_thresholds: Write) -> None:
+    out = tmp_path / "results"
+    run = start_run(out, "--thresholds", str(write_thresholds(IMPOSSIBLE_THROUGHPUT)), "--no-calibration")
+    seen = Watch()
+    watch(run, seen, timeout=60)
+    code, stdout, stderr = finish(run, timeout=30)
+    assert code == exitcodes.BREACHED, stdout[-3000:] + stderr[-3000:]
+    matrix = json.loads((out / "matrix.json").read_text())
+    assert (matrix["result"], matrix["limits_enforced"]) == ("breached", True)
+    assert "limit 1,000,000 req/s" in (out / "summary.md").read_text()
     assert_nothing_left(run.pid, seen)
 
 
 def test_unenforced_limits_are_inconclusive_and_loud(tmp_path: Path) -> None:
     out = tmp_path / "results"
     run = start_run(
-        out, "--replicas", "1", "--users", "50", "--spawn-rate", "50", "--run-time", "5s", "--no-limits", "--no-calibration"
+        out,
+        "--replicas",
+        "1",
+        "--users",
+        "50",
+        "--spawn-rate",
+        "50",
+        "--run-time",
+        "5s",
+        "--no-limits",
+        "--no-calibration",
     )
     seen = Watch()
     watch(run, seen, timeout=60)
     code, stdout, stderr = finish(run, timeout=30)
-    assert code == exitcodes.INCONCLUSIVE, stderr[-3000:]
+    assert code == exitcodes.INCONCLUSIVE, stdout[-3000:] + stderr[-3000:]
     matrix = json.loads((out / "matrix.json").read_text())
-    assert matrix["result"] == "inconclusive"
-    assert matrix["limits_enforced"] is False
+    assert (matrix["result"], matrix["limits_enforced"]) == ("inconclusive", False)
     record = json.loads((out / "r1-cpu0.5-mem512m" / "run.json").read_text())
     assert record["limits_enforced"] is False
     assert record["limits_not_enforced_reason"] == "disabled with --no-limits"
@@ -269,12 +279,18 @@ def test_unenforced_limits_are_inconclusive_and_loud(tmp_path: Path) -> None:
 @needs_cgroups
 def test_sigint_stops_everything_keeps_results_and_says_cut_short(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    run = start_run(out, "--replicas", "2,1", "--users", "50", "--spawn-rate", "50", "--run-time", "60s", "--no-calibration")
+    run = start_run(
+        out, "--replicas", "2,1", "--users", "50", "--spawn-rate", "50", "--run-time", "60s", "--no-calibration"
+    )
     seen = Watch()
     history = out / "r2-cpu0.5-mem512m" / "locust_stats_history.csv"
-    watch(run, seen, timeout=60, until=history)
-    assert history.exists(), "Locust never started"
-    watch(run, seen, timeout=2)
+
+    def locust_counts_requests() -> bool:
+        latest = read_latest(history)
+        return latest is not None and latest.requests > 0
+
+    watch(run, seen, timeout=60, until=locust_counts_requests)
+    assert locust_counts_requests(), "Locust never got going"
     run.send_signal(signal.SIGINT)
     code, _stdout, _stderr = finish(run, timeout=45)
     assert code == exitcodes.CANNOT_JUDGE
@@ -295,27 +311,8 @@ def test_sigint_stops_everything_keeps_results_and_says_cut_short(tmp_path: Path
 
 def test_a_replica_that_cannot_start_exits_2_and_names_it(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loadtest",
-            "run",
-            "--replicas",
-            "1",
-            "--users",
-            "5",
-            "--run-time",
-            "5s",
-            "--out",
-            str(out),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "MODEL_DIR": str(tmp_path / "no-model-here")},
-    )
+    no_model = {"MODEL_DIR": str(tmp_path / "no-model-here")}
+    run = start_run(out, "--replicas", "1", "--users", "5", "--run-time", "5s", env=no_model)
     seen = Watch()
     watch(run, seen, timeout=60)
     code, stdout, stderr = finish(run, timeout=30)

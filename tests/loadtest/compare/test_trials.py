@@ -11,9 +11,10 @@ import pytest
 from loadtest.compare.trials import PlannedTrial, plan_trials, read_trial
 from loadtest.gate import judge_folder
 from loadtest.records import RUN_FILE, write_record
+from loadtest.runner.matrix import Cell
 from loadtest.thresholds import Slo
+from tests.loadtest.cell_folders import run_record, samples
 from tests.loadtest.locust_csv import Entry, SyntheticRun
-from tests.loadtest.records_data import run_record, samples
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 PLANNED = PlannedTrial(index=3, block=2, role="head")
@@ -41,8 +42,8 @@ def trial_folder(tmp_path: Path, served: float = 900.0, failures: int = 0, **rec
     entries = [Entry("POST", "POST /predict", int(served * 10), failures=failures, p50=30, p95=70, p99=90, rps=served)]
     SyntheticRun(entries=entries, users=32, seconds=10, ramp_seconds=1).write(folder)
     sampled = samples(12, 0.5, api_share=0.95, throttled=0.9, locust_share=0.4, start=1_795_841_427)
-    fields: dict[str, Any] = {"scenario": None, "cpus": 0.5, "samples": sampled, **record}
-    write_record(folder / RUN_FILE, run_record(**fields))
+    fields: dict[str, Any] = {"samples": sampled, "warmup": "spawn", **record}
+    write_record(folder / RUN_FILE, run_record(Cell(1, 0.5, "512m"), **fields))
     if fields.get("status", "completed") == "completed" and served:
         judge_folder(folder, SLO)
     return folder

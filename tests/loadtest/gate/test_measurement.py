@@ -12,13 +12,21 @@ from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.gate import evaluate, read_stats
 from loadtest.records import RUN_FILE, write_record
+from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
+from tests.loadtest.cell_folders import HISTORY_START, ONE_A_SECOND, ONE_LOCUST, run_record, samples
 from tests.loadtest.locust_csv import Entry, SyntheticRun
-from tests.loadtest.records_data import run_record, samples
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 USERS, SECONDS, RAMP = 1000, 20, 10
+CELL = Cell(1, 1.0, "512m")
+
+
+def record(**fields: Any) -> Any:
+    """A 1 x 1.0 CPU cell's run.json: USERS users asking one request a second each, the ramp excluded."""
+    values = {"users": USERS, "locust": ONE_LOCUST, "scenario": ONE_A_SECOND, "warmup": "spawn", **fields}
+    return run_record(CELL, **values)
 
 
 def run(served: float, p95: int = 100, mean_ms: float = 50.0) -> SyntheticRun:
@@ -31,20 +39,19 @@ def run(served: float, p95: int = 100, mean_ms: float = 50.0) -> SyntheticRun:
     return SyntheticRun(entries=entries, users=USERS, seconds=SECONDS, ramp_seconds=RAMP)
 
 
-def judged(tmp_path: Path, served: float, p95: int = 100, **record: Any) -> Any:
+def judged(tmp_path: Path, served: float, p95: int = 100, **fields: Any) -> Any:
     stats = read_stats(run(served, p95).write(tmp_path / "cell"))
-    return evaluate(stats, SLO, run_record(**record) if record.get("record", True) else None)
+    return evaluate(stats, SLO, record(**fields))
 
 
 def with_samples(api_share: float, throttled: float, locust_share: float) -> dict[str, Any]:
-    start = 1_795_841_427 + RAMP
-    return {"samples": samples(SECONDS + 1, 1.0, api_share, throttled, locust_share, start=start)}
+    return {"samples": samples(SECONDS + 1, 1.0, api_share, throttled, locust_share, start=HISTORY_START + RAMP)}
 
 
 def test_the_window_starts_where_locust_reset_its_statistics(tmp_path: Path) -> None:
     stats = read_stats(run(1000).write(tmp_path / "cell"))
     assert stats.window.kind == "after spawn"
-    assert stats.window.start == 1_795_841_427 + RAMP + 1
+    assert stats.window.start == HISTORY_START + RAMP + 1
     assert stats.window.seconds == SECONDS - 1
     assert stats.users_in(stats.window) == USERS
 
@@ -121,7 +128,7 @@ def test_a_locustfile_of_your_own_skips_the_delivery_check(tmp_path: Path) -> No
 def test_between_waits_expect_littles_law_at_the_measured_replies(tmp_path: Path) -> None:
     workshop = Scenario()  # 1-3 s and 0.1-0.5 s waits
     stats = read_stats(run(1000, mean_ms=100.0).write(tmp_path / "cell"))
-    verdict = evaluate(stats, SLO, run_record(scenario=workshop))
+    verdict = evaluate(stats, SLO, record(scenario=workshop))
     assert verdict.delivery.expected_rps == pytest.approx(500 / (2.0 + 0.1) + 500 / (0.3 + 0.1))
     assert verdict.delivery.basis == "Little's law at the measured response times"
 
@@ -133,7 +140,7 @@ def test_without_run_json_only_the_slo_is_judged(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("served", "record", "code"),
+    ("served", "shares", "code"),
     [
         (980, {}, exitcodes.PASSED),
         (290, {"api_share": 1.0, "throttled": 0.97, "locust_share": 0.1}, exitcodes.BREACHED),
@@ -141,11 +148,10 @@ def test_without_run_json_only_the_slo_is_judged(tmp_path: Path) -> None:
     ],
 )
 def test_the_gate_command_reads_run_json_and_reaches_the_same_outcome(
-    tmp_path: Path, served: float, record: dict[str, float], code: int
+    tmp_path: Path, served: float, shares: dict[str, float], code: int
 ) -> None:
     folder = run(served).write(tmp_path / "cell")
-    shares = {"api_share": 0.5, "throttled": 0.0, "locust_share": 0.3, **record}
-    written = run_record(**with_samples(**shares))
+    written = record(**with_samples(**{"api_share": 0.5, "throttled": 0.0, "locust_share": 0.3, **shares}))
     write_record(folder / RUN_FILE, written)
     assert main(["gate", str(folder)]) == code
     assert evaluate(read_stats(folder), SLO, written).outcome == {0: "pass", 1: "breach", 3: "inconclusive"}[code]
