@@ -16,13 +16,16 @@ PROFILE   ?= local
 BACKEND   ?= process
 OUT       ?= results/perf
 PERF_ARGS ?=
+# `make compare` overrides: the base revision, and more arguments for `python -m loadtest compare`.
+BASE      ?= main
+COMPARE_ARGS ?=
 # `make e2e-docker` overrides: the docker client, the Compose (auto = v2 when present, v1, v2), and
 # the run's arguments (see scripts/e2e_docker.sh).
 DOCKER    ?= docker
 COMPOSE   ?= auto
 E2E_ARGS  ?=
 
-.PHONY: help install model test test-unit serve perf bench e2e-docker lint clean
+.PHONY: help install model test test-unit serve perf compare bench e2e-docker lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +57,9 @@ serve: install model ## Run the API as the container does (python -m api)
 
 perf: install model ## The local pipeline: replica matrix under limits, Locust, gate
 	$(PY) -m loadtest run --profile $(PROFILE) --backend $(BACKEND) --out $(OUT) $(PERF_ARGS)
+
+compare: install model ## Compare the working tree with BASE (default main): interleaved trials, judged by statistics
+	$(PY) -m loadtest compare --base $(BASE) --out results/compare $(COMPARE_ARGS)
 
 bench: install model ## wrk benchmark: our API vs plain scikit-learn FastAPI vs the HTTP floor
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
