@@ -27,7 +27,6 @@ from loadtest.compare.config import DEFAULT_OUT, DEFAULT_PROFILE, merge_compare_
 from loadtest.options import (
     Options,
     at_least_two,
-    choice,
     memory_size,
     open_fraction,
     positive_float,
@@ -35,7 +34,7 @@ from loadtest.options import (
     run_time,
     seed,
 )
-from loadtest.runner.config import BACKENDS
+from loadtest.runner.config import add_backend_options
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, describe_validation_error, load_thresholds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -94,41 +93,10 @@ def register(
     load = parser.add_argument_group("load", "the same for both sides, from this checkout")
     options.add(load, "--users", "concurrent Locust users", type=positive_int, metavar="N")
     options.add(load, "--spawn-rate", "users started per second", type=positive_float, metavar="R")
-    options.add(
-        load, "--locustfile", "a scenario of your own (default loadtest/locustfile.py)", type=Path, metavar="PATH"
+    backend = parser.add_argument_group(
+        "backend", "where the replicas run (compose: --base and --head are images; --image is the head's default)"
     )
-    options.add(
-        load,
-        "--locust-workers",
-        "Locust worker processes (default: the cores the API leaves free)",
-        type=positive_int,
-        metavar="N",
-    )
-
-    backend = parser.add_argument_group("backend", "where the replicas run")
-    options.add(
-        backend,
-        "--backend",
-        "process: local processes under cgroup limits (default); compose: docker-compose.ci.yaml, sides are images",
-        type=choice(*BACKENDS),
-        metavar="{" + ",".join(BACKENDS) + "}",
-    )
-    options.add(backend, "--image", "compose: the head's image by default", env="LOADTEST_API_IMAGE", metavar="REF")
-    options.add(backend, "--loadtest-image", "compose: the Locust image", env="LOADTEST_LOCUST_IMAGE", metavar="REF")
-    options.add(backend, "--compose-file", "compose: the compose file", type=Path, metavar="PATH")
-    options.add(
-        backend,
-        "--ready-timeout",
-        "seconds every replica gets to become ready (default 60; compose 300)",
-        type=positive_float,
-        metavar="S",
-    )
-    options.add(backend, "--health-path", "what answers 200 once a replica is ready (default /health)", metavar="PATH")
-    options.switch(
-        backend,
-        "--no-limits",
-        "process backend without cgroup limits: every trial is then inconclusive (for trying the plumbing)",
-    )
+    add_backend_options(options, backend, load)
 
     output = parser.add_argument_group("output")
     options.add(

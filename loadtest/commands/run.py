@@ -21,13 +21,12 @@ from loadtest.options import (
     choice,
     comma_list,
     memory_size,
-    port_number,
     positive_float,
     positive_int,
     run_time,
 )
 from loadtest.runner.backends import BackendError, open_backend
-from loadtest.runner.config import BACKENDS, COMPOSE_VERSIONS, DEFAULT_OUT, DEFAULT_PROFILE, merge_config
+from loadtest.runner.config import DEFAULT_OUT, DEFAULT_PROFILE, add_backend_options, merge_config
 from loadtest.runner.runner import Runner
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
@@ -82,55 +81,8 @@ def register(
         type=choice("spawn", "none"),
         metavar="{spawn,none}",
     )
-    options.add(
-        load,
-        "--locust-workers",
-        "Locust worker processes (default: the cores the API leaves free)",
-        type=positive_int,
-        metavar="N",
-    )
-
     backend = parser.add_argument_group("backend", "where the API replicas run")
-    options.add(
-        backend,
-        "--backend",
-        "process: local processes limited by cgroups (no Docker); compose: docker-compose.ci.yaml (default process)",
-        type=choice(*BACKENDS),
-        metavar="{" + ",".join(BACKENDS) + "}",
-    )
-    options.add(backend, "--image", "the API image (compose backend)", env="LOADTEST_API_IMAGE", metavar="REF")
-    options.add(
-        backend, "--loadtest-image", "the Locust image (compose backend)", env="LOADTEST_LOCUST_IMAGE", metavar="REF"
-    )
-    options.add(
-        backend,
-        "--compose-file",
-        "the compose file (default docker-compose.ci.yaml in the checkout)",
-        type=Path,
-        metavar="PATH",
-    )
-    options.add(
-        backend,
-        "--compose",
-        "which Compose runs the compose backend: v2 (`docker compose`), v1 (`docker-compose --compatibility`) "
-        "or auto, v2 when it works (default auto)",
-        type=choice(*COMPOSE_VERSIONS),
-        metavar="{" + ",".join(COMPOSE_VERSIONS) + "}",
-    )
-    options.add(
-        backend,
-        "--ready-timeout",
-        "seconds to wait for every replica's /health (default 60; compose 300)",
-        type=positive_float,
-        metavar="S",
-    )
-    options.add(
-        backend,
-        "--api-port",
-        "port the replicas share (process backend; default: a free one)",
-        type=port_number,
-        metavar="PORT",
-    )
+    add_backend_options(options, backend, load)
     options.add(
         backend,
         "--api-command",
@@ -138,25 +90,10 @@ def register(
         "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
         metavar="CMD",
     )
-    options.add(
-        backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
-    )
-    options.add(
-        load,
-        "--locustfile",
-        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
-        type=Path,
-        metavar="PATH",
-    )
     options.switch(
         load,
         "--no-calibration",
         "skip measuring what this machine's Locust can deliver before the cells run",
-    )
-    options.switch(
-        backend,
-        "--no-limits",
-        "run the process backend's replicas without cgroup limits (recorded as limits_enforced: false)",
     )
 
     output = parser.add_argument_group("output")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.locust_contract import LoadSettings
-from loadtest.runner.config import BackendSettings, RunConfig, profile_cells
+from loadtest.runner.config import BackendSettings, RunConfig, backend_settings, profile_cells
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import CompareSettings, Slo, Thresholds
 
@@ -88,18 +88,9 @@ def merge_compare_config(args: argparse.Namespace, thresholds: Thresholds, thres
         scenario=profile.scenario,
         warmup="spawn",
     )
-    backend = BackendSettings(
-        name=args.backend or "process",
-        ready_timeout=args.ready_timeout,
-        locust_workers=args.locust_workers,
-        enforce_limits=not args.no_limits,
-        api_image=args.image,
-        locust_image=args.loadtest_image,
-        compose_file=args.compose_file,
-        health_path=args.health_path or "/health",
-        locustfile=args.locustfile,
-        calibrate=False,
-    )
+    # Each side's server command is its own (`sides`); a comparison never calibrates: its trials
+    # show whether Locust was the limit.
+    backend = backend_settings(args, api_command=None, calibrate=False)
     if backend.name == "compose" and (args.api_command or args.base_api_command or args.head_api_command):
         raise ValueError("--api-command is for the process backend; the compose backend compares images")
     return CompareConfig(
