@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from loadtest import exitcodes
 from loadtest.commands import compare, gate, plan, report, run
+from loadtest.runner.interrupts import RunInterrupted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted):
+        # A second signal while a run writes its results: they are written; no traceback.
         print("interrupted", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE

@@ -101,6 +101,7 @@ class ComparisonSession:
                     backends,
                     {role: (side.commit, side.dirty) for role, side in self.sides.items()},
                     self.repo,
+                    self.say,
                 )
                 failure = self.run_trials(trial_runner)
             except interrupts.RunInterrupted:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +119,10 @@ def read_trial(folder: Path, planned: PlannedTrial, slo: Slo, started_at: dateti
     return record("valid", [], trial_figures(verdict))
 
 
+FORWARDED = ("cleanup problem", "note: Locust exited", "API replica")
+"""The runner's lines a comparison passes on to the terminal (the rest speak of the SLO, not judged here)."""
+
+
 class TrialRunner:
     """Runs one trial of either side: a one-cell `Runner` with that side's backend and commit."""
 
@@ -128,12 +133,13 @@ class TrialRunner:
         backends: dict[SideRole, Backend],
         served: dict[SideRole, tuple[str | None, bool | None]],
         cwd: Path,
+        say: Callable[[str], None],
     ) -> None:
         self.run_config, self.cell, self.backends, self.served, self.cwd = run_config, cell, backends, served, cwd
+        self.say = say
 
     def run(self, planned: PlannedTrial) -> TrialRecord:
         """Run it into trials/NN-side/ and read what it gave."""
-        # The runner's own lines speak of the SLO, which a comparison does not judge: kept out of the terminal.
         quiet = io.StringIO()
         runner = Runner(
             self.run_config,
@@ -144,5 +150,10 @@ class TrialRunner:
             served=self.served[planned.role],
         )
         started_at, clock = datetime.now(UTC), time.monotonic()
-        folder = runner.run_cell(1, self.cell, planned.folder)
+        try:
+            folder = runner.run_cell(1, self.cell, planned.folder)
+        finally:
+            for line in quiet.getvalue().splitlines():
+                if line.strip().startswith(FORWARDED):
+                    self.say(f"  {line.strip()}")
         return read_trial(folder, planned, self.run_config.slo, started_at, time.monotonic() - clock)
