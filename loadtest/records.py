@@ -329,7 +329,18 @@ class SideInfo(_Record):
     checkout: str | None = None
     """Where its replicas ran (process backend): a temporary worktree, or this checkout."""
     api_command: str | None = None
-    """The server command template (None: `python -m api` of that checkout)."""
+    """A server command of your own (None: `python -m api` of that checkout)."""
+
+    @property
+    def label(self) -> str:
+        """`base (main, 1a2b3c4d5e6f)`, `head (1a2b3c4d5e6f)`, `base (me/api:1)`: the side in messages."""
+        if self.image is not None:
+            return f"{self.role} ({self.image})"
+        named = self.commit is not None and self.commit.startswith(self.spec)
+        parts = [*([] if named else [self.spec]), *([self.commit[:12]] if self.commit else [])]
+        if self.dirty:
+            parts.append("uncommitted changes")
+        return f"{self.role} ({', '.join(parts)})"
 
 
 class TrialFigures(_Record):

@@ -87,14 +87,8 @@ def metric_rows(comparison: Comparison, markdown: bool) -> list[list[str]]:
 
 def _side(comparison: Comparison, role: str) -> str:
     side = comparison.base if role == "base" else comparison.head
-    parts = [side.spec]
-    if side.image is None and side.commit and not side.spec.startswith(side.commit[:7]):
-        parts.append(side.commit[:12])
-    if side.dirty:
-        parts.append("uncommitted changes")
-    if side.api_command:
-        parts.append(f"`{side.api_command}`")
-    return f"{role} " + ", ".join(f"`{part}`" if index == 0 else part for index, part in enumerate(parts))
+    own = f", `{side.api_command}`" if side.api_command else ""
+    return f"{side.label}{own}"
 
 
 def trial_counts(comparison: Comparison) -> str:

@@ -94,13 +94,8 @@ class Side:
 
     @property
     def label(self) -> str:
-        """`base (main, 1a2b3c4d5e6f)`, for messages."""
-        detail = self.image or (self.commit[:12] if self.commit else "")
-        if self.dirty:
-            detail += ", uncommitted changes"
-        if self.spec in (detail, self.image):
-            return f"{self.role} ({self.spec})"
-        return f"{self.role} ({self.spec}, {detail})" if detail else f"{self.role} ({self.spec})"
+        """The side in messages (`SideInfo.label`)."""
+        return self.info().label
 
     def info(self) -> SideInfo:
         """Its entry in comparison.json."""

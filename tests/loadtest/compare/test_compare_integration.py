@@ -124,7 +124,7 @@ def test_a_head_whose_api_cannot_start_cannot_be_judged_naming_the_side(tmp_path
     assert code == exitcodes.CANNOT_JUDGE, stderr[-3000:]
     assert document["complete"] is False
     (reason,) = document["reasons"]
-    assert reason.startswith(f"cannot judge: head ({head}, {head[:12]}) could not be measured")
+    assert reason.startswith(f"cannot judge: head ({head[:12]}) could not be measured")
     assert "exited with code 1 before it was ready" in reason
     assert "this head is broken on purpose" in reason
     assert "Traceback" not in stderr.split("cannot judge")[0][-200:]

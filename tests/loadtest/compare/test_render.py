@@ -100,7 +100,7 @@ def test_the_markdown_leads_with_the_verdict_and_a_row_per_metric() -> None:
     assert "❌ regressed |" in throughput
     assert "| ✅ no change |" in rows[2]
     assert "(not gating)" in rows[3]
-    assert "base `main`, aaaaaaaaaaaa · head `working tree`, bbbbbbbbbbbb, uncommitted changes" in text
+    assert "base (main, aaaaaaaaaaaa) · head (working tree, bbbbbbbbbbbb, uncommitted changes)" in text
     assert "**δ = 10%**" in text
     assert "12 of 12 trials run, 0 inconclusive" in text
     assert "- throughput: regressed: the 9" in text

@@ -64,6 +64,7 @@ def test_a_side_runs_its_own_venv_unless_given_a_command() -> None:
             Side("head", WORKING_TREE, "f" * 40, True), f"head (working tree, {'f' * 12}, uncommitted changes)"
         ),
         pytest.param(image_side("base", "me/api:1.0"), "base (me/api:1.0)", id="image"),
+        pytest.param(Side("head", "0123456789ab", "0123456789abcdef0123"), "head (0123456789ab)", id="a-sha"),
     ],
 )
 def test_a_side_is_named_in_messages(side: Side, label: str) -> None:
