@@ -44,8 +44,9 @@ from loadtest.util.text import first_line
 
 __all__ = ["CompareConfig", "run_comparison"]
 
-TRIAL_OVERHEAD_SECONDS = {"process": 6.0, "compose": 25.0}
-"""Start-up and shut-down around each trial's load (measured: replicas ready, Locust up, files written)."""
+TRIAL_OVERHEAD_SECONDS = {"process": 7.0, "compose": 12.0}
+"""Start-up and shut-down around each trial's load, as measured on a 2-core VM: replicas (or containers)
+ready, Locust started, its files written and judged."""
 PREPARE_SECONDS = 15.0
 """A revision's worktree, `uv sync --frozen` from uv's cache and its model's training."""
 SIDES_DIR = "sides"
