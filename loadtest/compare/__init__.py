@@ -132,8 +132,7 @@ class ComparisonSession:
         config, settings = self.config, self.config.settings
         trials = len(self.plan)
         seconds = trials * (settings.run_time_seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
-        revisions = len({config.base, config.head}) if config.backend.name == "process" else 0
-        revisions -= config.head is None
+        revisions = len({config.base, config.head} - {None}) if config.backend.name == "process" else 0
         prepare = f", plus ~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)" if revisions else ""
         judged = ", ".join(settings.judged)
         lines = [
