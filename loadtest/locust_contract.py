@@ -26,8 +26,16 @@ FINISH_GRACE_SECONDS = 60.0
 """Past its run time Locust gets this long to stop its users and write its files."""
 STOP_GRACE_SECONDS = 15.0
 """On an early stop Locust gets this long after SIGTERM to write its CSVs and report."""
+DEFAULT_WEB_HOST = "127.0.0.1"
+"""Locust's web UI listens on this machine only unless asked otherwise (it has no login)."""
+DEFAULT_WEB_PORT = 8089
+"""Locust's own default port for its web UI."""
+WEB_CONTAINER_PORT = 8089
+"""Where the web UI listens inside the Locust master's container."""
 
 _CPU_WARNING = re.compile(r"cpu (usage|threshold)", re.IGNORECASE)
+# The gate judges failures; Locust's own exit code would only say "some request failed".
+_EXIT_FLAGS = ("--exit-code-on-error=0",)
 
 
 @dataclass(frozen=True)
@@ -48,18 +56,54 @@ def locust_args(settings: LoadSettings, host: str, results_dir: PurePath) -> lis
     """Locust's flags for one cell's headless load, whatever starts it (not the role flags)."""
     return [
         "--headless",
-        f"--host={host}",
-        f"--users={settings.users}",
-        f"--spawn-rate={settings.spawn_rate:g}",
+        *_load_flags(host, settings.users, settings.spawn_rate),
         f"--run-time={settings.run_time_seconds}s",
-        f"--stop-timeout={STOP_TIMEOUT_SECONDS}",
-        f"--csv={results_dir / CSV_PREFIX}",
-        "--csv-full-history",
+        *_result_flags(results_dir),
         f"--html={results_dir / HTML_REPORT}",
         "--only-summary",
-        # The gate judges failures; Locust's own exit code would only say "some request failed".
-        "--exit-code-on-error=0",
+        *_EXIT_FLAGS,
     ]
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Locust with its web UI: where the UI listens, and what its start form is pre-filled with."""
+
+    users: int
+    spawn_rate: float
+    run_time_seconds: int | None = None
+    """None: a test runs until it is stopped from the UI."""
+    host: str = DEFAULT_WEB_HOST
+    port: int = DEFAULT_WEB_PORT
+
+
+def locust_web_args(
+    settings: WebSettings, host: str, results_dir: PurePath, bind: tuple[str, int] | None = None
+) -> list[str]:
+    """Locust's flags for a web UI session: no --headless, so -u/-r (and -t) only pre-fill the form.
+
+    The CSVs cover the whole session (the history grows across every test started from the UI);
+    `bind` overrides where the UI listens (a container listens on all its interfaces and is
+    published on `settings.host:settings.port`).
+    """
+    web_host, web_port = bind or (settings.host, settings.port)
+    run_time = [f"--run-time={settings.run_time_seconds}s"] if settings.run_time_seconds is not None else []
+    return [
+        *_load_flags(host, settings.users, settings.spawn_rate),
+        *run_time,
+        *_result_flags(results_dir),
+        f"--web-host={web_host}",
+        f"--web-port={web_port}",
+        *_EXIT_FLAGS,
+    ]
+
+
+def _load_flags(host: str, users: int, spawn_rate: float) -> list[str]:
+    return [f"--host={host}", f"--users={users}", f"--spawn-rate={spawn_rate:g}"]
+
+
+def _result_flags(results_dir: PurePath) -> list[str]:
+    return [f"--stop-timeout={STOP_TIMEOUT_SECONDS}", f"--csv={results_dir / CSV_PREFIX}", "--csv-full-history"]
 
 
 def extract_cpu_warnings(log_text: str) -> list[str]:
