@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,8 +21,9 @@ import jsonschema
 import pytest
 import yaml
 
-from loadtest.locust_contract import LOCUSTFILE, LoadSettings, locust_args
+from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings, locust_args
 from loadtest.runner.backends.compose import compose_environment
+from loadtest.runner.backends.compose_web import web_override
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import load_thresholds
 from loadtest.util.units import parse_memory
@@ -167,11 +169,12 @@ def compose_commands() -> list[tuple[str, list[str]]]:
     return found
 
 
-def resolve(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    """`<compose> -f docker-compose.ci.yaml config` with `env`, parsed."""
+def resolve(command: list[str], env: dict[str, str], cwd: Path, overrides: Sequence[Path] = ()) -> dict[str, Any]:
+    """`<compose> -f docker-compose.ci.yaml [-f OVERRIDE...] config` with `env`, parsed."""
     clean = {key: value for key, value in os.environ.items() if key not in CELL_ENV and key != "RESULTS_DIR"}
+    files = [flag for file in (COMPOSE_FILE, *overrides) for flag in ("-f", str(file))]
     result = subprocess.run(
-        [*command, "-f", str(COMPOSE_FILE), "--project-directory", str(cwd), "config"],
+        [*command, *files, "--project-directory", str(cwd), "config"],
         env={**clean, **env},
         capture_output=True,
         text=True,
@@ -230,3 +233,28 @@ def test_installed_compose_defaults_are_one_replica_one_cpu_one_gigabyte(
         limits = api["deploy"]["resources"]["limits"]
         assert float(limits["cpus"]) == 1.0 and parse_memory(str(limits["memory"])) == 2**30, label
         assert config["services"]["locust-master"]["image"] == "inference-gate-loadtest:local", label
+
+
+@pytest.mark.integration
+def test_installed_compose_layers_the_web_ui_override(
+    implementations: list[tuple[str, list[str]]], validator: jsonschema.Draft201909Validator, tmp_path: Path
+) -> None:
+    document = web_override(WebSettings(users=40, spawn_rate=20, port=18089))
+    override = tmp_path / "compose.ui.yaml"
+    override.write_text(yaml.safe_dump(document))
+    results = tmp_path / "cell"
+    for label, command in implementations:
+        config = resolve(command, {**CELL_ENV, "RESULTS_DIR": str(results)}, tmp_path, [override])
+        assert schema_errors(validator, config) == [], label
+        master = config["services"]["locust-master"]
+        assert master["command"] == document["services"]["locust-master"]["command"], label
+        published = master["ports"][0]
+        if isinstance(published, dict):
+            published = f"{published['host_ip']}:{published['published']}:{published['target']}"
+        assert published.removesuffix("/tcp") == "127.0.0.1:18089:8089", label
+        # The rest of the cell is the compose file's: the API's limits, the workers, the results.
+        assert int(config["services"]["api"]["deploy"]["replicas"]) == 3, label
+        assert int(config["services"]["locust-worker"]["deploy"]["replicas"]) == 4, label
+        volume = master["volumes"][0]
+        source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
+        assert Path(source) == results, label

@@ -162,6 +162,8 @@ def test_v1_tree_limits_and_usage(tmp_path: Path) -> None:
             "memory.limit_in_bytes": "536870912\n",
             "memory.memsw.limit_in_bytes": "536870912\n",
             "memory.max_usage_in_bytes": "62783488\n",
+            "memory.usage_in_bytes": "60000000\n",
+            "memory.stat": "cache 9000000\nrss 51000000\ninactive_file 500\ntotal_inactive_file 8000000\n",
             "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
         },
     )
@@ -174,6 +176,8 @@ def test_v1_tree_limits_and_usage(tmp_path: Path) -> None:
     assert (usage.cpu_periods, usage.cpu_throttled_periods) == (200, 50)
     assert usage.cpu_throttled_seconds == pytest.approx(2.5)
     assert (usage.memory_peak_bytes, usage.oom_kills) == (62783488, 1)
+    # As docker stats counts it: the hierarchy's inactive page cache is not in use.
+    assert usage.memory_current_bytes == 60000000 - 8000000
 
 
 def test_v1_tree_without_limits_or_swap_accounting(tmp_path: Path) -> None:
@@ -182,7 +186,12 @@ def test_v1_tree_without_limits_or_swap_accounting(tmp_path: Path) -> None:
     limits = ReplicaCgroup(name="x", version=1, dirs={"cpu": cpu, "memory": memory}).read_limits()
     assert (limits.cpus, limits.cpu_quota_us, limits.memory_bytes, limits.swap_bytes) == (None, None, None, None)
     usage = read_usage_v1({"cpu": cpu, "memory": memory})
-    assert (usage.cpu_seconds, usage.memory_peak_bytes, usage.oom_kills) == (None, None, None)
+    assert (usage.cpu_seconds, usage.memory_peak_bytes, usage.oom_kills, usage.memory_current_bytes) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_v2_tree_limits_and_usage(tmp_path: Path) -> None:
@@ -194,6 +203,8 @@ def test_v2_tree_limits_and_usage(tmp_path: Path) -> None:
             "memory.swap.max": "0\n",
             "cpu.stat": "usage_usec 4200000\nuser_usec 4000000\nsystem_usec 200000\nnr_periods 300\nnr_throttled 120\nthrottled_usec 6000000\n",
             "memory.peak": "70000000\n",
+            "memory.current": "65000000\n",
+            "memory.stat": "anon 50000000\nfile 15000000\nactive_file 3000000\ninactive_file 12000000\n",
             "memory.events": "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
         },
     )
@@ -209,6 +220,7 @@ def test_v2_tree_limits_and_usage(tmp_path: Path) -> None:
         70000000,
         1,
     )
+    assert usage.memory_current_bytes == 65000000 - 12000000
 
 
 def test_v2_tree_of_an_older_kernel_has_no_peak(tmp_path: Path) -> None:
