@@ -1,4 +1,4 @@
-"""Command line entry point: `python -m loadtest {run,gate,report,plan} ...`."""
+"""Command line entry point: `python -m loadtest {run,gate,report,plan,ui,stats} ...`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from loadtest import exitcodes
-from loadtest.commands import gate, plan, report, run
+from loadtest.commands import gate, plan, report, run, stats, ui
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load-test an inference API and gate the build on thresholds.yaml.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, gate, report, plan):
+    for command in (run, gate, report, plan, ui, stats):
         command.register(subparsers)
     return parser
 

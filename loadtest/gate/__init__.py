@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats, endpoint_label, read_stats
-from loadtest.gate.render import render_cannot_judge, render_console, render_summary
+from loadtest.gate.render import render_cannot_judge, render_console, render_summary, verdict_line
 from loadtest.gate.verdict import evaluate
 from loadtest.locust_contract import CSV_PREFIX
 from loadtest.records import SUMMARY_FILE, VERDICT_FILE, Verdict, write_record
@@ -28,6 +28,7 @@ __all__ = [
     "render_cannot_judge",
     "render_console",
     "render_summary",
+    "verdict_line",
     "write_cannot_judge",
     "write_verdict",
 ]

@@ -78,6 +78,14 @@ def headline(verdict: Verdict) -> str:
     return f"FAILED: {len(verdict.breached)} of {len(verdict.checks)} checks breached"
 
 
+def verdict_line(verdict: Verdict) -> str:
+    """PASS or FAIL with the run's headline figures, on one line."""
+    return (
+        f"{'PASS' if verdict.passed else 'FAIL'} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
+        f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
+    )
+
+
 def bucketing_note(p95_ms: float, limit_ms: float) -> str:
     """Why a reported P95 is a range, for the reported value and for the limit."""
     low, high = bucket_bounds(p95_ms)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from loadtest.gate import GateInputError, judge_folder, render_cannot_judge
+from loadtest.gate import GateInputError, judge_folder, render_cannot_judge, verdict_line
 from loadtest.locust_contract import csv_paths
 from loadtest.records import (
     RUN_FILE,
@@ -38,7 +38,6 @@ from loadtest.thresholds import Slo
 from loadtest.util.files import write_atomic
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
-from loadtest.util.units import format_rate
 
 POLL_SECONDS = 0.5
 
@@ -81,14 +80,8 @@ class Runner:
             f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each"
         )
         self.say(offered_load_line(config.load.users, config.slo))
-        self.say(self.backend.describe())
-        if not self.backend.limits_enforced:
-            self.say(
-                _banner(
-                    f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
-                    f"{self.backend.limits_not_enforced_reason}"
-                )
-            )
+        for line in backend_lines(self.backend):
+            self.say(line)
         folders: list[Path] = []
         interruption: str | None = None
         with interrupts.catch_signals():
@@ -263,11 +256,7 @@ class Runner:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
-        outcome = "PASS" if verdict.passed else "FAIL"
-        self.say(
-            f"{name}: {outcome} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
-            f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
-        )
+        self.say(f"{name}: {verdict_line(verdict)}")
 
 
 def offered_load_line(users: int, slo: Slo) -> str:
@@ -277,6 +266,19 @@ def offered_load_line(users: int, slo: Slo) -> str:
         f"{users:,} users ask up to ~{offered_rps(users):,.0f} req/s (instant replies); a cell must serve "
         f"~{offered_rps(users, limit_s):,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
     )
+
+
+def backend_lines(backend: Backend) -> list[str]:
+    """Where the replicas run and how they are limited; a loud banner when they are not."""
+    lines = [backend.describe()]
+    if not backend.limits_enforced:
+        lines.append(
+            _banner(
+                "limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
+                f"{backend.limits_not_enforced_reason}"
+            )
+        )
+    return lines
 
 
 def _banner(text: str) -> str:
