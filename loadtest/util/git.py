@@ -20,3 +20,25 @@ def revision(cwd: Path) -> tuple[str | None, bool | None]:
     if commit.returncode != 0:
         return None, None
     return commit.stdout.strip(), bool(status.stdout.strip()) if status.returncode == 0 else None
+
+
+def branch(cwd: Path) -> str | None:
+    """The branch checked out (None: a detached HEAD, or not a git checkout)."""
+    try:
+        result = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def default_branch(cwd: Path) -> str | None:
+    """The remote's default branch as this clone knows it (origin/HEAD), None if it does not."""
+    try:
+        result = _git(cwd, "symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip().removeprefix("origin/") or None
