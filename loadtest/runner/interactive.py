@@ -534,8 +534,9 @@ class Session:
             head = f"Locust: {self.status_problem or 'starting'}"
         else:
             test = f"test {self.test.number} " if self.test is not None else ""
+            rate = f"{status.rps:,.1f} req/s, " if status.running else ""
             head = (
-                f"Locust: {test}{status.state}, {status.users:,} users, {status.rps:,.1f} req/s, "
+                f"Locust: {test}{status.state}, {status.users:,} users, {rate}"
                 f"{status.requests:,} requests, {status.failures:,} failures "
                 f"({format_rate(status.failures, status.requests)})"
             )
@@ -544,8 +545,8 @@ class Session:
         return [f"{head}  — {self.web.url}", *self.view.lines(records)]
 
     def _farewell(self, clean: bool) -> None:
-        done = "stopped Locust and every replica" + (", removed their cgroups" if clean else "")
-        self.say(f"{self.config.cell.name}: {done}.")
+        gone = "took its Compose project down" if self.config.backend.name == "compose" else "removed their cgroups"
+        self.say(f"{self.config.cell.name}: stopped Locust and every replica" + (f", {gone}." if clean else "."))
         for line in self.judged:
             self.say(f"  {line}")
         self.say(f"Results: {self.cell_dir}/")

@@ -3,13 +3,16 @@
 The session test drives Locust's web API as the browser does (`POST /swarm`, `GET /stats/requests`,
 `POST /stop`; Locust 2.47 takes only POST for /stop) against a real 2-replica cell under
 0.5 CPU and 256 MiB each, reads the resource view with `python -m loadtest stats`, checks the
-verdict written after each stop, and that SIGINT leaves no process and no cgroup behind.
+verdict written after each stop, and that SIGINT leaves no process and no cgroup behind. The
+compose session does the same with containers (it needs both images: `make build`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -242,3 +245,87 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
     assert len(seen.api_pids) == 2
     assert set(seen.limits.values()) == {(50_000, 100_000, 256 * MIB)}
     assert_nothing_left(session.pid, seen)
+
+
+def docker_images() -> tuple[str, str]:
+    """The images a compose session runs (as `make build` names them), or skip when they are not here."""
+    api = os.environ.get("API_IMAGE", "inference-gate-api:local")
+    locust = os.environ.get("LOADTEST_IMAGE", "inference-gate-loadtest:local")
+    if shutil.which("docker") is None:
+        pytest.skip("Docker is not installed")
+    for image in (api, locust):
+        found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False, timeout=60)
+        if found.returncode != 0:
+            pytest.skip(f"no image {image}: build both with `make build`")
+    return api, locust
+
+
+def project_containers(pid: int) -> list[str]:
+    """Containers of every Compose project the session with this pid made."""
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True, check=True, timeout=60
+    )
+    return [name for name in listed.stdout.split() if name.startswith(f"loadtest{pid}-")]
+
+
+@pytest.mark.integration
+def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_project_down(tmp_path: Path) -> None:
+    api_image, locust_image = docker_images()
+    # A container cannot raise its open-files limit above the daemon's own (as `make e2e-docker` does).
+    limit = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "sh", api_image, "-c", "ulimit -Hn"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.strip()
+    out, port = tmp_path / "results", free_port()
+    cell_dir = out / "r1-cpu0.5-mem256m"
+    output = tmp_path / "ui.out"
+    log = output.open("w")
+    session = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "loadtest", "ui", "--backend", "compose", "--out", str(out)),
+            *("--image", api_image, "--loadtest-image", locust_image, "--web-port", str(port)),
+            *("--replicas", "1", "--cpus", "0.5", "--memory", "256m", "--locust-workers", "1"),
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NOFILE_LIMIT": os.environ.get("NOFILE_LIMIT", str(min(65536, int(limit))))},
+    )
+    seen = Watch()
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+
+    def worker_ready() -> bool:
+        up = answers(client) and (cell_dir / STATE_FILE).exists()
+        return up and client.get("/stats/requests").json().get("worker_count") == 1
+
+    try:
+        wait_for(session, seen, worker_ready, "web UI with its worker", output)
+        state = read_record(cell_dir / STATE_FILE, LiveCell)
+        assert state.backend == "compose"
+        assert [replica.container_id is not None for replica in state.replicas] == [True]
+        swarm(client, 10, 10)
+        wait_for(session, seen, running_with(client, 60), "running test 1", output)
+        view = stats_view(out)
+        assert re.search(r"\d+\.\d\d / 0\.5 \(\d+%\)", view), view
+        assert re.search(r"MiB / 256 MiB \(\d+%\)", view), view
+        client.post("/stop")
+        wait_for(session, seen, (cell_dir / "test-1" / "verdict.json").exists, "verdict of test 1", output)
+        assert read_record(cell_dir / "test-1" / "verdict.json", Verdict).requests >= 60
+        session.send_signal(signal.SIGINT)
+        code = session.wait(timeout=120)
+    finally:
+        client.close()
+        if session.poll() is None:
+            session.kill()
+            session.wait()
+        log.close()
+    said = output.read_text()
+    assert code == exitcodes.PASSED, said
+    assert "took its Compose project down" in said
+    assert project_containers(session.pid) == []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2) as gone:
+        assert not answers(gone)  # nothing publishes the port any more
