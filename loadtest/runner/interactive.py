@@ -273,6 +273,48 @@ class Capture:
         return self.fetch_at + CAPTURE_TIMEOUT
 
 
+class SessionTests:
+    """The tests of a session: which one Locust is in, from its answers to `GET /stats/requests`.
+
+    Those answers may be up to 2 s old (Locust caches them), so a test can start and stop
+    between two of them: its figures are still there afterwards, until the next test starts,
+    and a stopped Locust showing counts no handled test ended with means such a test.
+    """
+
+    def __init__(self, next_number: int = 1) -> None:
+        self.next_number = next_number
+        self.test: RunningTest | None = None
+        self.idle_counts: tuple[int, int] = (0, 0)
+        """The (requests, failures) a stopped Locust shows for the tests already handled."""
+        self.pending = False
+        """A stopped test is being handled: what Locust shows is its figures."""
+        self._adopt = False
+
+    def observe(self, status: WebStatus, now: float) -> tuple[RunningTest | None, RunningTest | None]:
+        """The test that started and the test that stopped with this answer (either may be None)."""
+        counts = (status.requests, status.failures)
+        if self._adopt and not status.running:
+            self.idle_counts, self._adopt = counts, False
+        unseen = not status.running and status.requests > 0 and not self.pending and counts != self.idle_counts
+        started = stopped = None
+        if self.test is None and (status.running or unseen):
+            self.test = started = RunningTest(self.next_number, started=now)
+            self.next_number += 1
+        if self.test is not None:
+            self.test.peak_users = max(self.test.peak_users, status.users)
+            if not status.running:
+                stopped, self.test, self.pending = self.test, None, True
+        return started, stopped
+
+    def settled(self, counts: tuple[int, int] | None) -> None:
+        """The stopped test is handled, and it ended with `counts` (None: whatever Locust shows next)."""
+        self.pending = False
+        if counts is None:
+            self._adopt = True
+        else:
+            self.idle_counts = counts
+
+
 class Session:
     """One `python -m loadtest ui`: the cell, Locust's web UI, the view, the verdicts."""
 
@@ -283,15 +325,12 @@ class Session:
         self.web = LocustWeb(config.web.host, config.web.port)
         self.view = ResourceView()
         self.history = SessionHistory(csv_paths(self.cell_dir)["stats_history"])
-        self.next_number = 1
-        self.test: RunningTest | None = None
+        self.tracker = SessionTests()
         self.capture: Capture | None = None
         self.status: WebStatus | None = None
         self.status_problem = ""
         self.judged: list[str] = []
         self.workers = 1
-        self.idle_counts: tuple[int, int] | None = (0, 0)
-        """Locust's (requests, failures) between tests that belong to a test already handled."""
 
     def say(self, text: str) -> None:
         """A line above the live view."""
@@ -312,7 +351,7 @@ class Session:
             try:
                 self._check_port()
                 self.cell_dir.mkdir(parents=True, exist_ok=True)
-                self.next_number = next_test_number(self.cell_dir)
+                self.tracker.next_number = next_test_number(self.cell_dir)
                 deployment = self.backend.deployment(cell, self.cell_dir)
                 with deployment:
                     self.serve(deployment)
@@ -423,30 +462,23 @@ class Session:
             self.status, self.status_problem = None, first_line(str(error))
             return
         self.status, self.status_problem = status, ""
-        counts = (status.requests, status.failures)
-        # A test can start and stop between two polls (Locust's answer may be 2 s old): its
-        # figures are still there, until the next test starts.
-        unseen = not status.running and status.requests > 0 and counts != self.idle_counts and self.capture is None
-        if self.test is None and (status.running or unseen):
-            self.test = RunningTest(self.next_number, started=now)
-            self.next_number += 1
+        started, stopped = self.tracker.observe(status, now)
+        if started is not None:
             self.say(
-                f"test {self.test.number} started ({status.users:,} users so far)"
+                f"test {started.number} started ({status.users:,} users so far)"
                 if status.running
-                else f"test {self.test.number} started and stopped between two looks at Locust"
+                else f"test {started.number} started and stopped between two looks at Locust"
             )
-        if self.test is not None:
-            self.test.peak_users = max(self.test.peak_users, status.users)
-            if not status.running:
-                if self.capture is not None:
-                    self._fail_capture(self.capture, "the next test stopped before its figures were complete")
-                settle = WORKER_REPORT_SECONDS + 1 if self.workers > 1 else 0.0
-                self.capture = Capture(self.test, stopped=now, fetch_at=now + settle)
-                self.say(
-                    f"test {self.test.number} stopped after {format_clock(now - self.test.started)} "
-                    f"({self.test.peak_users:,} users at peak); judging it..."
-                )
-                self.test = None
+        if stopped is not None:
+            if self.capture is not None:
+                reason = "the next test stopped before its figures were complete"
+                self._fail_capture(self.capture, reason, settle=False)
+            settle = WORKER_REPORT_SECONDS + 1 if self.workers > 1 else 0.0
+            self.capture = Capture(stopped, stopped=now, fetch_at=now + settle)
+            self.say(
+                f"test {stopped.number} stopped after {format_clock(now - stopped.started)} "
+                f"({stopped.peak_users:,} users at peak); judging it..."
+            )
 
     def _advance_capture(self, now: float) -> None:
         capture = self.capture
@@ -477,7 +509,8 @@ class Session:
             return
         history = cut_history(self.history.header, lines, *span)
         self.history.consume(lines, span[1])
-        self.capture, self.idle_counts = None, capture.final
+        self.capture = None
+        self.tracker.settled(capture.final)
         with interrupts.shielded():
             self._judge(capture, history)
 
@@ -505,24 +538,24 @@ class Session:
         self.judged.append(f"{name}: {verdict_line(verdict)}")
         self.say(f"{self.judged[-1]}\n{render_console(stats, verdict)}(verdict.json and summary.md in {folder}/)")
 
-    def _fail_capture(self, capture: Capture, reason: str) -> None:
+    def _fail_capture(self, capture: Capture, reason: str, settle: bool = True) -> None:
         folder = self._test_dir(capture.test)
-        write_cannot_judge(
-            f"Test {capture.test.number} cannot be judged: {reason}.", folder / VERDICT_FILE, folder / SUMMARY_FILE
-        )
+        cause = f"Test {capture.test.number} cannot be judged: {reason}."
+        write_cannot_judge(cause, folder / VERDICT_FILE, folder / SUMMARY_FILE)
         self.judged.append(f"test {capture.test.number}: not judged — {reason}")
         self.say(self.judged[-1])
         if self.capture is capture:
             self.capture = None
-        idle = (self.status.requests, self.status.failures) if self.status is not None else None
-        self.idle_counts = capture.final or idle
+        if settle:
+            self.tracker.settled(capture.final)
 
     def _abandon(self, reason: str) -> None:
         """Say what happens to a test that is running or being judged when the session ends."""
-        if self.test is not None:
-            self.judged.append(f"test {self.test.number}: cut short, not judged — {reason} while it ran")
+        test = self.tracker.test
+        if test is not None:
+            self.judged.append(f"test {test.number}: cut short, not judged — {reason} while it ran")
             self.say(self.judged[-1])
-            self.test = None
+            self.tracker.test = None
         if self.capture is not None:
             self._fail_capture(self.capture, f"{reason} before its figures were complete")
 
@@ -533,7 +566,7 @@ class Session:
         if status is None:
             head = f"Locust: {self.status_problem or 'starting'}"
         else:
-            test = f"test {self.test.number} " if self.test is not None else ""
+            test = f"test {self.tracker.test.number} " if self.tracker.test is not None else ""
             rate = f"{status.rps:,.1f} req/s, " if status.running else ""
             head = (
                 f"Locust: {test}{status.state}, {status.users:,} users, {rate}"

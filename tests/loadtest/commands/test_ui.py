@@ -17,7 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -115,13 +117,46 @@ def test_a_web_port_in_use_is_named_before_anything_starts(tmp_path: Path, capsy
 # --------------------------------------------------------------------------- a real session
 
 
-def wait_for(
-    session: subprocess.Popen[str], seen: Watch, condition: Callable[[], bool], what: str, output: Path
-) -> None:
-    """Watch the session's processes until `condition()` holds; fail, with its output, if it does not in time."""
-    watch(session, seen, timeout=90, until=condition)
-    if not condition():
-        pytest.fail(f"no {what} in time; the session's output:\n{output.read_text()[-4000:]}")
+@dataclass
+class UiRun:
+    """A `python -m loadtest ui` under test: its process, its output, Locust's web API, what it started."""
+
+    process: subprocess.Popen[str]
+    output: Path
+    client: httpx.Client
+    seen: Watch = field(default_factory=Watch)
+
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        """Watch its processes until `condition()` holds; fail, with its output, if it does not in time."""
+        watch(self.process, self.seen, timeout=90, until=condition)
+        if not condition():
+            pytest.fail(f"no {what} in time; the session's output:\n{self.output.read_text()[-4000:]}")
+
+    def sigint(self) -> int:
+        """Ctrl-C, and its exit code."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=120)
+
+
+@contextmanager
+def ui_session(tmp_path: Path, port: int, *args: str, env: dict[str, str] | None = None) -> Iterator[UiRun]:
+    """Start `python -m loadtest ui ARGS` with its UI on `port`; kill it if the test leaves it running."""
+    output = tmp_path / "ui.out"
+    with output.open("w") as log, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "loadtest", "ui", "--web-port", str(port), *args],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        try:
+            yield UiRun(process, output, client)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def answers(client: httpx.Client) -> bool:
@@ -164,33 +199,20 @@ def stats_view(out: Path) -> str:
 def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_nothing(tmp_path: Path) -> None:
     out, port = tmp_path / "results", free_port()
     cell_dir = out / "r2-cpu0.5-mem256m"
-    output = tmp_path / "ui.out"
-    log = output.open("w")
-    session = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "loadtest", "ui", "--out", str(out), "--web-port", str(port)),
-            *("--replicas", "2", "--cpus", "0.5", "--memory", "256m", "--users", "30", "--spawn-rate", "15"),
-        ],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    seen = Watch()
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
-    try:
-        wait_for(session, seen, lambda: answers(client) and (cell_dir / STATE_FILE).exists(), "web UI", output)
+    cell = ("--replicas", "2", "--cpus", "0.5", "--memory", "256m", "--users", "30", "--spawn-rate", "15")
+    with ui_session(tmp_path, port, "--out", str(out), *cell) as ui:
+        client = ui.client
+        ui.wait_for(lambda: answers(client) and (cell_dir / STATE_FILE).exists(), "web UI")
         # The start form is pre-filled with --users and --spawn-rate.
         page = client.get("/").text
         assert re.search(r'"num_users": ?30\b', page), page[-2000:]
         assert re.search(r'"spawn_rate": ?15(\.0)?\b', page)
         state = read_record(cell_dir / STATE_FILE, LiveCell)
-        assert (state.pid, state.backend, len(state.replicas)) == (session.pid, "process", 2)
+        assert (state.pid, state.backend, len(state.replicas)) == (ui.process.pid, "process", 2)
 
         # Test 1: a swarm, figures while it runs, the resource view from another process, the stop.
         swarm(client, 30, 30)
-        wait_for(session, seen, running_with(client, 150), "running test 1", output)
-        assert client.get("/stats/requests").json()["state"] == "running"
+        ui.wait_for(running_with(client, 150), "running test 1")
         view = stats_view(out)
         rows = [line for line in view.splitlines() if line.startswith("replica-")]
         assert len(rows) == 2, view
@@ -204,7 +226,7 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
             assert row.split()[-2:] == ["0", "0"], row  # no restart, no OOM kill
         client.post("/stop")
         verdict_path = cell_dir / "test-1" / "verdict.json"
-        wait_for(session, seen, verdict_path.exists, "verdict of test 1", output)
+        ui.wait_for(verdict_path.exists, "verdict of test 1")
         first = read_record(verdict_path, Verdict)
         assert first.requests >= 150
         assert first.figures.name == "Aggregated"
@@ -215,25 +237,17 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
         # Test 2 gets its own folder; test 1's stays as it was.
         kept = verdict_path.read_bytes()
         swarm(client, 4, 4)
-        wait_for(session, seen, running_with(client, 10), "running test 2", output)
+        ui.wait_for(running_with(client, 10), "running test 2")
         client.post("/stop")
-        wait_for(session, seen, (cell_dir / "test-2" / "verdict.json").exists, "verdict of test 2", output)
-        second = read_record(cell_dir / "test-2" / "verdict.json", Verdict)
-        assert second.requests >= 10
+        ui.wait_for((cell_dir / "test-2" / "verdict.json").exists, "verdict of test 2")
+        assert read_record(cell_dir / "test-2" / "verdict.json", Verdict).requests >= 10
         assert verdict_path.read_bytes() == kept
 
         # Test 3 is running when SIGINT comes.
         swarm(client, 4, 4)
-        wait_for(session, seen, running_with(client, 5), "running test 3", output)
-        session.send_signal(signal.SIGINT)
-        code = session.wait(timeout=60)
-    finally:
-        client.close()
-        if session.poll() is None:
-            session.kill()
-            session.wait()
-        log.close()
-    said = output.read_text()
+        ui.wait_for(running_with(client, 5), "running test 3")
+        code = ui.sigint()
+    said = ui.output.read_text()
     assert code == exitcodes.PASSED, said
     assert "Traceback" not in said
     assert f"test 1: {'PASS' if first.passed else 'FAIL'} — {first.requests:,} requests" in said
@@ -242,9 +256,9 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
     assert not (cell_dir / "test-3").exists()
     assert not (cell_dir / STATE_FILE).exists()
     # Limits read back from the kernel while the replicas served: 0.5 CPU, 256 MiB each.
-    assert len(seen.api_pids) == 2
-    assert set(seen.limits.values()) == {(50_000, 100_000, 256 * MIB)}
-    assert_nothing_left(session.pid, seen)
+    assert len(ui.seen.api_pids) == 2
+    assert set(ui.seen.limits.values()) == {(50_000, 100_000, 256 * MIB)}
+    assert_nothing_left(ui.process.pid, ui.seen)
 
 
 def docker_images() -> tuple[str, str]:
@@ -281,51 +295,32 @@ def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_p
     ).stdout.strip()
     out, port = tmp_path / "results", free_port()
     cell_dir = out / "r1-cpu0.5-mem256m"
-    output = tmp_path / "ui.out"
-    log = output.open("w")
-    session = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "loadtest", "ui", "--backend", "compose", "--out", str(out)),
-            *("--image", api_image, "--loadtest-image", locust_image, "--web-port", str(port)),
-            *("--replicas", "1", "--cpus", "0.5", "--memory", "256m", "--locust-workers", "1"),
-        ],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "NOFILE_LIMIT": os.environ.get("NOFILE_LIMIT", str(min(65536, int(limit))))},
-    )
-    seen = Watch()
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    images = ("--image", api_image, "--loadtest-image", locust_image)
+    cell = ("--replicas", "1", "--cpus", "0.5", "--memory", "256m", "--locust-workers", "1")
+    env = {**os.environ, "NOFILE_LIMIT": os.environ.get("NOFILE_LIMIT", str(min(65536, int(limit))))}
+    with ui_session(tmp_path, port, "--backend", "compose", "--out", str(out), *images, *cell, env=env) as ui:
+        client = ui.client
 
-    def worker_ready() -> bool:
-        up = answers(client) and (cell_dir / STATE_FILE).exists()
-        return up and client.get("/stats/requests").json().get("worker_count") == 1
+        def worker_ready() -> bool:
+            up = answers(client) and (cell_dir / STATE_FILE).exists()
+            return up and client.get("/stats/requests").json().get("worker_count") == 1
 
-    try:
-        wait_for(session, seen, worker_ready, "web UI with its worker", output)
+        ui.wait_for(worker_ready, "web UI with its worker")
         state = read_record(cell_dir / STATE_FILE, LiveCell)
         assert state.backend == "compose"
         assert [replica.container_id is not None for replica in state.replicas] == [True]
         swarm(client, 10, 10)
-        wait_for(session, seen, running_with(client, 60), "running test 1", output)
+        ui.wait_for(running_with(client, 60), "running test 1")
         view = stats_view(out)
         assert re.search(r"\d+\.\d\d / 0\.5 \(\d+%\)", view), view
         assert re.search(r"MiB / 256 MiB \(\d+%\)", view), view
         client.post("/stop")
-        wait_for(session, seen, (cell_dir / "test-1" / "verdict.json").exists, "verdict of test 1", output)
+        ui.wait_for((cell_dir / "test-1" / "verdict.json").exists, "verdict of test 1")
         assert read_record(cell_dir / "test-1" / "verdict.json", Verdict).requests >= 60
-        session.send_signal(signal.SIGINT)
-        code = session.wait(timeout=120)
-    finally:
-        client.close()
-        if session.poll() is None:
-            session.kill()
-            session.wait()
-        log.close()
-    said = output.read_text()
+        code = ui.sigint()
+    said = ui.output.read_text()
     assert code == exitcodes.PASSED, said
     assert "took its Compose project down" in said
-    assert project_containers(session.pid) == []
+    assert project_containers(ui.process.pid) == []
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2) as gone:
         assert not answers(gone)  # nothing publishes the port any more

@@ -1,4 +1,4 @@
-"""The ui session's pure parts: finding one test in the session's history, cutting it out, numbering tests."""
+"""The ui session's pure parts: which test Locust is in, finding it in the session's history, numbering tests."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 
 from loadtest.runner.interactive import (
+    RunningTest,
     SessionHistory,
+    SessionTests,
     Totals,
     cut_history,
     final_counts,
     next_test_number,
     span_of_test,
 )
+from loadtest.runner.web_api import WebStatus
 from tests.loadtest.locust_csv import HISTORY_HEADER
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "locust"
@@ -149,3 +152,57 @@ def test_tests_are_numbered_after_those_already_in_the_cell_folder(tmp_path: Pat
         (tmp_path / name).mkdir()
     (tmp_path / "test-9").write_text("a file, not a test folder, still taken")
     assert next_test_number(tmp_path) == 10
+
+
+def answer(state: str, users: int = 0, requests: int = 0, failures: int = 0) -> WebStatus:
+    return WebStatus(state, users=users, rps=0.0, requests=requests, failures=failures, workers=None)
+
+
+def test_a_test_starts_when_locust_runs_and_stops_when_it_stops() -> None:
+    tests = SessionTests(next_number=3)
+    assert tests.observe(answer("ready"), now=0.0) == (None, None)
+    started, stopped = tests.observe(answer("spawning", users=5, requests=2), now=1.0)
+    assert (started, stopped) == (RunningTest(3, started=1.0, peak_users=5), None)
+    assert tests.observe(answer("running", users=20, requests=90), now=2.0) == (None, None)
+    assert tests.observe(answer("running", users=10, requests=150), now=3.0) == (None, None)
+    started, stopped = tests.observe(answer("stopped", requests=160), now=4.0)
+    assert (started, stopped) == (None, RunningTest(3, started=1.0, peak_users=20))
+    assert tests.test is None
+    assert tests.next_number == 4
+
+
+def test_a_test_between_two_answers_is_found_from_the_figures_it_leaves() -> None:
+    tests = SessionTests()
+    tests.observe(answer("ready"), now=0.0)
+    started, stopped = tests.observe(answer("stopped", requests=12, failures=1), now=1.0)
+    assert started is not None
+    assert stopped is started
+    # While it is being judged, and once it is, the same figures are not another test.
+    assert tests.observe(answer("stopped", requests=12, failures=1), now=2.0) == (None, None)
+    tests.settled((12, 1))
+    assert tests.observe(answer("stopped", requests=12, failures=1), now=3.0) == (None, None)
+    # Reset stats while nothing runs: no figures, no test.
+    assert tests.observe(answer("stopped"), now=4.0) == (None, None)
+
+
+def test_an_old_answer_after_a_stop_is_not_a_new_test() -> None:
+    tests = SessionTests()
+    tests.observe(answer("running", users=10, requests=50), now=0.0)
+    tests.observe(answer("stopped", requests=60), now=1.0)
+    assert tests.observe(answer("stopped", requests=58), now=2.0) == (None, None)  # cached, from before the end
+    tests.settled((60, 0))
+    assert tests.observe(answer("stopped", requests=60), now=3.0) == (None, None)
+    started, _ = tests.observe(answer("running", users=4, requests=1), now=4.0)
+    assert started is not None
+    assert started.number == 2
+
+
+def test_a_test_given_up_without_its_figures_adopts_what_locust_shows_next() -> None:
+    tests = SessionTests()
+    tests.observe(answer("running", users=3, requests=5), now=0.0)
+    tests.observe(answer("stopped", requests=7), now=1.0)
+    tests.settled(None)
+    assert tests.observe(answer("stopped", requests=7), now=2.0) == (None, None)
+    started, stopped = tests.observe(answer("stopped", requests=30), now=3.0)
+    assert started is not None
+    assert stopped is started
