@@ -11,7 +11,7 @@ stopped, its figures are read through that API (Locust's own CSV writers), its r
 of the session's `--csv-full-history` file, and the four CSVs go to `<cell>/test-N/` with
 Locust's HTML report; the gate judges that folder (verdict.json, summary.md) and the verdict is
 printed. Nothing of an earlier test is overwritten. Ctrl-C (or SIGTERM, SIGHUP) stops Locust
-and every replica and removes their cgroups, as it does for `run`.
+and every replica and removes their cgroups (or takes the Compose project down), as for `run`.
 """
 
 from __future__ import annotations
@@ -259,12 +259,12 @@ class Capture:
     """A stopped test whose figures are being collected."""
 
     test: RunningTest
-    stopped: float
     fetch_at: float
     """Not before: with workers, their last figures reach the master a few seconds after the stop."""
-    files: dict[str, str] | None = None
+    files: dict[str, str] = field(default_factory=dict)
     """The downloads, by CSV kind (+ "report")."""
     final: tuple[int, int] | None = None
+    """(requests, failures) of the downloaded statistics; set with `files`."""
     last_problem: str = ""
 
     @property
@@ -318,14 +318,14 @@ class SessionTests:
 class Session:
     """One `python -m loadtest ui`: the cell, Locust's web UI, the view, the verdicts."""
 
-    def __init__(self, config: UiConfig, backend: Backend, cwd: Path, out: TextIO | None = None) -> None:
-        self.config, self.backend, self.cwd = config, backend, cwd
+    def __init__(self, config: UiConfig, backend: Backend, out: TextIO | None = None) -> None:
+        self.config, self.backend = config, backend
         self.block = LiveBlock(out if out is not None else sys.stdout)
         self.cell_dir = config.out / config.cell.name
         self.web = LocustWeb(config.web.host, config.web.port)
         self.view = ResourceView()
         self.history = SessionHistory(csv_paths(self.cell_dir)["stats_history"])
-        self.tracker = SessionTests()
+        self.tests = SessionTests()
         self.capture: Capture | None = None
         self.status: WebStatus | None = None
         self.status_problem = ""
@@ -351,7 +351,7 @@ class Session:
             try:
                 self._check_port()
                 self.cell_dir.mkdir(parents=True, exist_ok=True)
-                self.tracker.next_number = next_test_number(self.cell_dir)
+                self.tests.next_number = next_test_number(self.cell_dir)
                 deployment = self.backend.deployment(cell, self.cell_dir)
                 with deployment:
                     self.serve(deployment)
@@ -398,6 +398,9 @@ class Session:
             self.block.end()
             self.say(f"{signal.signal_name}: stopping Locust and the replicas...")
             self._abandon("the session ended")
+            raise
+        except BackendError:
+            self._abandon("the cell broke")
             raise
         finally:
             with interrupts.shielded():
@@ -462,7 +465,7 @@ class Session:
             self.status, self.status_problem = None, first_line(str(error))
             return
         self.status, self.status_problem = status, ""
-        started, stopped = self.tracker.observe(status, now)
+        started, stopped = self.tests.observe(status, now)
         if started is not None:
             self.say(
                 f"test {started.number} started ({status.users:,} users so far)"
@@ -474,7 +477,7 @@ class Session:
                 reason = "the next test stopped before its figures were complete"
                 self._fail_capture(self.capture, reason, settle=False)
             settle = WORKER_REPORT_SECONDS + 1 if self.workers > 1 else 0.0
-            self.capture = Capture(stopped, stopped=now, fetch_at=now + settle)
+            self.capture = Capture(stopped, fetch_at=now + settle)
             self.say(
                 f"test {stopped.number} stopped after {format_clock(now - stopped.started)} "
                 f"({stopped.peak_users:,} users at peak); judging it..."
@@ -487,30 +490,30 @@ class Session:
         if now > capture.deadline:
             self._fail_capture(capture, capture.last_problem or "Locust's figures were not complete in time")
             return
-        try:
-            if capture.files is None:
+        final = capture.final
+        if final is None:
+            try:
                 files = {kind: self.web.text(path) for kind, path in DOWNLOADS.items()}
                 files["report"] = self.web.text(REPORT_DOWNLOAD)
-                capture.final = final_counts(files["stats"])
-                capture.files = files
-        except (WebApiError, ValueError, KeyError) as error:
-            capture.last_problem = first_line(str(error))
-            return
-        assert capture.final is not None  # set with the files
-        if capture.final[0] == 0:
+                final = final_counts(files["stats"])
+            except (WebApiError, ValueError, KeyError) as error:
+                capture.last_problem = first_line(str(error))
+                return
+            capture.files, capture.final = files, final
+        if final[0] == 0:
             self._fail_capture(capture, "the test made no requests")
             return
         lines = self.history.lines()
-        span = span_of_test([line.totals for line in lines if line.totals is not None], capture.final)
+        span = span_of_test([line.totals for line in lines if line.totals is not None], final)
         if span is None:
             capture.last_problem = (
-                f"the session's history {self.history.path} never showed the final {capture.final[0]:,} requests"
+                f"the session's history {self.history.path} never showed the final {final[0]:,} requests"
             )
             return
         history = cut_history(self.history.header, lines, *span)
         self.history.consume(lines, span[1])
         self.capture = None
-        self.tracker.settled(capture.final)
+        self.tests.settled(final)
         with interrupts.shielded():
             self._judge(capture, history)
 
@@ -522,7 +525,7 @@ class Session:
     def _judge(self, capture: Capture, history: str) -> None:
         folder = self._test_dir(capture.test)
         paths = csv_paths(folder)
-        files = capture.files or {}
+        files = capture.files
         for kind in DOWNLOADS:
             write_atomic(paths[kind], files[kind])
         write_atomic(paths["stats_history"], history)
@@ -547,15 +550,15 @@ class Session:
         if self.capture is capture:
             self.capture = None
         if settle:
-            self.tracker.settled(capture.final)
+            self.tests.settled(capture.final)
 
     def _abandon(self, reason: str) -> None:
         """Say what happens to a test that is running or being judged when the session ends."""
-        test = self.tracker.test
+        test = self.tests.test
         if test is not None:
             self.judged.append(f"test {test.number}: cut short, not judged — {reason} while it ran")
             self.say(self.judged[-1])
-            self.tracker.test = None
+            self.tests.test = None
         if self.capture is not None:
             self._fail_capture(self.capture, f"{reason} before its figures were complete")
 
@@ -566,7 +569,7 @@ class Session:
         if status is None:
             head = f"Locust: {self.status_problem or 'starting'}"
         else:
-            test = f"test {self.tracker.test.number} " if self.tracker.test is not None else ""
+            test = f"test {self.tests.test.number} " if self.tests.test is not None else ""
             rate = f"{status.rps:,.1f} req/s, " if status.running else ""
             head = (
                 f"Locust: {test}{status.state}, {status.users:,} users, {rate}"
