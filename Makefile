@@ -16,8 +16,10 @@ PROFILE   ?= local
 BACKEND   ?= process
 OUT       ?= results/perf
 PERF_ARGS ?=
-# `make e2e-docker` overrides: the docker client, and the run's arguments (see scripts/e2e_docker.sh).
+# `make e2e-docker` overrides: the docker client, the Compose (auto = v2 when present, v1, v2), and
+# the run's arguments (see scripts/e2e_docker.sh).
 DOCKER    ?= docker
+COMPOSE   ?= auto
 E2E_ARGS  ?=
 # `make ui` overrides (empty: the profile's value; PROFILE and BACKEND as for `make perf`), and the
 # folder `make ui` writes and `make stats` reads.
@@ -89,7 +91,7 @@ push: install ## Push the API image as DOCKER_USER/inference-gate-api, tagged as
 	DOCKER=$(DOCKER) DOCKER_USER=$(DOCKER_USER) $(PY) -m scripts.push_image --image $(API_IMAGE)
 
 e2e-docker: install ## Build both images, run a 2-cell matrix through docker-compose.ci.yaml, gate it
-	DOCKER=$(DOCKER) PY=$(PY) $(if $(E2E_ARGS),E2E_ARGS='$(E2E_ARGS)') bash scripts/e2e_docker.sh
+	DOCKER=$(DOCKER) COMPOSE=$(COMPOSE) PY=$(PY) $(if $(E2E_ARGS),E2E_ARGS='$(E2E_ARGS)') bash scripts/e2e_docker.sh
 
 lint: install ## ruff (format and lint), strict mypy, actionlint on the workflows
 	$(VENV)/bin/ruff format --check .

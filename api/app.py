@@ -20,17 +20,17 @@ def create_app() -> FastAPI:
         version=__version__,
         summary="Iris RandomForest classifier served with ONNX Runtime.",
         lifespan=lifespan,
+        exception_handlers={RequestValidationError: request_validation_handler},
         # Metrics are ours (prometheus-client); skip the per-request OpenTelemetry checks.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.add_exception_handler(RequestValidationError, request_validation_handler)  # type: ignore[arg-type]
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.include_router(root.router)
     app.include_router(health.router)
     # The body limit (413) sits where bodies are read: an app-wide limit wraps every
     # request in three more middleware layers, GET ones included.
-    app.include_router(predict.router, max_body_size=get_settings().api_max_body_bytes)
+    app.include_router(predict.create_router(get_settings().api_max_body_bytes))
     app.include_router(metrics.router)
     return app
 

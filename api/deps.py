@@ -9,7 +9,8 @@ from api.inference import ServedModel
 
 def current_model(request: Request) -> ServedModel | None:
     """The model the lifespan loaded, or None when the app runs without its lifespan."""
-    return request.scope.get("state", {}).get("model")
+    model = request.scope.get("state", {}).get("model")
+    return model if isinstance(model, ServedModel) else None
 
 
 def require_model(request: Request) -> ServedModel:
@@ -22,4 +23,3 @@ def require_model(request: Request) -> ServedModel:
     if model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="model not loaded")
     return model
-

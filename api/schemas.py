@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,18 +56,24 @@ class ServiceInfo(BaseModel):
 
     service: str
     version: str
-    status: str
+    status: Literal["ready", "loading"]
 
 
 class Health(BaseModel):
     """What GET /health answers when the model is loaded and answering."""
 
-    status: str
+    status: Literal["ok"]
     model: Metadata
 
 
 class Unavailable(BaseModel):
     """What GET /health answers (503) when it is not."""
 
-    status: str
+    status: Literal["unavailable"]
+    detail: str
+
+
+class ErrorMessage(BaseModel):
+    """Every error other than a validation error (413, 503): what went wrong, in one sentence."""
+
     detail: str

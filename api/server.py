@@ -17,6 +17,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -25,7 +26,7 @@ from uvicorn.supervisors import Multiprocess
 from api.inference import ServedModel
 from api.metrics import MULTIPROC_ENV
 from api.settings import LogLevel, Settings, get_settings
-from model.argtypes import integer
+from common.argtypes import integer
 from model.artifacts import ArtifactError
 
 APP = "api.app:app"
@@ -41,43 +42,36 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         description="Serve the Iris model (ONNX Runtime) with uvicorn, uvloop and httptools. "
         "MODEL_DIR selects the artifacts (default: model).",
     )
+
+    def add_setting(group: argparse._ArgumentGroup, field: str, text: str, **kwargs: Any) -> None:
+        """--FIELD (without `api_`), defaulting to the setting and naming its variable in the help."""
+        default = getattr(settings, field)
+        flag = "--" + field.removeprefix("api_").replace("_", "-")
+        group.add_argument(flag, default=default, help=f"{text} (env {field.upper()}, default: {default})", **kwargs)
+
     server = parser.add_argument_group("server")
-    server.add_argument(
-        "--host", default=settings.api_host, help=f"address to bind (env API_HOST, default: {settings.api_host})"
-    )
-    server.add_argument(
-        "--port",
-        type=integer(minimum=0, maximum=65535),
-        default=settings.api_port,
-        help=f"port to bind, 0 for any free one (env API_PORT, default: {settings.api_port})",
-    )
-    server.add_argument(
-        "--workers",
-        type=integer(minimum=1, maximum=64),
-        default=settings.api_workers,
-        help=f"worker processes sharing the socket (env API_WORKERS, default: {settings.api_workers})",
-    )
-    server.add_argument(
-        "--reuse-port",
+    add_setting(server, "api_host", "address to bind")
+    add_setting(server, "api_port", "port to bind, 0 for any free one", type=integer(minimum=0, maximum=65535))
+    add_setting(server, "api_workers", "worker processes sharing the socket", type=integer(minimum=1, maximum=64))
+    add_setting(
+        server,
+        "api_reuse_port",
+        "bind with SO_REUSEPORT so several `python -m api` processes share the port",
         action=argparse.BooleanOptionalAction,
-        default=settings.api_reuse_port,
-        help="bind with SO_REUSEPORT so several `python -m api` processes share the port "
-        "(env API_REUSE_PORT, default: %(default)s)",
+    )
+    add_setting(
+        server,
+        "api_keep_alive",
+        "seconds an idle keep-alive connection stays open",
+        type=integer(minimum=1, maximum=3600),
     )
     logging_group = parser.add_argument_group("logging")
-    logging_group.add_argument(
-        "--log-level",
-        choices=LOG_LEVELS,
-        type=str.lower,
-        default=settings.api_log_level,
-        help=f"uvicorn log level (env API_LOG_LEVEL, default: {settings.api_log_level})",
-    )
-    logging_group.add_argument(
-        "--access-log",
+    add_setting(logging_group, "api_log_level", "uvicorn log level", choices=LOG_LEVELS, type=str.lower)
+    add_setting(
+        logging_group,
+        "api_access_log",
+        "log every request; off by default, the metrics count them",
         action=argparse.BooleanOptionalAction,
-        default=settings.api_access_log,
-        help="log every request; off by default, the metrics count them "
-        "(env API_ACCESS_LOG, default: %(default)s)",
     )
     return parser
 
@@ -107,6 +101,7 @@ def serve(args: argparse.Namespace, sock: socket.socket, model: ServedModel) -> 
         workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
+        timeout_keep_alive=args.keep_alive,
         server_header=False,
         lifespan="on",
     )

@@ -8,8 +8,12 @@ report read the files named here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Literal
+
+from loadtest.scenario import ENV_VAR as SCENARIO_ENV
+from loadtest.scenario import Scenario
 
 LOCUSTFILE = "loadtest/locustfile.py"
 """The scenario, relative to the repository root (and to /app in the load-test image)."""
@@ -40,11 +44,15 @@ _EXIT_FLAGS = ("--exit-code-on-error=0",)
 
 @dataclass(frozen=True)
 class LoadSettings:
-    """How hard one cell pushes."""
+    """How hard one cell pushes, and which part of the run is judged."""
 
     users: int
     spawn_rate: float
     run_time_seconds: int
+    scenario: Scenario = field(default_factory=Scenario)
+    """Handed to the locustfile in LOADTEST_SCENARIO (see `locust_environment`)."""
+    warmup: Literal["spawn", "none"] = "none"
+    """spawn: Locust resets its statistics once every user runs (its `--reset-stats`), so the ramp is not judged."""
 
 
 def csv_paths(folder: Path, prefix: str = CSV_PREFIX) -> dict[str, Path]:
@@ -75,6 +83,14 @@ class WebSettings:
     """None: a test runs until it is stopped from the UI."""
     host: str = DEFAULT_WEB_HOST
     port: int = DEFAULT_WEB_PORT
+    scenario: Scenario = field(default_factory=Scenario)
+    warmup: Literal["spawn", "none"] = "none"
+    """As for a cell of `run`: spawn resets Locust's statistics once every user of a test runs."""
+
+    def as_load(self) -> LoadSettings:
+        """The start form's load as a cell's (for what reads users, scenario and warm-up; a session's
+        tests have no run time of their own, so it is the pre-filled one, else 1 s)."""
+        return LoadSettings(self.users, self.spawn_rate, self.run_time_seconds or 1, self.scenario, self.warmup)
 
 
 def locust_web_args(
@@ -104,6 +120,13 @@ def _load_flags(host: str, users: int, spawn_rate: float) -> list[str]:
 
 def _result_flags(results_dir: PurePath) -> list[str]:
     return [f"--stop-timeout={STOP_TIMEOUT_SECONDS}", f"--csv={results_dir / CSV_PREFIX}", "--csv-full-history"]
+
+
+def locust_environment(settings: LoadSettings | WebSettings) -> dict[str, str]:
+    """The variables Locust reads besides its flags: the scenario (for the locustfile), and the
+    warm-up as Locust's own `LOCUST_RESET_STATS` (an environment variable, so the compose file's
+    command line stays the same for both warm-ups)."""
+    return {SCENARIO_ENV: settings.scenario.to_env(), "LOCUST_RESET_STATS": str(settings.warmup == "spawn").lower()}
 
 
 def extract_cpu_warnings(log_text: str) -> list[str]:

@@ -3,8 +3,10 @@
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8000 \
         -u 10000 -r 500 -t 2m --csv results/run/locust --csv-full-history
 
-Ordinary users read and predict at human pace; heavy users only predict, five times faster.
-Both kinds are equally likely. Request names are "METHOD /path", the endpoint keys of
+Ordinary users mostly predict and sometimes read /health and /; heavy users only predict. Their
+shares and waits come from the scenario in LOADTEST_SCENARIO (a profile's `scenario`, set by the
+runner), the workshop's when it is unset: equally many of each, waiting 1-3 s and 0.1-0.5 s.
+Request names are "METHOD /path", the endpoint keys of
 thresholds.yaml. A reply fails unless it is HTTP 200 and, for /predict, a JSON object with
 `prediction` and `probabilities`; connection errors and HTTP errors keep Locust's own names
 (ConnectionRefusedError(...), LocustBadStatusCode(code=503)) in locust_failures.csv.
@@ -12,10 +14,13 @@ thresholds.yaml. A reply fails unless it is HTTP 200 and, for /predict, a JSON o
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, TaskSet, between, constant_throughput
 
 # Locust puts the working directory and this file's folder on sys.path; the repository root
 # is what `loadtest.scenario` needs, wherever Locust is started from.
@@ -23,7 +28,18 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from loadtest.scenario import HEAVY_WAIT_S, ORDINARY_WAIT_S, PREDICTION_KEYS, predict_payload, reply_problem  # noqa: E402 - after sys.path
+from loadtest.scenario import (  # noqa: E402 - after sys.path
+    PREDICTION_KEYS,
+    TASKS,
+    Scenario,
+    UserKind,
+    Wait,
+    predict_payload,
+    reply_problem,
+)
+
+SCENARIO = Scenario.from_env(os.environ)
+WEIGHTS = SCENARIO.weights()
 
 
 class _ApiUser(FastHttpUser):
@@ -55,34 +71,34 @@ class _ApiUser(FastHttpUser):
                 reply.success()
 
 
+def wait_time_of(wait: Wait) -> Callable[[FastHttpUser], float]:
+    """Locust's wait function for a scenario's wait."""
+    if wait.constant_throughput is not None:
+        return constant_throughput(wait.constant_throughput)
+    assert wait.between is not None  # a Wait holds exactly one of the two
+    return between(*wait.between)
+
+
+def tasks_of(kind: UserKind) -> list[TaskSet | Callable[..., Any]]:
+    """A kind's task mix as Locust's task list (each task as often as its weight), by request name."""
+    by_name = {"POST /predict": _ApiUser.predict, "GET /health": _ApiUser.get_health, "GET /": _ApiUser.get_root}
+    return [by_name[name] for name, weight in TASKS[kind].items() for _ in range(weight)]
+
+
 class OrdinaryUser(_ApiUser):
     """Checks the service once, then mostly predicts, sometimes reads /health and /."""
 
-    weight = 1
-    wait_time = between(*ORDINARY_WAIT_S)
+    weight = WEIGHTS["ordinary"]
+    wait_time = wait_time_of(SCENARIO.ordinary.wait)
+    tasks = tasks_of("ordinary")
 
     def on_start(self) -> None:
         self.get_health()
 
-    @task(10)
-    def predict_task(self) -> None:
-        self.predict()
-
-    @task(2)
-    def health_task(self) -> None:
-        self.get_health()
-
-    @task(1)
-    def root_task(self) -> None:
-        self.get_root()
-
 
 class HeavyUser(_ApiUser):
-    """Only predicts, with short pauses."""
+    """Only predicts."""
 
-    weight = 1
-    wait_time = between(*HEAVY_WAIT_S)
-
-    @task
-    def predict_task(self) -> None:
-        self.predict()
+    weight = WEIGHTS["heavy"]
+    wait_time = wait_time_of(SCENARIO.heavy.wait)
+    tasks = tasks_of("heavy")

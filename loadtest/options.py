@@ -9,11 +9,11 @@ message naming the variable and the value, as a bad flag does.
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from common.argtypes import integer, number
 from loadtest.util.units import normalize_memory, parse_run_time
 
 ENV_PREFIX = "LOADTEST_"
@@ -24,34 +24,12 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- validators
 
 
-def positive_int(text: str) -> int:
-    """A whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """A finite number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
-    return value
-
-
-def port_number(text: str) -> int:
-    """A TCP port, 1-65535."""
-    value = positive_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
-    return value
+positive_int = integer(minimum=1)
+"""A whole number of at least 1."""
+positive_float = number(above=0)
+"""A finite number above 0."""
+port_number = integer(minimum=1, maximum=65535)
+"""A TCP port, 1-65535."""
 
 
 def run_time(text: str) -> str:

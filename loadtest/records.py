@@ -13,8 +13,9 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from common.files import write_atomic
+from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
-from loadtest.util.files import write_atomic
 
 SCHEMA_VERSION = 1
 
@@ -114,6 +115,35 @@ class LocustInfo(_Record):
     """The captured Locust output, relative to the cell folder."""
 
 
+class GeneratorCapacity(_Record):
+    """What this machine's Locust delivered of the scenario against a target that costs nothing."""
+
+    per_worker_rps: float
+    """One Locust process, all of its core."""
+    workers: int
+    """The Locust processes of this cell."""
+    total_rps: float
+    """per_worker_rps x workers: the most this cell's Locust can generate."""
+    users: int
+    """Users in the calibration run (every one without a wait)."""
+    seconds: float
+    """Length of the measured part of the calibration run."""
+
+
+class ResourceSample(_Record):
+    """The API's replicas and Locust at one moment of a cell (cumulative counters, summed)."""
+
+    t: float
+    """Unix time, seconds."""
+    api_cpu_seconds: float | None = None
+    api_cpu_periods: int | None = None
+    api_cpu_throttled_periods: int | None = None
+    api_memory_peak_bytes: int | None = None
+    """The largest replica's peak memory so far."""
+    locust_cpu_seconds: float | None = None
+    """CPU time of every Locust process so far."""
+
+
 class MatrixInfo(_Record):
     """Where the cell sits in the run it belongs to."""
 
@@ -122,6 +152,16 @@ class MatrixInfo(_Record):
     """1-based."""
     planned: list[str]
     """Every cell the run planned, in order."""
+
+
+class Window(_Record):
+    """The judged part of a run, from Locust's history."""
+
+    kind: Literal["after spawn", "whole run"]
+    start: float | None
+    """Unix time (None: the history has no rows)."""
+    end: float | None
+    seconds: float
 
 
 class RunRecord(_Record):
@@ -157,9 +197,28 @@ class RunRecord(_Record):
     """Locust's own "CPU usage above 90%" warnings: the load generator itself was saturated."""
     replica_records: list[ReplicaRecord] = []
     matrix: MatrixInfo
+    scenario: Scenario | None = None
+    """The users' kinds, shares and waits (None: a locustfile of your own, whose load is not known)."""
+    warmup: Literal["spawn", "none"] = "none"
+    locustfile: str | None = None
+    health_path: str = "/health"
+    generator: GeneratorCapacity | None = None
+    samples: list[ResourceSample] = []
+    """The API's and Locust's CPU and memory, about once a second while Locust ran."""
+    window: Window | None = None
+    """The part of the run the gate judged."""
+
+    @property
+    def api_cpus(self) -> float:
+        """The API's CPU limit, every replica together."""
+        return self.replicas * self.cpus
 
 
 # --------------------------------------------------------------------------- verdict.json
+
+Outcome = Literal["pass", "breach", "inconclusive"]
+"""pass: the service held the SLO; breach: it did not; inconclusive: the measurement is not valid
+(Locust was the limit, limits not enforced), so it says nothing about the service."""
 
 
 class Figures(_Record):
@@ -176,6 +235,8 @@ class Figures(_Record):
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+    mean_ms: float | None = None
+    """Locust's "Average Response Time" (not bucketed); None with zero requests."""
 
 
 class Check(_Record):
@@ -190,10 +251,40 @@ class Check(_Record):
     passed: bool
 
 
+class Delivery(_Record):
+    """What the users should have sent in the judged window, against what the service served."""
+
+    served_rps: float
+    expected_rps: float
+    ratio: float
+    basis: str
+    """How `expected_rps` was found: the constant-throughput target, or Little's law at the measured replies."""
+    users: float
+    """Users running on average over the window."""
+
+
+class Resources(_Record):
+    """The API's and Locust's CPU over the judged window, from the samples in run.json."""
+
+    seconds: float
+    api_cpu_share: float | None
+    """CPU time used / (window x the API's CPU limit)."""
+    api_throttled_share: float | None
+    """Share of CFS periods in which the replicas hit their quota."""
+    locust_peak_cpu: float | None
+    """Locust's busiest interval: CPU time / (interval x its processes), 1.0 = every core it has."""
+    locust_busy_seconds: float | None
+    """Seconds of the window in which Locust used 90% or more of its cores."""
+
+
 class Verdict(_Record):
     """`verdict.json`: the gate's decision on one run, with the figures and the SLO it was made on."""
 
+    outcome: Outcome
+    reasons: list[str]
+    """Why the outcome, each with its evidence; empty for a pass."""
     passed: bool
+    """outcome == "pass"."""
     error_rate: float
     p95_ms: float
     rps: float
@@ -203,6 +294,10 @@ class Verdict(_Record):
     """The Aggregated row the checks were made on (the report reads it instead of the CSVs)."""
     slo: Slo
     """The objective the run was judged against."""
+    window: Window
+    delivery: Delivery | None = None
+    resources: Resources | None = None
+    generator_capacity_rps: float | None = None
 
     @property
     def breached(self) -> list[Check]:

@@ -1,14 +1,26 @@
-"""The workshop's traffic, as plain functions: what a request carries and what a reply must hold.
+"""The workshop's traffic: what a request carries, what a reply must hold, and how often users ask.
 
-Kept free of Locust so that pytest can import it (Locust monkey-patches the process with
-gevent); `loadtest/locustfile.py` wires these into Locust's users.
+Two kinds of users with the workshop's task mix (ordinary: /predict 10, /health 2, / 1, plus
+/health once on start; heavy: /predict only). How many of each, and how long they wait between
+tasks, is a `Scenario`: a profile of thresholds.yaml sets it, the runner hands it to Locust as
+JSON in `LOADTEST_SCENARIO`, and the same object says how many requests per second the users ask.
+
+Kept free of Locust so that pytest can import it (Locust monkey-patches the process with gevent);
+`loadtest/locustfile.py` wires it into Locust's users.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from loadtest.util.models import StrictModel
 
 IRIS_RANGES: tuple[tuple[float, float], ...] = ((4.3, 7.9), (2.0, 4.4), (1.0, 6.9), (0.1, 2.5))
 """Min and max of each Iris feature: sepal length, sepal width, petal length, petal width (cm)."""
@@ -16,29 +28,121 @@ IRIS_RANGES: tuple[tuple[float, float], ...] = ((4.3, 7.9), (2.0, 4.4), (1.0, 6.
 PREDICTION_KEYS = ("prediction", "probabilities")
 """What a /predict reply must carry to count as a success."""
 
-ORDINARY_WAIT_S = (1.0, 3.0)
-"""Ordinary users' pause between tasks (seconds, uniform)."""
+ENV_VAR = "LOADTEST_SCENARIO"
+"""How the runner hands the scenario to Locust (JSON); unset: the workshop's."""
 
-HEAVY_WAIT_S = (0.1, 0.5)
-"""Heavy users' pause between tasks (seconds, uniform)."""
+UserKind = Literal["ordinary", "heavy"]
+TASKS: dict[UserKind, dict[str, int]] = {
+    "ordinary": {"POST /predict": 10, "GET /health": 2, "GET /": 1},
+    "heavy": {"POST /predict": 1},
+}
+"""Each kind's tasks by request name, with their weights (the workshop's mix; not configurable)."""
+
+Seconds = Annotated[float, Field(ge=0)]
 
 
-def offered_rps(users: int, response_s: float = 0.0) -> float:
-    """Requests per second that `users` send when every reply takes `response_s` seconds.
+class Wait(StrictModel):
+    """How long a user waits between two tasks: exactly one of the two keys."""
 
-    Locust's users are a closed loop: each waits for its reply, pauses, and asks again, so a
-    user whose pauses average w sends 1 / (w + response_s) requests per second. Half the users
-    are ordinary and half heavy (equal weights). At response_s=0 this is the most the scenario
-    can ask; a service that serves less makes the replies slower until the two meet.
-    """
-    if users < 0 or response_s < 0:
-        raise ValueError(f"users ({users}) and response_s ({response_s}) must not be negative")
-    heavy = users // 2
-    ordinary = users - heavy
-    return sum(
-        count / ((low + high) / 2 + response_s)
-        for count, (low, high) in ((ordinary, ORDINARY_WAIT_S), (heavy, HEAVY_WAIT_S))
-    )
+    between: Annotated[list[Seconds], Field(min_length=2, max_length=2)] | None = None
+    """Uniformly between these two numbers of seconds (Locust's `between`): a closed loop."""
+    constant_throughput: Annotated[float, Field(gt=0)] | None = None
+    """This many tasks per second per user, whatever the reply time (Locust's `constant_throughput`),
+    as long as a reply takes less than 1/rate: the asked rate does not fall when the service slows."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Wait:
+        if (self.between is None) == (self.constant_throughput is None):
+            raise ValueError("give exactly one of between: [low, high] and constant_throughput: <tasks per second>")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError(f"between: {list(self.between)} has its low end above its high end")
+        return self
+
+    def rate(self, response_s: float) -> float:
+        """Tasks per second of one user whose replies take `response_s` on average.
+
+        `between`: a renewal process of mean cycle wait + reply, so 1 / (mean wait + reply).
+        `constant_throughput`: the target itself, whatever the reply time: what the users should
+        send (Locust sends less only once a reply takes longer than 1/rate, which is the shortfall
+        the gate measures).
+        """
+        if response_s < 0:
+            raise ValueError(f"response_s ({response_s}) must not be negative")
+        if self.constant_throughput is not None:
+            return self.constant_throughput
+        assert self.between is not None  # guaranteed by the validator
+        cycle = (self.between[0] + self.between[1]) / 2 + response_s
+        return math.inf if cycle == 0 else 1 / cycle
+
+
+class UserLoad(StrictModel):
+    """One kind of user: its share of the users and its wait."""
+
+    share: Annotated[float, Field(gt=0, le=1)]
+    wait: Wait
+
+
+class Scenario(StrictModel):
+    """How many users of each kind, and how they wait. The default is the workshop's."""
+
+    ordinary: UserLoad = UserLoad(share=0.5, wait=Wait(between=[1.0, 3.0]))
+    heavy: UserLoad = UserLoad(share=0.5, wait=Wait(between=[0.1, 0.5]))
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Scenario:
+        total = self.ordinary.share + self.heavy.share
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ValueError(f"the shares add up to {total:g}; they must add up to 1")
+        return self
+
+    def kinds(self) -> dict[UserKind, UserLoad]:
+        """Each kind of user with its load."""
+        return {"ordinary": self.ordinary, "heavy": self.heavy}
+
+    def weights(self) -> dict[UserKind, int]:
+        """Locust's whole-number class weights in the ratio of the shares."""
+        fractions = {kind: Fraction(load.share).limit_denominator(1000) for kind, load in self.kinds().items()}
+        denominator = math.lcm(*(fraction.denominator for fraction in fractions.values()))
+        weights = {kind: int(fraction * denominator) for kind, fraction in fractions.items()}
+        divisor = math.gcd(*weights.values())
+        return {kind: weight // divisor for kind, weight in weights.items()}
+
+    def asked_rps(self, users: float, response_ms: Mapping[str, float] | float = 0.0) -> float:
+        """Requests per second that `users` users ask once all are running.
+
+        `response_ms` is the mean reply time, either one figure or per request name ("POST /predict"),
+        from which each kind's mean is weighted by its task mix. At 0 this is the most the scenario
+        can ask; with `between` waits a slower service makes its users ask less (Little's law),
+        with `constant_throughput` it does not.
+        The one /health of each ordinary user's start is not counted: it belongs to the ramp.
+        """
+        if users < 0:
+            raise ValueError(f"users ({users}) must not be negative")
+        return sum(
+            users * load.wait.rate(kind_response_ms(kind, response_ms) / 1000) * load.share
+            for kind, load in self.kinds().items()
+        )
+
+    def to_env(self) -> str:
+        """The JSON the runner puts in LOADTEST_SCENARIO."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Scenario:
+        """The scenario in LOADTEST_SCENARIO, or the workshop's when it is unset or empty."""
+        text = environ.get(ENV_VAR, "").strip()
+        return cls.model_validate_json(text, strict=False) if text else cls()
+
+
+def kind_response_ms(kind: UserKind, response_ms: Mapping[str, float] | float) -> float:
+    """One kind's mean reply time: the endpoints' means weighted by the kind's task mix."""
+    if not isinstance(response_ms, Mapping):
+        return float(response_ms)
+    tasks = TASKS[kind]
+    known = {name: weight for name, weight in tasks.items() if name in response_ms}
+    if not known:
+        return 0.0
+    return sum(response_ms[name] * weight for name, weight in known.items()) / sum(known.values())
 
 
 def random_features(rng: random.Random | None = None) -> list[float]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from loadtest.scenario import Scenario
+from loadtest.util.models import StrictModel
 from loadtest.util.units import parse_memory, parse_run_time
 
 DEFAULT_PATH = Path("thresholds.yaml")
@@ -38,17 +40,11 @@ def _checked(parse: Callable[[str], int], value: str) -> str:
 # --------------------------------------------------------------------------- the models
 
 
-class _Strict(BaseModel):
-    """Unknown keys, strings for numbers, floats for counts, NaN and infinity are all errors."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
-
 ErrorRate = Annotated[float, Field(gt=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 
 
-class EndpointLimits(_Strict):
+class EndpointLimits(StrictModel):
     """Limits for one endpoint, keyed by its name as Locust reports it ("POST /predict")."""
 
     max_error_rate: ErrorRate | None = None
@@ -61,24 +57,54 @@ class EndpointLimits(_Strict):
         return self
 
 
-class Slo(_Strict):
-    """The objective: every limit is checked on the Aggregated row of the run."""
+class Slo(StrictModel):
+    """The objective: every limit is checked on the Aggregated row of the run's judged window."""
 
     max_error_rate: ErrorRate
     max_p95_ms: Positive
     min_rps: Positive | None = None
-    endpoints: dict[str, EndpointLimits] = {}
+    endpoints: dict[str, EndpointLimits] = Field(default_factory=dict)
+    min_delivered_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
+    """A cell whose API was the limit breaches when it served less than this share of what its users
+    should have sent (the closed loop's Little's law, or a constant-throughput target)."""
+    on_inconclusive: Literal["fail", "pass"] = "fail"
+    """What the workflow's required check does with an inconclusive result."""
 
 
-class Profile(_Strict):
-    """One load profile: how hard Locust pushes and which replica matrix it pushes against."""
+Memory = Annotated[str, Field(description="a Docker memory size such as 512m or 1g")]
+
+
+class CellSpec(StrictModel):
+    """One cell of a profile that lists its cells."""
+
+    replicas: Annotated[int, Field(ge=1)]
+    cpus: Positive
+    memory: Memory
+
+    @field_validator("memory")
+    @classmethod
+    def _check_memory(cls, value: str) -> str:
+        return _checked(parse_memory, value)
+
+
+class Profile(StrictModel):
+    """One load profile: how hard Locust pushes and which cells it pushes against.
+
+    The cells are either a matrix (every replica count with `cpus` and `memory`) or `cells`, a list.
+    """
 
     users: Annotated[int, Field(ge=1)]
     spawn_rate: Positive
     run_time: str
-    replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
-    cpus: Positive
-    memory: str
+    replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
+    cpus: Positive | None = None
+    memory: Memory | None = None
+    cells: Annotated[list[CellSpec], Field(min_length=1)] | None = None
+    scenario: Scenario = Scenario()
+    """The users' kinds, shares and waits (default: the workshop's)."""
+    warmup: Literal["spawn", "none"] = "none"
+    """spawn: judge only what follows the ramp (Locust resets its statistics once every user runs);
+    none: judge the whole run."""
 
     @field_validator("run_time")
     @classmethod
@@ -87,32 +113,47 @@ class Profile(_Strict):
 
     @field_validator("memory")
     @classmethod
-    def _check_memory(cls, value: str) -> str:
-        return _checked(parse_memory, value)
+    def _check_memory(cls, value: str | None) -> str | None:
+        return None if value is None else _checked(parse_memory, value)
 
     @field_validator("replicas")
     @classmethod
-    def _check_replicas_unique(cls, value: list[int]) -> list[int]:
-        if len(set(value)) != len(value):
+    def _check_replicas_unique(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
             raise ValueError("lists a replica count more than once")
         return value
+
+    @model_validator(mode="after")
+    def _one_way_to_give_cells(self) -> Profile:
+        matrix = {"replicas": self.replicas, "cpus": self.cpus, "memory": self.memory}
+        given = [key for key, value in matrix.items() if value is not None]
+        if self.cells is not None and given:
+            raise ValueError(f"gives both cells and {', '.join(given)}; give either cells or replicas, cpus and memory")
+        if self.cells is None and len(given) < len(matrix):
+            missing = [key for key in matrix if key not in given]
+            raise ValueError(f"lacks {', '.join(missing)} (or give cells: a list of replicas, cpus and memory)")
+        return self
 
     @property
     def run_time_seconds(self) -> int:
         """`run_time` in seconds."""
         return parse_run_time(self.run_time)
 
-    @property
-    def memory_bytes(self) -> int:
-        """`memory` in bytes."""
-        return parse_memory(self.memory)
+    def cell_specs(self) -> list[CellSpec]:
+        """The profile's cells, the matrix spelled out (CPU limit outermost, replica count innermost)."""
+        if self.cells is not None:
+            return list(self.cells)
+        matrix = (self.replicas, self.cpus, self.memory)
+        if matrix[0] is None or matrix[1] is None or matrix[2] is None:  # pragma: no cover - the validator refuses it
+            raise ValueError("a profile needs cells, or replicas, cpus and memory")
+        return [CellSpec(replicas=count, cpus=matrix[1], memory=matrix[2]) for count in matrix[0]]
 
 
-class Thresholds(_Strict):
+class Thresholds(StrictModel):
     """The whole file."""
 
     slo: Slo
-    profiles: dict[str, Profile] = {}
+    profiles: dict[str, Profile] = Field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- reading
@@ -199,6 +240,8 @@ def _describe(detail: ErrorDetails) -> str:
     suffix = f" (in {where})" if where else ""
     if detail["type"] == "missing":
         return f"Threshold {key!r} is missing: it is required{suffix}"
+    if detail["type"] == "value_error" and isinstance(detail["input"], dict) and detail["input"]:
+        return f"Threshold {key!r} {_problem(detail)}{suffix}"
     return f"Threshold {key!r} has value {_format_value(detail['input'])}: {_problem(detail)}{suffix}"
 
 

@@ -8,8 +8,6 @@ after the hash matched, so a tampered pickle is never unpickled.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -76,23 +74,6 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; artifacts are read by other users (the container's app user).
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def read_file(path: Path, missing: str) -> bytes:
     """The bytes of `path`; ArtifactError naming the file (with `missing` if it is absent)."""
     try:
@@ -114,8 +95,7 @@ def read_metadata(model_dir: Path) -> Metadata:
         return Metadata.model_validate_json(text)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
-            for error in exc.errors()[:5]
+            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}" for error in exc.errors()[:5]
         )
         raise ArtifactError(f"{path}: invalid model metadata ({problems})") from None
 
@@ -134,4 +114,3 @@ def read_verified(model_dir: Path, name: str, metadata: Metadata) -> bytes:
             "the file was modified or is stale, refusing to load it"
         )
     return data
-

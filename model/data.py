@@ -30,9 +30,7 @@ def load_dataset(seed: int, test_size: float) -> Dataset:
     iris = load_iris()
     X = np.asarray(iris.data, dtype=np.float64)
     y = np.asarray(iris.target)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
     return Dataset(
         X=X,
         y=y,

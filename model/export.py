@@ -39,12 +39,11 @@ def export_onnx(model: RandomForestClassifier, n_features: int) -> bytes:
     """Convert the forest to ONNX (float32 input `X`, outputs `label` and `probabilities`)."""
     sample = np.zeros((1, n_features), dtype=np.float32)
     onnx_model = to_onnx(model, sample, options={id(model): {"zipmap": False}})
-    return onnx_model.SerializeToString()
+    serialized: bytes = onnx_model.SerializeToString()  # skl2onnx and protobuf ship no types
+    return serialized
 
 
-def check_rows(
-    model: RandomForestClassifier, X: np.ndarray, n_random: int, seed: int
-) -> CheckRows:
+def check_rows(model: RandomForestClassifier, X: np.ndarray, n_random: int, seed: int) -> CheckRows:
     """The data set, random rows across the accepted input range, and rows on every split.
 
     Rows at a split threshold (and one float32 step either side) are where a float32/float64
@@ -74,9 +73,7 @@ def check_rows(
     return CheckRows(dataset=X, random=np.vstack([near_data, anywhere]), thresholds=thresholds)
 
 
-def verify_export(
-    model: RandomForestClassifier, predictor: Predictor, rows: np.ndarray
-) -> OnnxCheck:
+def verify_export(model: RandomForestClassifier, predictor: Predictor, rows: np.ndarray) -> OnnxCheck:
     """Compare what the API would serve with predict_proba/predict; raise ExportMismatch on any slip."""
     expected_proba = model.predict_proba(rows)
     expected_label = model.predict(rows)

@@ -74,9 +74,7 @@ class Predictor:
         """Class index and rounded probabilities for every row, in one ONNX Runtime call."""
         array = np.array(rows, dtype=np.float32).reshape(-1, self.n_features)
         values = self._run(self._outputs, {INPUT_NAME: array})[0].tolist()
-        return [
-            (class_index(row), served_probabilities(row)) for row in values
-        ]
+        return [(class_index(row), served_probabilities(row)) for row in values]
 
 
 def load_predictor(model_dir: Path) -> tuple[Metadata, Predictor]:

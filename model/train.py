@@ -19,11 +19,11 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 import joblib
-import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
-from model.argtypes import integer, number
+from common.argtypes import integer, number
+from common.files import write_atomic
 from model.artifacts import (
     JOBLIB_FILE,
     METADATA_FILE,
@@ -32,7 +32,6 @@ from model.artifacts import (
     Metadata,
     QualityMetrics,
     sha256_hex,
-    write_atomic,
 )
 from model.data import FEATURE_NAMES, load_dataset
 from model.export import ExportMismatch, check_rows, export_onnx, verify_export
@@ -143,10 +142,7 @@ def train(args: argparse.Namespace) -> TrainResult:
         metrics=metrics,
         onnx_check=onnx_check,
         libraries=library_versions(),
-        artifacts={
-            name: Artifact(sha256=sha256_hex(content), bytes=len(content))
-            for name, content in files.items()
-        },
+        artifacts={name: Artifact(sha256=sha256_hex(content), bytes=len(content)) for name, content in files.items()},
     )
     return TrainResult(metadata=metadata, files=files, seconds=time.perf_counter() - started)
 
@@ -170,8 +166,7 @@ def format_summary(result: TrainResult, paths: Sequence[Path]) -> str:
     written = ", ".join(f"{path} ({path.stat().st_size:,} B)" for path in paths)
     return "\n".join(
         [
-            f"trained {meta.name} {meta.version}: {meta.n_estimators} trees, seed {meta.seed}, "
-            f"{result.seconds:.1f} s",
+            f"trained {meta.name} {meta.version}: {meta.n_estimators} trees, seed {meta.seed}, {result.seconds:.1f} s",
             f"held-out ({meta.metrics.test_rows} rows): accuracy {meta.metrics.accuracy:.3f}, "
             f"macro-F1 {meta.metrics.f1_macro:.3f}",
             f"ONNX matches scikit-learn on {check.rows_checked:,} rows: max |diff| "

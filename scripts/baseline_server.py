@@ -3,9 +3,10 @@
 This is how the workshop served the model: the joblib RandomForest, a sync (thread-pool)
 handler, `predict_proba` per request (a Python loop over 100 trees, ~4 ms of CPU a row).
 It runs on the same uvicorn + uvloop + httptools as the real service, so the benchmark
-isolates the inference design. Not part of the service; only scripts/bench.py starts it.
+isolates the inference design. Not part of the service: the benchmark starts it, and the runner
+can load-test it in place of the service (`--api-command`), as the regression the gate must catch.
 
-    python scripts/baseline_server.py --port 18010 [--model-dir model]
+    python scripts/baseline_server.py --port 18010 [--model-dir model] [--reuse-port]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import BaseModel
 # repository root goes on sys.path before the project's imports.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from loadtest.runner.null_target import listening_socket
 from model.artifacts import JOBLIB_FILE, ArtifactError, read_metadata, read_verified
 
 
@@ -41,6 +43,11 @@ def create_app(model_dir: Path) -> FastAPI:
     model = joblib.load(io.BytesIO(read_verified(model_dir, JOBLIB_FILE, metadata)))
     class_names = metadata.class_names
     app = FastAPI(title="baseline: scikit-learn per request")
+
+    @app.get("/")
+    def root() -> dict[str, str]:
+        """The landing reply."""
+        return {"service": "iris-baseline", "status": "ready"}
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -72,21 +79,21 @@ def main() -> int:
         default=Path(os.environ.get("MODEL_DIR", "model")),
         help="artifacts folder (env MODEL_DIR, default: model)",
     )
+    parser.add_argument(
+        "--reuse-port", action="store_true", help="bind with SO_REUSEPORT, so that replicas can share the port"
+    )
     args = parser.parse_args()
     try:
         app = create_app(args.model_dir)
+        sock = listening_socket("127.0.0.1", args.port, args.reuse_port)
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    except OSError as exc:
+        print(f"error: cannot bind 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    config = uvicorn.Config(app, loop="uvloop", http="httptools", log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

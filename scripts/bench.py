@@ -36,10 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from common.argtypes import integer, number
+from common.files import write_json_atomic
 from loadtest.runner.linux.sockets import free_port
-from loadtest.util.files import write_json_atomic
 from loadtest.util.http import wait_until_ok
-from model.argtypes import integer, number
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -27,6 +27,7 @@ from fastapi import APIRouter, FastAPI, Response
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
+from api.request_body import json_body_route
 from api.schemas import Prediction, PredictRequest
 from api.settings import get_settings
 
@@ -35,16 +36,20 @@ CONSTANT_ANSWER = (
     b'{"setosa":1.0,"versicolor":0.0,"virginica":0.0},"model_version":"diagnostic"}'
 )
 
-router = APIRouter(prefix="/diagnostic")
+
+def create_router(max_body_bytes: int) -> APIRouter:
+    """The diagnostic routes, reading their body exactly as the predict routes do (`json_body_route`)."""
+    router = APIRouter(prefix="/diagnostic", route_class=json_body_route(max_body_bytes))
+    router.add_api_route("/validate-only", create_constant_prediction, methods=["POST"], response_model=Prediction)
+    router.add_api_route("/no-body", create_constant_answer, methods=["POST"], response_model=Prediction)
+    return router
 
 
-@router.post("/validate-only", response_model=Prediction)
 async def create_constant_prediction(body: PredictRequest) -> Response:
     """Validate the body like POST /predict, answer a constant: the cost without the model."""
     return Response(CONSTANT_ANSWER, media_type="application/json")
 
 
-@router.post("/no-body", response_model=Prediction)
 async def create_constant_answer() -> Response:
     """Answer a constant without reading the body: a POST's cost before any body work."""
     return Response(CONSTANT_ANSWER, media_type="application/json")
@@ -53,7 +58,7 @@ async def create_constant_answer() -> Response:
 def create_diagnostic_app() -> FastAPI:
     """The production app plus the diagnostic routes (same placement and body limit as /predict)."""
     app = create_app()
-    app.include_router(router, max_body_size=get_settings().api_max_body_bytes)
+    app.include_router(create_router(get_settings().api_max_body_bytes))
     return app
 
 

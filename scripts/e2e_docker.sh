@@ -6,6 +6,8 @@
 #      thresholds.yaml, then merges the cells as the workflow's gate job does.
 # Exit 0 only if every step passed. Settings (environment):
 #   DOCKER=docker  PY=.venv/bin/python  E2E_OUT=results/e2e-docker
+#   COMPOSE=auto   which Compose runs the cells: v2 (`docker compose`), v1 (`docker-compose
+#                  --compatibility`) or auto (v2 when it works), as `loadtest run --compose`
 #   E2E_ARGS='--replicas 1,2 --cpus 0.5 --memory 512m --users 40 --spawn-rate 20 --run-time 15s'
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ cd "$(dirname "$0")/.."
 DOCKER=${DOCKER:-docker}
 PY=${PY:-.venv/bin/python}
 OUT=${E2E_OUT:-results/e2e-docker}
+COMPOSE=${COMPOSE:-auto}
 # Small on purpose: a few users for a few seconds prove the path without loading the machine.
 read -r -a RUN_ARGS <<< "${E2E_ARGS:---replicas 1,2 --cpus 0.5 --memory 512m --users 40 --spawn-rate 20 --run-time 15s}"
 export API_IMAGE=${API_IMAGE:-inference-gate-api:local}
@@ -36,22 +39,16 @@ compilers=$("$DOCKER" run --rm --entrypoint sh "$API_IMAGE" -c \
 echo "user $user, entrypoint $entrypoint, no compiler"
 "$DOCKER" image ls --format 'table {{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E 'REPOSITORY|inference-gate'
 
-# A container cannot raise its open-file limit above the daemon's own hard limit: ask a
-# container what it gets and lower NOFILE_LIMIT (the compose file's, default 65536) to fit.
-daemon_nofile=$("$DOCKER" run --rm --entrypoint sh "$API_IMAGE" -c 'ulimit -Hn')
-if [[ -z "${NOFILE_LIMIT:-}" && "$daemon_nofile" =~ ^[0-9]+$ && "$daemon_nofile" -lt 65536 ]]; then
-  export NOFILE_LIMIT=$daemon_nofile
-  echo "the Docker daemon allows $daemon_nofile open files per container: NOFILE_LIMIT=$NOFILE_LIMIT"
-fi
-
-step "run the matrix through the compose backend: ${RUN_ARGS[*]}"
+# The runner itself probes the Docker daemon's open-files limit and lowers NOFILE_LIMIT to fit.
+step "run the matrix through the compose backend (Compose: $COMPOSE): ${RUN_ARGS[*]}"
 rm -rf "$OUT"
 rc=0
-"$PY" -m loadtest run --backend compose --image "$API_IMAGE" --out "$OUT" "${RUN_ARGS[@]}" || rc=$?
+"$PY" -m loadtest run --backend compose --compose "$COMPOSE" --image "$API_IMAGE" --loadtest-image "$LOADTEST_IMAGE" \
+  --out "$OUT" "${RUN_ARGS[@]}" || rc=$?
 
 step "check the artifacts in $OUT"
 cells=0
-for cell in "$OUT"/*/; do
+for cell in "$OUT"/r*-cpu*-mem*/; do  # the cells' folders (calibration/ is the runner's own)
   [[ -d "$cell" ]] || continue
   cells=$((cells + 1))
   for file in locust_stats.csv locust_stats_history.csv locust_failures.csv locust_report.html \
@@ -68,4 +65,4 @@ report_rc=0
 
 [[ $rc -eq 0 ]] || fail "python -m loadtest run exited $rc (1 = a limit breached, 2 = could not judge)"
 [[ $report_rc -eq 0 ]] || fail "python -m loadtest report exited $report_rc"
-step "e2e-docker passed: 2 cells gated, artifacts complete"
+step "e2e-docker passed (Compose: $COMPOSE): 2 cells gated, artifacts complete"

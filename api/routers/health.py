@@ -14,7 +14,9 @@ router = APIRouter(tags=["service"])
 @router.get(
     "/health",
     response_model=Health,
-    responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Unavailable}},
+    responses={
+        status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Unavailable, "description": "Model not loaded or not answering"}
+    },
 )
 async def read_health(request: Request) -> Health | JSONResponse:
     """200 with the model's metadata when it is loaded and answers a probe; 503 otherwise."""

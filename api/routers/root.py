@@ -14,5 +14,5 @@ router = APIRouter(tags=["service"])
 @router.get("/")
 async def read_root(request: Request) -> ServiceInfo:
     """Service name, version and status (ready once the model is loaded)."""
-    status = "ready" if current_model(request) is not None else "loading"
-    return ServiceInfo(service=SERVICE_NAME, version=__version__, status=status)
+    ready = current_model(request) is not None
+    return ServiceInfo(service=SERVICE_NAME, version=__version__, status="ready" if ready else "loading")

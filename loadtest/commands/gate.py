@@ -1,7 +1,8 @@
 """`python -m loadtest gate RUN_DIR`: judge one Locust run against thresholds.yaml.
 
-Exit codes (loadtest.exitcodes): 0 every check passed, 1 a limit was breached, 2 the input
-cannot be judged (the one-line message on stderr says which file and why).
+Exit codes (loadtest.exitcodes): 0 pass, 1 breach, 2 the input cannot be judged (the one-line
+message on stderr says which file and why), 3 inconclusive. With the runner's run.json in RUN_DIR
+it reaches the same outcome as the runner did.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from loadtest.gate import (
     GateInputError,
     evaluate,
     output_paths,
+    read_run_record,
     read_stats,
     render_console,
     write_cannot_judge,
@@ -24,6 +26,7 @@ from loadtest.gate import (
 )
 from loadtest.locust_contract import CSV_PREFIX
 from loadtest.options import Options
+from loadtest.records import RecordError
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 
@@ -33,11 +36,12 @@ def register(
     """Add the `gate` subcommand."""
     parser = subparsers.add_parser(
         "gate",
-        help="judge one Locust run against thresholds.yaml (exit 0 pass, 1 breach, 2 cannot judge)",
+        help="judge one Locust run against thresholds.yaml (exit 0 pass, 1 breach, 2 cannot judge, 3 inconclusive)",
         description=(
-            "Read Locust's CSVs from RUN_DIR, check every limit of thresholds.yaml's slo block, "
-            "print a table, and write verdict.json and a Markdown summary. "
-            "Exit codes: 0 pass, 1 a limit is breached, 2 the input cannot be judged."
+            "Read Locust's CSVs from RUN_DIR (and the runner's run.json there, when there is one), check every "
+            "limit of thresholds.yaml's slo block and whether the run measured the service, print a table, and "
+            "write verdict.json, timeline.png and a Markdown summary. Exit codes: 0 pass, 1 breach, 2 the input "
+            "cannot be judged, 3 inconclusive (Locust was the limit, or the limits were not enforced)."
         ),
     )
     options = Options(parser, os.environ if environ is None else environ)
@@ -83,15 +87,16 @@ def gate_command(args: argparse.Namespace) -> int:
     try:
         slo = load_thresholds(args.thresholds or DEFAULT_PATH).slo
         stats = read_stats(args.run_dir, args.prefix or CSV_PREFIX)
-        verdict = evaluate(stats, slo)
-    except (ThresholdsError, GateInputError) as error:
+        record = read_run_record(args.run_dir)
+        verdict = evaluate(stats, slo, record)
+    except (ThresholdsError, GateInputError, RecordError) as error:
         return _cannot_judge(str(error), json_path, summary_path)
     try:
-        write_verdict(stats, verdict, json_path, summary_path)
+        write_verdict(stats, verdict, json_path, summary_path, record)
     except OSError as error:
         return _cannot_judge(f"{error.filename}: cannot write: {error.strerror}", json_path, summary_path)
     sys.stdout.write(render_console(stats, verdict))
-    return exitcodes.PASSED if verdict.passed else exitcodes.BREACHED
+    return exitcodes.BY_OUTCOME[verdict.outcome]
 
 
 def _cannot_judge(reason: str, json_path: Path, summary_path: Path) -> int:

@@ -3,8 +3,9 @@
 Each DIR is a cell folder (it holds run.json) or a folder of cell folders, e.g. the runner's
 `--out` or the CI fan-in job's downloaded artifacts, one folder per cell from separate jobs.
 Writes matrix.json, summary.md and matrix.png into --out (default: the only DIR given).
-Exit 0 when every cell passed, 1 when any breached a limit, 2 when anything could not be judged
-(a cell that failed, was cut short, has no verdict, or a planned cell that is missing).
+Exit 0 when every cell passed, 1 when any breached the SLO, 2 when anything could not be judged
+(a cell that failed, was cut short, has no verdict, or a planned cell that is missing), 3 when the
+rest passed but a cell was inconclusive (its measurement was not valid: see its reasons).
 """
 
 from __future__ import annotations

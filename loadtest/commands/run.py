@@ -1,8 +1,10 @@
 """`python -m loadtest run`: the replica matrix under CPU/memory limits, Locust, the gate.
 
 Defaults come from a profile in thresholds.yaml (`--profile`, default `local`); every flag given
-(or its environment variable) overrides the profile's value. Exit 0 when every cell passes,
-1 when a cell breaches a limit, 2 when the run could not be made (the message says what failed).
+(or its environment variable) overrides the profile's value. Before the cells, one Locust process
+is measured against a server that costs nothing (what this machine's Locust can deliver). Exit 0
+when every cell passes, 1 when a cell breaches the SLO, 2 when the run could not be made (the
+message says what failed), 3 when a cell was inconclusive (Locust was the limit, limits not enforced).
 """
 
 from __future__ import annotations
@@ -26,20 +28,19 @@ from loadtest.options import (
     run_time,
 )
 from loadtest.runner.backends import Backend, BackendError, open_backend
-from loadtest.runner.config import BACKENDS, DEFAULT_OUT, DEFAULT_PROFILE, BackendSettings, merge_config
+from loadtest.runner.config import (
+    BACKENDS,
+    COMPOSE_VERSIONS,
+    DEFAULT_OUT,
+    DEFAULT_PROFILE,
+    BackendSettings,
+    merge_config,
+)
 from loadtest.runner.runner import Runner
 from loadtest.thresholds import DEFAULT_PATH, Thresholds, ThresholdsError, load_thresholds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: replicas and Locust run from here (`python -m api`, `loadtest/locustfile.py`)."""
-
-
-class _Configured(Protocol):
-    @property
-    def backend(self) -> BackendSettings: ...
-
-
-C = TypeVar("C", bound=_Configured)
 
 
 def register(
@@ -78,12 +79,11 @@ def register(
     options.add(
         load, "--run-time", "length of each cell's load, Locust syntax: 90s, 2m, 1h30m", type=run_time, metavar="T"
     )
-    options.add(
+    add_locust_options(load, options)
+    options.switch(
         load,
-        "--locust-workers",
-        "Locust worker processes (default: the cores the API leaves free)",
-        type=positive_int,
-        metavar="N",
+        "--no-calibration",
+        "skip measuring what this machine's Locust can deliver before the cells run",
     )
 
     add_backend_options(parser, options)
@@ -118,6 +118,31 @@ def add_profile_options(parser: argparse.ArgumentParser, options: Options) -> No
     )
 
 
+def add_locust_options(group: argparse._ArgumentGroup, options: Options) -> None:
+    """What is judged of a test, Locust's processes, and the scenario."""
+    options.add(
+        group,
+        "--warmup",
+        "spawn: judge only what follows the ramp (Locust's --reset-stats once every user runs); none: the whole run",
+        type=choice("spawn", "none"),
+        metavar="{spawn,none}",
+    )
+    options.add(
+        group,
+        "--locust-workers",
+        "Locust worker processes (default: the cores the API leaves free)",
+        type=positive_int,
+        metavar="N",
+    )
+    options.add(
+        group,
+        "--locustfile",
+        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
+        type=Path,
+        metavar="PATH",
+    )
+
+
 def add_backend_options(parser: argparse.ArgumentParser, options: Options) -> None:
     """Where the API replicas run and how they are started."""
     backend = parser.add_argument_group("backend", "where the API replicas run")
@@ -141,6 +166,14 @@ def add_backend_options(parser: argparse.ArgumentParser, options: Options) -> No
     )
     options.add(
         backend,
+        "--compose",
+        "which Compose runs the compose backend: v2 (`docker compose`), v1 (`docker-compose --compatibility`) "
+        "or auto, v2 when it works (default auto)",
+        type=choice(*COMPOSE_VERSIONS),
+        metavar="{" + ",".join(COMPOSE_VERSIONS) + "}",
+    )
+    options.add(
+        backend,
         "--ready-timeout",
         "seconds to wait for every replica's /health (default 60; compose 300)",
         type=positive_float,
@@ -153,11 +186,29 @@ def add_backend_options(parser: argparse.ArgumentParser, options: Options) -> No
         type=port_number,
         metavar="PORT",
     )
+    options.add(
+        backend,
+        "--api-command",
+        "a server command of your own instead of python -m api, with {port} where its port goes, "
+        "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
+        metavar="CMD",
+    )
+    options.add(
+        backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
+    )
     options.switch(
         backend,
         "--no-limits",
         "run the process backend's replicas without cgroup limits (recorded as limits_enforced: false)",
     )
+
+
+class _Configured(Protocol):
+    @property
+    def backend(self) -> BackendSettings: ...
+
+
+C = TypeVar("C", bound=_Configured)
 
 
 def prepare(

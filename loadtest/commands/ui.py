@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from loadtest.commands.run import add_backend_options, add_profile_options, prepare
+from loadtest.commands.run import add_backend_options, add_locust_options, add_profile_options, prepare
 from loadtest.locust_contract import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT
 from loadtest.options import Options, memory_size, port_number, positive_float, positive_int, run_time
 from loadtest.runner.interactive import DEFAULT_UI_OUT, Session, merge_ui_config
@@ -58,13 +58,7 @@ def register(
         type=run_time,
         metavar="T",
     )
-    options.add(
-        web,
-        "--locust-workers",
-        "Locust worker processes (default: the cores the API leaves free)",
-        type=positive_int,
-        metavar="N",
-    )
+    add_locust_options(web, options)
 
     add_backend_options(parser, options)
 
@@ -76,7 +70,8 @@ def register(
         type=Path,
         metavar="DIR",
     )
-    parser.set_defaults(handler=handle)
+    # A session measures no generator capacity: there is no cell run to gate on it.
+    parser.set_defaults(handler=handle, no_calibration=True)
     return parser
 
 

@@ -1,20 +1,32 @@
 """The gate: read one Locust run's CSVs, judge them against the SLO, write and explain the verdict.
 
-`judge_folder` is what the runner and `python -m loadtest gate` call: it reads (`reading`),
-evaluates (`verdict`), renders (`render`) and writes `verdict.json` and `summary.md`.
+`judge_folder` is what `python -m loadtest gate` calls: it reads the CSVs (`reading`) and the
+cell's run.json when there is one, evaluates (`verdict`, `measurement`), renders (`render`,
+`timeline`) and writes `verdict.json`, `timeline.png` and `summary.md`. The runner, which has
+the statistics and the record in hand, calls `evaluate` and `write_verdict` itself.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from common.files import write_atomic
 from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats, endpoint_label, read_stats
 from loadtest.gate.render import render_cannot_judge, render_console, render_summary, verdict_line
+from loadtest.gate.timeline import TIMELINE_FILE, render_timeline
 from loadtest.gate.verdict import evaluate
 from loadtest.locust_contract import CSV_PREFIX
-from loadtest.records import SUMMARY_FILE, VERDICT_FILE, Verdict, write_record
+from loadtest.records import (
+    RUN_FILE,
+    SUMMARY_FILE,
+    VERDICT_FILE,
+    RecordError,
+    RunRecord,
+    Verdict,
+    read_record,
+    write_record,
+)
 from loadtest.thresholds import Slo
-from loadtest.util.files import write_atomic
 
 __all__ = [
     "AGGREGATED",
@@ -24,6 +36,7 @@ __all__ = [
     "evaluate",
     "judge_folder",
     "output_paths",
+    "read_run_record",
     "read_stats",
     "render_cannot_judge",
     "render_console",
@@ -42,10 +55,27 @@ def output_paths(run_dir: Path, json_path: Path | None, summary_path: Path | Non
     )
 
 
-def write_verdict(stats: LocustStats, verdict: Verdict, json_path: Path, summary_path: Path) -> None:
-    """Write verdict.json and the Markdown summary, each atomically."""
+def write_verdict(
+    stats: LocustStats, verdict: Verdict, json_path: Path, summary_path: Path, record: RunRecord | None = None
+) -> None:
+    """Write verdict.json, timeline.png (in the run folder) and the Markdown summary, each atomically.
+
+    The summary shows the timeline when it sits beside it, in the run folder.
+    """
     write_record(json_path, verdict)
-    write_atomic(summary_path, render_summary(stats, verdict))
+    picture = render_timeline(stats, verdict.window, verdict.slo, record)
+    embedded = None
+    if picture is not None:
+        write_atomic(stats.run_dir / TIMELINE_FILE, picture)
+        if summary_path.resolve().parent == stats.run_dir.resolve():
+            embedded = TIMELINE_FILE
+    write_atomic(summary_path, render_summary(stats, verdict, embedded))
+
+
+def read_run_record(run_dir: Path) -> RunRecord | None:
+    """The cell's run.json, when the folder has one (RecordError when it is not valid)."""
+    path = Path(run_dir) / RUN_FILE
+    return read_record(path, RunRecord) if path.is_file() else None
 
 
 def write_cannot_judge(reason: str, json_path: Path, summary_path: Path) -> None:
@@ -63,11 +93,17 @@ def judge_folder(
     summary_path: Path | None = None,
     prefix: str = CSV_PREFIX,
 ) -> tuple[LocustStats, Verdict]:
-    """Read, evaluate, and write verdict.json and summary.md (default: inside `run_dir`).
+    """Read (with the cell's run.json when there is one), evaluate, and write verdict.json,
+    timeline.png and summary.md (default: inside `run_dir`).
 
-    Raises GateInputError when the run cannot be judged; nothing is written then.
+    Raises GateInputError when the run cannot be judged (an invalid run.json included); nothing is
+    written then.
     """
     stats = read_stats(run_dir, prefix)
-    verdict = evaluate(stats, slo)
-    write_verdict(stats, verdict, *output_paths(run_dir, json_path, summary_path))
+    try:
+        record = read_run_record(run_dir)
+    except RecordError as error:
+        raise GateInputError(str(error)) from None
+    verdict = evaluate(stats, slo, record)
+    write_verdict(stats, verdict, *output_paths(run_dir, json_path, summary_path), record)
     return stats, verdict

@@ -12,19 +12,29 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from loadtest.locust_contract import CSV_PREFIX, csv_paths
-from loadtest.records import Figures
+from loadtest.records import Figures, Window
 from loadtest.util.text import first_line
 
 AGGREGATED = "Aggregated"
 """The Name of the row Locust adds after every endpoint: the whole run."""
 
 # The columns the gate needs; Locust writes more (its own header is in tests/data/locust/).
-STATS_COLUMNS = ("Type", "Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%", "99%")
+STATS_COLUMNS = (
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Average Response Time",
+    "Requests/s",
+    "50%",
+    "95%",
+    "99%",
+)
 FAILURES_COLUMNS = ("Method", "Name", "Error", "Occurrences")
 EXCEPTIONS_COLUMNS = ("Count", "Message", "Traceback", "Nodes")
 HISTORY_COLUMNS = (
@@ -83,6 +93,48 @@ class LocustStats:
         """Seconds between the first and the last row of the history."""
         stamps = self.history["Timestamp"].dropna()
         return int(stamps.max() - stamps.min()) if len(stamps) else None
+
+    @property
+    def aggregated_history(self) -> pd.DataFrame:
+        """The history's Aggregated rows, one a second, in order."""
+        rows = self.history[self.history["Type"].isna() & (self.history["Name"] == AGGREGATED)]
+        return rows.sort_values("Timestamp", kind="stable")
+
+    @property
+    def window(self) -> Window:
+        """The part of the run its statistics cover: see `judged_window`."""
+        return self.judged_window(after_spawn=False)
+
+    def judged_window(self, after_spawn: bool) -> Window:
+        """The part of the run the statistics cover: after Locust reset them (`--reset-stats`, once
+        every user ran), which shows in the history as running totals that fall, else the whole run.
+
+        With `after_spawn` (the run was told to reset), a reset that shows no fall (nothing was
+        counted before it) is found where the users first reach their peak, when spawning ends.
+        """
+        rows = self.aggregated_history
+        if rows.empty:
+            return Window(kind="whole run", start=None, end=None, seconds=0.0)
+        stamps, totals = rows["Timestamp"].to_numpy(), rows["Total Request Count"].to_numpy()
+        falls = [index for index in range(1, len(totals)) if totals[index] < totals[index - 1]]
+        if falls:
+            first = falls[-1]
+        elif after_spawn:
+            users = rows["User Count"].to_numpy()
+            first = int(users.argmax())
+        else:
+            first = None
+        kind: Literal["after spawn", "whole run"] = "whole run" if first is None else "after spawn"
+        start, end = float(stamps[first or 0]), float(stamps[-1])
+        return Window(kind=kind, start=start, end=end, seconds=end - start)
+
+    def users_in(self, window: Window) -> float | None:
+        """Users running on average over `window` (None without history)."""
+        rows = self.aggregated_history
+        if window.start is None or window.end is None:
+            return None
+        inside = rows[(rows["Timestamp"] >= window.start) & (rows["Timestamp"] <= window.end)]["User Count"].dropna()
+        return float(inside.mean()) if len(inside) else None
 
 
 def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:
@@ -214,6 +266,7 @@ def _figures(row: dict[str, Any], path: Path) -> Figures:
         p50_ms=percentiles[0],
         p95_ms=percentiles[1],
         p99_ms=percentiles[2],
+        mean_ms=_number(row, "Average Response Time", where) if requests else None,
     )
 
 

@@ -71,19 +71,62 @@ def failure_rows(run: LocustStats) -> list[list[str]]:
     ]
 
 
+ICONS = {"pass": "✅", "breach": "❌", "inconclusive": "⚠️"}
+
+
 def headline(verdict: Verdict) -> str:
-    """PASSED or FAILED, with the count of checks."""
+    """PASSED, FAILED or INCONCLUSIVE, with the count of checks."""
+    if verdict.outcome == "inconclusive":
+        return "INCONCLUSIVE: this run did not measure the service"
     if verdict.passed:
         return f"PASSED: all {len(verdict.checks)} checks hold"
+    if not verdict.breached:
+        return f"FAILED: the service was starved ({len(verdict.checks)} checks hold, but too few requests were served)"
     return f"FAILED: {len(verdict.breached)} of {len(verdict.checks)} checks breached"
 
 
+OUTCOME_WORDS = {"pass": "PASS", "breach": "FAIL", "inconclusive": "INCONCLUSIVE"}
+
+
 def verdict_line(verdict: Verdict) -> str:
-    """PASS or FAIL with the run's headline figures, on one line."""
+    """The outcome with the run's headline figures on one line, and why, one reason a line below it."""
     return (
-        f"{'PASS' if verdict.passed else 'FAIL'} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
+        f"{OUTCOME_WORDS[verdict.outcome]} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
         f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
+        + "".join(f"\n    {reason}" for reason in verdict.reasons)
     )
+
+
+MEASUREMENT_HEADERS = ["Measurement", "Value"]
+MEASUREMENT_ALIGN = "ll"
+
+
+def measurement_rows(verdict: Verdict) -> list[list[str]]:
+    """How valid the measurement was: the judged window, served against expected, who used the CPU."""
+    window = verdict.window
+    rows = [["judged window", f"{window.seconds:,.0f} s, {window.kind}"]]
+    delivered = verdict.delivery
+    if delivered is not None:
+        rows.append(["users (mean over the window)", f"{delivered.users:,.0f}"])
+        rows.append(
+            [
+                "served / expected",
+                f"{delivered.served_rps:,.1f} / {delivered.expected_rps:,.1f} req/s ({delivered.ratio:.0%}; "
+                f"limit {verdict.slo.min_delivered_ratio:.0%}, {delivered.basis})",
+            ]
+        )
+    measured = verdict.resources
+    if measured is not None:
+        if measured.api_cpu_share is not None:
+            rows.append(["API CPU", f"{measured.api_cpu_share:.0%} of its limit"])
+        if measured.api_throttled_share is not None:
+            rows.append(["API throttled", f"{measured.api_throttled_share:.0%} of CFS periods"])
+        if measured.locust_peak_cpu is not None:
+            busy = measured.locust_busy_seconds or 0
+            rows.append(["Locust CPU", f"peak {measured.locust_peak_cpu:.0%}, at 90% or more for {busy:.0f} s"])
+    if verdict.generator_capacity_rps is not None:
+        rows.append(["Locust can deliver", f"~{verdict.generator_capacity_rps:,.0f} req/s of this scenario here"])
+    return rows
 
 
 def bucketing_note(p95_ms: float, limit_ms: float) -> str:
@@ -101,9 +144,9 @@ def bucketing_note(p95_ms: float, limit_ms: float) -> str:
     )
 
 
-def render_summary(run: LocustStats, verdict: Verdict) -> str:
+def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = None) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY and PR comments: the verdict first, then the tables."""
-    icon = "✅" if verdict.passed else "❌"
+    icon = ICONS[verdict.outcome]
     total = run.aggregated
     load = []
     if run.peak_users is not None:
@@ -118,9 +161,20 @@ def render_summary(run: LocustStats, verdict: Verdict) -> str:
         + (f" ({', '.join(load)})" if load else "")
         + f". Run: `{run.run_dir}`",
         "",
+        *[f"- {reason}" for reason in verdict.reasons],
+        *([""] if verdict.reasons else []),
         markdown_table(
             CHECK_HEADERS, [[*row[:4], _result_mark(row[4])] for row in check_rows(run, verdict)], CHECK_ALIGN
         ),
+        "",
+        *(
+            [f"![users, req/s, P95, failures and CPU over time; the judged window shaded]({timeline})", ""]
+            if timeline
+            else []
+        ),
+        "### Measurement",
+        "",
+        markdown_table(MEASUREMENT_HEADERS, measurement_rows(verdict), MEASUREMENT_ALIGN),
         "",
         "### Requests by endpoint",
         "",
@@ -144,8 +198,11 @@ def render_console(run: LocustStats, verdict: Verdict) -> str:
     """The terminal view: the verdict, the checks, the endpoints, the failure types."""
     parts = [
         f"Performance gate {headline(verdict)}  ({run.run_dir})",
+        *[f"  - {reason}" for reason in verdict.reasons],
         "",
         text_table(CHECK_HEADERS, check_rows(run, verdict), CHECK_ALIGN),
+        "",
+        text_table(MEASUREMENT_HEADERS, measurement_rows(verdict), MEASUREMENT_ALIGN),
         "",
         text_table(ENDPOINT_HEADERS, endpoint_rows(run), ENDPOINT_ALIGN),
     ]

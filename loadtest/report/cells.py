@@ -13,7 +13,9 @@ from loadtest.gate import GateInputError, read_stats
 from loadtest.records import RUN_FILE, VERDICT_FILE, Figures, RecordError, RunRecord, Verdict, read_record
 from loadtest.util.text import first_line
 
-PASS, FAIL, CANNOT_JUDGE, CUT_SHORT, ERROR = "PASS", "FAIL", "CANNOT JUDGE", "CUT SHORT", "ERROR"
+PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+CANNOT_JUDGE, CUT_SHORT, ERROR = "CANNOT JUDGE", "CUT SHORT", "ERROR"
+_BY_OUTCOME = {"pass": PASS, "breach": FAIL, "inconclusive": INCONCLUSIVE}
 
 
 class ReportError(Exception):
@@ -33,14 +35,14 @@ class CellResult:
 
     @property
     def result(self) -> str:
-        """PASS, FAIL, CANNOT JUDGE, CUT SHORT (interrupted) or ERROR (the run broke)."""
+        """PASS, FAIL, INCONCLUSIVE, CANNOT JUDGE, CUT SHORT (interrupted) or ERROR (the run broke)."""
         if self.record.status == "failed":
             return ERROR
         if self.record.status == "interrupted":
             return CUT_SHORT
         if self.verdict is None:
             return CANNOT_JUDGE
-        return PASS if self.verdict.passed else FAIL
+        return _BY_OUTCOME[self.verdict.outcome]
 
 
 def find_cell_folders(directories: list[Path]) -> list[Path]:
@@ -107,9 +109,9 @@ def cut_short_reasons(cells: list[CellResult], missing: list[str], interruption:
     reasons = [interruption] if interruption else []
     for cell in cells:
         if cell.record.status == "interrupted":
-            reasons.append(f"{cell.record.cell} was interrupted ({cell.record.error or 'signal'})")
+            reasons.append(f"cell {cell.record.cell} was interrupted ({cell.record.error or 'signal'})")
         elif cell.record.status == "failed":
-            reasons.append(f"{cell.record.cell} failed: {first_line(cell.record.error)}")
+            reasons.append(f"cell {cell.record.cell} failed: {first_line(cell.record.error)}")
     if missing:
         reasons.append("not run: " + ", ".join(missing))
     return reasons
@@ -147,19 +149,3 @@ def mixed_runs(cells: list[CellResult]) -> list[str]:
                 f"{label} differs: " + "; ".join(f"{value} ({', '.join(names)})" for value, names in by_value.items())
             )
     return problems
-
-
-def breached_checks(verdict: Verdict | None) -> list[str]:
-    """The verdict's failed checks, one short line each."""
-    if verdict is None:
-        return []
-    return [
-        f"{check.name} ({check.scope}): {_plain(check.value)}, limit {_plain(check.limit)}"
-        for check in verdict.breached
-    ]
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)

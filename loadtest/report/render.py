@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from loadtest import exitcodes
-from loadtest.report.cells import FAIL, PASS, CellResult, breached_checks, mixed_runs
+from loadtest.report.cells import FAIL, INCONCLUSIVE, PASS, CellResult, mixed_runs
 from loadtest.report.table import outcome, saturated_cells
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.text import first_line, sentence
@@ -30,8 +30,16 @@ HEADERS = [
     "limits",
 ]
 ALIGN = "lrrrrrrrrll"
-RESOURCE_HEADERS = ["cell", "restarts", "OOM kills", "CPU throttled", "peak memory (max replica)", "Locust CPU"]
-RESOURCE_ALIGN = "lrrrrl"
+RESOURCE_HEADERS = [
+    "cell",
+    "restarts",
+    "OOM kills",
+    "CPU throttled",
+    "peak memory (max replica)",
+    "served/expected",
+    "Locust CPU",
+]
+RESOURCE_ALIGN = "lrrrrrl"
 
 
 def _fmt(value: float, pattern: str) -> str:
@@ -75,6 +83,7 @@ def resource_rows(table: pd.DataFrame) -> list[list[str]]:
             _fmt(row["cpu_throttled_share"] * 100, ".0f") + ("%" if not math.isnan(row["cpu_throttled_share"]) else ""),
             _fmt(row["memory_peak_bytes"] / 1024**2, ",.0f")
             + (" MiB" if not math.isnan(row["memory_peak_bytes"]) else ""),
+            _fmt(row["delivered_ratio"] * 100, ".0f") + ("%" if not math.isnan(row["delivered_ratio"]) else ""),
             "SATURATED" if row["locust_cpu_saturated"] else "ok",
         ]
         for _, row in table.iterrows()
@@ -90,6 +99,9 @@ def matrix_headline(code: int, table: pd.DataFrame, reasons: list[str]) -> str:
     if code == exitcodes.BREACHED:
         failed = int((table["result"] == FAIL).sum())
         return f"❌ Performance matrix FAILED: {failed} of {total} cells breach the SLO"
+    if code == exitcodes.INCONCLUSIVE:
+        doubtful = int((table["result"] == INCONCLUSIVE).sum())
+        return f"⚠️ Performance matrix INCONCLUSIVE: {doubtful} of {total} cells did not measure the service"
     if not total:
         return "⚠️ Performance matrix CANNOT JUDGE: no cell results found"
     return f"⚠️ Performance matrix CANNOT JUDGE: {passed} of {total} cells passed" + (
@@ -128,7 +140,17 @@ def render_matrix_markdown(
             + ". A reused results folder keeps old cell folders; give each run its own.",
             "",
         ]
-    saturated = saturated_cells(table)
+    doubtful = [cell for cell in cells if cell.result == INCONCLUSIVE and cell.verdict is not None]
+    if doubtful:
+        parts += [
+            "> [!WARNING]",
+            "> **Inconclusive cells** judge nothing about the service, neither pass nor breach: "
+            + "; ".join(
+                f"**{cell.record.cell}**: {' '.join(cell.verdict.reasons)}" for cell in doubtful if cell.verdict
+            ),
+            "",
+        ]
+    saturated = [name for name in saturated_cells(table) if name not in {cell.record.cell for cell in doubtful}]
     if saturated:
         parts += [
             "> [!WARNING]",
@@ -145,17 +167,17 @@ def render_matrix_markdown(
             parts += [f"![requests per second, P95 and error rate per cell]({chart})", ""]
         parts += ["### Resources", "", markdown_table(RESOURCE_HEADERS, resource_rows(table), RESOURCE_ALIGN), ""]
         parts += [
-            "CPU throttled: share of CFS periods in which the replicas hit their quota. "
-            "Locust CPU SATURATED: Locust warned that its own CPU was above 90%, so the load "
-            "generator, not only the API, limited these figures.",
+            "CPU throttled: share of CFS periods in which the replicas hit their quota. Served/expected: "
+            "what the service served of what its users should have sent in the judged window. "
+            "Locust CPU SATURATED: Locust used 90% or more of its cores for a tenth of the window or "
+            "more (or warned so itself), so the load generator, not the API, limited these figures.",
             "",
         ]
     notes = []
     for cell in cells:
-        breached = breached_checks(cell.verdict)
-        if breached:
-            notes.append(f"- **{cell.record.cell}** breached: " + "; ".join(breached))
-        elif cell.problem and cell.result != PASS:
+        if cell.result == FAIL and cell.verdict is not None:
+            notes.append(f"- **{cell.record.cell}** breached: " + "; ".join(cell.verdict.reasons))
+        elif cell.problem and cell.result not in (PASS, INCONCLUSIVE):
             notes.append(f"- **{cell.record.cell}**: {first_line(cell.problem)}")
     if notes:
         parts += ["### Details", "", *notes, ""]

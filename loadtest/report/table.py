@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from loadtest import exitcodes
-from loadtest.report.cells import FAIL, PASS, CellResult
+from loadtest.gate.verdict import locust_saturated
+from loadtest.report.cells import FAIL, INCONCLUSIVE, PASS, CellResult
 
 COLUMNS = [
     "cell",
@@ -35,6 +36,7 @@ COLUMNS = [
     "cpu_throttled_share",
     "memory_peak_bytes",
     "locust_cpu_saturated",
+    "delivered_ratio",
 ]
 
 
@@ -68,10 +70,17 @@ def build_table(cells: list[CellResult]) -> pd.DataFrame:
                 "oom_kills": sum(ooms) if ooms else math.nan,
                 "cpu_throttled_share": throttled / periods if periods else math.nan,
                 "memory_peak_bytes": max(peaks) if peaks else math.nan,
-                "locust_cpu_saturated": bool(record.locust_cpu_warnings),
+                "locust_cpu_saturated": _locust_saturated(cell),
+                "delivered_ratio": cell.verdict.delivery.ratio if cell.verdict and cell.verdict.delivery else math.nan,
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _locust_saturated(cell: CellResult) -> bool:
+    """Locust's CPU was the limit: measured in the judged window, else Locust's own warnings."""
+    measured = locust_saturated(cell.verdict.resources) if cell.verdict is not None else None
+    return measured if measured is not None else bool(cell.record.locust_cpu_warnings)
 
 
 def _number(value: float | None) -> float:
@@ -84,8 +93,10 @@ def outcome(table: pd.DataFrame, reasons: list[str]) -> int:
     results = set(table["result"])
     if FAIL in results:
         return exitcodes.BREACHED
-    if table.empty or reasons or results - {PASS}:
+    if table.empty or reasons or results - {PASS, INCONCLUSIVE}:
         return exitcodes.CANNOT_JUDGE
+    if INCONCLUSIVE in results:
+        return exitcodes.INCONCLUSIVE
     return exitcodes.PASSED
 
 
@@ -108,19 +119,41 @@ def matrix_document(
                 "resources": {column: _json_value(row[column]) for column in COLUMNS[14:]},
                 "verdict": cell.verdict.model_dump(mode="json") if cell.verdict is not None else None,
                 "problem": cell.problem,
+                "reasons": cell.verdict.reasons if cell.verdict is not None else [],
+                "generator_capacity_rps": (
+                    cell.record.generator.model_dump(mode="json") if cell.record.generator is not None else None
+                ),
             }
         )
     return {
         "schema_version": 1,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "result": {exitcodes.PASSED: "passed", exitcodes.BREACHED: "breached"}.get(code, "cannot judge"),
+        "result": RESULT_WORDS.get(code, "cannot judge"),
         "exit_code": code,
         "complete": not reasons,
         "cut_short": reasons,
         "limits_enforced": bool(cells) and all(cell.record.limits_enforced for cell in cells),
+        "on_inconclusive": next((cell.verdict.slo.on_inconclusive for cell in cells if cell.verdict), "fail"),
+        "generator_capacity_rps": _generator(cells),
         "cells": entries,
         "not_run": missing,
     }
+
+
+RESULT_WORDS = {
+    exitcodes.PASSED: "passed",
+    exitcodes.BREACHED: "breached",
+    exitcodes.INCONCLUSIVE: "inconclusive",
+}
+
+
+def _generator(cells: list[CellResult]) -> dict[str, Any] | None:
+    """What one Locust process delivered in the calibration, and each cell's total (its processes)."""
+    measured = {cell.record.cell: cell.record.generator for cell in cells if cell.record.generator is not None}
+    if not measured:
+        return None
+    first = next(iter(measured.values()))
+    return {"per_worker": first.per_worker_rps, "total": {name: value.total_rps for name, value in measured.items()}}
 
 
 def _relative(folder: Path, out: Path) -> str:

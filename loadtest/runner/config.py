@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Literal
 
 from loadtest.locust_contract import LoadSettings
-from loadtest.runner.matrix import Cell, plan_cells
-from loadtest.thresholds import Slo, Thresholds
+from loadtest.runner.matrix import Cell, plan_cells, reshape_cells
+from loadtest.thresholds import Profile, Slo, Thresholds
 from loadtest.util.units import parse_run_time
 
 BackendName = Literal["process", "compose"]
 BACKENDS: tuple[BackendName, ...] = ("process", "compose")
+ComposeVersion = Literal["auto", "v1", "v2"]
+COMPOSE_VERSIONS: tuple[ComposeVersion, ...] = ("auto", "v1", "v2")
+"""auto: `docker compose` (v2) when it works, else `docker-compose --compatibility` (v1)."""
 DEFAULT_PROFILE = "local"
 DEFAULT_OUT = Path("results")
 
@@ -35,6 +38,14 @@ class BackendSettings:
     api_image: str | None = None
     locust_image: str | None = None
     compose_file: Path | None = None
+    compose: ComposeVersion = "auto"
+    api_command: str | None = None
+    """A server command of your own with `{port}` (process backend; None: `python -m api`)."""
+    health_path: str = "/health"
+    locustfile: Path | None = None
+    """A scenario of your own (None: loadtest/locustfile.py, whose load the gate knows)."""
+    calibrate: bool = True
+    """Measure what this machine's Locust can deliver before the cells run."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,18 @@ class RunConfig:
     backend: BackendSettings
 
 
+def profile_cells(
+    profile: Profile, replicas: list[int] | None, cpus: list[float] | None, memory: list[str] | None
+) -> list[Cell]:
+    """The profile's cells with the flags on top: a matrix takes each flag's list in place of its own;
+    a list of cells gets the flags' values in each of its cells."""
+    specs = [Cell(replicas=spec.replicas, cpus=spec.cpus, memory=spec.memory) for spec in profile.cell_specs()]
+    if profile.cells is None:
+        first = specs[0]
+        return plan_cells(replicas or [spec.replicas for spec in specs], cpus or [first.cpus], memory or [first.memory])
+    return reshape_cells(specs, replicas, cpus, memory)
+
+
 def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_path: Path) -> RunConfig:
     """The profile's values with every given flag on top; ValueError names what is wrong."""
     name = args.profile or DEFAULT_PROFILE
@@ -58,14 +81,13 @@ def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_pa
         known = ", ".join(sorted(thresholds.profiles)) or "none"
         raise ValueError(f"profile {name!r} is not in {thresholds_path} (profiles: {known})")
     profile = thresholds.profiles[name]
-    replicas = args.replicas if args.replicas is not None else profile.replicas
-    cpus = args.cpus if args.cpus is not None else [profile.cpus]
-    memory = args.memory if args.memory is not None else [profile.memory]
     time_text = args.run_time if args.run_time is not None else profile.run_time
     load = LoadSettings(
         users=args.users if args.users is not None else profile.users,
         spawn_rate=args.spawn_rate if args.spawn_rate is not None else profile.spawn_rate,
         run_time_seconds=parse_run_time(time_text),
+        scenario=profile.scenario,
+        warmup=args.warmup if args.warmup is not None else profile.warmup,
     )
     backend = BackendSettings(
         name=args.backend or "process",
@@ -76,10 +98,15 @@ def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_pa
         api_image=args.image,
         locust_image=args.loadtest_image,
         compose_file=args.compose_file,
+        compose=args.compose or "auto",
+        api_command=args.api_command,
+        health_path=args.health_path or "/health",
+        locustfile=args.locustfile,
+        calibrate=not args.no_calibration,
     )
     return RunConfig(
         profile=name,
-        cells=plan_cells(replicas, cpus, memory),
+        cells=profile_cells(profile, args.replicas, args.cpus, args.memory),
         load=load,
         run_time=time_text,
         thresholds=thresholds_path,

@@ -29,14 +29,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from common.files import write_atomic
 from loadtest import exitcodes
 from loadtest.gate import GateInputError, judge_folder, render_console, verdict_line, write_cannot_judge
 from loadtest.locust_contract import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, HTML_REPORT, WebSettings, csv_paths
 from loadtest.records import STATE_FILE, SUMMARY_FILE, VERDICT_FILE, LiveCell, ReplicaRecord
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
-from loadtest.runner.backends.process import describe_exit
 from loadtest.runner.config import DEFAULT_PROFILE, BackendSettings, merge_config
+from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import listening_inodes
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import LiveBlock
@@ -44,7 +45,6 @@ from loadtest.runner.resources import REFRESH_SECONDS, ResourceView, write_state
 from loadtest.runner.runner import backend_lines, offered_load_line
 from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.thresholds import Slo, Thresholds
-from loadtest.util.files import write_atomic
 from loadtest.util.text import first_line
 from loadtest.util.units import format_clock, format_rate
 
@@ -104,6 +104,8 @@ def merge_ui_config(args: argparse.Namespace, thresholds: Thresholds, thresholds
             run_time_seconds=run.load.run_time_seconds if args.run_time is not None else None,
             host=args.web_host if args.web_host is not None else DEFAULT_WEB_HOST,
             port=args.web_port if args.web_port is not None else DEFAULT_WEB_PORT,
+            scenario=run.load.scenario,
+            warmup=run.load.warmup,
         ),
         thresholds=run.thresholds,
         slo=run.slo,
@@ -387,7 +389,7 @@ class Session:
         state_path = self.cell_dir / STATE_FILE
         write_state(self.cell_dir, self._live_cell(deployment))
         try:
-            self.say(offered_load_line(web.users, self.config.slo))
+            self.say(offered_load_line(web.as_load(), self.config.slo))
             self.say(
                 f"Locust's web UI: {self.web.url}  (start form: {web.users:,} users, {web.spawn_rate:g}/s"
                 + (f", {web.run_time_seconds} s" if web.run_time_seconds is not None else "")

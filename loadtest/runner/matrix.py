@@ -52,6 +52,21 @@ def plan_cells(replicas: Sequence[int], cpus: Sequence[float], memory: Sequence[
     ]
 
 
+def reshape_cells(
+    specs: Sequence[Cell], replicas: Sequence[int] | None, cpus: Sequence[float] | None, memory: Sequence[str] | None
+) -> list[Cell]:
+    """A list of cells with the given dimensions replaced in each (every combination), repeats dropped.
+
+    This is how flags apply to a profile that lists its cells: `--cpus 0.25` sets every cell's CPU limit.
+    """
+    reshaped: dict[str, Cell] = {}
+    for spec in specs:
+        given = plan_cells(replicas or [spec.replicas], cpus or [spec.cpus], memory or [spec.memory])
+        for cell in given:
+            reshaped.setdefault(cell.name, cell)
+    return list(reshaped.values())
+
+
 def reject_duplicates(label: str, keys: Sequence[object], shown: Sequence[str] | None = None) -> None:
     """ValueError naming the first value of `keys` listed twice (`shown`: how to write each key)."""
     seen: dict[object, int] = {}

@@ -7,6 +7,7 @@ summary says when the run was cut short.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -15,27 +16,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from loadtest.gate import GateInputError, judge_folder, render_cannot_judge, verdict_line
-from loadtest.locust_contract import csv_paths
+from common.files import write_atomic
+from loadtest.gate import GateInputError, evaluate, read_stats, render_cannot_judge, verdict_line, write_verdict
+from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
     RUN_FILE,
     SUMMARY_FILE,
+    VERDICT_FILE,
     CellStatus,
     LocustInfo,
     MatrixInfo,
     ReplicaRecord,
+    ResourceSample,
     RunRecord,
     write_record,
 )
 from loadtest.report import collect_cell, write_report
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
+from loadtest.runner.calibration import Calibration, CalibrationError, calibrate
 from loadtest.runner.config import RunConfig
+from loadtest.runner.generator import cell_workers
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import Progress
-from loadtest.scenario import offered_rps
 from loadtest.thresholds import Slo
-from loadtest.util.files import write_atomic
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
 
@@ -56,6 +60,13 @@ def prepare_cell_dir(out: Path, cell: Cell) -> Path:
     return cell_dir
 
 
+SAMPLE_SECONDS = 1.0
+"""How often the replicas' and Locust's CPU are read while a cell runs."""
+GENERATOR_HEADROOM = 0.6
+"""Cells whose users ask more than this share of what Locust can deliver get a note at start."""
+CALIBRATION_DIR = "calibration"
+
+
 class Runner:
     """Runs the matrix of one `python -m loadtest run`."""
 
@@ -66,6 +77,8 @@ class Runner:
         self.progress = Progress(err, len(config.cells))
         self.run_id = f"{now():%Y%m%dT%H%M%SZ}-{os.getpid()}"
         self.commit, self.dirty = revision(cwd)
+        self.calibration: Calibration | None = None
+        self.samples: list[ResourceSample] = []
 
     def say(self, text: str) -> None:
         """A line on the terminal (stderr: stdout carries the results)."""
@@ -79,13 +92,15 @@ class Runner:
             f"{len(config.cells)} cell(s): {', '.join(cell.name for cell in config.cells)}; "
             f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each"
         )
-        self.say(offered_load_line(config.load.users, config.slo))
+        self.say(offered_load_line(config.load, config.slo))
         for line in backend_lines(self.backend):
             self.say(line)
         folders: list[Path] = []
         interruption: str | None = None
         with interrupts.catch_signals():
             try:
+                if config.backend.calibrate:
+                    self.calibrate()
                 for position, cell in enumerate(config.cells, start=1):
                     folders.append(self.run_cell(position, cell))
                     if interrupts.received():
@@ -104,6 +119,38 @@ class Runner:
                 )
             with interrupts.shielded():
                 return self.report(folders, interruption)
+
+    def calibrate(self) -> None:
+        """Measure what one Locust process delivers here, and warn about cells that ask for more."""
+        config = self.config
+        self.say("calibrating the load generator: one Locust process against a server that costs nothing...")
+        workers = {cell.name: cell_workers(cell, config.backend.locust_workers) for cell in config.cells}
+        users = max(1, config.load.users // max(workers.values()))
+        try:
+            self.calibration = calibrate(
+                config.load.scenario, users, config.out / CALIBRATION_DIR, self.cwd, config.backend.locustfile
+            )
+        except CalibrationError as error:
+            self.say(f"calibration failed, so no cell can say whether Locust was the limit: {first_line(error)}")
+            return
+        per_worker = self.calibration.per_worker_rps
+        self.say(f"one Locust process delivers ~{per_worker:,.0f} req/s of this scenario here (no waits, null target)")
+        asked = config.load.scenario.asked_rps(config.load.users)
+        for cell in config.cells:
+            capacity = self.calibration.for_workers(workers[cell.name]).total_rps
+            if asked > capacity:
+                self.say(
+                    _banner(
+                        f"{cell.name}: the users ask up to ~{asked:,.0f} req/s, but its {workers[cell.name]} Locust "
+                        f"process(es) deliver ~{capacity:,.0f} req/s here: expect an inconclusive cell (Locust, not "
+                        "the service, would set the pace). Ask less (the profile's scenario) or give Locust more cores."
+                    )
+                )
+            elif asked > GENERATOR_HEADROOM * capacity:
+                self.say(
+                    f"note: {cell.name}: the users ask up to ~{asked:,.0f} req/s, {asked / capacity:.0%} of what its "
+                    f"Locust delivers here (~{capacity:,.0f} req/s)"
+                )
 
     def report(self, folders: list[Path], interruption: str | None) -> int:
         """Write the matrix summary and print it; the exit code."""
@@ -129,6 +176,7 @@ class Runner:
         load: LoadRun | None = None
         locust_exit: int | None = None
         records: list[ReplicaRecord] = []
+        self.samples = []
         try:
             deployment = self.backend.deployment(cell, cell_dir)
             with deployment:
@@ -164,7 +212,6 @@ class Runner:
                     locust_exit,
                     records,
                 )
-                write_record(cell_dir / RUN_FILE, record)
                 self.gate(cell_dir, record)
         return cell_dir
 
@@ -172,13 +219,18 @@ class Runner:
         """Wait for Locust to finish, restarting dead replicas and showing progress; its exit code."""
         self.progress.start_cell(position, cell.name, self.config.load.run_time_seconds)
         history = csv_paths(cell_dir)["stats_history"]
+        next_sample = 0.0
         while (code := load.poll()) is None:
             if time.monotonic() > load.deadline:
                 raise BackendError(f"Locust did not finish in time; its log {load.log_path}:\n{load.log_tail()}")
             for event in deployment.supervise():
                 self.say(event)
+            if time.monotonic() >= next_sample:
+                self.samples.append(deployment.sample())
+                next_sample = time.monotonic() + SAMPLE_SECONDS
             self.progress.update(history)
             time.sleep(POLL_SECONDS)
+        self.samples.append(deployment.sample())
         self.progress.update(history)
         load.stop()  # reaps it and ends anything left in its process group
         return code
@@ -238,12 +290,19 @@ class Runner:
             locust_cpu_warnings=warnings,
             replica_records=records,
             matrix=MatrixInfo(run_id=self.run_id, position=position, planned=[c.name for c in config.cells]),
+            scenario=None if config.backend.locustfile is not None else config.load.scenario,
+            warmup=config.load.warmup,
+            locustfile=str(config.backend.locustfile or LOCUSTFILE),
+            health_path=config.backend.health_path,
+            generator=self.calibration.for_workers(load.workers) if self.calibration and load is not None else None,
+            samples=self.samples,
         )
 
     def gate(self, cell_dir: Path, record: RunRecord) -> None:
-        """Judge a completed cell with the gate (verdict.json + summary.md); explain any other."""
+        """Write run.json, then judge a completed cell (verdict.json, timeline.png, summary.md); explain any other."""
         name = record.cell
         if record.status != "completed":
+            write_record(cell_dir / RUN_FILE, record)
             reason = (
                 f"The cell was {'cut short' if record.status == 'interrupted' else 'not completed'}: {record.error}"
             )
@@ -251,20 +310,33 @@ class Runner:
             self.say(f"{name}: {record.status.upper()} — not judged: {first_line(record.error)}")
             return
         try:
-            _, verdict = judge_folder(cell_dir, self.config.slo)
+            stats = read_stats(cell_dir)
+        except GateInputError as error:
+            write_record(cell_dir / RUN_FILE, record)
+            write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
+            self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
+            return
+        record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
+        write_record(cell_dir / RUN_FILE, record)
+        try:
+            verdict = evaluate(stats, self.config.slo, record)
         except GateInputError as error:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
+        write_verdict(stats, verdict, cell_dir / VERDICT_FILE, cell_dir / SUMMARY_FILE, record)
         self.say(f"{name}: {verdict_line(verdict)}")
 
 
-def offered_load_line(users: int, slo: Slo) -> str:
+def offered_load_line(load: LoadSettings, slo: Slo) -> str:
     """What the scenario's users ask of a cell, and what keeping up with them takes."""
-    limit_s = slo.max_p95_ms / 1000
+    most = load.scenario.asked_rps(load.users)
+    at_limit = load.scenario.asked_rps(load.users, slo.max_p95_ms)
+    if math.isclose(most, at_limit):
+        return f"{load.users:,} users ask ~{most:,.0f} req/s, whatever the reply time (constant throughput)"
     return (
-        f"{users:,} users ask up to ~{offered_rps(users):,.0f} req/s (instant replies); a cell must serve "
-        f"~{offered_rps(users, limit_s):,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
+        f"{load.users:,} users ask up to ~{most:,.0f} req/s (instant replies); a cell must serve "
+        f"~{at_limit:,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
     )
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from model.artifacts import ArtifactError
-from tests.model.test_artifacts import DAMAGES
+from tests.model.test_artifacts import DAMAGES, edit_metadata
 
 
 @pytest.mark.parametrize(("damage", "named", "says"), DAMAGES)
@@ -24,20 +24,17 @@ def test_startup_fails_on_a_damaged_artifact(
     assert says in str(error.value)
 
 
-def test_startup_loads_the_model_from_MODEL_DIR(client: TestClient) -> None:
-    assert client.get("/health").status_code == 200
+def test_startup_loads_the_model_from_MODEL_DIR(api_env: Path) -> None:
+    # The copy is told apart from the repository's own model/ (same seed, same version) by its metadata.
+    edit_metadata(lambda document: document.update(version="9.9.9+copy"))(api_env)
+    with TestClient(create_app()) as client:
+        assert client.get("/health").json()["model"]["version"] == "9.9.9+copy"
+        assert client.post("/predict", json={"features": [5.1, 3.5, 1.4, 0.2]}).json()["model_version"] == "9.9.9+copy"
 
 
-def test_startup_fails_when_MODEL_DIR_does_not_exist(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from api.settings import get_settings
-
+@pytest.mark.usefixtures("fresh_settings")
+def test_startup_fails_when_MODEL_DIR_does_not_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MODEL_DIR", str(tmp_path / "absent"))
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(ArtifactError, match="absent/metadata.json: model metadata not found"):
-            with TestClient(create_app()):
-                pass
-    finally:
-        get_settings.cache_clear()
+    app = create_app()
+    with pytest.raises(ArtifactError, match=r"absent/metadata\.json: model metadata not found"), TestClient(app):
+        pass

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.app import create_app
 from model.artifacts import read_metadata
 
 
@@ -47,7 +48,8 @@ def test_counts_and_times_requests_per_route_and_status(client: TestClient) -> N
     assert 0 < value(latency, "http_request_duration_seconds_sum", **labels) < 5
     buckets = [s for s in latency if s.name.endswith("_bucket") and {k: s.labels[k] for k in labels} == labels]
     counts = [s.value for s in sorted(buckets, key=lambda s: float(s.labels["le"]))]
-    assert counts == sorted(counts) and counts[-1] == 5
+    assert counts == sorted(counts)
+    assert counts[-1] == 5
     assert buckets[-1].labels["le"] == "+Inf"
 
 
@@ -72,8 +74,6 @@ def test_model_info_and_held_out_quality(client: TestClient, api_env: Path) -> N
 
 
 def test_each_app_counts_only_its_own_requests(client: TestClient, api_env: Path) -> None:
-    from api.app import create_app
-
     client.get("/")
     with TestClient(create_app()) as other:
         requests = scrape(other)["http_requests"]

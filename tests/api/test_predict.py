@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.ensemble import RandomForestClassifier
 
-from model.artifacts import JOBLIB_FILE, read_metadata
+from api.app import create_app
+from model.artifacts import read_metadata
 from model.data import load_dataset
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def forest(trained_model_dir: Path) -> RandomForestClassifier:
-    return joblib.load(trained_model_dir / JOBLIB_FILE)
+ROUTES = ["/predict", "/predict/batch"]
+MAX_BODY_BYTES = 1_048_576  # API_MAX_BODY_BYTES' default
 
 
 @pytest.mark.parametrize(
@@ -63,9 +61,7 @@ def test_predict_reports_the_loaded_model_version(client: TestClient, api_env: P
         pytest.param(np.random.default_rng(5).uniform(0.05, 12, size=(1000, 4)).round(3), id="1000-random-rows"),
     ],
 )
-def test_batch_equals_scikit_learn(
-    client: TestClient, forest: RandomForestClassifier, rows: np.ndarray
-) -> None:
+def test_batch_equals_scikit_learn(client: TestClient, forest: RandomForestClassifier, rows: np.ndarray) -> None:
     response = client.post("/predict/batch", json={"instances": rows.tolist()})
     assert response.status_code == 200
     predictions = response.json()["predictions"]
@@ -83,94 +79,129 @@ def test_batch_of_one_equals_single_predict(client: TestClient) -> None:
     assert batch == {"predictions": [single]}
 
 
-# ---------------------------------------------------------------- bad input
-OVER_1MB = b'{"features": [1, 2, 3, 4], "padding": "' + b"x" * 1_100_000 + b'"}'
-
-# (body bytes, content type, expected status, expected loc of the first error or None)
-BAD_SINGLE = [
-    pytest.param(b'{"features": [5.1, 3.5, 1.4]}', JSON, 422, ["body", "features"], id="too-short"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, 0.2, 1]}', JSON, 422, ["body", "features"], id="too-long"),
-    pytest.param(b'{"features": []}', JSON, 422, ["body", "features"], id="empty-list"),
-    pytest.param(b'{"features": [5.1, "abc", 1.4, 0.2]}', JSON, 422, ["body", "features", 1], id="string"),
-    pytest.param(b'{"features": [5.1, "3.5", 1.4, 0.2]}', JSON, 422, ["body", "features", 1], id="numeric-string"),
-    pytest.param(b'{"features": [true, 3.5, 1.4, 0.2]}', JSON, 422, ["body", "features", 0], id="boolean"),
-    pytest.param(b'{"features": [5.1, 3.5, [1.4], 0.2]}', JSON, 422, ["body", "features", 2], id="nested-list"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, {}]}', JSON, 422, ["body", "features", 3], id="object"),
-    pytest.param(b'{"features": [5.1, null, 1.4, 0.2]}', JSON, 422, ["body", "features", 1], id="null-value"),
-    pytest.param(b'{"features": null}', JSON, 422, ["body", "features"], id="null-features"),
-    pytest.param(b'{"features": "5.1,3.5,1.4,0.2"}', JSON, 422, ["body", "features"], id="features-string"),
-    pytest.param(b'{"features": [NaN, 3.5, 1.4, 0.2]}', JSON, 422, ["body", "features", 0], id="nan"),
-    pytest.param(b'{"features": [5.1, Infinity, 1.4, 0.2]}', JSON, 422, ["body", "features", 1], id="infinity"),
-    pytest.param(b'{"features": [5.1, 3.5, -Infinity, 0.2]}', JSON, 422, ["body", "features", 2], id="minus-infinity"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, 1e400]}', JSON, 422, ["body", "features", 3], id="overflow"),
-    pytest.param(b'{"features": [0, 3.5, 1.4, 0.2]}', JSON, 422, ["body", "features", 0], id="zero"),
-    pytest.param(b'{"features": [5.1, -3.5, 1.4, 0.2]}', JSON, 422, ["body", "features", 1], id="negative"),
-    pytest.param(b'{"features": [5.1, 3.5, 100.001, 0.2]}', JSON, 422, ["body", "features", 2], id="over-100"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, 1e9]}', JSON, 422, ["body", "features", 3], id="huge"),
-    pytest.param(b'{"feature": [5.1, 3.5, 1.4, 0.2]}', JSON, 422, ["body", "features"], id="missing-field"),
-    pytest.param(b"{}", JSON, 422, ["body", "features"], id="empty-object"),
-    pytest.param(b"[5.1, 3.5, 1.4, 0.2]", JSON, 422, ["body"], id="bare-list"),
-    pytest.param(b'{"features": [5.1, 3.5,', JSON, 422, ["body", 23], id="malformed-json"),
-    pytest.param(b"features=1,2,3,4", JSON, 422, ["body", 0], id="not-json"),
-    pytest.param(b"", JSON, 422, ["body"], id="empty-body"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, 0.2]}', {"content-type": "text/plain"}, 422,
-                 ["header", "content-type"], id="text-plain"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, 0.2]}', {"content-type": "application/x-www-form-urlencoded"},
-                 422, ["header", "content-type"], id="form-content-type"),
-    pytest.param(b'{"features": [5.1, 3.5, 1.4, 0.2]}', {}, 422, ["header", "content-type"], id="no-content-type"),
-    pytest.param(OVER_1MB, JSON, 413, None, id="over-1MB"),
-]
-
-
-@pytest.mark.parametrize(("body", "headers", "status", "loc"), BAD_SINGLE)
-def test_predict_rejects_bad_input(
-    client: TestClient, body: bytes, headers: dict[str, str], status: int, loc: list | None
-) -> None:
-    response = client.post("/predict", content=body, headers=headers)
-    assert response.status_code == status, response.text
-    if loc is None:
-        assert "Content Too Large" in response.text
-        return
-    detail = response.json()["detail"]
-    assert detail[0]["loc"] == loc
-    assert detail[0]["msg"]
-
-
-BAD_BATCH = [
-    pytest.param({"instances": []}, ["body", "instances"], "at least 1 item", id="empty-batch"),
-    pytest.param({"instances": [[5.1, 3.5, 1.4, 0.2]] * 1001}, ["body", "instances"], "at most 1000 items",
-                 id="over-1000-rows"),
-    pytest.param({"instances": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4]]}, ["body", "instances", 1],
-                 "at least 4 items", id="short-row"),
-    pytest.param({"instances": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, -1]]}, ["body", "instances", 1, 3],
-                 "greater than 0", id="negative-value"),
-    pytest.param({"instances": [[5.1, 3.5, 1.4, 0.2], [5.1, None, 1.4, 2]]}, ["body", "instances", 1, 1],
-                 "valid number", id="null-value"),
-    pytest.param({"instances": [5.1, 3.5, 1.4, 0.2]}, ["body", "instances", 0], "valid list", id="flat-list"),
-    pytest.param({"instances": None}, ["body", "instances"], "valid list", id="null-instances"),
-    pytest.param({"features": [5.1, 3.5, 1.4, 0.2]}, ["body", "instances"], "Field required", id="single-body"),
-]
-
-
-@pytest.mark.parametrize(("payload", "loc", "message"), BAD_BATCH)
-def test_batch_rejects_bad_input(client: TestClient, payload: dict, loc: list, message: str) -> None:
-    response = client.post("/predict/batch", json=payload)
-    assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert detail[0]["loc"] == loc
-    assert message in detail[0]["msg"]
-
-
 def test_batch_of_exactly_1000_rows_is_accepted(client: TestClient) -> None:
     response = client.post("/predict/batch", json={"instances": [[6.0, 2.9, 4.5, 1.5]] * 1000})
     assert response.status_code == 200
     assert len(response.json()["predictions"]) == 1000
 
 
-def test_batch_over_1MB_is_refused_with_413(client: TestClient) -> None:
-    rows = ",".join(["[5.123456789, 3.123456789, 1.123456789, 0.123456789]"] * 20_000)
-    response = client.post("/predict/batch", content=f'{{"instances": [{rows}]}}', headers=JSON)
-    assert response.status_code == 413
+def test_json_with_charset_is_accepted(client: TestClient) -> None:
+    response = client.post(
+        "/predict",
+        content=b'{"features": [5.1, 3.5, 1.4, 0.2]}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- bad input
+# What the first error says, and the rows that earn it: their JSON text and the index of the
+# value the error names (None: the row itself).
+BAD_ROWS = {
+    "List should have at least 4 items after validation, not 3": [("[5.1, 3.5, 1.4]", None)],
+    "List should have at most 4 items after validation, not 5": [("[5.1, 3.5, 1.4, 0.2, 1]", None)],
+    "List should have at least 4 items after validation, not 0": [("[]", None)],
+    "Input should be a valid number": [
+        ('[5.1, "abc", 1.4, 0.2]', 1),
+        ('[5.1, "3.5", 1.4, 0.2]', 1),
+        ("[true, 3.5, 1.4, 0.2]", 0),
+        ("[5.1, 3.5, [1.4], 0.2]", 2),
+        ("[5.1, 3.5, 1.4, {}]", 3),
+        ("[5.1, null, 1.4, 0.2]", 1),
+    ],
+    "Input should be a valid list": [("null", None), ('"5.1,3.5,1.4,0.2"', None)],
+    "Input should be a finite number": [
+        ("[NaN, 3.5, 1.4, 0.2]", 0),
+        ("[5.1, Infinity, 1.4, 0.2]", 1),
+        ("[5.1, 3.5, -Infinity, 0.2]", 2),
+        ("[5.1, 3.5, 1.4, 1e400]", 3),  # overflows to infinity
+    ],
+    "Input should be greater than 0": [("[0, 3.5, 1.4, 0.2]", 0), ("[5.1, -3.5, 1.4, 0.2]", 1)],
+    "Input should be less than or equal to 100": [("[5.1, 3.5, 100.001, 0.2]", 2), ("[5.1, 3.5, 1.4, 1e9]", 3)],
+}
+# How each route carries a row (the batch's bad row comes second), and where its errors point.
+ROW_IN = {
+    "/predict": ('{{"features": {row}}}', ["body", "features"]),
+    "/predict/batch": ('{{"instances": [[6.1, 2.8, 4.7, 1.2], {row}]}}', ["body", "instances", 1]),
+}
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize(
+    ("row", "index", "says"),
+    [pytest.param(row, index, says, id=row) for says, rows in BAD_ROWS.items() for row, index in rows],
+)
+def test_a_bad_row_is_422_naming_the_value(
+    client: TestClient, path: str, row: str, index: int | None, says: str
+) -> None:
+    template, loc = ROW_IN[path]
+    response = client.post(path, content=template.format(row=row), headers=JSON)
+    assert response.status_code == 422, response.text
+    first = response.json()["detail"][0]
+    assert first["loc"] == (loc if index is None else [*loc, index])
+    assert first["msg"] == says
+
+
+# A body wrong as a whole, answered alike by both routes: headers, loc and type of the first error.
+ROW = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
+CONTENT_TYPE = ["header", "content-type"]
+BAD_BODIES = [
+    pytest.param(b'{"features": [5.1, 3.5,', JSON, ["body", 23], "json_invalid", id="malformed-json"),
+    pytest.param(b"features=1,2,3,4", JSON, ["body", 0], "json_invalid", id="not-json"),
+    pytest.param(b"\x12c\x17\x1f\xff", JSON, ["body", 4], "json_invalid", id="not-utf-8"),
+    pytest.param(ROW[:-1] + b', "note": "caf\xe9"}', JSON, ["body", 47], "json_invalid", id="latin-1-json"),
+    pytest.param(b'{"features": ' + b"[" * 100_000, JSON, ["body"], "json_invalid", id="nested-too-deep"),
+    pytest.param(b'{"features": [' + b"1" * 5000 + b"]}", JSON, ["body"], "json_invalid", id="5000-digit-number"),
+    pytest.param(b"", JSON, ["body"], "missing", id="empty-body"),
+    pytest.param(b"[5.1, 3.5, 1.4, 0.2]", JSON, ["body"], "model_attributes_type", id="bare-list"),
+    pytest.param(ROW, {"content-type": "text/plain"}, CONTENT_TYPE, "content_type", id="text-plain"),
+    pytest.param(ROW, {"content-type": "application/x-www-form-urlencoded"}, CONTENT_TYPE, "content_type", id="form"),
+    pytest.param(ROW, {}, CONTENT_TYPE, "content_type", id="no-content-type"),
+]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize(("body", "headers", "loc", "kind"), BAD_BODIES)
+def test_a_bad_body_is_422(
+    client: TestClient, path: str, body: bytes, headers: dict[str, str], loc: list[str | int], kind: str
+) -> None:
+    response = client.post(path, content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    first = response.json()["detail"][0]
+    assert (first["loc"], first["type"]) == (loc, kind)
+    assert first["msg"]
+
+
+def test_an_undecodable_body_says_why(client: TestClient) -> None:
+    response = client.post("/predict", content=b"\x12c\x17\x1f\xff", headers=JSON)
+    assert response.json()["detail"][0]["ctx"] == {
+        "error": "'utf-8' codec can't decode byte 0xff in position 4: invalid start byte"
+    }
+
+
+# A body the route's own fields refuse: route, payload, loc and what the first error says.
+BAD_FIELDS = [
+    pytest.param("/predict", {"feature": [5.1, 3.5, 1.4, 0.2]}, [], "Field required", id="misspelt-field"),
+    pytest.param("/predict", {}, [], "Field required", id="empty-object"),
+    pytest.param("/predict/batch", {"instances": []}, [], "at least 1 item", id="empty-batch"),
+    pytest.param("/predict/batch", {"instances": [[5.1, 3.5, 1.4, 0.2]] * 1001}, [], "at most 1000", id="1001-rows"),
+    pytest.param("/predict/batch", {"instances": [5.1, 3.5, 1.4, 0.2]}, [0], "valid list", id="flat-list"),
+    pytest.param("/predict/batch", {"instances": None}, [], "valid list", id="null-instances"),
+    pytest.param("/predict/batch", {"features": [5.1, 3.5, 1.4, 0.2]}, [], "Field required", id="single-body"),
+]
+# The field each route's errors name.
+FIELD = {"/predict": ["body", "features"], "/predict/batch": ["body", "instances"]}
+
+
+@pytest.mark.parametrize(("path", "payload", "within", "says"), BAD_FIELDS)
+def test_a_missing_or_bad_field_is_422(
+    client: TestClient, path: str, payload: object, within: list[int], says: str
+) -> None:
+    response = client.post(path, json=payload)
+    assert response.status_code == 422
+    first = response.json()["detail"][0]
+    assert first["loc"] == [*FIELD[path], *within]
+    assert says in first["msg"]
 
 
 def test_non_finite_input_is_echoed_as_a_name(client: TestClient) -> None:
@@ -187,32 +218,44 @@ def test_wrong_content_type_names_the_header(client: TestClient) -> None:
     assert response.json()["detail"][0]["msg"] == "Content-Type must be application/json, got 'text/csv'"
 
 
-def test_json_with_charset_is_accepted(client: TestClient) -> None:
-    response = client.post(
-        "/predict",
-        content=b'{"features": [5.1, 3.5, 1.4, 0.2]}',
-        headers={"content-type": "application/json; charset=utf-8"},
-    )
-    assert response.status_code == 200
+def over_the_limit() -> Iterator[bytes]:
+    """A JSON body of 1.1 MB in two chunks: sent without Content-Length (chunked)."""
+    yield b'{"features": [1, 2, 3, 4], "padding": "' + b"x" * 600_000
+    yield b"x" * 500_000 + b'"}'
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_413_json(client: TestClient, path: str, chunked: bool) -> None:
+    whole = b"".join(over_the_limit())
+    response = client.post(path, content=over_the_limit() if chunked else whole, headers=JSON)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"
+    size = "" if chunked else f" of {len(whole)} bytes"
+    assert response.json() == {"detail": f"request body{size} is over the limit of {MAX_BODY_BYTES} bytes"}
 
 
 def test_still_answers_correctly_after_any_amount_of_bad_input(client: TestClient) -> None:
     good = client.post("/predict", json={"features": [6.7, 3.0, 5.2, 2.3]}).json()
     for _ in range(3):
-        for case in BAD_SINGLE:
-            body, headers, status, _ = case.values
-            assert client.post("/predict", content=body, headers=headers).status_code == status
-        for case in BAD_BATCH:
-            assert client.post("/predict/batch", json=case.values[0]).status_code == 422
+        for path in ROUTES:
+            for case in BAD_BODIES:
+                body, headers, *_ = case.values
+                assert client.post(path, content=body, headers=headers).status_code == 422
+            assert client.post(path, content=b"".join(over_the_limit()), headers=JSON).status_code == 413
+        for case in BAD_FIELDS:
+            path, payload, *_ = case.values
+            assert client.post(path, json=payload).status_code == 422
     assert client.post("/predict", json={"features": [6.7, 3.0, 5.2, 2.3]}).json() == good
     assert client.get("/health").status_code == 200
 
 
-def test_predict_without_a_loaded_model_is_503(api_env: Path) -> None:
-    from api.app import create_app
-
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [("/predict", {"features": [5.1, 3.5, 1.4, 0.2]}), ("/predict/batch", {"instances": [[5.1, 3.5, 1.4, 0.2]]})],
+)
+def test_predict_without_a_loaded_model_is_503(api_env: Path, path: str, payload: object) -> None:
     bare = TestClient(create_app())  # no `with`: the lifespan (model loading) never runs
-    response = bare.post("/predict", json={"features": [5.1, 3.5, 1.4, 0.2]})
+    response = bare.post(path, json=payload)
     assert response.status_code == 503
     assert response.json() == {"detail": "model not loaded"}
-    assert bare.post("/predict/batch", json={"instances": [[5.1, 3.5, 1.4, 0.2]]}).status_code == 503

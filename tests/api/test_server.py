@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import server
-from api.settings import get_settings
+from loadtest.runner.linux.sockets import free_port
 from model.artifacts import JOBLIB_FILE, METADATA_FILE, ONNX_FILE
 from tests.model.test_artifacts import append_byte, remove
 
@@ -38,10 +38,12 @@ def api_env(model_dir: Path, **extra: str) -> dict[str, str]:
     return {**env, "MODEL_DIR": str(model_dir), **extra}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def run_api(model_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m api` run to its end (a start-up that fails), its output captured."""
+    command = api_command(*args)
+    return subprocess.run(
+        command, cwd=REPO, env=api_env(model_dir, **env), capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def healthy(base: str) -> bool:
@@ -57,8 +59,12 @@ def running_api(
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """Start `python -m api`, wait for its "Serving ... on" line and /health, stop it after."""
     process = subprocess.Popen(
-        api_command(*args), cwd=REPO, env=api_env(model_dir, **(env or {})),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        api_command(*args),
+        cwd=REPO,
+        env=api_env(model_dir, **(env or {})),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr is not None
@@ -116,10 +122,7 @@ def test_damaged_artifacts_stop_startup_with_one_clear_line(
     model_dir: Path, damage: Callable[[Path], None], named: str
 ) -> None:
     damage(model_dir)
-    completed = subprocess.run(
-        api_command("--port", "0"), cwd=REPO, env=api_env(model_dir),
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    completed = run_api(model_dir, "--port", "0")
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert completed.stderr.startswith(f"error: cannot start: {model_dir / named}: ")
@@ -129,40 +132,30 @@ def test_damaged_artifacts_stop_startup_with_one_clear_line(
     ("argv", "message"),
     [
         (["--port", "70000"], "'70000' is not between 0 and 65535"),
-        (["--port", "http"], "'http' is not an integer"),
+        (["--port", "http"], "'http' is not a whole number"),
         (["--workers", "0"], "'0' is not between 1 and 64"),
         (["--log-level", "loud"], "invalid choice: 'loud'"),
     ],
 )
-def test_bad_options_are_usage_errors(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_options_are_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         server.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    ("name", "raw"), [("API_PORT", "abc"), ("API_WORKERS", "0"), ("API_LOG_LEVEL", "loud")]
-)
+@pytest.mark.usefixtures("fresh_settings")
+@pytest.mark.parametrize(("name", "raw"), [("API_PORT", "abc"), ("API_WORKERS", "0"), ("API_LOG_LEVEL", "loud")])
 def test_bad_environment_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, raw: str
 ) -> None:
     monkeypatch.setenv(name, raw)
-    get_settings.cache_clear()
-    try:
-        assert server.main([]) == 2
-    finally:
-        get_settings.cache_clear()
+    assert server.main([]) == 2
     assert capsys.readouterr().err.startswith(f"error: invalid environment: {name}={raw!r}: ")
 
 
 def test_bad_environment_through_the_module_has_no_traceback(model_dir: Path) -> None:
-    completed = subprocess.run(
-        api_command(), cwd=REPO, env=api_env(model_dir, API_PORT="abc"),
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    completed = run_api(model_dir, API_PORT="abc")
     assert completed.returncode == 2
     assert completed.stderr.startswith("error: invalid environment: API_PORT='abc'")
 
@@ -175,21 +168,19 @@ def test_reuse_port_lets_processes_share_a_port_and_others_get_a_clear_error(mod
             answers = [httpx.post(f"{base}/predict", json=PREDICT).status_code for _ in range(10)]
             assert answers == [200] * 10
         # A process that does not ask for SO_REUSEPORT cannot join them.
-        completed = subprocess.run(
-            api_command("--port", port), cwd=REPO, env=api_env(model_dir),
-            capture_output=True, text=True, timeout=60, check=False,
-        )
+        completed = run_api(model_dir, "--port", port)
     assert completed.returncode == 1
     assert completed.stderr.strip() == f"error: cannot bind 127.0.0.1:{port}: Address already in use"
+
+
+PREDICT_200 = {"method": "POST", "route": "/predict", "status": "200"}
 
 
 def predict_count(base: str) -> float:
     text = httpx.get(f"{base}/metrics").text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "http_requests_total" and sample.labels == {
-                "method": "POST", "route": "/predict", "status": "200",
-            }:
+            if sample.name == "http_requests_total" and sample.labels == PREDICT_200:
                 return sample.value
     return 0.0
 
@@ -206,3 +197,22 @@ def test_workers_share_the_port_and_metrics_count_every_worker(model_dir: Path, 
         counter_files = {path.name for path in metrics_dir.glob("counter_*.db")}
     assert len(counter_files) == 2, counter_files  # both workers counted requests
 
+
+def idle_connection_closed_within(base: str, seconds: float) -> bool:
+    """Whether the server closes a keep-alive connection, idle after one request, within `seconds`."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        connection.recv(65536)  # the reply
+        connection.settimeout(seconds)
+        try:
+            return connection.recv(1) == b""  # the server's FIN
+        except TimeoutError:
+            return False
+
+
+def test_idle_keep_alive_connections_live_as_long_as_asked(model_dir: Path) -> None:
+    with running_api(model_dir, "--host", "127.0.0.1", "--port", "0", "--keep-alive", "1") as (_process, base):
+        assert idle_connection_closed_within(base, seconds=10)
+    with running_api(model_dir, "--host", "127.0.0.1", "--port", "0") as (_process, base):
+        assert not idle_connection_closed_within(base, seconds=6)  # uvicorn's own 5 s would have closed it

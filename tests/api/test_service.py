@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from api import SERVICE_NAME, __version__
 from api.app import create_app
+from api.metrics import EXPOSITION_CONTENT_TYPE
 from model.artifacts import read_metadata
 
 
@@ -35,20 +36,46 @@ def test_health_is_503_when_the_model_is_not_loaded(api_env: Path) -> None:
     assert response.json() == {"status": "unavailable", "detail": "model not loaded"}
 
 
-def test_openapi_documents_every_endpoint(client: TestClient) -> None:
+JSON = "application/json"
+# Every answer of every operation: status -> (content type, body schema); the fuzzer
+# (test_contract) checks that the service gives no other.
+ANSWERS = {
+    ("get", "/"): {"200": (JSON, "ServiceInfo")},
+    ("get", "/health"): {"200": (JSON, "Health"), "503": (JSON, "Unavailable")},
+    ("get", "/metrics"): {"200": (EXPOSITION_CONTENT_TYPE, {"type": "string"})},
+    **{
+        ("post", path): {
+            "200": (JSON, answer),
+            "413": (JSON, "ErrorMessage"),
+            "422": (JSON, "HTTPValidationError"),
+            "503": (JSON, "ErrorMessage"),
+        }
+        for path, answer in [("/predict", "Prediction"), ("/predict/batch", "BatchPrediction")]
+    },
+}
+
+
+def test_the_schema_documents_every_answer_with_its_content_type_and_body(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    assert {"/", "/health", "/predict", "/predict/batch", "/metrics"} <= set(schema["paths"])
-    predict = schema["paths"]["/predict"]["post"]
-    assert predict["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PredictRequest")
-    ok = predict["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-    assert ok.endswith("/Prediction")
-    assert {"422", "503"} <= set(predict["responses"])
-    features = schema["components"]["schemas"]["PredictRequest"]["properties"]["features"]
+    documented = {}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            answers = {}
+            for status, response in operation["responses"].items():
+                ((content_type, media),) = response["content"].items()
+                body = media["schema"]
+                answers[status] = (content_type, body["$ref"].rsplit("/", 1)[1] if "$ref" in body else body)
+            documented[(method, path)] = answers
+    assert documented == ANSWERS
+
+
+def test_the_schema_carries_the_request_limits(client: TestClient) -> None:
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    features = components["PredictRequest"]["properties"]["features"]
     assert (features["minItems"], features["maxItems"]) == (4, 4)
-    assert features["items"]["exclusiveMinimum"] == 0 and features["items"]["maximum"] == 100
-    batch = schema["components"]["schemas"]["BatchRequest"]["properties"]["instances"]
-    assert (batch["minItems"], batch["maxItems"]) == (1, 1000)
-    assert "503" in schema["paths"]["/health"]["get"]["responses"]
+    assert (features["items"]["exclusiveMinimum"], features["items"]["maximum"]) == (0, 100)
+    instances = components["BatchRequest"]["properties"]["instances"]
+    assert (instances["minItems"], instances["maxItems"]) == (1, 1000)
 
 
 def test_docs_page_is_served(client: TestClient) -> None:

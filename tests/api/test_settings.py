@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from api.app import create_app
 from api.settings import Settings, get_settings
 
-ENV_VARS = ("MODEL_DIR", "API_HOST", "API_PORT", "API_WORKERS", "API_REUSE_PORT", "API_LOG_LEVEL",
-            "API_ACCESS_LOG", "API_MAX_BODY_BYTES")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "service.md"
+# The environment variable each setting reads.
+ENV_VARS = {name: str(field.validation_alias or name).upper() for name, field in Settings.model_fields.items()}
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV_VARS:
+    for name in ENV_VARS.values():
         monkeypatch.delenv(name, raising=False)
 
 
-def test_defaults() -> None:
-    settings = Settings()
-    assert settings.model_dir == Path("model")
-    assert (settings.api_host, settings.api_port, settings.api_workers) == ("0.0.0.0", 8000, 1)
-    assert settings.api_reuse_port is False
-    assert settings.api_log_level == "info"
-    assert settings.api_access_log is False
-    assert settings.api_max_body_bytes == 1_048_576
+def documented_defaults() -> dict[str, str]:
+    """The `env` and `default` columns of docs/service.md's settings table."""
+    defaults = {}
+    for line in DOCS.read_text().splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and re.fullmatch(r"API_[A-Z_]+|MODEL_DIR", cells[1]):
+            defaults[cells[1]] = cells[2]
+    return defaults
+
+
+def test_every_setting_is_documented_with_its_real_default() -> None:
+    actual = Settings().model_dump()
+    real = {
+        ENV_VARS[name]: str(value).lower() if isinstance(value, bool) else str(value) for name, value in actual.items()
+    }
+    assert documented_defaults() == real
 
 
 @pytest.mark.parametrize(
@@ -62,36 +74,31 @@ def test_environment_overrides(
         ("API_MAX_BODY_BYTES", "0", "api_max_body_bytes"),
     ],
 )
-def test_invalid_values_name_the_setting(
-    monkeypatch: pytest.MonkeyPatch, name: str, raw: str, field: str
-) -> None:
+def test_invalid_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, raw: str, field: str) -> None:
     monkeypatch.setenv(name, raw)
     with pytest.raises(ValidationError) as error:
         Settings()
     assert [e["loc"] for e in error.value.errors()] == [(field,)]
 
 
+@pytest.mark.usefixtures("fresh_settings")
 def test_settings_are_read_once_until_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
-    get_settings.cache_clear()
     monkeypatch.setenv("API_PORT", "18001")
     first = get_settings()
     monkeypatch.setenv("API_PORT", "18002")
-    assert get_settings() is first and first.api_port == 18001
+    assert get_settings() is first
+    assert first.api_port == 18001
     get_settings.cache_clear()
     assert get_settings().api_port == 18002
-    get_settings.cache_clear()
 
 
-def test_max_body_size_comes_from_settings(
-    monkeypatch: pytest.MonkeyPatch, api_env: Path
-) -> None:
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
+@pytest.mark.usefixtures("api_env")
+def test_max_body_size_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_MAX_BODY_BYTES", "64")
-    get_settings.cache_clear()
+    large = b'{"instances": [[5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2], [5.1, 3.5, 1.4, 0.2]]}'
     with TestClient(create_app()) as client:
         small = client.post("/predict", json={"features": [5.1, 3.5, 1.4, 0.2]})
-        large = client.post("/predict/batch", json={"instances": [[5.1, 3.5, 1.4, 0.2]] * 5})
-    assert (small.status_code, large.status_code) == (200, 413)
+        refused = client.post("/predict/batch", content=large, headers={"content-type": "application/json"})
+    assert small.status_code == 200
+    assert refused.status_code == 413
+    assert refused.json() == {"detail": f"request body of {len(large)} bytes is over the limit of 64 bytes"}

@@ -6,8 +6,19 @@ import json
 import random
 
 import pytest
+from pydantic import ValidationError
 
-from loadtest.scenario import IRIS_RANGES, PREDICTION_KEYS, offered_rps, predict_payload, random_features, reply_problem
+from loadtest.scenario import (
+    ENV_VAR,
+    IRIS_RANGES,
+    PREDICTION_KEYS,
+    Scenario,
+    UserLoad,
+    Wait,
+    predict_payload,
+    random_features,
+    reply_problem,
+)
 
 
 def test_features_cover_the_iris_ranges_in_tenths() -> None:
@@ -51,26 +62,80 @@ def test_reply_problem(status: int, body: bytes | None, keys: tuple[str, ...], p
     assert reply_problem(status, body, keys) == problem
 
 
+WORKSHOP = Scenario()
+CONSTANT = Scenario(
+    ordinary=UserLoad(share=0.5, wait=Wait(constant_throughput=0.1)),
+    heavy=UserLoad(share=0.5, wait=Wait(constant_throughput=0.4)),
+)
+
+
 @pytest.mark.parametrize(
-    ("users", "response_s", "expected"),
+    ("users", "response_ms", "expected"),
     [
         (0, 0.0, 0.0),
-        (1, 0.0, 1 / 2.0),  # one user: an ordinary one (2 s mean pause)
-        (2, 0.0, 1 / 2.0 + 1 / 0.3),  # one of each
-        (1_000, 0.0, 500 / 2.0 + 500 / 0.3),  # the local profile: ~1,917 req/s asked
-        (1_000, 1.0, 500 / 3.0 + 500 / 1.3),  # ~551 req/s keep its replies at 1 s
-        (10_000, 1.0, 5_000 / 3.0 + 5_000 / 1.3),  # the ci profile: ~5,513 req/s
+        (1, 0.0, 0.5 / 2.0 + 0.5 / 0.3),  # half an ordinary user (2 s mean pause), half a heavy one (0.3 s)
+        (1_000, 0.0, 500 / 2.0 + 500 / 0.3),  # the workshop's 1,000 users ask ~1,917 req/s
+        (1_000, 1_000.0, 500 / 3.0 + 500 / 1.3),  # ~551 req/s keep their replies at 1 s
+        (10_000, 1_000.0, 5_000 / 3.0 + 5_000 / 1.3),  # the workshop's 10,000: ~5,513 req/s
     ],
 )
-def test_offered_rps_is_the_closed_loop_rate(users: int, response_s: float, expected: float) -> None:
-    assert offered_rps(users, response_s) == pytest.approx(expected)
+def test_between_waits_ask_the_closed_loops_rate(users: int, response_ms: float, expected: float) -> None:
+    assert WORKSHOP.asked_rps(users, response_ms) == pytest.approx(expected)
 
 
-def test_slower_replies_mean_fewer_requests() -> None:
-    assert offered_rps(1_000, 0.5) < offered_rps(1_000, 0.1) < offered_rps(1_000)
+def test_slower_replies_mean_fewer_requests_in_a_closed_loop() -> None:
+    assert WORKSHOP.asked_rps(1_000, 500) < WORKSHOP.asked_rps(1_000, 100) < WORKSHOP.asked_rps(1_000)
 
 
-@pytest.mark.parametrize(("users", "response_s"), [(-1, 0.0), (10, -0.1)])
-def test_offered_rps_refuses_negative_input(users: int, response_s: float) -> None:
+def test_a_constant_throughput_asks_its_target_whatever_the_replies() -> None:
+    assert CONSTANT.asked_rps(10_000) == pytest.approx(5_000 * 0.1 + 5_000 * 0.4)
+    assert CONSTANT.asked_rps(10_000, 3_000) == CONSTANT.asked_rps(10_000)
+
+
+def test_each_kinds_reply_time_is_its_task_mix_of_the_endpoints() -> None:
+    replies = {"POST /predict": 130.0, "GET /health": 0.0, "GET /": 0.0}
+    ordinary = 130.0 * 10 / 13  # /predict is 10 of the ordinary users' 13 tasks
+    expected = 500 / (2.0 + ordinary / 1000) + 500 / (0.3 + 0.130)
+    assert WORKSHOP.asked_rps(1_000, replies) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("users", "response_ms"), [(-1, 0.0), (10, -0.1)])
+def test_negative_input_is_refused(users: int, response_ms: float) -> None:
     with pytest.raises(ValueError, match="must not be negative"):
-        offered_rps(users, response_s)
+        WORKSHOP.asked_rps(users, response_ms)
+
+
+@pytest.mark.parametrize(
+    ("ordinary", "heavy", "weights"),
+    [
+        (0.5, 0.5, {"ordinary": 1, "heavy": 1}),
+        (0.2, 0.8, {"ordinary": 1, "heavy": 4}),
+        (0.3, 0.7, {"ordinary": 3, "heavy": 7}),
+    ],
+)
+def test_shares_become_locusts_whole_weights(ordinary: float, heavy: float, weights: dict[str, int]) -> None:
+    wait = Wait(between=[1.0, 2.0])
+    scenario = Scenario(ordinary=UserLoad(share=ordinary, wait=wait), heavy=UserLoad(share=heavy, wait=wait))
+    assert scenario.weights() == weights
+
+
+def test_the_scenario_travels_to_locust_as_json() -> None:
+    assert Scenario.from_env({ENV_VAR: CONSTANT.to_env()}) == CONSTANT
+    assert Scenario.from_env({ENV_VAR: ""}) == WORKSHOP == Scenario.from_env({})
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"ordinary": {"share": 0.6, "wait": {"between": [1, 3]}}}, "add up to 1.1"),
+        ({"heavy": {"share": 0.5, "wait": {}}}, "exactly one of between"),
+        ({"heavy": {"share": 0.5, "wait": {"between": [1, 2], "constant_throughput": 1}}}, "exactly one of between"),
+        ({"heavy": {"share": 0.5, "wait": {"between": [3, 1]}}}, "low end above its high end"),
+        ({"heavy": {"share": 0.5, "wait": {"constant_throughput": 0}}}, "greater than 0"),
+        ({"heavy": {"share": 0, "wait": {"constant_throughput": 1}}}, "greater than 0"),
+        ({"heavy": {"share": 0.5, "wait": {"pause": 1}}}, "Extra inputs"),
+    ],
+)
+def test_a_bad_scenario_is_refused_naming_the_problem(document: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        Scenario.model_validate(document)

@@ -2,44 +2,29 @@
 
 from __future__ import annotations
 
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from loadtest.thresholds import (
-    Thresholds,
-    ThresholdsError,
-    load_thresholds,
-)
-from loadtest.util.units import parse_memory, parse_run_time
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from loadtest.commands import plan
+from loadtest.runner import config
+from loadtest.scenario import Scenario
+from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 VALID_SLO = "slo: {max_error_rate: 0.01, max_p95_ms: 1000}\n"
 VALID_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1, 2], cpus: 0.5, memory: 512m}"
+Write = Callable[[str], Path]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "thresholds.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
+def test_the_committed_file_is_valid_and_has_the_commands_default_profiles() -> None:
+    profiles = load_thresholds(REPO_ROOT / DEFAULT_PATH).profiles
+    assert {config.DEFAULT_PROFILE, plan.DEFAULT_PROFILE} <= set(profiles)
 
 
-def test_committed_file_holds_the_mission_numbers() -> None:
-    thresholds = load_thresholds(REPO_ROOT / "thresholds.yaml")
-    assert thresholds.slo.max_error_rate == 0.01
-    assert thresholds.slo.max_p95_ms == 1000
-    assert thresholds.slo.min_rps is None
-    assert thresholds.slo.endpoints == {}
-    ci = thresholds.profiles["ci"]
-    assert (ci.users, ci.spawn_rate, ci.run_time_seconds) == (10_000, 500, 120)
-    assert set(thresholds.profiles) >= {"ci", "local"}
-
-
-def test_full_file_round_trips(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
+def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
+    path = write_thresholds(
         """
         slo:
           max_error_rate: 0.05
@@ -53,17 +38,17 @@ def test_full_file_round_trips(tmp_path: Path) -> None:
         """,
     )
     thresholds = load_thresholds(path)
-    assert isinstance(thresholds, Thresholds)
     assert thresholds.slo.min_rps == 100
     assert thresholds.slo.endpoints["POST /predict"].max_p95_ms == 500
     assert thresholds.slo.endpoints["GET /health"].max_error_rate is None
     tiny = thresholds.profiles["tiny"]
     assert tiny.run_time_seconds == 5400
-    assert tiny.memory_bytes == int(1.5 * 1024**3)
+    assert [(spec.replicas, spec.cpus, spec.memory) for spec in tiny.cell_specs()] == [(3, 2, "1.5g")]
+    assert (tiny.warmup, tiny.scenario) == ("none", Scenario())
 
 
-def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
-    assert load_thresholds(write(tmp_path, VALID_SLO)).profiles == {}
+def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
+    assert load_thresholds(write_thresholds(VALID_SLO)).profiles == {}
 
 
 @pytest.mark.parametrize(
@@ -107,7 +92,8 @@ def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
         pytest.param(
             "slo: {max_error_rate: 0.01, max_p95_ms: 1000, max_p99_ms: 2000}",
             "Threshold 'max_p99_ms' has value 2000: unknown key; "
-            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints (in slo)",
+            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints, min_delivered_ratio, on_inconclusive "
+            "(in slo)",
             id="unknown-slo-key",
         ),
         pytest.param(
@@ -218,7 +204,7 @@ def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
         ),
         pytest.param(
             VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, replicas: [1]}}",
-            "Threshold 'cpus' is missing: it is required (in profiles.local)",
+            "Threshold 'local' lacks cpus, memory (or give cells: a list of replicas, cpus and memory) (in profiles)",
             id="profile-missing-key",
         ),
         pytest.param(
@@ -248,8 +234,8 @@ def test_profiles_are_optional_for_gating(tmp_path: Path) -> None:
         pytest.param("slo: !!python/object:os.system {}", "not valid YAML", id="unsafe-tag"),
     ],
 )
-def test_invalid_files_name_key_and_value(tmp_path: Path, text: str, message: str) -> None:
-    path = write(tmp_path, text)
+def test_invalid_files_name_key_and_value(write_thresholds: Write, text: str, message: str) -> None:
+    path = write_thresholds(text)
     with pytest.raises(ThresholdsError) as raised:
         load_thresholds(path)
     assert message in str(raised.value)
@@ -272,41 +258,3 @@ def test_binary_file(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00slo")
     with pytest.raises(ThresholdsError, match="not UTF-8 text"):
         load_thresholds(path)
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90s", 90), ("2m", 120), ("1h30m", 5400), ("1h", 3600), ("1m30s", 90), ("45", 45), (" 2M ", 120)],
-)
-def test_parse_run_time(text: str, seconds: int) -> None:
-    assert parse_run_time(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "abc", "2x", "1.5m", "-10s", "0s", "0", "m", "30s1m"])
-def test_parse_run_time_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match=repr(text).replace("\\", "\\\\").replace(".", r"\.")):
-        parse_run_time(text)
-
-
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("512m", 512 * 1024**2),
-        ("1g", 1024**3),
-        ("1G", 1024**3),
-        ("1.5g", int(1.5 * 1024**3)),
-        ("6291456", 6 * 1024**2),
-        ("8192k", 8 * 1024**2),
-        ("1t", 1024**4),
-        ("512mb", 512 * 1024**2),
-        ("1 GiB", 1024**3),
-    ],
-)
-def test_parse_memory(text: str, size: int) -> None:
-    assert parse_memory(text) == size
-
-
-@pytest.mark.parametrize("text", ["", "lots", "512q", "-1g", "1  g", "5m", "g", "1.2.3g"])
-def test_parse_memory_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="memory"):
-        parse_memory(text)

@@ -16,19 +16,8 @@ from model.artifacts import (
     read_metadata,
     read_verified,
     sha256_hex,
-    write_atomic,
 )
 from model.predictor import load_predictor
-
-
-def test_write_atomic_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "file.bin"
-    write_atomic(target, b"first")
-    write_atomic(target, b"second")
-    assert target.read_bytes() == b"second"
-    assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
-    # Readable by other users (the container's app user), writable only by the owner.
-    assert target.stat().st_mode & 0o777 == 0o644
 
 
 def test_read_verified_returns_the_checked_bytes(model_dir: Path) -> None:
@@ -42,6 +31,10 @@ def append_byte(name: str) -> Callable[[Path], None]:
 
 def remove(name: str) -> Callable[[Path], None]:
     return lambda folder: (folder / name).unlink()
+
+
+def overwrite(name: str, text: str) -> Callable[[Path], None]:
+    return lambda folder: (folder / name).write_text(text)
 
 
 def edit_metadata(change: Callable[[dict], None]) -> Callable[[Path], None]:
@@ -60,17 +53,12 @@ DAMAGES = [
     pytest.param(remove(ONNX_FILE), ONNX_FILE, "artifact missing", id="missing-onnx"),
     pytest.param(remove(JOBLIB_FILE), JOBLIB_FILE, "artifact missing", id="missing-joblib"),
     pytest.param(remove(METADATA_FILE), METADATA_FILE, "model metadata not found", id="missing-metadata"),
+    pytest.param(overwrite(METADATA_FILE, "{not json"), METADATA_FILE, "invalid model metadata", id="corrupt-metadata"),
     pytest.param(
-        lambda folder: (folder / METADATA_FILE).write_text("{not json"),
-        METADATA_FILE, "invalid model metadata", id="corrupt-metadata",
+        edit_metadata(lambda d: d.pop("artifacts")), METADATA_FILE, "artifacts: Field required", id="no-hashes"
     ),
     pytest.param(
-        edit_metadata(lambda d: d.pop("artifacts")), METADATA_FILE, "artifacts: Field required",
-        id="metadata-without-hashes",
-    ),
-    pytest.param(
-        edit_metadata(lambda d: d["artifacts"].pop(ONNX_FILE)), ONNX_FILE, "not listed in",
-        id="onnx-not-listed",
+        edit_metadata(lambda d: d["artifacts"].pop(ONNX_FILE)), ONNX_FILE, "not listed in", id="onnx-unlisted"
     ),
 ]
 
@@ -88,8 +76,6 @@ def test_load_predictor_refuses_damaged_artifacts(
 
 def test_an_unloadable_onnx_with_a_matching_hash_is_refused(model_dir: Path) -> None:
     (model_dir / ONNX_FILE).write_bytes(b"not an onnx model")
-    edit_metadata(
-        lambda d: d["artifacts"][ONNX_FILE].update(sha256=sha256_hex(b"not an onnx model"))
-    )(model_dir)
+    edit_metadata(lambda d: d["artifacts"][ONNX_FILE].update(sha256=sha256_hex(b"not an onnx model")))(model_dir)
     with pytest.raises(ArtifactError, match="not a loadable ONNX model"):
         load_predictor(model_dir)

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from model.artifacts import JOBLIB_FILE
 from model.data import load_dataset
 from model.export import TOLERANCE, ExportMismatch, check_rows, export_onnx, verify_export
 from model.predictor import Predictor, class_index, load_predictor, served_probabilities
-
-
-
-@pytest.fixture(scope="module")
-def forest(trained_model_dir: Path) -> RandomForestClassifier:
-    return joblib.load(trained_model_dir / JOBLIB_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +22,7 @@ def test_served_probabilities_equal_predict_proba_on_iris_and_random_rows(
     forest: RandomForestClassifier, served: Predictor
 ) -> None:
     rng = np.random.default_rng(123)
-    rows = np.vstack(
-        [load_dataset(42, 0.2).X, rng.uniform(0.01, 100, (3000, 4)), rng.uniform(0.1, 8, (3000, 4))]
-    )
+    rows = np.vstack([load_dataset(42, 0.2).X, rng.uniform(0.01, 100, (3000, 4)), rng.uniform(0.1, 8, (3000, 4))])
     answers = served.predict_many(rows.tolist())
     probabilities = np.array([p for _, p in answers])
     labels = np.array([c for c, _ in answers])
@@ -53,7 +43,8 @@ def test_check_rows_cover_data_random_and_every_split(forest: RandomForestClassi
     assert rows.random.shape == (1000, 4)
     assert rows.thresholds.shape == (3 * splits, 4)
     assert rows.all.shape == (150 + 1000 + 3 * splits, 4)
-    assert (rows.random > 0).all() and (rows.random <= 100).all()
+    assert (rows.random > 0).all()
+    assert (rows.random <= 100).all()
 
 
 def test_verify_export_accepts_the_real_export(forest: RandomForestClassifier) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import io
+import platform
 from datetime import datetime
 from pathlib import Path
 
 import joblib
 import numpy as np
+import onnx
+import onnxruntime
 import pytest
+import skl2onnx
+import sklearn
 from sklearn.metrics import accuracy_score, f1_score
 
 from model import train
@@ -21,9 +25,7 @@ def read_metadata_json(model_dir: Path) -> Metadata:
 
 
 def test_writes_the_three_artifacts(trained_model_dir: Path) -> None:
-    assert sorted(p.name for p in trained_model_dir.iterdir()) == sorted(
-        [JOBLIB_FILE, ONNX_FILE, METADATA_FILE]
-    )
+    assert sorted(p.name for p in trained_model_dir.iterdir()) == sorted([JOBLIB_FILE, ONNX_FILE, METADATA_FILE])
 
 
 def test_metadata_records_the_sha256_of_every_artifact(trained_model_dir: Path) -> None:
@@ -44,8 +46,15 @@ def test_metadata_describes_the_model(trained_model_dir: Path) -> None:
     assert (metadata.seed, metadata.n_estimators, metadata.test_size) == (42, 100, 0.2)
     assert metadata.feature_names == list(FEATURE_NAMES)
     assert metadata.class_names == ["setosa", "versicolor", "virginica"]
-    assert set(metadata.libraries) == {
-        "python", "scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy", "joblib",
+    # The versions of what made and checked the artifacts, as the packages themselves report them.
+    assert metadata.libraries == {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "skl2onnx": skl2onnx.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "numpy": np.__version__,
+        "joblib": joblib.__version__,
     }
     assert metadata.onnx_check.rows_checked > 150 + 2000
     assert metadata.onnx_check.max_abs_diff <= metadata.onnx_check.tolerance == 1e-5
@@ -58,9 +67,7 @@ def test_held_out_metrics_are_those_of_the_saved_model(trained_model_dir: Path) 
     predicted = model.predict(data.X_test)
     assert metadata.metrics.test_rows == len(data.y_test) == 30
     assert metadata.metrics.accuracy == pytest.approx(accuracy_score(data.y_test, predicted))
-    assert metadata.metrics.f1_macro == pytest.approx(
-        f1_score(data.y_test, predicted, average="macro")
-    )
+    assert metadata.metrics.f1_macro == pytest.approx(f1_score(data.y_test, predicted, average="macro"))
     assert 0.8 <= metadata.metrics.accuracy <= 1.0
 
 
@@ -68,9 +75,7 @@ def test_two_runs_give_identical_models(trained_model_dir: Path, tmp_path: Path)
     assert train.main(["--out", str(tmp_path), "--check-rows", "0"]) == 0
     first = joblib.load(trained_model_dir / JOBLIB_FILE)
     second = joblib.load(tmp_path / JOBLIB_FILE)
-    rows = np.vstack(
-        [load_dataset(42, 0.2).X, np.random.default_rng(7).uniform(0.1, 10, size=(5000, 4))]
-    )
+    rows = np.vstack([load_dataset(42, 0.2).X, np.random.default_rng(7).uniform(0.1, 10, size=(5000, 4))])
     np.testing.assert_array_equal(first.predict_proba(rows), second.predict_proba(rows))
     assert (tmp_path / ONNX_FILE).read_bytes() == (trained_model_dir / ONNX_FILE).read_bytes()
     assert read_metadata_json(tmp_path).version == read_metadata_json(trained_model_dir).version
@@ -92,13 +97,6 @@ def test_prints_a_short_summary(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert str(tmp_path / METADATA_FILE) in lines[3]
 
 
-def test_joblib_artifact_round_trips(trained_model_dir: Path) -> None:
-    content = (trained_model_dir / JOBLIB_FILE).read_bytes()
-    model = joblib.load(io.BytesIO(content))
-    assert model.n_estimators == 100
-    assert list(model.classes_) == [0, 1, 2]
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -106,7 +104,7 @@ def test_joblib_artifact_round_trips(trained_model_dir: Path) -> None:
         (["--test-size", "abc"], "'abc' is not a number"),
         (["--n-estimators", "0"], "'0' must be at least 1"),
         (["--seed", "-1"], "'-1' must be at least 0"),
-        (["--check-rows", "many"], "'many' is not an integer"),
+        (["--check-rows", "many"], "'many' is not a whole number"),
     ],
 )
 def test_rejects_bad_options(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,4 +126,3 @@ def test_unwritable_output_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureF
     blocker.write_text("not a folder")
     assert train.main(["--out", str(blocker / "model"), "--check-rows", "0"]) == 1
     assert f"cannot write artifacts to {blocker / 'model'}" in capsys.readouterr().err
-

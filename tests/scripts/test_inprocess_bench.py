@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import get_settings
 from scripts.inprocess_bench import main
 
 
@@ -27,15 +26,12 @@ def test_a_short_run_prints_every_target_and_the_inference_split(
     assert "floor +   0.0" in out.splitlines()[1]  # the first target is the floor
 
 
+@pytest.mark.usefixtures("fresh_settings")
 def test_a_missing_model_is_one_line_and_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("MODEL_DIR", str(tmp_path / "nowhere"))
-    get_settings.cache_clear()
-    try:
-        assert main(["--rounds", "1", "--calls", "1"]) == 1
-    finally:
-        get_settings.cache_clear()
+    assert main(["--rounds", "1", "--calls", "1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert "nowhere" in err
@@ -43,7 +39,8 @@ def test_a_missing_model_is_one_line_and_exit_1(
 
 
 @pytest.mark.parametrize("flag", [["--rounds", "0"], ["--calls", "x"]])
-def test_bad_flags_exit_2(flag: list[str]) -> None:
+def test_bad_flags_exit_2_naming_the_flag(flag: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(flag)
     assert exit_info.value.code == 2
+    assert f"argument {flag[0]}: " in capsys.readouterr().err

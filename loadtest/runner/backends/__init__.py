@@ -22,6 +22,8 @@ COMPOSE_READY_TIMEOUT = 300.0
 def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
     """The chosen backend, opened (cgroups created, Compose found). BackendError if it cannot be."""
     if settings.name == "compose":
+        if settings.api_command is not None:
+            raise BackendError("--api-command is for the process backend; the compose backend runs an image (--image)")
         return ComposeBackend(
             compose_file=settings.compose_file or repo_root / "docker-compose.ci.yaml",
             api_image=settings.api_image,
@@ -29,6 +31,7 @@ def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
             ready_timeout=settings.ready_timeout or COMPOSE_READY_TIMEOUT,
             locust_workers=settings.locust_workers,
             cwd=repo_root,
+            compose=settings.compose,
         )
     return ProcessBackend(
         cwd=repo_root,
@@ -36,4 +39,7 @@ def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
         port=settings.api_port,
         enforce_limits=settings.enforce_limits,
         locust_workers=settings.locust_workers,
+        api_command=settings.api_command,
+        health_path=settings.health_path,
+        locustfile=settings.locustfile,
     )

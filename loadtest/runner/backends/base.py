@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Protocol, Self
 
 from loadtest.locust_contract import LoadSettings, WebSettings
-from loadtest.records import LiveReplica, ReplicaRecord
+from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner.matrix import Cell
 
 
@@ -98,6 +98,10 @@ class Deployment(Protocol):
 
     def live_replicas(self) -> list[LiveReplica]:
         """Where another process can read each running replica's limits and usage (ui.json)."""
+        ...
+
+    def sample(self) -> ResourceSample:
+        """The replicas' and Locust's CPU and memory now (cumulative counters), for run.json."""
         ...
 
     def replica_records(self) -> list[ReplicaRecord]:

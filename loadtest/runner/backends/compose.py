@@ -2,12 +2,14 @@
 
 The compose file is driven through its environment contract (API_REPLICAS, API_CPUS,
 API_MEMORY, API_IMAGE, LOADTEST_IMAGE, LOCUST_WORKERS, LOCUST_USERS, LOCUST_SPAWN_RATE,
-LOCUST_RUN_TIME, RESULTS_DIR, LOADTEST_UID/GID). Works with `docker compose` (v2) and
-`docker-compose --compatibility` (v1, which needs the flag to apply deploy.replicas and
+LOCUST_RUN_TIME, RESULTS_DIR, LOADTEST_UID/GID, NOFILE_LIMIT). Works with `docker compose` (v2)
+and `docker-compose --compatibility` (v1, which needs the flag to apply deploy.replicas and
 deploy.resources.limits). Per cell: `up -d api`, wait until every API container is healthy,
 `up -d` Locust's master and workers, wait for the master to exit; limits and restarts are read
 back with `docker inspect`, usage from the containers' cgroups (or sampled with `docker stats`
-where those cannot be read). `down -v --remove-orphans` always ends the cell.
+where those cannot be read). Containers are listed with `ps --all`: v2's plain `ps` leaves out
+the ones that exited, and a dead replica must stay in view. `down -v --remove-orphans` always
+ends the cell.
 """
 
 from __future__ import annotations
@@ -15,31 +17,40 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, WebSettings, cpu_warnings_in
-from loadtest.records import LiveReplica, ReplicaLimits, ReplicaRecord, ReplicaUsage
+from common.files import read_tail, write_atomic
+from loadtest.locust_contract import (
+    FINISH_GRACE_SECONDS,
+    LOG_FILE,
+    LoadSettings,
+    WebSettings,
+    cpu_warnings_in,
+    locust_environment,
+)
+from loadtest.records import LiveReplica, ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose_web import WEB_OVERRIDE_FILE, web_override
 from loadtest.runner.backends.docker import (
     COMMAND_TIMEOUT,
     compose_error,
+    daemon_open_files_limit,
     detect_compose,
     inspect,
     limits_from_inspect,
     run_command,
     sample_memory,
 )
-from loadtest.runner.generator import worker_processes
+from loadtest.runner.config import ComposeVersion
+from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
-from loadtest.runner.linux.processes import usable_cores
 from loadtest.runner.matrix import Cell
-from loadtest.util.files import read_tail, write_atomic
 from loadtest.util.units import format_cpus
 
 DEFAULT_API_IMAGE = "inference-gate-api:local"
@@ -47,6 +58,9 @@ DEFAULT_LOADTEST_IMAGE = "inference-gate-loadtest:local"
 POLL_SECONDS = 2.0
 """How often `docker inspect` is asked while the load runs."""
 STOP_TIMEOUT = 15
+OPEN_FILES_WANTED = 65536
+"""The open-files limit every container asks for (the compose file's NOFILE_LIMIT default): 10,000
+users hold 10,000+ sockets. Lowered to the Docker daemon's own hard limit where that is less."""
 
 
 def project_name(cell: Cell, pid: int) -> str:
@@ -55,7 +69,13 @@ def project_name(cell: Cell, pid: int) -> str:
 
 
 def compose_environment(
-    cell: Cell, settings: LoadSettings, results_dir: Path, api_image: str, loadtest_image: str, workers: int
+    cell: Cell,
+    settings: LoadSettings,
+    results_dir: Path,
+    api_image: str,
+    loadtest_image: str,
+    workers: int,
+    open_files: int,
 ) -> dict[str, str]:
     """The variables docker-compose.ci.yaml reads, for one cell."""
     return {
@@ -71,6 +91,8 @@ def compose_environment(
         "RESULTS_DIR": str(results_dir.resolve()),
         "LOADTEST_UID": str(os.getuid()),
         "LOADTEST_GID": str(os.getgid()),
+        "NOFILE_LIMIT": str(open_files),
+        **locust_environment(settings),
     }
 
 
@@ -80,6 +102,9 @@ def limits_mismatch(cell: Cell, limits: ReplicaLimits) -> str | None:
         return f"Docker reports {limits.cpus} CPUs instead of {cell.cpus:g}"
     if limits.memory_bytes != cell.memory_bytes:
         return f"Docker reports a memory limit of {limits.memory_bytes} bytes instead of {cell.memory_bytes}"
+    if limits.swap_bytes != 0:
+        allowed = "unlimited swap" if limits.swap_bytes is None else f"{limits.swap_bytes} bytes of swap"
+        return f"Docker allows {allowed} on top of the memory limit (memswap_limit not applied)"
     return None
 
 
@@ -136,6 +161,12 @@ class ApiContainer:
         )
 
 
+def _usage_now(document: Mapping[str, Any]) -> ReplicaUsage | None:
+    """A running container's usage from its cgroup (found through its init pid)."""
+    pid = (document.get("State") or {}).get("Pid")
+    return read_usage_of(pid) if pid else None
+
+
 class ComposeLoad:
     """Locust's master and workers as Compose services; `poll()` asks Docker about the master."""
 
@@ -145,7 +176,7 @@ class ComposeLoad:
         self.started = time.monotonic()
         self.deadline = self.started + run_time_seconds + FINISH_GRACE_SECONDS + 120  # + workers' start
         self.master_id = ""
-        self.open_files_limit = int(os.environ.get("NOFILE_LIMIT", "65536"))
+        self.open_files_limit = deployment.backend.open_files_limit
         """The containers' open-files limit (the compose file's NOFILE_LIMIT)."""
         self._exit: int | None = None
         self._next_poll = 0.0
@@ -199,7 +230,7 @@ class ComposeDeployment:
     def __init__(self, backend: ComposeBackend, cell: Cell, cell_dir: Path) -> None:
         self.backend, self.cell, self.cell_dir = backend, cell, cell_dir
         self.project = project_name(cell, os.getpid())
-        self.workers = backend.locust_workers or worker_processes(usable_cores(), cell.total_cpus)
+        self.workers = cell_workers(cell, backend.locust_workers)
         self.settings: LoadSettings | None = None
         self.containers: list[ApiContainer] = []
         self.load: ComposeLoad | None = None
@@ -208,6 +239,7 @@ class ComposeDeployment:
         self.limits_not_enforced_reason: str | None = None
         self.override_files: list[Path] = []
         """Compose files layered over the backend's (the web UI session's master)."""
+        self._locust_pids: list[int] = []
         self._log = cell_dir / "compose.log"
         self._next_check = 0.0
 
@@ -217,7 +249,13 @@ class ComposeDeployment:
         """The process environment for Compose: ours plus the cell's contract variables."""
         settings = self.settings or LoadSettings(users=1, spawn_rate=1, run_time_seconds=1)
         contract = compose_environment(
-            self.cell, settings, self.cell_dir, self.backend.image, self.backend.loadtest_image, self.workers
+            self.cell,
+            settings,
+            self.cell_dir,
+            self.backend.image,
+            self.backend.loadtest_image,
+            self.workers,
+            self.backend.open_files_limit,
         )
         return {**os.environ, **contract}
 
@@ -239,8 +277,8 @@ class ComposeDeployment:
         return result
 
     def container_ids(self, service: str) -> list[str]:
-        """The ids of a service's containers (running or not)."""
-        result = self.compose("ps", "-q", service, check=False)
+        """The ids of a service's containers, running or not (`--all`: v2 lists only running ones without it)."""
+        result = self.compose("ps", "--all", "--quiet", service, check=False)
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -316,6 +354,7 @@ class ComposeDeployment:
         override = self.cell_dir / WEB_OVERRIDE_FILE
         write_atomic(override, yaml.safe_dump(web_override(settings), sort_keys=False))
         self.override_files.append(override)
+        self.settings = settings.as_load()  # the containers read the scenario and warm-up from the environment
         self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
         self.load = ComposeLoad(
             self,
@@ -329,6 +368,23 @@ class ComposeDeployment:
         """The API containers, for another process to inspect."""
         self.refresh()
         return [LiveReplica(index=c.index, name=c.name or c.id[:12], container_id=c.id) for c in self.containers]
+
+    def sample(self) -> ResourceSample:
+        """The API containers' CPU counters and peak memory, and Locust's CPU, from their cgroups."""
+        usages = [usage for c in self.containers if (usage := _usage_now(c.document)) is not None]
+        if self.load is not None and not self._locust_pids:
+            ids = self.container_ids("locust-master") + self.container_ids("locust-worker")
+            self._locust_pids = [pid for document in inspect(ids) if (pid := (document.get("State") or {}).get("Pid"))]
+        locust = [usage for pid in self._locust_pids if (usage := read_usage_of(pid)) is not None]
+        peaks = [usage.memory_peak_bytes for usage in usages if usage.memory_peak_bytes is not None]
+        return ResourceSample(
+            t=time.time(),
+            api_cpu_seconds=sum(u.cpu_seconds or 0.0 for u in usages) if usages else None,
+            api_cpu_periods=sum(u.cpu_periods or 0 for u in usages) if usages else None,
+            api_cpu_throttled_periods=sum(u.cpu_throttled_periods or 0 for u in usages) if usages else None,
+            api_memory_peak_bytes=max(peaks) if peaks else None,
+            locust_cpu_seconds=sum(u.cpu_seconds or 0.0 for u in locust) if locust else None,
+        )
 
     def supervise(self) -> list[str]:
         """Report API containers that restarted, died or were OOM-killed (every few seconds)."""
@@ -383,6 +439,7 @@ class ComposeBackend:
         ready_timeout: float,
         locust_workers: int | None,
         cwd: Path,
+        compose: ComposeVersion = "auto",
     ) -> None:
         if not Path(compose_file).is_file():
             raise BackendError(f"{compose_file}: no such compose file")
@@ -394,20 +451,26 @@ class ComposeBackend:
         )
         self.image = api_image or DEFAULT_API_IMAGE
         self.loadtest_image = loadtest_image or DEFAULT_LOADTEST_IMAGE
-        self.compose_command = detect_compose()
+        self.compose_command = detect_compose(compose)
         info = run_command(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30)
         if info.returncode != 0:
             raise BackendError(f"the Docker daemon does not answer (`docker info`): {info.stderr.strip()}")
         self.server_version = info.stdout.strip()
+        # A container cannot be given more open files than the daemon's own hard limit: ask once.
+        self.daemon_open_files = daemon_open_files_limit(self.image)
+        self.open_files_limit = min(OPEN_FILES_WANTED, self.daemon_open_files or OPEN_FILES_WANTED)
         self.limits_enforced = True
         self.limits_not_enforced_reason: str | None = None
 
     def describe(self) -> str:
-        """Which Compose, which file, which images."""
+        """Which Compose, which file, which images, how many open files."""
+        open_files = f"open files per container: {self.open_files_limit}"
+        if self.open_files_limit < OPEN_FILES_WANTED:
+            open_files += f" (the Docker daemon's hard limit; {OPEN_FILES_WANTED} wanted)"
         return (
             f"compose backend: {' '.join(self.compose_command)} on Docker {self.server_version}, {self.compose_file}, "
             f"API image {self.image}, Locust image {self.loadtest_image}; "
-            "limits set by Docker and read back with docker inspect"
+            f"limits set by Docker and read back with docker inspect; {open_files}"
         )
 
     def deployment(self, cell: Cell, cell_dir: Path) -> ComposeDeployment:

@@ -15,6 +15,7 @@ from typing import Any
 
 from loadtest.records import ReplicaLimits
 from loadtest.runner.backends.base import BackendError
+from loadtest.runner.config import ComposeVersion
 from loadtest.runner.linux.cgroup_stats import CPU_PERIOD_US
 from loadtest.util.text import first_line
 from loadtest.util.units import parse_stats_size
@@ -44,24 +45,43 @@ def run_command(
         raise BackendError(f"`{' '.join(argv)}` did not finish within {timeout:g} s") from None
 
 
-def detect_compose() -> list[str]:
-    """`docker compose` (v2) if it works, else `docker-compose --compatibility` (v1)."""
+COMPOSE_COMMANDS: dict[str, list[str]] = {
+    "v2": ["docker", "compose"],
+    # v1 applies deploy.replicas and deploy.resources.limits only with --compatibility.
+    "v1": ["docker-compose", "--compatibility"],
+}
+
+
+def detect_compose(wanted: ComposeVersion = "auto") -> list[str]:
+    """The Compose command line: `wanted` if it works, or for auto v2 when it works, else v1."""
     problems = []
-    if shutil.which("docker"):
-        result = run_command(["docker", "compose", "version"], timeout=30)
+    for version in ("v2", "v1") if wanted == "auto" else (wanted,):
+        command = COMPOSE_COMMANDS[version]
+        if shutil.which(command[0]) is None:
+            problems.append(f"`{command[0]}` is not on PATH")
+            continue
+        result = run_command([*command, "version"], timeout=30)
         if result.returncode == 0:
-            return ["docker", "compose"]
-        problems.append(f"`docker compose version`: {first_line(result.stderr or result.stdout, 'failed')}")
-    else:
-        problems.append("`docker` is not on PATH")
-    if shutil.which("docker-compose"):
-        result = run_command(["docker-compose", "version"], timeout=30)
-        if result.returncode == 0:
-            return ["docker-compose", "--compatibility"]
-        problems.append(f"`docker-compose version` exited {result.returncode}")
-    else:
-        problems.append("`docker-compose` is not on PATH")
-    raise BackendError("no Compose found: " + "; ".join(problems))
+            return command
+        problems.append(f"`{' '.join(command)} version`: {first_line(result.stderr or result.stdout, 'failed')}")
+    which = "no Compose found" if wanted == "auto" else f"Compose {wanted} cannot be used"
+    raise BackendError(f"{which}: " + "; ".join(problems))
+
+
+def daemon_open_files_limit(image: str) -> int | None:
+    """The hard open-files limit a container of `image` gets from the Docker daemon (None: no limit)."""
+    result = run_command(["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", "ulimit -Hn"])
+    text = result.stdout.strip()
+    if result.returncode != 0:
+        raise BackendError(
+            f"could not ask the Docker daemon for its open-files limit (`docker run --rm --entrypoint sh {image} "
+            f"-c 'ulimit -Hn'` exited {result.returncode}): {first_line(result.stderr or result.stdout, 'no output')}"
+        )
+    if text == "unlimited":
+        return None
+    if not text.isdigit():
+        raise BackendError(f"`ulimit -Hn` in a container of {image} printed {text!r}, not a number")
+    return int(text)
 
 
 def inspect(ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -117,7 +137,7 @@ def compose_error(output: str) -> str:
     text = " ".join(dict.fromkeys(errors[-2:] or lines[-3:])) or "no output"
     if "rlimit" in text.lower():
         text += (
-            " (hint: the Docker daemon's own open-files limit is below the compose file's NOFILE_LIMIT; "
-            "set NOFILE_LIMIT to what `docker run --rm IMAGE sh -c 'ulimit -Hn'` prints)"
+            " (hint: a container asked for more open files than the Docker daemon allows; the runner sets "
+            "NOFILE_LIMIT to the limit it probed, so a compose file that does not use NOFILE_LIMIT is the likely cause)"
         )
     return text

@@ -8,6 +8,7 @@ One cell's load: `locust -f loadtest/locustfile.py` with `locust_args()` (headle
 from __future__ import annotations
 
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from common.files import read_tail
 from loadtest.locust_contract import (
     FINISH_GRACE_SECONDS,
     LOG_FILE,
@@ -24,11 +26,11 @@ from loadtest.locust_contract import (
     WebSettings,
     cpu_warnings_in,
     locust_args,
+    locust_environment,
     locust_web_args,
 )
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
-from loadtest.util.files import read_tail
 
 
 def open_files_limit() -> int:
@@ -119,21 +121,30 @@ def start_locust(
 ) -> LocustProcess:
     """Start Locust for one cell (through the launcher, open-files limit raised)."""
     command = locust_command(locustfile, host, cell_dir, settings, workers)
-    return _spawn(command, cell_dir, workers, settings.run_time_seconds, cwd)
+    return _spawn(command, cell_dir, workers, settings, settings.run_time_seconds, cwd)
 
 
 def start_locust_web(
     locustfile: Path, host: str, cell_dir: Path, settings: WebSettings, workers: int, cwd: Path
 ) -> LocustProcess:
     """Start Locust with its web UI for one cell; it runs until it is stopped."""
-    return _spawn(locust_web_command(locustfile, host, cell_dir, settings, workers), cell_dir, workers, None, cwd)
+    command = locust_web_command(locustfile, host, cell_dir, settings, workers)
+    return _spawn(command, cell_dir, workers, settings, None, cwd)
 
 
-def _spawn(command: list[str], cell_dir: Path, workers: int, run_time_seconds: int | None, cwd: Path) -> LocustProcess:
+def _spawn(
+    command: list[str],
+    cell_dir: Path,
+    workers: int,
+    settings: LoadSettings | WebSettings,
+    run_time_seconds: int | None,
+    cwd: Path,
+) -> LocustProcess:
     log_path = cell_dir / LOG_FILE
     log = log_path.open("ab")
     try:
-        process = processes.start(launch.build_command(command, raise_nofile=True), log, cwd=cwd)
+        environment = {**os.environ, **locust_environment(settings)}
+        process = processes.start(launch.build_command(command, raise_nofile=True), log, cwd=cwd, env=environment)
     except OSError:
         log.close()
         raise

@@ -1,15 +1,17 @@
-"""The `process` backend: API replicas as local `python -m api --reuse-port` processes.
+"""The `process` backend: API replicas as local processes, `python -m api --reuse-port` or any command.
 
 The replicas share one port through SO_REUSEPORT, so the kernel spreads connections across them
-as Docker's DNS round-robin does. Each replica is a slot with its own cgroup (CPU quota, memory
-limit) that its process joins before it execs; a process that dies is restarted into the same
-slot and counted, as Docker's restart policy would. Readiness: every replica's process holds a
-listening socket on the port (uvicorn binds after the lifespan has loaded the model) and
-`GET /health` answers 200 over fresh connections.
+as Docker's DNS round-robin does (a command of your own must bind that way for more than one
+replica). Each replica is a slot with its own cgroup (CPU quota, memory limit) that its process
+joins before it execs; a process that dies is restarted into the same slot and counted, as
+Docker's restart policy would. Readiness: every replica (or a process it started) holds a
+listening socket on the port (uvicorn binds after the lifespan has loaded the model) and the
+health path answers 200 over fresh connections.
 """
 
 from __future__ import annotations
 
+import shlex
 import signal
 import subprocess
 import sys
@@ -18,24 +20,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from common.files import read_tail
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings
-from loadtest.records import LiveReplica, ReplicaRecord
+from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
-from loadtest.runner.generator import worker_processes
+from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
-from loadtest.runner.linux.processes import usable_cores
+from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import free_port, listening_pids
 from loadtest.runner.matrix import Cell
-from loadtest.util.files import read_tail
 from loadtest.util.http import get_status
 
 HOST = "127.0.0.1"
 MAX_RESTARTS_PER_REPLICA = 50
 """A replica that dies more often than this in one cell breaks the cell."""
 STOP_GRACE_SECONDS = 5.0
+
+
+PORT_PLACEHOLDER = "{port}"
+
+
+def render_command(template: str, port: int) -> list[str]:
+    """A command of your own (`--api-command`), split like a shell would, `{port}` replaced."""
+    words = shlex.split(template)
+    if not words or not any(PORT_PLACEHOLDER in word for word in words):
+        raise ValueError(f"the API command {template!r} must contain {PORT_PLACEHOLDER}, the port to bind")
+    return [word.replace(PORT_PLACEHOLDER, str(port)) for word in words]
 
 
 def api_command(port: int, log_level: str = "warning") -> list[str]:
@@ -54,16 +67,6 @@ def api_command(port: int, log_level: str = "warning") -> list[str]:
         "--log-level",
         log_level,
     ]
-
-
-def describe_exit(code: int) -> str:
-    """ "code 1" or "signal SIGKILL"."""
-    if code < 0:
-        try:
-            return f"signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"code {code}"
 
 
 @dataclass
@@ -118,12 +121,20 @@ class ProcessDeployment:
         port: int,
         ready_timeout: float,
         limits_not_enforced_reason: str | None = None,
+        command_template: str | None = None,
+        health_path: str = "/health",
+        locustfile: Path | None = None,
     ) -> None:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
         self.ready_timeout = ready_timeout
         self.limits_enforced = cgroups is not None
         self.limits_not_enforced_reason = limits_not_enforced_reason
-        self.api_command: list[str] | None = api_command(port)
+        self.custom_command = command_template is not None
+        self.api_command: list[str] | None = (
+            render_command(command_template, port) if command_template is not None else api_command(port)
+        )
+        self.health_path = health_path
+        self.locustfile = locustfile or cwd / LOCUSTFILE
         self.url = f"http://{HOST}:{port}"
         self.replicas: list[Replica] = []
         self.load: LocustProcess | None = None
@@ -175,21 +186,28 @@ class ProcessDeployment:
                 code = replica.process.poll() if replica.process is not None else None
                 if code is not None:
                     replica.exit_codes.append(code)
+                    hint = (
+                        " (the replicas share one port: a command of your own must bind it with SO_REUSEPORT)"
+                        if self.custom_command and len(self.replicas) > 1
+                        else ""
+                    )
                     raise BackendError(
-                        f"API replica {replica.index} exited with {describe_exit(code)} before it was ready "
+                        f"API replica {replica.index} exited with {describe_exit(code)} before it was ready{hint} "
                         f"(log {replica.log_path}):\n{replica.log_tail()}"
                     )
             pids = [replica.process.pid for replica in self.replicas if replica.process is not None]
-            listening = listening_pids(pids, self.port)
+            listening = {pid for pid in pids if listening_pids([pid, *processes.descendants(pid)], self.port)}
             if len(listening) == len(pids):
-                answers = [get_status(HOST, self.port) for _ in range(3 * len(pids))]
+                answers = [get_status(HOST, self.port, self.health_path) for _ in range(3 * len(pids))]
                 last = next((answer for answer in answers if answer != 200), 200)
                 if last == 200:
                     return
             time.sleep(0.1)
         waiting = [r.index for r in self.replicas if r.process is not None and r.process.pid not in listening]
         status = (
-            f"last GET /health: {last}" if not waiting else f"replicas {waiting} not listening on port {self.port} yet"
+            f"last GET {self.health_path}: {last}"
+            if not waiting
+            else f"replicas {waiting} not listening on port {self.port} yet"
         )
         raise BackendError(
             f"the API was not ready within {timeout:g} s ({status}); replica 0 log {self.replicas[0].log_path}:\n"
@@ -224,13 +242,45 @@ class ProcessDeployment:
         ]
 
     def _locustfile(self) -> Path:
-        locustfile = self.cwd / LOCUSTFILE
-        if not locustfile.is_file():
-            raise BackendError(f"the Locust scenario {locustfile} does not exist")
-        return locustfile
+        if not self.locustfile.is_file():
+            raise BackendError(f"the Locust scenario {self.locustfile} does not exist")
+        return self.locustfile
 
     def _workers(self) -> int:
-        return self.locust_workers or worker_processes(usable_cores(), self.cell.total_cpus)
+        return cell_workers(self.cell, self.locust_workers)
+
+    def sample(self) -> ResourceSample:
+        """The replicas' CPU counters and peak memory (their cgroups, else their processes) and Locust's CPU."""
+        usages = []
+        for replica in self.replicas:
+            if replica.cgroup is not None:
+                try:
+                    usages.append(replica.cgroup.read_usage())
+                except CgroupError:
+                    continue
+        if self.cgroups is not None and usages:
+            peaks = [usage.memory_peak_bytes for usage in usages if usage.memory_peak_bytes is not None]
+            api = ResourceSample(
+                t=time.time(),
+                api_cpu_seconds=sum(usage.cpu_seconds or 0.0 for usage in usages),
+                api_cpu_periods=sum(usage.cpu_periods or 0 for usage in usages),
+                api_cpu_throttled_periods=sum(usage.cpu_throttled_periods or 0 for usage in usages),
+                api_memory_peak_bytes=max(peaks) if peaks else None,
+            )
+        else:
+            pids = [
+                pid
+                for r in self.replicas
+                if r.process is not None
+                for pid in (r.process.pid, *processes.descendants(r.process.pid))
+            ]
+            api = ResourceSample(t=time.time(), api_cpu_seconds=processes.cpu_seconds(pids))
+        if self.load is not None:
+            leader = self.load.process.pid
+            api = api.model_copy(
+                update={"locust_cpu_seconds": processes.cpu_seconds([leader, *processes.descendants(leader)])}
+            )
+        return api
 
     def supervise(self) -> list[str]:
         """Restart replicas whose process ended; return one message per restart."""
@@ -339,8 +389,17 @@ class ProcessBackend:
         port: int | None = None,
         enforce_limits: bool = True,
         locust_workers: int | None = None,
+        api_command: str | None = None,
+        health_path: str = "/health",
+        locustfile: Path | None = None,
     ) -> None:
         self.cwd, self.ready_timeout, self.port, self.locust_workers = cwd, ready_timeout, port, locust_workers
+        self.command_template, self.health_path, self.locustfile = api_command, health_path, locustfile
+        if api_command is not None:
+            try:
+                render_command(api_command, 0)  # refuses a template without {port} before any cell starts
+            except ValueError as error:
+                raise BackendError(str(error)) from None
         self.cgroups: ReplicaCgroups | None = None
         self.limits_not_enforced_reason: str | None = None
         if not enforce_limits:
@@ -366,7 +425,16 @@ class ProcessBackend:
         """The cell's replicas; entering starts them and waits until ready, leaving stops everything."""
         port = self.port or free_port(HOST)
         deployment = ProcessDeployment(
-            cell, cell_dir, self.cwd, self.cgroups, port, self.ready_timeout, self.limits_not_enforced_reason
+            cell,
+            cell_dir,
+            self.cwd,
+            self.cgroups,
+            port,
+            self.ready_timeout,
+            self.limits_not_enforced_reason,
+            command_template=self.command_template,
+            health_path=self.health_path,
+            locustfile=self.locustfile,
         )
         deployment.locust_workers = self.locust_workers
         return deployment

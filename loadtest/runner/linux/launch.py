@@ -18,6 +18,7 @@ import resource
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 _PROG = "loadtest launcher"
@@ -43,7 +44,9 @@ def raise_open_files_limit() -> int:
 
 def build_command(command: Sequence[str], cgroup_procs: Sequence[str] = (), raise_nofile: bool = False) -> list[str]:
     """The argv that starts `command` through this launcher."""
-    argv = [sys.executable, "-m", "loadtest.runner.linux.launch"]
+    # By path, not `-m`: the child's working directory may be another checkout (a comparison's
+    # worktree) whose `loadtest` is older; this file needs nothing but the standard library.
+    argv = [sys.executable, str(Path(__file__).resolve())]
     for path in cgroup_procs:
         argv += ["--cgroup-procs", str(path)]
     if raise_nofile:

@@ -59,6 +59,62 @@ def wait_for_exit(process: subprocess.Popen[bytes], deadline: float) -> int | No
     return process.poll()
 
 
+def describe_exit(code: int) -> str:
+    """An exit status in words: "code 1" or "signal SIGKILL" (negative: the signal that ended it)."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+def exit_reason(process: subprocess.Popen[bytes]) -> str | None:
+    """Why `process` is gone ("exited with code 1"), None while it runs."""
+    code = process.poll()
+    return None if code is None else f"exited with {describe_exit(code)}"
+
+
 def usable_cores() -> int:
     """Cores this process may run on (its CPU affinity), at least 1."""
     return max(1, len(os.sched_getaffinity(0)))
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (which may hold spaces), or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) of these processes and of their children that ended, in seconds."""
+    ticks = 0
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            # utime, stime, cutime, cstime: fields 14-17 of proc(5), 11-14 after the name.
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / _CLOCK_TICKS

@@ -13,14 +13,20 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from loadtest import exitcodes
 from loadtest.cli import main
-from tests.loadtest.locust_csv import SyntheticRun, healthy_run
+from tests.loadtest.locust_csv import REAL_RUNS, SyntheticRun, healthy_run
+
+if TYPE_CHECKING:
+    from tests.conftest import Cli
+
+Write = Callable[..., Path]
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-REAL_RUNS = REPO_ROOT / "tests" / "data" / "locust"
 
 
 def gate(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,47 +43,20 @@ def gate(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Com
     )
 
 
-GateCli = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def gate_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> GateCli:
-    """The same command through `loadtest.cli.main` in-process, shaped like `gate`'s result."""
-
-    def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        for key in [key for key in os.environ if key.startswith("LOADTEST_")]:
-            monkeypatch.delenv(key)
-        for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.chdir(REPO_ROOT)
-        capsys.readouterr()
-        code = main(["gate", *map(str, args)])
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
-
-
-def thresholds(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "thresholds.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def assert_one_line_reason(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == exitcodes.CANNOT_JUDGE, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("gate: cannot judge: "), done.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("gate: cannot judge: ")
+    assert [fragment for fragment in fragments if fragment not in lines[0]] == []
 
 
 @pytest.mark.integration
 def test_pass_exits_0_with_a_table_and_both_files(tmp_path: Path) -> None:
     run_dir = healthy_run(failures=99, p95=1000).write(tmp_path / "run")
     done = gate(run_dir)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == exitcodes.PASSED, done.stderr
     assert done.stdout.startswith("Performance gate PASSED: all 2 checks hold")
     assert "Aggregated" in done.stdout
     assert "POST /predict" in done.stdout
@@ -90,7 +69,7 @@ def test_pass_exits_0_with_a_table_and_both_files(tmp_path: Path) -> None:
 def test_breach_exits_1(tmp_path: Path, failures: int, p95: int) -> None:
     run_dir = healthy_run(failures=failures, p95=p95).write(tmp_path / "run")
     done = gate(run_dir)
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == exitcodes.BREACHED, done.stderr
     assert "FAILED: 1 of 2 checks breached" in done.stdout
     assert "BREACHED" in done.stdout
     assert json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))["passed"] is False
@@ -105,7 +84,7 @@ def test_zero_requests_exit_2(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_cannot_judge_exit_2_removes_stale_verdict_and_explains(tmp_path: Path) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
-    assert gate(run_dir).returncode == 0
+    assert gate(run_dir).returncode == exitcodes.PASSED
     (run_dir / "locust_stats.csv").write_bytes(b"")
     done = gate(run_dir)
     assert_one_line_reason(done, f"{run_dir / 'locust_stats.csv'}: empty")
@@ -116,8 +95,8 @@ def test_cannot_judge_exit_2_removes_stale_verdict_and_explains(tmp_path: Path) 
     assert "locust_stats.csv: empty" in summary
 
 
-def test_missing_run_dir_exit_2_creates_nothing(gate_cli: GateCli, tmp_path: Path) -> None:
-    assert_one_line_reason(gate_cli(tmp_path / "nope"), "nope: no such folder")
+def test_missing_run_dir_exit_2_creates_nothing(loadtest_cli: Cli, tmp_path: Path) -> None:
+    assert_one_line_reason(loadtest_cli("gate", tmp_path / "nope"), "nope: no such folder")
     assert not (tmp_path / "nope").exists()
 
 
@@ -132,37 +111,46 @@ def test_missing_run_dir_exit_2_creates_nothing(gate_cli: GateCli, tmp_path: Pat
     ],
     ids=["not-a-number", "missing-limit", "unknown-key", "empty", "invalid-yaml"],
 )
-def test_malformed_thresholds_exit_2(gate_cli: GateCli, tmp_path: Path, text: str, message: str) -> None:
+def test_malformed_thresholds_exit_2(
+    loadtest_cli: Cli, write_thresholds: Write, tmp_path: Path, text: str, message: str
+) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
-    path = thresholds(tmp_path, text)
-    assert_one_line_reason(gate_cli(run_dir, "--thresholds", path), f"{path}: ", message)
+    path = write_thresholds(text)
+    assert_one_line_reason(loadtest_cli("gate", run_dir, "--thresholds", path), f"{path}: ", message)
 
 
-def test_missing_thresholds_file_exit_2(gate_cli: GateCli, tmp_path: Path) -> None:
+def test_missing_thresholds_file_exit_2(loadtest_cli: Cli, tmp_path: Path) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
-    assert_one_line_reason(gate_cli(run_dir, "--thresholds", tmp_path / "none.yaml"), "none.yaml: no such file")
-
-
-def test_thresholds_from_the_environment_and_the_flag_wins(gate_cli: GateCli, tmp_path: Path) -> None:
-    run_dir = healthy_run(p95=600).write(tmp_path / "run")
-    strict = thresholds(tmp_path, "slo: {max_error_rate: 0.01, max_p95_ms: 500}\n")
-    assert gate_cli(run_dir, env={"LOADTEST_THRESHOLDS": str(strict)}).returncode == 1
-    assert (
-        gate_cli(
-            run_dir, "--thresholds", REPO_ROOT / "thresholds.yaml", env={"LOADTEST_THRESHOLDS": str(strict)}
-        ).returncode
-        == 0
+    assert_one_line_reason(
+        loadtest_cli("gate", run_dir, "--thresholds", tmp_path / "none.yaml"), "none.yaml: no such file"
     )
 
 
-def test_per_endpoint_limits_through_the_cli(gate_cli: GateCli, tmp_path: Path) -> None:
+def test_thresholds_from_the_environment_and_the_flag_wins(
+    loadtest_cli: Cli, write_thresholds: Write, tmp_path: Path
+) -> None:
     run_dir = healthy_run(p95=600).write(tmp_path / "run")
-    path = thresholds(
-        tmp_path,
-        'slo:\n  max_error_rate: 0.01\n  max_p95_ms: 1000\n  endpoints:\n    "POST /predict": {max_p95_ms: 500}\n',
+    strict = {
+        "LOADTEST_THRESHOLDS": str(write_thresholds("slo: {max_error_rate: 0.01, max_p95_ms: 500}", "strict.yaml"))
+    }
+    lenient = write_thresholds("slo: {max_error_rate: 0.01, max_p95_ms: 700}", "lenient.yaml")
+    assert loadtest_cli("gate", run_dir, env=strict).returncode == exitcodes.BREACHED
+    assert loadtest_cli("gate", run_dir, "--thresholds", lenient, env=strict).returncode == exitcodes.PASSED
+
+
+def test_per_endpoint_limits_through_the_cli(loadtest_cli: Cli, write_thresholds: Write, tmp_path: Path) -> None:
+    run_dir = healthy_run(p95=600).write(tmp_path / "run")
+    path = write_thresholds(
+        """
+        slo:
+          max_error_rate: 0.01
+          max_p95_ms: 1000
+          endpoints:
+            "POST /predict": {max_p95_ms: 500}
+        """
     )
-    done = gate_cli(run_dir, "--thresholds", path)
-    assert done.returncode == 1
+    done = loadtest_cli("gate", run_dir, "--thresholds", path)
+    assert done.returncode == exitcodes.BREACHED
     checks = json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))["checks"]
     assert [(c["scope"], c["passed"]) for c in checks] == [
         ("Aggregated", True),
@@ -171,24 +159,26 @@ def test_per_endpoint_limits_through_the_cli(gate_cli: GateCli, tmp_path: Path) 
     ]
 
 
-def test_outputs_where_asked(gate_cli: GateCli, tmp_path: Path) -> None:
+def test_outputs_where_asked(loadtest_cli: Cli, tmp_path: Path) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
     step_summary = tmp_path / "step_summary.md"
-    done = gate_cli(run_dir, "--json", tmp_path / "out" / "v.json", env={"LOADTEST_SUMMARY": str(step_summary)})
-    assert done.returncode == 0
+    done = loadtest_cli(
+        "gate", run_dir, "--json", tmp_path / "out" / "v.json", env={"LOADTEST_SUMMARY": str(step_summary)}
+    )
+    assert done.returncode == exitcodes.PASSED
     assert json.loads((tmp_path / "out" / "v.json").read_text(encoding="utf-8"))["requests"] == 10_000
     assert step_summary.read_text(encoding="utf-8").startswith("## ✅")
     assert not (run_dir / "verdict.json").exists()
     assert not (run_dir / "summary.md").exists()
 
 
-def test_unwritable_output_exit_2_without_traceback(gate_cli: GateCli, tmp_path: Path) -> None:
+def test_unwritable_output_exit_2_without_traceback(loadtest_cli: Cli, tmp_path: Path) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
-    done = gate_cli(run_dir, "--json", tmp_path / "file" / "verdict.json")
-    assert done.returncode == 2
+    done = loadtest_cli("gate", run_dir, "--json", tmp_path / "file" / "verdict.json")
+    assert done.returncode == exitcodes.CANNOT_JUDGE
     assert "Traceback" not in done.stderr
-    assert "cannot write" in done.stderr
+    assert f"{tmp_path / 'file' / 'verdict.json'}: cannot write: Not a directory" in done.stderr
 
 
 def test_help_names_every_option_and_its_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
@@ -205,7 +195,7 @@ def test_help_names_every_option_and_its_environment_variable(capsys: pytest.Cap
         "LOADTEST_SUMMARY",
         "--prefix",
         "LOADTEST_CSV_PREFIX",
-        "0 pass, 1 a limit is breached, 2",
+        "0 pass, 1 breach, 2 the input cannot be judged, 3 inconclusive",
     ):
         assert option in text
 

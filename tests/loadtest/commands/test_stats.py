@@ -39,7 +39,7 @@ def test_a_cell_whose_ui_has_ended(tmp_path: Path, capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--interval", "0"], "argument --interval: '0' must be a number above 0"), (["--count", "x"], "not a whole")],
+    [(["--interval", "0"], "argument --interval: '0' must be greater than 0"), (["--count", "x"], "not a whole")],
 )
 def test_bad_values_are_named(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):

@@ -82,8 +82,8 @@ def test_flags_and_variables_override_the_profile() -> None:
     ("argv", "environ", "message"),
     [
         (["--replicas", "1,2"], {}, "argument --replicas: '1,2' is not a whole number"),
-        (["--web-port", "70000"], {}, "argument --web-port: '70000' is not a TCP port"),
-        (["--cpus", "0"], {}, "argument --cpus: '0' must be a number above 0"),
+        (["--web-port", "70000"], {}, "argument --web-port: '70000' is not between 1 and 65535"),
+        (["--cpus", "0"], {}, "argument --cpus: '0' must be greater than 0"),
         ([], {"LOADTEST_WEB_PORT": "web"}, "environment variable LOADTEST_WEB_PORT='web': 'web' is not a whole number"),
     ],
 )

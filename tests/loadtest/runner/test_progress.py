@@ -1,4 +1,4 @@
-"""The live progress line, read from a growing stats-history CSV, and the block that draws it."""
+"""The live progress line (loadtest/runner/progress.py), read from a growing stats-history CSV, and its block."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from loadtest.runner.progress import LiveBlock, Progress, Snapshot, format_line, read_latest
-from loadtest.util.units import format_clock
+from tests.loadtest.locust_csv import HISTORY_HEADER
 
-HEADER = (
-    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,"
-    "Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
-    "Total Min Response Time,Total Max Response Time,Total Average Content Size\n"
-)
+HEADER = ",".join(HISTORY_HEADER) + "\n"
 
 
 def row(second: int, users: int, name: str, rps: float, requests: int, failures: int) -> str:
+    """One line of the history, as Locust appends it every second."""
     kind = "" if name == "Aggregated" else "POST"
-    return f"{second},{users},{kind},{name},{rps:.6f},0.000000,3,4,4,4,5,6,7,8,8,8,8,{requests},{failures},3,3.5,1.2,19.2,560.0\n"
+    percentiles = "3,4,4,4,5,6,7,8,8,8,8"
+    return (
+        f"{second},{users},{kind},{name},{rps:.6f},0.000000,{percentiles},{requests},{failures},3,3.5,1.2,19.2,560.0\n"
+    )
 
 
 def test_no_file_yet(tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_the_newest_aggregated_row_wins(tmp_path: Path) -> None:
 def test_a_half_written_last_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text(HEADER + row(2, 50, "Aggregated", 45.5, 90, 1) + "3,100,,Aggregated,99.0")
-    assert read_latest(path).requests == 90
+    assert read_latest(path) == Snapshot(users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1)
 
 
 def test_a_long_history_is_read_from_its_tail(tmp_path: Path) -> None:
@@ -54,8 +54,6 @@ def test_a_long_history_is_read_from_its_tail(tmp_path: Path) -> None:
 
 
 def test_the_line() -> None:
-    assert format_clock(75) == "1:15"
-    assert format_clock(3725) == "1:02:05"
     snapshot = Snapshot(users=1000, rps=812.25, failures_per_second=0.5, requests=20_000, failures=50)
     line = format_line(2, 4, "r2-cpu0.5-mem512m", 45.2, 120, snapshot)
     assert line == (

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from loadtest.runner.linux.launch import EXIT_LAUNCH_FAILED, build_command
+from tests.procfs import alive, cmdline
+from tests.waiting import wait_until
 
 
 def test_it_writes_its_own_pid_then_execs_keeping_it(tmp_path: Path) -> None:
     procs = [tmp_path / "cpu.procs", tmp_path / "memory.procs"]
+    joins = [str(path) for path in procs]
     script = "import os, resource; print(os.getpid(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
     result = subprocess.run(
-        build_command([sys.executable, "-c", script], procs, raise_nofile=True),
+        build_command([sys.executable, "-c", script], joins, raise_nofile=True),
         capture_output=True,
         text=True,
         check=True,
@@ -29,12 +30,18 @@ def test_it_writes_its_own_pid_then_execs_keeping_it(tmp_path: Path) -> None:
 
 def test_a_failure_is_one_line_and_exit_125(tmp_path: Path) -> None:
     result = subprocess.run(
-        build_command(["true"], [tmp_path / "missing" / "cgroup.procs"]), capture_output=True, text=True, timeout=30
+        build_command(["true"], [str(tmp_path / "missing" / "cgroup.procs")]),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == EXIT_LAUNCH_FAILED
     assert result.stderr.startswith("loadtest launcher: No such file or directory")
     assert "Traceback" not in result.stderr
-    missing = subprocess.run(build_command(["no-such-program-here"]), capture_output=True, text=True, timeout=30)
+    missing = subprocess.run(
+        build_command(["no-such-program-here"]), capture_output=True, text=True, timeout=30, check=False
+    )
     assert missing.returncode == EXIT_LAUNCH_FAILED
     assert "no-such-program-here" in missing.stderr
 
@@ -48,24 +55,10 @@ def test_the_child_dies_with_the_process_that_started_it() -> None:
         "sys.stdin.readline()\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", starter], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] != b"sleep":
-        time.sleep(0.05)  # the launcher has exec'd sleep once its name shows
+    # The parent-death signal is armed just before the exec, so wait until the launcher has become `sleep`.
+    wait_until(lambda: cmdline(child)[:1] == ["sleep"], timeout=10, what="the launcher exec'd sleep")
     parent.kill()
     parent.communicate()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(child):
-        time.sleep(0.05)
-    assert not _alive(child)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    if state == "Z":  # a zombie of init's: dead
-        return False
-    os.kill(pid, 0)
-    return True
+    wait_until(lambda: not alive(child), timeout=10, what="the child gone with its parent")

@@ -1,19 +1,15 @@
-"""Which processes listen on a port: /proc/net/tcp parsing, and a real listening socket."""
+"""Which processes listen on a port (loadtest/runner/linux/sockets.py): /proc/net/tcp parsed, a real socket."""
 
 from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
-from loadtest.runner.linux.sockets import listening_pids, parse_listening_inodes
+from loadtest.runner.linux.sockets import free_port, listening_pids, parse_listening_inodes
 
-PROC_NET_TCP = """\
-  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:4718 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:4718 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2222 1 0000000000000000 100 0 0 10 0
-   2: 0100007F:4718 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 3333 1 0000000000000000 20 4 30 10 -1
-   3: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0000000000000000 100 0 0 10 0
-"""
+# /proc/net/tcp with two listeners on port 0x4718 (SO_REUSEPORT), a connection to it, and sshd on 22.
+PROC_NET_TCP = (Path(__file__).resolve().parents[3] / "data" / "proc" / "net_tcp").read_text()
 
 
 def test_only_listening_sockets_on_the_port() -> None:
@@ -29,3 +25,10 @@ def test_this_process_listening_for_real() -> None:
         assert listening_pids([os.getpid()], port) == set()
         server.listen()
         assert listening_pids([os.getpid()], port) == {os.getpid()}
+
+
+def test_a_free_port_can_be_bound() -> None:
+    port = free_port()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", port))
+        assert server.getsockname()[1] == port

@@ -1,21 +1,29 @@
-"""argparse types with clear messages, shared by `python -m model.train`, `python -m api`
-and scripts/bench.py (model/ is the base package the API image already carries)."""
+"""argparse types with clear messages, for every command of the project (`python -m api`,
+`python -m model.train`, `python -m loadtest ...`, the benchmarks)."""
 
 from __future__ import annotations
 
 import argparse
 import math
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def converted(text: str, convert: Callable[[str], T], what: str) -> T:
+    """`convert(text)`, or the argparse error saying that `text` is not `what`."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
 
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number, optionally within [minimum, maximum]."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        value = converted(text, int, "a whole number")
         if minimum is not None and maximum is not None and not minimum <= value <= maximum:
             raise argparse.ArgumentTypeError(f"{text!r} is not between {minimum} and {maximum}")
         if minimum is not None and value < minimum:
@@ -31,10 +39,7 @@ def number(above: float | None = None, below: float | None = None) -> Callable[[
     """An argparse type: a finite number, optionally strictly between `above` and `below`."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        value = converted(text, float, "a number")
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         if above is not None and below is not None and not above < value < below:

@@ -1,4 +1,4 @@
-"""Result and log files: written so that a reader never sees half of one (temp file + rename), and read back."""
+"""Files written so that a reader never sees half of one (temp file, fsync, rename), and logs read back."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600; results and artifacts are read by other users (a container's app user).
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from model.argtypes import integer, number
+from common.argtypes import integer, number
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def test_accepts(parse, text: str, expected: float) -> None:
 @pytest.mark.parametrize(
     ("parse", "text", "message"),
     [
-        (integer(), "1.5", "'1.5' is not an integer"),
+        (integer(), "1.5", "'1.5' is not a whole number"),
         (integer(minimum=1), "0", "'0' must be at least 1"),
         (integer(maximum=9), "10", "'10' must be at most 9"),
         (integer(minimum=0, maximum=65535), "65536", "'65536' is not between 0 and 65535"),

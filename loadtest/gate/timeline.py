@@ -1,0 +1,86 @@
+"""timeline.png: one cell over time, where people look first in a load test.
+
+Users, requests and failures per second, P95 per moment (Locust's history gives the last ten
+seconds' percentiles, not the cumulative ones), and the CPU of the API and of Locust where the
+runner sampled it. The judged window is shaded; the SLO's limits are dashed lines.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from loadtest.gate.reading import LocustStats
+from loadtest.records import RunRecord, Window
+from loadtest.thresholds import Slo
+
+TIMELINE_FILE = "timeline.png"
+_SLO_COLOUR, _WINDOW_COLOUR = "#c62828", "#1565c0"
+
+
+def render_timeline(stats: LocustStats, window: Window, slo: Slo, record: RunRecord | None = None) -> bytes | None:
+    """The PNG, or None when the history has fewer than two rows to draw."""
+    rows = stats.aggregated_history
+    if len(rows) < 2:
+        return None
+    start = float(rows["Timestamp"].iloc[0])
+    seconds = rows["Timestamp"] - start
+    cpu = _cpu_series(record, start) if record is not None else None
+    # Fixed margins: a constrained layout would draw the figure twice, for every cell.
+    figure = Figure(figsize=(10.0, 9.0 if cpu is not None else 7.5))
+    figure.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.06, hspace=0.15)
+    axes = figure.subplots(4 if cpu is not None else 3, 1, sharex=True)
+    users, load, latency = axes[0], axes[1], axes[2]
+
+    users.plot(seconds, rows["User Count"], color="#424242")
+    users.set_ylabel("users")
+    load.plot(seconds, rows["Requests/s"], color="#2e7d32", label="requests/s")
+    load.plot(seconds, rows["Failures/s"], color=_SLO_COLOUR, label="failures/s")
+    if slo.min_rps is not None:
+        load.axhline(slo.min_rps, color=_SLO_COLOUR, linestyle="--", linewidth=1, label="SLO min req/s")
+    load.set_ylabel("per second")
+    load.legend(fontsize=8, loc="upper left")
+    latency.plot(seconds, pd.to_numeric(rows["95%"], errors="coerce"), color="#6a1b9a", label="P95 (last 10 s)")
+    latency.axhline(slo.max_p95_ms, color=_SLO_COLOUR, linestyle="--", linewidth=1, label="SLO max P95")
+    latency.set_ylabel("ms")
+    latency.legend(fontsize=8, loc="upper left")
+    if cpu is not None:
+        axis = axes[3]
+        for column, colour in (
+            ("API CPU (share of its limit)", "#ef6c00"),
+            ("Locust CPU (share of its cores)", "#00838f"),
+        ):
+            if cpu[column].notna().any():
+                axis.plot(cpu["seconds"], cpu[column] * 100, color=colour, label=column)
+        axis.axhline(90, color=_SLO_COLOUR, linestyle=":", linewidth=1, label="90%")
+        axis.set_ylabel("CPU %")
+        axis.legend(fontsize=8, loc="upper left")
+    for axis in axes:
+        axis.grid(alpha=0.3)
+        if window.start is not None and window.end is not None:
+            axis.axvspan(window.start - start, window.end - start, color=_WINDOW_COLOUR, alpha=0.08)
+    axes[-1].set_xlabel("seconds since the start (shaded: the judged window)")
+    figure.suptitle(f"{stats.run_dir.name}: judged {window.kind} ({window.seconds:,.0f} s, shaded)", fontsize=10)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def _cpu_series(record: RunRecord, start: float) -> pd.DataFrame | None:
+    """The API's and Locust's CPU between consecutive samples, as shares of what each may use."""
+    samples = pd.DataFrame([sample.model_dump() for sample in record.samples])
+    if len(samples) < 2:
+        return None
+    interval = samples["t"].diff()
+    workers = record.locust.processes if record.locust is not None else 1
+    api = pd.to_numeric(samples["api_cpu_seconds"], errors="coerce").diff().clip(lower=0)
+    locust = pd.to_numeric(samples["locust_cpu_seconds"], errors="coerce").diff().clip(lower=0)
+    return pd.DataFrame(
+        {
+            "seconds": samples["t"] - start,
+            "API CPU (share of its limit)": api / (interval * record.api_cpus),
+            "Locust CPU (share of its cores)": locust / (interval * max(1, workers)),
+        }
+    ).iloc[1:]

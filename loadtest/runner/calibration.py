@@ -1,0 +1,105 @@
+"""What this machine's Locust can deliver of the scenario, measured before the cells run.
+
+One Locust process runs the scenario's task mix with no waits, against the null target (a server
+that costs nothing, `loadtest.runner.null_target`), for a few seconds after its ramp. What it
+delivers there is its own ceiling: a cell whose users ask more measures Locust, not the service.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.files import read_tail
+from loadtest.gate import GateInputError, read_stats
+from loadtest.locust_contract import LOCUSTFILE, LOG_FILE, LoadSettings
+from loadtest.records import GeneratorCapacity
+from loadtest.runner.backends.local_locust import start_locust
+from loadtest.runner.linux import launch, processes
+from loadtest.runner.linux.sockets import free_port
+from loadtest.scenario import Scenario, UserLoad, Wait
+from loadtest.util.http import wait_until_ok
+
+HOST = "127.0.0.1"
+MEASURED_SECONDS = 8
+"""Seconds measured after the ramp: long enough for Locust's per-second figures to settle."""
+MIN_USERS, MAX_USERS = 100, 1000
+"""Users of the calibration: enough to keep one Locust process busy, as many as a cell gives it, at most."""
+READY_SECONDS = 20.0
+
+
+class CalibrationError(Exception):
+    """The calibration could not be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One Locust process's ceiling on this machine, for this scenario."""
+
+    per_worker_rps: float
+    users: int
+    seconds: float
+
+    def for_workers(self, workers: int) -> GeneratorCapacity:
+        """The ceiling of a cell's `workers` Locust processes (one core each)."""
+        return GeneratorCapacity(
+            per_worker_rps=self.per_worker_rps,
+            workers=workers,
+            total_rps=self.per_worker_rps * workers,
+            users=self.users,
+            seconds=self.seconds,
+        )
+
+
+def without_waits(scenario: Scenario) -> Scenario:
+    """The same kinds and shares, every user asking again as soon as its reply arrives."""
+    eager = Wait(between=[0.0, 0.0])
+    return Scenario(
+        ordinary=UserLoad(share=scenario.ordinary.share, wait=eager),
+        heavy=UserLoad(share=scenario.heavy.share, wait=eager),
+    )
+
+
+def calibrate(
+    scenario: Scenario, users_per_worker: int, folder: Path, cwd: Path, locustfile: Path | None = None
+) -> Calibration:
+    """Run the calibration; its CSVs and log stay in `folder`. CalibrationError when it fails."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    users = max(MIN_USERS, min(MAX_USERS, users_per_worker))
+    settings = LoadSettings(
+        users=users,
+        spawn_rate=float(users),
+        run_time_seconds=MEASURED_SECONDS + 2,
+        scenario=without_waits(scenario),
+        warmup="spawn",
+    )
+    port = free_port(HOST)
+    target_command = [sys.executable, "-m", "loadtest.runner.null_target", "--host", HOST, "--port", str(port)]
+    with (folder / "null_target.log").open("ab") as target_log:
+        target = processes.start(launch.build_command(target_command, raise_nofile=True), target_log, cwd=cwd)
+        try:
+            answer = wait_until_ok(HOST, port, "/health", READY_SECONDS, lambda: processes.exit_reason(target))
+            if answer != 200:
+                raise CalibrationError(f"the null target on port {port} did not answer: {answer}")
+            locust = start_locust(locustfile or cwd / LOCUSTFILE, f"http://{HOST}:{port}", folder, settings, 1, cwd=cwd)
+            deadline = locust.deadline
+            while locust.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            locust.stop()
+        finally:
+            processes.stop(target)
+    try:
+        stats = read_stats(folder)
+    except GateInputError as error:
+        raise CalibrationError(
+            f"Locust left no usable figures ({error}); its log:\n{read_tail(folder / LOG_FILE)}"
+        ) from None
+    window = stats.judged_window(after_spawn=True)
+    if stats.aggregated.requests == 0 or window.seconds <= 0:
+        raise CalibrationError(f"Locust sent nothing to the null target; its log:\n{read_tail(folder / LOG_FILE)}")
+    return Calibration(per_worker_rps=stats.aggregated.rps, users=users, seconds=window.seconds)

@@ -1,0 +1,122 @@
+"""The three-way verdict on real cells: the cases the measurement issue says must hold.
+
+Each runs `python -m loadtest run` on the process backend for a few seconds, with a profile of its
+own (tests/loadtest/commands/: a thresholds.yaml in tmp_path), under cgroup limits.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from loadtest import exitcodes
+from loadtest.runner.linux.cgroups import CgroupUnavailable, open_cgroups
+
+REPO = Path(__file__).resolve().parents[3]
+PYTHON = shlex.quote(sys.executable)
+NULL_TARGET = f"{PYTHON} -m loadtest.runner.null_target --port {{port}}"
+BASELINE = f"{PYTHON} scripts/baseline_server.py --port {{port}}"
+
+pytestmark = pytest.mark.integration
+
+
+def _cgroups_work() -> bool:
+    try:
+        open_cgroups().close()
+    except CgroupUnavailable:
+        return False
+    return True
+
+
+needs_cgroups = pytest.mark.skipif(not _cgroups_work(), reason="cgroup limits cannot be enforced here")
+
+
+def constant(users: int, rate: float, **profile: Any) -> dict[str, Any]:
+    """A one-cell profile whose users each ask `rate` requests a second, the ramp excluded."""
+    return {
+        "users": users,
+        "spawn_rate": users,
+        "run_time": "15s",
+        "replicas": [1],
+        "cpus": 1.0,
+        "memory": "256m",
+        "warmup": "spawn",
+        "scenario": {
+            "ordinary": {"share": 0.5, "wait": {"constant_throughput": rate}},
+            "heavy": {"share": 0.5, "wait": {"constant_throughput": rate}},
+        },
+        **profile,
+    }
+
+
+def run_cell(tmp_path: Path, profile: dict[str, Any], *flags: str) -> tuple[int, dict[str, Any], str]:
+    """Run the profile's one cell; its exit code, verdict.json and the terminal's stderr."""
+    thresholds = yaml.safe_load((REPO / "thresholds.yaml").read_text())
+    thresholds["profiles"] = {"case": profile}
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(yaml.safe_dump(thresholds))
+    out = tmp_path / "results"
+    argv = [sys.executable, "-m", "loadtest", "run", "--thresholds", str(path), "--profile", "case"]
+    done = subprocess.run(
+        [*argv, "--out", str(out), "--no-calibration", *flags],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    (cell,) = [folder for folder in out.iterdir() if folder.is_dir()]
+    verdict = json.loads((cell / "verdict.json").read_text()) if (cell / "verdict.json").is_file() else {}
+    return done.returncode, verdict, done.stderr
+
+
+@needs_cgroups
+def test_more_users_than_one_locust_core_serves_is_inconclusive_naming_locusts_cpu(tmp_path: Path) -> None:
+    # 2,000 users asking 5 req/s each (10,000 req/s) of a server that costs nothing, one Locust process.
+    code, verdict, stderr = run_cell(
+        tmp_path, constant(2000, 5.0), "--api-command", NULL_TARGET, "--locust-workers", "1"
+    )
+    assert code == exitcodes.INCONCLUSIVE, stderr[-3000:]
+    assert verdict["outcome"] == "inconclusive"
+    assert verdict["reasons"][0].startswith("Locust CPU ")
+    assert "the load generator, not the service, set the pace" in verdict["reasons"][0]
+
+
+@needs_cgroups
+def test_the_same_server_under_a_load_locust_serves_passes(tmp_path: Path) -> None:
+    code, verdict, stderr = run_cell(
+        tmp_path, constant(200, 1.0), "--api-command", NULL_TARGET, "--locust-workers", "1"
+    )
+    assert code == exitcodes.PASSED, stderr[-3000:]
+    assert verdict["outcome"] == "pass"
+    assert verdict["delivery"]["ratio"] > 0.9
+
+
+@needs_cgroups
+def test_the_workshops_design_breaches_under_a_load_locust_generates_easily(tmp_path: Path) -> None:
+    # scikit-learn on every request: ~4 ms of CPU each, so half a CPU serves ~100 req/s; 300 are asked.
+    profile = constant(300, 1.0, cpus=0.5, memory="512m", run_time="20s")
+    code, verdict, stderr = run_cell(tmp_path, profile, "--api-command", BASELINE, "--ready-timeout", "120")
+    assert code == exitcodes.BREACHED, stderr[-3000:]
+    assert verdict["outcome"] == "breach"
+    assert any(reason.startswith("served ") for reason in verdict["reasons"]), verdict["reasons"]
+    assert verdict["resources"]["api_throttled_share"] > 0.5
+
+
+@needs_cgroups
+def test_a_starved_api_breaches_where_the_closed_loop_would_pass_it(tmp_path: Path) -> None:
+    # The workshop's 1,000 users (between waits) against one replica of our API at a tenth of a CPU.
+    profile = {"users": 1000, "spawn_rate": 500, "run_time": "20s", "replicas": [1], "cpus": 0.1, "memory": "512m"}
+    code, verdict, stderr = run_cell(tmp_path, {**profile, "warmup": "spawn"})
+    assert code == exitcodes.BREACHED, stderr[-3000:]
+    shortfall = next(reason for reason in verdict["reasons"] if reason.startswith("served "))
+    assert "Little's law at the measured response times" in shortfall
+    assert "API throttled in" in shortfall
+    assert verdict["delivery"]["ratio"] < verdict["slo"]["min_delivered_ratio"]

@@ -1,0 +1,216 @@
+"""The compose backend against a real Docker daemon, under Compose v2 and v1.
+
+Both images are built from the Dockerfile once per session (BuildKit's cache makes a rebuild
+quick). A Compose version that is not installed is skipped; so is everything without Docker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from loadtest.records import RunRecord, read_record
+from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.compose import OPEN_FILES_WANTED, ComposeBackend, project_name
+from loadtest.runner.backends.docker import detect_compose
+from loadtest.runner.config import ComposeVersion
+from loadtest.runner.matrix import Cell
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[4]
+API_IMAGE = "inference-gate-api:test"
+LOADTEST_IMAGE = "inference-gate-loadtest:test"
+CELL = Cell(replicas=2, cpus=0.5, memory="512m")
+
+
+DOCKER = os.environ.get("DOCKER", "docker")
+"""The client that builds the images, as `make e2e-docker DOCKER=...` (a client without buildx needs
+its own built-in BuildKit: Debian's /usr/bin/docker 20.10)."""
+
+
+def docker(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([DOCKER, *arguments], capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def docker_problem() -> str | None:
+    """Why Docker cannot be used here (None: it can)."""
+    if shutil.which(DOCKER) is None:
+        return "Docker is not installed"
+    if docker("info").returncode != 0:
+        return "the Docker daemon does not answer (`docker info` failed)"
+    return None
+
+
+@pytest.fixture(params=["v2", "v1"])
+def compose(request: pytest.FixtureRequest) -> ComposeVersion:
+    """Each Compose version in turn; skipped where it (or Docker) is absent."""
+    version: ComposeVersion = request.param
+    if problem := docker_problem():
+        pytest.skip(problem)
+    try:
+        detect_compose(version)
+    except BackendError as error:
+        pytest.skip(str(error))
+    return version
+
+
+@pytest.fixture(scope="session")
+def images() -> None:
+    """Both images of this checkout, built with BuildKit (buildx where the client has it)."""
+    if problem := docker_problem():
+        pytest.skip(problem)
+    if docker("buildx", "version").returncode == 0:
+        build, env = [DOCKER, "buildx", "build", "--load"], os.environ
+    else:
+        build, env = [DOCKER, "build"], {**os.environ, "DOCKER_BUILDKIT": "1"}
+    for target in (["--target", "loadtest", "-t", LOADTEST_IMAGE], ["-t", API_IMAGE]):
+        result = subprocess.run(
+            [*build, "--quiet", *target, "."],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+        assert result.returncode == 0, f"building {target[-1]} failed:\n{result.stderr[-3000:]}"
+
+
+def daemon_open_files() -> int:
+    """What a container gets from this daemon as its hard open-files limit, asked directly."""
+    text = docker("run", "--rm", "--entrypoint", "sh", API_IMAGE, "-c", "ulimit -Hn").stdout.strip()
+    return sys.maxsize if text == "unlimited" else int(text)
+
+
+def project_containers(project: str, service: str = "api") -> list[str]:
+    """Names of a Compose project's containers of `service`, running or not."""
+    result = docker(
+        "ps",
+        "--all",
+        "--filter",
+        f"label=com.docker.compose.project={project}",
+        "--filter",
+        f"label=com.docker.compose.service={service}",
+        "--format",
+        "{{.Names}}",
+    )
+    return sorted(result.stdout.split())
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, run: subprocess.Popen[str]) -> None:
+    """Poll `condition` until it holds; fail, with the runner's output, if it does not in time or the runner exits."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if run.poll() is not None or time.monotonic() > deadline:
+            run.kill()
+            _, err = run.communicate()
+            pytest.fail(f"{what}: not seen within {timeout:g} s (runner exit {run.returncode}):\n{err[-3000:]}")
+        time.sleep(0.5)
+
+
+def aggregated_requests(history: Path) -> int:
+    """Requests so far, from the last Aggregated row of Locust's stats history (0 before there is one)."""
+    try:
+        frame = pd.read_csv(history)
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return 0
+    rows = frame[frame["Name"] == "Aggregated"]
+    return int(rows["Total Request Count"].iloc[-1]) if len(rows) else 0
+
+
+@pytest.fixture
+def backend_for(compose: ComposeVersion, images: None) -> Callable[[str], ComposeBackend]:
+    """Opens a compose backend with the chosen Compose and the given API image."""
+
+    def make(api_image: str) -> ComposeBackend:
+        return ComposeBackend(
+            compose_file=REPO / "docker-compose.ci.yaml",
+            api_image=api_image,
+            loadtest_image=LOADTEST_IMAGE,
+            ready_timeout=120,
+            locust_workers=1,
+            cwd=REPO,
+            compose=compose,
+        )
+
+    return make
+
+
+def test_a_dead_replica_stays_in_view_of_supervision_and_readiness(
+    backend_for: Callable[[str], ComposeBackend], tmp_path: Path
+) -> None:
+    with backend_for(API_IMAGE).deployment(CELL, tmp_path) as deployment:
+        victim = deployment.containers[0]
+        assert docker("kill", victim.id).returncode == 0
+        deadline = time.monotonic() + 60
+        while docker("inspect", "--format", "{{.State.Status}}", victim.id).stdout.strip() != "exited":
+            assert time.monotonic() < deadline, f"{victim.name} still not exited 60 s after docker kill"
+            time.sleep(0.2)
+        assert deployment.supervise() == [f"API container {victim.name} exited with code 137"]
+        with pytest.raises(BackendError, match=f"API container {victim.name} exited with code 137 before it was"):
+            deployment.wait_ready(timeout=60)
+        records = {record.name: record for record in deployment.replica_records()}
+        assert len(records) == CELL.replicas
+        assert records[victim.name].exit_codes == [137]
+    assert project_containers(deployment.project) == []
+
+
+def test_the_open_files_limit_is_the_daemons_where_that_is_lower(
+    backend_for: Callable[[str], ComposeBackend], tmp_path: Path
+) -> None:
+    backend = backend_for(API_IMAGE)
+    expected = min(OPEN_FILES_WANTED, daemon_open_files())
+    assert backend.open_files_limit == expected
+    assert f"open files per container: {expected}" in backend.describe()
+    # The cell comes up with it (a limit above the daemon's makes `up` fail with "error setting rlimit").
+    with backend.deployment(Cell(replicas=1, cpus=0.5, memory="512m"), tmp_path) as deployment:
+        (container,) = deployment.containers
+        ulimits = {u["Name"]: u for u in container.document["HostConfig"]["Ulimits"]}
+        assert (ulimits["nofile"]["Soft"], ulimits["nofile"]["Hard"]) == (expected, expected)
+
+
+def test_a_replica_killed_mid_run_is_recorded_and_the_run_goes_on(
+    compose: ComposeVersion, images: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    load = ["--users", "20", "--spawn-rate", "10", "--run-time", "25s", "--locust-workers", "1"]
+    cell = ["--replicas", str(CELL.replicas), "--cpus", "0.5", "--memory", CELL.memory]
+    images = ["--image", API_IMAGE, "--loadtest-image", LOADTEST_IMAGE]
+    argv = [sys.executable, "-m", "loadtest", "run", "--backend", "compose", "--compose", compose, *images, *cell]
+    argv += [*load, "--out", str(out)]
+    run = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    project = project_name(CELL, run.pid)
+    history = out / CELL.name / "locust_stats_history.csv"
+    wait_for(lambda: aggregated_requests(history) > 0, 240, "Locust's first requests", run)
+    victim = project_containers(project)[0]
+    assert docker("kill", victim).returncode == 0
+    at_kill = aggregated_requests(history)
+    _, err = run.communicate(timeout=300)
+
+    assert run.returncode in (0, 1), err  # judged: passed, or failed on the kill's errors
+    record = read_record(out / CELL.name / "run.json", RunRecord)
+    assert record.status == "completed"
+    assert (out / CELL.name / "verdict.json").is_file()
+    assert aggregated_requests(history) > at_kill, "no request was served after the kill"
+    replicas = {replica.name: replica for replica in record.replica_records}
+    assert len(replicas) == CELL.replicas, sorted(replicas)
+    killed = replicas[victim]
+    assert (killed.exit_codes, killed.oom_killed, killed.restarts) == ([137], False, 0)
+    (survivor,) = [replica for name, replica in replicas.items() if name != victim]
+    assert (survivor.exit_codes, survivor.oom_killed) == ([], False)
+    assert f"API container {victim} exited with code 137" in err
+    for replica in replicas.values():
+        assert replica.limits is not None
+        assert (replica.limits.memory_bytes, replica.limits.swap_bytes) == (CELL.memory_bytes, 0)
+    assert record.limits_enforced, record.limits_not_enforced_reason
+    assert record.locust is not None
+    assert record.locust.open_files_limit == min(OPEN_FILES_WANTED, daemon_open_files())

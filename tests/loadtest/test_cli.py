@@ -1,0 +1,35 @@
+"""`python -m loadtest` (loadtest/cli.py): one parser, a subcommand per module, every option documented."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from loadtest.cli import build_parser, main
+
+COMMANDS = ("run", "gate", "report", "plan", "ui", "stats")
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    actions = [action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)]
+    return dict(actions[0].choices)
+
+
+def test_every_command_is_there() -> None:
+    assert set(_subcommands()) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_has_help_and_an_environment_variable(command: str) -> None:
+    options = [action for action in _subcommands()[command]._actions if action.option_strings and action.dest != "help"]
+    assert options
+    undocumented = [action.option_strings[0] for action in options if "[env LOADTEST_" not in (action.help or "")]
+    assert undocumented == []
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+    assert stopped.value.code == 2
+    assert "COMMAND" in capsys.readouterr().err
