@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from loadtest.commands.run import add_backend_options, add_locust_options, add_profile_options, prepare
+from loadtest.commands.run import REPO_ROOT, add_backend_options, add_locust_options, add_profile_options, prepare
 from loadtest.locust_contract import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT
 from loadtest.options import Options, memory_size, port_number, positive_float, positive_int, run_time
 from loadtest.runner.interactive import DEFAULT_UI_OUT, Session, merge_ui_config
@@ -81,4 +81,4 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     config, backend = prepared
-    return Session(config, backend).run()
+    return Session(config, backend, cwd=REPO_ROOT).run()

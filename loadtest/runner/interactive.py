@@ -31,9 +31,26 @@ from typing import TextIO
 
 from common.files import write_atomic
 from loadtest import exitcodes
-from loadtest.gate import GateInputError, judge_folder, render_console, verdict_line, write_cannot_judge
-from loadtest.locust_contract import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT, HTML_REPORT, WebSettings, csv_paths
-from loadtest.records import STATE_FILE, SUMMARY_FILE, VERDICT_FILE, LiveCell, ReplicaRecord
+from loadtest.gate import GateInputError, judge_record, render_console, verdict_line, write_cannot_judge
+from loadtest.locust_contract import (
+    DEFAULT_WEB_HOST,
+    DEFAULT_WEB_PORT,
+    HTML_REPORT,
+    LOCUSTFILE,
+    WebSettings,
+    csv_paths,
+)
+from loadtest.records import (
+    STATE_FILE,
+    SUMMARY_FILE,
+    VERDICT_FILE,
+    LiveCell,
+    LocustInfo,
+    MatrixInfo,
+    ReplicaRecord,
+    ResourceSample,
+    RunRecord,
+)
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.runner.config import DEFAULT_PROFILE, BackendSettings, merge_config
@@ -42,9 +59,10 @@ from loadtest.runner.linux.sockets import listening_inodes
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import LiveBlock
 from loadtest.runner.resources import REFRESH_SECONDS, ResourceView, write_state
-from loadtest.runner.runner import backend_lines, offered_load_line
+from loadtest.runner.runner import SAMPLE_SECONDS, backend_lines, offered_load_line
 from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.thresholds import Slo, Thresholds
+from loadtest.util.git import revision
 from loadtest.util.text import first_line
 from loadtest.util.units import format_clock, format_rate
 
@@ -254,6 +272,13 @@ class RunningTest:
     number: int
     started: float = field(default_factory=time.monotonic)
     peak_users: int = 0
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    form: tuple[int, float] | None = None
+    """The users and spawn rate it was started with (Locust's start form)."""
+    samples: list[ResourceSample] = field(default_factory=list)
+    """The API's and Locust's CPU and memory about once a second while it ran, for its run.json."""
+    warnings_before: int = 0
+    """Locust's CPU warnings of the session before it started."""
 
 
 @dataclass
@@ -262,6 +287,10 @@ class Capture:
 
     test: RunningTest
     fetch_at: float
+    ended_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    duration: float = 0.0
+    replicas: list[ReplicaRecord] = field(default_factory=list)
+    """The replicas' records when it stopped."""
     """Not before: with workers, their last figures reach the master a few seconds after the stop."""
     files: dict[str, str] = field(default_factory=dict)
     """The downloads, by CSV kind (+ "report")."""
@@ -320,8 +349,13 @@ class SessionTests:
 class Session:
     """One `python -m loadtest ui`: the cell, Locust's web UI, the view, the verdicts."""
 
-    def __init__(self, config: UiConfig, backend: Backend, out: TextIO | None = None) -> None:
+    def __init__(self, config: UiConfig, backend: Backend, cwd: Path, out: TextIO | None = None) -> None:
         self.config, self.backend = config, backend
+        self.run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+        self.commit, self.dirty = revision(cwd)
+        self.deployment: Deployment | None = None
+        self.load: LoadRun | None = None
+        self.next_sample = 0.0
         self.block = LiveBlock(out if out is not None else sys.stdout)
         self.cell_dir = config.out / config.cell.name
         self.web = LocustWeb(config.web.host, config.web.port)
@@ -384,7 +418,7 @@ class Session:
         """Locust's UI on the ready cell, until a signal (RunInterrupted) or a failure (BackendError)."""
         web = self.config.web
         load = deployment.start_web_ui(web)
-        self.workers = load.workers
+        self.deployment, self.load, self.workers = deployment, load, load.workers
         self._wait_for_ui(load)
         state_path = self.cell_dir / STATE_FILE
         write_state(self.cell_dir, self._live_cell(deployment))
@@ -425,6 +459,9 @@ class Session:
             if now >= next_poll:
                 next_poll = now + POLL_SECONDS
                 self._poll_locust(now)
+            if self.tests.test is not None and now >= self.next_sample:
+                self.next_sample = now + SAMPLE_SECONDS
+                self.tests.test.samples.append(deployment.sample())
             if self.capture is not None:
                 self._advance_capture(now)
             if now >= next_view:
@@ -469,6 +506,11 @@ class Session:
         self.status, self.status_problem = status, ""
         started, stopped = self.tests.observe(status, now)
         if started is not None:
+            started.warnings_before = len(self.load.cpu_warnings()) if self.load is not None else 0
+            try:
+                started.form = self.web.form()
+            except WebApiError:
+                started.form = None
             self.say(
                 f"test {started.number} started ({status.users:,} users so far)"
                 if status.running
@@ -479,7 +521,8 @@ class Session:
                 reason = "the next test stopped before its figures were complete"
                 self._fail_capture(self.capture, reason, settle=False)
             settle = WORKER_REPORT_SECONDS + 1 if self.workers > 1 else 0.0
-            self.capture = Capture(stopped, fetch_at=now + settle)
+            records = self.deployment.replica_records() if self.deployment is not None else []
+            self.capture = Capture(stopped, fetch_at=now + settle, duration=now - stopped.started, replicas=records)
             self.say(
                 f"test {stopped.number} stopped after {format_clock(now - stopped.started)} "
                 f"({stopped.peak_users:,} users at peak); judging it..."
@@ -534,7 +577,7 @@ class Session:
         write_atomic(folder / HTML_REPORT, files["report"])
         name = f"test {capture.test.number}"
         try:
-            stats, verdict = judge_folder(folder, self.config.slo)
+            stats, verdict = judge_record(folder, self._record(capture), self.config.slo)
         except GateInputError as error:
             write_cannot_judge(str(error), folder / VERDICT_FILE, folder / SUMMARY_FILE)
             self.judged.append(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
@@ -542,6 +585,55 @@ class Session:
             return
         self.judged.append(f"{name}: {verdict_line(verdict)}")
         self.say(f"{self.judged[-1]}\n{render_console(stats, verdict)}(verdict.json and summary.md in {folder}/)")
+
+    def _record(self, capture: Capture) -> RunRecord:
+        """The test's run.json: what a cell of `run` records, for the part of the session it covers."""
+        config, cell, test, web = self.config, self.config.cell, capture.test, self.config.web
+        deployment, load = self.deployment, self.load
+        users, spawn_rate = test.form if test.form is not None else (test.peak_users, web.spawn_rate)
+        seconds = max(1, round(capture.duration))
+        warnings = load.cpu_warnings()[test.warnings_before :] if load is not None else []
+        return RunRecord(
+            cell=cell.name,
+            status="completed",
+            backend=config.backend.name,
+            profile=config.profile,
+            replicas=cell.replicas,
+            cpus=cell.cpus,
+            memory=cell.memory,
+            memory_bytes=cell.memory_bytes,
+            limits_enforced=deployment.limits_enforced if deployment is not None else False,
+            limits_not_enforced_reason=deployment.limits_not_enforced_reason if deployment is not None else None,
+            users=users,
+            spawn_rate=spawn_rate,
+            run_time=f"{seconds}s",
+            run_time_seconds=seconds,
+            thresholds=str(config.thresholds),
+            git_commit=self.commit,
+            git_dirty=self.dirty,
+            image=self.backend.image,
+            api_command=deployment.api_command if deployment is not None else None,
+            started_at=test.started_at,
+            ended_at=capture.ended_at,
+            duration_seconds=round(capture.duration, 3),
+            locust=LocustInfo(
+                command=load.command,
+                processes=load.workers,
+                exit_code=None,
+                open_files_limit=load.open_files_limit,
+                log=f"../{load.log_path.name}",
+            )
+            if load is not None
+            else None,
+            locust_cpu_warnings=warnings,
+            replica_records=capture.replicas,
+            matrix=MatrixInfo(run_id=self.run_id, position=test.number, planned=[f"test-{test.number}"]),
+            scenario=None if config.backend.locustfile is not None else web.scenario,
+            warmup=web.warmup,
+            locustfile=str(config.backend.locustfile or LOCUSTFILE),
+            health_path=config.backend.health_path,
+            samples=test.samples,
+        )
 
     def _fail_capture(self, capture: Capture, reason: str, settle: bool = True) -> None:
         folder = self._test_dir(capture.test)

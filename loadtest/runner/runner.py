@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import TextIO
 
 from common.files import write_atomic
-from loadtest.gate import GateInputError, evaluate, read_stats, render_cannot_judge, verdict_line, write_verdict
+from loadtest.gate import GateInputError, judge_record, render_cannot_judge, verdict_line
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
     RUN_FILE,
     SUMMARY_FILE,
-    VERDICT_FILE,
     CellStatus,
     LocustInfo,
     MatrixInfo,
@@ -310,21 +309,11 @@ class Runner:
             self.say(f"{name}: {record.status.upper()} — not judged: {first_line(record.error)}")
             return
         try:
-            stats = read_stats(cell_dir)
-        except GateInputError as error:
-            write_record(cell_dir / RUN_FILE, record)
-            write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
-            self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
-            return
-        record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
-        write_record(cell_dir / RUN_FILE, record)
-        try:
-            verdict = evaluate(stats, self.config.slo, record)
+            _, verdict = judge_record(cell_dir, record, self.config.slo)
         except GateInputError as error:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
-        write_verdict(stats, verdict, cell_dir / VERDICT_FILE, cell_dir / SUMMARY_FILE, record)
         self.say(f"{name}: {verdict_line(verdict)}")
 
 

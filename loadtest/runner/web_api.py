@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,9 @@ IDLE_STATES = frozenset({"ready", "stopped"})
 """Locust's runner states between tests (`ready` before the first one); any other is a test."""
 
 ALL_INTERFACES = frozenset({"", "*", "0.0.0.0", "::"})
+# In the page's template arguments (Locust 2.47 web.py: "num_users", "spawn_rate").
+_FORM_USERS = re.compile(r'"num_users":\s*(\d+)')
+_FORM_SPAWN_RATE = re.compile(r'"spawn_rate":\s*(\d+(?:\.\d+)?)')
 
 
 class WebApiError(Exception):
@@ -93,6 +97,15 @@ class LocustWeb:
             )
         except (KeyError, IndexError, TypeError, ValueError) as error:
             raise WebApiError(f"GET {self.url}/stats/requests: not Locust's answer ({error!r})") from None
+
+    def form(self) -> tuple[int, float] | None:
+        """The users and spawn rate of the last test started (the start form's values, which Locust
+        keeps in the options its page is rendered from); None if the page does not show them."""
+        page = self.text("/")
+        users, rate = _FORM_USERS.search(page), _FORM_SPAWN_RATE.search(page)
+        if users is None or rate is None:
+            return None
+        return int(users[1]), float(rate[1])
 
     def swarm(self, users: int, spawn_rate: float, run_time: str | None = None) -> None:
         """Start a test (or change the one running) as the UI's start form does."""

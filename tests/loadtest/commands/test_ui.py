@@ -28,7 +28,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import ui
-from loadtest.records import STATE_FILE, LiveCell, Verdict, read_record
+from loadtest.records import STATE_FILE, LiveCell, RunRecord, Verdict, read_record
 from loadtest.runner.interactive import UiConfig, merge_ui_config
 from loadtest.runner.linux.sockets import free_port
 from loadtest.runner.matrix import Cell
@@ -45,6 +45,17 @@ profiles:
 """
 )
 MIB = 2**20
+TEST_FILES = (
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust_failures.csv",
+    "locust_exceptions.csv",
+    "locust_report.html",
+    "run.json",
+    "verdict.json",
+    "summary.md",
+    "timeline.png",
+)
 
 
 def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
@@ -166,6 +177,11 @@ def answers(client: httpx.Client) -> bool:
         return False
 
 
+def judged(folder: Path) -> Callable[[], bool]:
+    """The gate has written its verdict there (summary.md comes last)."""
+    return (folder / "summary.md").exists
+
+
 def running_with(client: httpx.Client, requests: int) -> Callable[[], bool]:
     """A test is running and has made `requests` (Locust's answer may be 2 s old, from before the swarm)."""
 
@@ -216,30 +232,40 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
         view = stats_view(out)
         rows = [line for line in view.splitlines() if line.startswith("replica-")]
         assert len(rows) == 2, view
+        used = []
         for row in rows:
             cpu = re.search(r"(\d+\.\d\d) / 0\.5 \((\d+)%\)", row)
             memory = re.search(r"([\d.]+) MiB / 256 MiB \((\d+)%\)", row)
             assert cpu is not None, row
             assert memory is not None, row
-            assert 0 < float(cpu[1]) <= 0.55, row  # busy, within its quota
+            used.append(float(cpu[1]))
+            assert used[-1] <= 0.55, row  # within its quota (the kernel enforces it per 100 ms period)
             assert 10 < float(memory[1]) < 256, row
             assert row.split()[-2:] == ["0", "0"], row  # no restart, no OOM kill
+        assert sum(used) > 0, view  # the cell served the test (the kernel spreads connections unevenly)
         client.post("/stop")
         verdict_path = cell_dir / "test-1" / "verdict.json"
-        ui.wait_for(verdict_path.exists, "verdict of test 1")
+        ui.wait_for(judged(cell_dir / "test-1"), "verdict of test 1")
         first = read_record(verdict_path, Verdict)
         assert first.requests >= 150
         assert first.figures.name == "Aggregated"
-        for name in ("locust_stats.csv", "locust_failures.csv", "locust_exceptions.csv", "locust_report.html"):
+        for name in TEST_FILES:
             assert (cell_dir / "test-1" / name).is_file(), name
         assert "Performance gate" in (cell_dir / "test-1" / "summary.md").read_text()
+        # What ran, as for a cell of `run`: the start form's load, the limits, the CPU samples the gate reads.
+        record = read_record(cell_dir / "test-1" / "run.json", RunRecord)
+        assert (record.status, record.users, record.spawn_rate, record.replicas) == ("completed", 30, 30, 2)
+        assert record.limits_enforced is True
+        assert len(record.samples) >= 3
+        assert record.window is not None
+        assert [replica.restarts for replica in record.replica_records] == [0, 0]
 
         # Test 2 gets its own folder; test 1's stays as it was.
         kept = verdict_path.read_bytes()
         swarm(client, 4, 4)
         ui.wait_for(running_with(client, 10), "running test 2")
         client.post("/stop")
-        ui.wait_for((cell_dir / "test-2" / "verdict.json").exists, "verdict of test 2")
+        ui.wait_for(judged(cell_dir / "test-2"), "verdict of test 2")
         assert read_record(cell_dir / "test-2" / "verdict.json", Verdict).requests >= 10
         assert verdict_path.read_bytes() == kept
 
@@ -315,7 +341,7 @@ def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_p
         assert re.search(r"\d+\.\d\d / 0\.5 \(\d+%\)", view), view
         assert re.search(r"MiB / 256 MiB \(\d+%\)", view), view
         client.post("/stop")
-        ui.wait_for((cell_dir / "test-1" / "verdict.json").exists, "verdict of test 1")
+        ui.wait_for(judged(cell_dir / "test-1"), "verdict of test 1")
         assert read_record(cell_dir / "test-1" / "verdict.json", Verdict).requests >= 60
         code = ui.sigint()
     said = ui.output.read_text()

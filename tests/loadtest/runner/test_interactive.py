@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from loadtest.runner.interactive import (
-    RunningTest,
     SessionHistory,
     SessionTests,
     Totals,
@@ -162,11 +161,15 @@ def test_a_test_starts_when_locust_runs_and_stops_when_it_stops() -> None:
     tests = SessionTests(next_number=3)
     assert tests.observe(answer("ready"), now=0.0) == (None, None)
     started, stopped = tests.observe(answer("spawning", users=5, requests=2), now=1.0)
-    assert (started, stopped) == (RunningTest(3, started=1.0, peak_users=5), None)
+    assert started is not None
+    assert stopped is None
+    assert (started.number, started.started, started.peak_users) == (3, 1.0, 5)
     assert tests.observe(answer("running", users=20, requests=90), now=2.0) == (None, None)
     assert tests.observe(answer("running", users=10, requests=150), now=3.0) == (None, None)
-    started, stopped = tests.observe(answer("stopped", requests=160), now=4.0)
-    assert (started, stopped) == (None, RunningTest(3, started=1.0, peak_users=20))
+    again, stopped = tests.observe(answer("stopped", requests=160), now=4.0)
+    assert again is None
+    assert stopped is started
+    assert stopped.peak_users == 20
     assert tests.test is None
     assert tests.next_number == 4
 
