@@ -30,6 +30,7 @@ from loadtest.cli import main
 from loadtest.commands import ui
 from loadtest.records import STATE_FILE, LiveCell, RunRecord, Verdict, read_record
 from loadtest.runner.interactive import UiConfig, merge_ui_config
+from loadtest.runner.linux.cgroups import PARENT_ENV
 from loadtest.runner.linux.sockets import free_port
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import parse_thresholds
@@ -150,8 +151,15 @@ class UiRun:
 
 
 @contextmanager
-def ui_session(tmp_path: Path, port: int, *args: str, env: dict[str, str] | None = None) -> Iterator[UiRun]:
-    """Start `python -m loadtest ui ARGS` with its UI on `port`; kill it if the test leaves it running."""
+def ui_session(tmp_path: Path, port: int, *args: str) -> Iterator[UiRun]:
+    """Start `python -m loadtest ui ARGS` with its UI on `port`; kill it if the test leaves it running.
+
+    The caller's LOADTEST_* options are dropped, so only the arguments decide the session; the
+    delegated cgroup a machine may need (LOADTEST_CGROUP_PARENT) is kept.
+    """
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith("LOADTEST_") or key == PARENT_ENV
+    }
     output = tmp_path / "ui.out"
     with output.open("w") as log, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         process = subprocess.Popen(
@@ -160,7 +168,7 @@ def ui_session(tmp_path: Path, port: int, *args: str, env: dict[str, str] | None
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
-            env=env,
+            env=inherited,
         )
         try:
             yield UiRun(process, output, client)
@@ -311,20 +319,11 @@ def project_containers(pid: int) -> list[str]:
 @pytest.mark.integration
 def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_project_down(tmp_path: Path) -> None:
     api_image, locust_image = docker_images()
-    # A container cannot raise its open-files limit above the daemon's own (as `make e2e-docker` does).
-    limit = subprocess.run(
-        ["docker", "run", "--rm", "--entrypoint", "sh", api_image, "-c", "ulimit -Hn"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.strip()
     out, port = tmp_path / "results", free_port()
     cell_dir = out / "r1-cpu0.5-mem256m"
     images = ("--image", api_image, "--loadtest-image", locust_image)
     cell = ("--replicas", "1", "--cpus", "0.5", "--memory", "256m", "--locust-workers", "1")
-    env = {**os.environ, "NOFILE_LIMIT": os.environ.get("NOFILE_LIMIT", str(min(65536, int(limit))))}
-    with ui_session(tmp_path, port, "--backend", "compose", "--out", str(out), *images, *cell, env=env) as ui:
+    with ui_session(tmp_path, port, "--backend", "compose", "--out", str(out), *images, *cell) as ui:
         client = ui.client
 
         def worker_ready() -> bool:
