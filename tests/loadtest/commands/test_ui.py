@@ -152,7 +152,7 @@ class UiRun:
 
 @contextmanager
 def ui_session(tmp_path: Path, port: int, *args: str) -> Iterator[UiRun]:
-    """Start `python -m loadtest ui ARGS` with its UI on `port`; kill it if the test leaves it running.
+    """Start `python -m loadtest ui ARGS` with its UI on `port`; end it if the test leaves it running.
 
     The caller's LOADTEST_* options are dropped, so only the arguments decide the session; the
     delegated cgroup a machine may need (LOADTEST_CGROUP_PARENT) is kept.
@@ -173,9 +173,15 @@ def ui_session(tmp_path: Path, port: int, *args: str) -> Iterator[UiRun]:
         try:
             yield UiRun(process, output, client)
         finally:
+            # A failed test still ends the session as Ctrl-C does (a SIGKILL would orphan its
+            # containers or cgroups); only a session that does not end in time is killed.
             if process.poll() is None:
-                process.kill()
-                process.wait()
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def answers(client: httpx.Client) -> bool:
