@@ -286,6 +286,8 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
         # Test 3 is running when SIGINT comes.
         swarm(client, 4, 4)
         ui.wait_for(running_with(client, 5), "running test 3")
+        # The session looks at Locust once a second: SIGINT once it has seen test 3 start.
+        ui.wait_for(lambda: "test 3 started" in ui.output.read_text(), "the session seeing test 3")
         code = ui.sigint()
     said = ui.output.read_text()
     assert code == exitcodes.PASSED, said
