@@ -1,4 +1,4 @@
-"""Command line entry point: `python -m loadtest {run,gate,report,plan,compare} ...`."""
+"""Command line entry point: `python -m loadtest {run,gate,report,plan,compare,ui,stats} ...`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from loadtest import exitcodes
-from loadtest.commands import compare, gate, plan, report, run
+from loadtest.commands import compare, gate, plan, report, run, stats, ui
 from loadtest.runner.interrupts import RunInterrupted
 
 
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load-test an inference API and gate the build on thresholds.yaml.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, gate, report, plan, compare):
+    for command in (run, gate, report, plan, compare, ui, stats):
         command.register(subparsers)
     return parser
 

@@ -82,6 +82,9 @@ class ReplicaUsage(_Record):
     cpu_throttled_seconds: float | None
     memory_peak_bytes: int | None
     oom_kills: int | None
+    memory_current_bytes: int | None = None
+    """Memory in use when it was read, reclaimable page cache left out as `docker stats` counts it
+    (a live figure: once the replica's processes are gone, what little the cgroup still holds)."""
 
 
 class ReplicaRecord(_Record):
@@ -448,3 +451,37 @@ class Comparison(_Record):
     metrics: list[MetricResult]
     started_at: datetime
     ended_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------- ui.json
+
+
+STATE_FILE = "ui.json"
+"""Written into the cell folder while `python -m loadtest ui` runs; removed when it ends."""
+
+
+class LiveReplica(_Record):
+    """Where one running replica's usage can be read by another process."""
+
+    index: int
+    name: str
+    cgroup_version: int | None = None
+    cgroup_dirs: dict[str, str] = {}
+    """Process backend: the replica's cgroup folders by controller (v2: {"unified": ...})."""
+    container_id: str | None = None
+    """Compose backend: the API container."""
+    restarts: int = 0
+    """Process backend: restarts so far (the ui process restarts them; Docker counts its own)."""
+
+
+class LiveCell(_Record):
+    """`DIR/<cell>/ui.json`: a cell that `python -m loadtest ui` keeps running, for `loadtest stats`."""
+
+    schema_version: int = SCHEMA_VERSION
+    pid: int
+    """The `ui` process: when it is gone, so is the cell."""
+    backend: Literal["process", "compose"]
+    cell: str
+    web_url: str
+    started_at: datetime
+    replicas: list[LiveReplica]

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from loadtest import exitcodes
 from loadtest.options import (
@@ -25,10 +26,16 @@ from loadtest.options import (
     positive_int,
     run_time,
 )
-from loadtest.runner.backends import BackendError, open_backend
-from loadtest.runner.config import DEFAULT_OUT, DEFAULT_PROFILE, add_backend_options, merge_config
+from loadtest.runner.backends import Backend, BackendError, open_backend
+from loadtest.runner.config import (
+    DEFAULT_OUT,
+    DEFAULT_PROFILE,
+    BackendSettings,
+    add_backend_options,
+    merge_config,
+)
 from loadtest.runner.runner import Runner
-from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
+from loadtest.thresholds import DEFAULT_PATH, Thresholds, ThresholdsError, load_thresholds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: replicas and Locust run from here (`python -m api`, `loadtest/locustfile.py`)."""
@@ -45,11 +52,7 @@ def register(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options = Options(parser, os.environ if environ is None else environ)
-    profile = parser.add_argument_group("profile", "where the defaults come from")
-    options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
-    options.add(
-        profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH"
-    )
+    add_profile_options(parser, options)
 
     matrix = parser.add_argument_group("matrix", "the cells: every replica count x CPU limit x memory limit")
     options.add(matrix, "--replicas", "API replica counts, e.g. 1,2", type=comma_list(positive_int), metavar="N[,N...]")
@@ -74,27 +77,14 @@ def register(
     options.add(
         load, "--run-time", "length of each cell's load, Locust syntax: 90s, 2m, 1h30m", type=run_time, metavar="T"
     )
-    options.add(
-        load,
-        "--warmup",
-        "spawn: judge only what follows the ramp (Locust's --reset-stats once every user runs); none: the whole run",
-        type=choice("spawn", "none"),
-        metavar="{spawn,none}",
-    )
-    backend = parser.add_argument_group("backend", "where the API replicas run")
-    add_backend_options(options, backend, load)
-    options.add(
-        backend,
-        "--api-command",
-        "a server command of your own instead of python -m api, with {port} where its port goes, "
-        "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
-        metavar="CMD",
-    )
+    add_warmup_option(load, options)
     options.switch(
         load,
         "--no-calibration",
         "skip measuring what this machine's Locust can deliver before the cells run",
     )
+
+    add_server_options(parser, options, load)
 
     output = parser.add_argument_group("output")
     options.add(
@@ -110,16 +100,71 @@ def register(
 
 def handle(args: argparse.Namespace) -> int:
     """Run the matrix; the exit code."""
+    prepared = prepare("run", args, merge_config)
+    if isinstance(prepared, int):
+        return prepared
+    config, backend = prepared
+    return Runner(config, backend, cwd=REPO_ROOT).run()
+
+
+def add_profile_options(parser: argparse.ArgumentParser, options: Options) -> None:
+    """--profile and --thresholds: where the defaults come from."""
+    profile = parser.add_argument_group("profile", "where the defaults come from")
+    options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
+    options.add(
+        profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH"
+    )
+
+
+def add_warmup_option(group: argparse._ArgumentGroup, options: Options) -> None:
+    """What is judged of a test."""
+    options.add(
+        group,
+        "--warmup",
+        "spawn: judge only what follows the ramp (Locust's --reset-stats once every user runs); none: the whole run",
+        type=choice("spawn", "none"),
+        metavar="{spawn,none}",
+    )
+
+
+def add_server_options(parser: argparse.ArgumentParser, options: Options, load: argparse._ArgumentGroup) -> None:
+    """Where the API replicas run, what loads them, and a server command of your own (run's and ui's)."""
+    backend = parser.add_argument_group("backend", "where the API replicas run")
+    add_backend_options(options, backend, load)
+    options.add(
+        backend,
+        "--api-command",
+        "a server command of your own instead of python -m api, with {port} where its port goes, "
+        "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
+        metavar="CMD",
+    )
+
+
+class _Configured(Protocol):
+    @property
+    def backend(self) -> BackendSettings: ...
+
+
+C = TypeVar("C", bound=_Configured)
+
+
+def prepare(
+    command: str,
+    args: argparse.Namespace,
+    merge: Callable[[argparse.Namespace, Thresholds, Path], C],
+) -> tuple[C, Backend] | int:
+    """Read thresholds.yaml, merge the profile with the flags, open the backend: both, or the exit code
+    after a message that says what is wrong."""
     thresholds_path = args.thresholds or DEFAULT_PATH
     try:
         thresholds = load_thresholds(thresholds_path)
-        config = merge_config(args, thresholds, thresholds_path)
+        config = merge(args, thresholds, thresholds_path)
     except (ThresholdsError, ValueError) as error:
-        print(f"loadtest run: {error}", file=sys.stderr)
+        print(f"loadtest {command}: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
     try:
         backend = open_backend(config.backend, REPO_ROOT)
     except BackendError as error:
-        print(f"loadtest run: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
+        print(f"loadtest {command}: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
-    return Runner(config, backend, cwd=REPO_ROOT).run()
+    return config, backend

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import TextIO
 
 from common.files import write_atomic
-from loadtest.gate import GateInputError, evaluate, read_stats, render_cannot_judge, write_verdict
+from loadtest.gate import GateInputError, judge_record, render_cannot_judge, verdict_line
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
     RUN_FILE,
     SUMMARY_FILE,
-    VERDICT_FILE,
     CellStatus,
     LocustInfo,
     MatrixInfo,
@@ -42,7 +41,6 @@ from loadtest.runner.progress import Progress
 from loadtest.thresholds import Slo
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
-from loadtest.util.units import format_rate
 
 POLL_SECONDS = 0.5
 
@@ -61,7 +59,6 @@ def prepare_cell_dir(out: Path, name: str) -> Path:
     return cell_dir
 
 
-OUTCOME_WORDS = {"pass": "PASS", "breach": "FAIL", "inconclusive": "INCONCLUSIVE"}
 SAMPLE_SECONDS = 1.0
 """How often the replicas' and Locust's CPU are read while a cell runs."""
 GENERATOR_HEADROOM = 0.6
@@ -102,14 +99,8 @@ class Runner:
             f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each"
         )
         self.say(offered_load_line(config.load, config.slo))
-        self.say(self.backend.describe())
-        if not self.backend.limits_enforced:
-            self.say(
-                _banner(
-                    f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
-                    f"{self.backend.limits_not_enforced_reason}"
-                )
-            )
+        for line in backend_lines(self.backend):
+            self.say(line)
         folders: list[Path] = []
         interruption: str | None = None
         with interrupts.catch_signals():
@@ -326,26 +317,12 @@ class Runner:
             self.say(f"{name}: {record.status.upper()} — not judged: {first_line(record.error)}")
             return
         try:
-            stats = read_stats(cell_dir)
-        except GateInputError as error:
-            write_record(cell_dir / RUN_FILE, record)
-            write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
-            self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
-            return
-        record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
-        write_record(cell_dir / RUN_FILE, record)
-        try:
-            verdict = evaluate(stats, self.config.slo, record)
+            _, verdict = judge_record(cell_dir, record, self.config.slo)
         except GateInputError as error:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
-        write_verdict(stats, verdict, cell_dir / VERDICT_FILE, cell_dir / SUMMARY_FILE, record)
-        self.say(
-            f"{name}: {OUTCOME_WORDS[verdict.outcome]} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
-            f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
-            + "".join(f"\n    {reason}" for reason in verdict.reasons)
-        )
+        self.say(f"{name}: {verdict_line(verdict)}")
 
 
 def offered_load_line(load: LoadSettings, slo: Slo) -> str:
@@ -358,6 +335,19 @@ def offered_load_line(load: LoadSettings, slo: Slo) -> str:
         f"{load.users:,} users ask up to ~{most:,.0f} req/s (instant replies); a cell must serve "
         f"~{at_limit:,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
     )
+
+
+def backend_lines(backend: Backend) -> list[str]:
+    """Where the replicas run and how they are limited; a loud banner when they are not."""
+    lines = [backend.describe()]
+    if not backend.limits_enforced:
+        lines.append(
+            _banner(
+                "limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
+                f"{backend.limits_not_enforced_reason}"
+            )
+        )
+    return lines
 
 
 def _banner(text: str) -> str:

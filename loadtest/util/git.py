@@ -71,3 +71,25 @@ def ignored_files(cwd: Path, folder: str) -> list[str]:
     """Files under `folder` that git ignores (generated ones: trained artifacts), relative to `cwd`."""
     listed = _checked(cwd, "ls-files", "--others", "--ignored", "--exclude-standard", "--", folder)
     return [line for line in listed.splitlines() if line and "__pycache__" not in line.split("/")]
+
+
+def branch(cwd: Path) -> str | None:
+    """The branch checked out (None: a detached HEAD, or not a git checkout)."""
+    return _answer(cwd, "symbolic-ref", "--short", "-q", "HEAD")
+
+
+def default_branch(cwd: Path) -> str | None:
+    """The remote's default branch as this clone knows it (origin/HEAD), None if it does not."""
+    name = _answer(cwd, "symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD")
+    return name.removeprefix("origin/") if name is not None else None
+
+
+def _answer(cwd: Path, *arguments: str) -> str | None:
+    """What a git command prints, None when it fails or prints nothing."""
+    try:
+        result = _git(cwd, *arguments)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None

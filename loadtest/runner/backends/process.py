@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import IO
 
 from common.files import read_tail
-from loadtest.locust_contract import LOCUSTFILE, LoadSettings
-from loadtest.records import ReplicaRecord, ResourceSample
+from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings
+from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
-from loadtest.runner.backends.local_locust import LocustProcess, start_locust
+from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
@@ -220,11 +220,38 @@ class ProcessDeployment:
 
     def start_load(self, settings: LoadSettings) -> LocustProcess:
         """Start Locust against the shared port, with the cores the replicas leave free."""
+        self.load = start_locust(self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd)
+        return self.load
+
+    def start_web_ui(self, settings: WebSettings) -> LocustProcess:
+        """Start Locust with its web UI against the shared port; it runs until the deployment ends."""
+        self.load = start_locust_web(
+            self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd
+        )
+        return self.load
+
+    def live_replicas(self) -> list[LiveReplica]:
+        """Where another process finds each replica's cgroup, and its restarts so far."""
+        return [
+            LiveReplica(
+                index=replica.index,
+                name=replica.name,
+                cgroup_version=replica.cgroup.version if replica.cgroup is not None else None,
+                cgroup_dirs={role: str(path) for role, path in replica.cgroup.dirs.items()}
+                if replica.cgroup is not None
+                else {},
+                restarts=replica.restarts,
+            )
+            for replica in self.replicas
+        ]
+
+    def _locustfile(self) -> Path:
         if not self.locustfile.is_file():
             raise BackendError(f"the Locust scenario {self.locustfile} does not exist")
-        workers = cell_workers(self.cell, self.locust_workers)
-        self.load = start_locust(self.locustfile, self.url, self.cell_dir, settings, workers, cwd=self.cwd)
-        return self.load
+        return self.locustfile
+
+    def _workers(self) -> int:
+        return cell_workers(self.cell, self.locust_workers)
 
     def sample(self) -> ResourceSample:
         """The replicas' CPU counters and peak memory (their cgroups, else their processes) and Locust's CPU."""
@@ -311,24 +338,8 @@ class ProcessDeployment:
         return [replica.record or self._record(replica) for replica in self.replicas]
 
     def _record(self, replica: Replica) -> ReplicaRecord:
-        limits = usage = None
-        oom_killed = None
-        if replica.cgroup is not None:
-            try:
-                limits = replica.cgroup.read_limits()
-                usage = replica.cgroup.read_usage()
-                oom_killed = bool(usage.oom_kills) if usage.oom_kills is not None else None
-            except CgroupError:
-                pass
-        return ReplicaRecord(
-            index=replica.index,
-            name=replica.name,
-            pids=list(replica.pids),
-            restarts=replica.restarts,
-            exit_codes=list(replica.exit_codes),
-            oom_killed=oom_killed,
-            limits=limits,
-            usage=usage,
+        return cgroup_record(
+            replica.index, replica.name, replica.cgroup, replica.pids, replica.restarts, replica.exit_codes
         )
 
 
@@ -339,6 +350,36 @@ def _check_template(api_command: str | None) -> None:
             render_command(api_command, 0)
         except ValueError as error:
             raise BackendError(str(error)) from None
+
+
+def cgroup_record(
+    index: int,
+    name: str,
+    cgroup: ReplicaCgroup | None,
+    pids: list[int],
+    restarts: int,
+    exit_codes: list[int],
+) -> ReplicaRecord:
+    """A replica's record with its limits and usage read back from its cgroup now (if it has one)."""
+    limits = usage = None
+    oom_killed = None
+    if cgroup is not None:
+        try:
+            limits = cgroup.read_limits()
+            usage = cgroup.read_usage()
+            oom_killed = bool(usage.oom_kills) if usage.oom_kills is not None else None
+        except CgroupError:
+            pass
+    return ReplicaRecord(
+        index=index,
+        name=name,
+        pids=list(pids),
+        restarts=restarts,
+        exit_codes=list(exit_codes),
+        oom_killed=oom_killed,
+        limits=limits,
+        usage=usage,
+    )
 
 
 def _safe_usage(cgroup: ReplicaCgroup) -> int | None:
