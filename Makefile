@@ -19,13 +19,28 @@ PERF_ARGS ?=
 # `make search` overrides, passed straight to `python -m loadtest search`.
 SEARCH_OUT  ?= results/search
 SEARCH_ARGS ?=
+# `make compare` overrides: the base revision, and more arguments for `python -m loadtest compare`.
+BASE      ?= main
+COMPARE_ARGS ?=
 # `make e2e-docker` overrides: the docker client, the Compose (auto = v2 when present, v1, v2), and
 # the run's arguments (see scripts/e2e_docker.sh).
 DOCKER    ?= docker
 COMPOSE   ?= auto
 E2E_ARGS  ?=
+# `make ui` overrides (empty: the profile's value; PROFILE and BACKEND as for `make perf`), and the
+# folder `make ui` writes and `make stats` reads.
+REPLICAS  ?=
+CPUS      ?=
+MEMORY    ?=
+WEB_PORT  ?=
+UI_ARGS   ?=
+UI_OUT    ?= results/ui
+# `make build` / `make push`: the local image names (the compose file's defaults), the DockerHub user.
+API_IMAGE      ?= inference-gate-api:local
+LOADTEST_IMAGE ?= inference-gate-loadtest:local
+DOCKER_USER    ?=
 
-.PHONY: help install model test test-unit serve perf search bench e2e-docker lint clean
+.PHONY: help install model test test-unit serve perf compare search ui stats bench build push e2e-docker lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,11 +76,30 @@ perf: install model ## The local pipeline: replica matrix under limits, Locust, 
 search: install model ## The cheapest replicas x CPU x memory that holds the SLO, confirmed (the profile's search grid)
 	$(PY) -m loadtest search --profile $(PROFILE) --backend $(BACKEND) --out $(SEARCH_OUT) $(SEARCH_ARGS)
 
+compare: install model ## Compare the working tree with BASE (default main): interleaved trials, judged by statistics
+	$(PY) -m loadtest compare --base $(BASE) --out results/compare $(COMPARE_ARGS)
+ui: install model $(if $(filter compose,$(BACKEND)),build) ## One cell under limits, Locust's web UI on :8089, every test gated (REPLICAS= CPUS= MEMORY= BACKEND=)
+	$(PY) -m loadtest ui --profile $(PROFILE) --backend $(BACKEND) --out $(UI_OUT) \
+	  $(if $(REPLICAS),--replicas $(REPLICAS)) $(if $(CPUS),--cpus $(CPUS)) $(if $(MEMORY),--memory $(MEMORY)) \
+	  $(if $(WEB_PORT),--web-port $(WEB_PORT)) $(if $(filter compose,$(BACKEND)),--image $(API_IMAGE) --loadtest-image $(LOADTEST_IMAGE)) $(UI_ARGS)
+
+stats: install ## Live per-replica CPU, throttling, memory, restarts, OOM kills of the cell `make ui` runs
+	$(PY) -m loadtest stats $(UI_OUT)
+
 bench: install model ## wrk benchmark: our API vs plain scikit-learn FastAPI vs the HTTP floor
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "make bench needs wrk: apt-get install wrk (as root)" >&2; exit 2; }
 	$(PY) -m scripts.bench
+
+build: ## Build both images: the API (the Dockerfile's final stage) and Locust's (target loadtest)
+	DOCKER=$(DOCKER) API_IMAGE=$(API_IMAGE) LOADTEST_IMAGE=$(LOADTEST_IMAGE) bash scripts/build_images.sh
+
+# The dry run first: no build when there is no user or the checkout is not a commit.
+push: install ## Push the API image as DOCKER_USER/inference-gate-api, tagged as the perf workflow tags it
+	DOCKER_USER=$(DOCKER_USER) $(PY) -m scripts.push_image --image $(API_IMAGE) --dry-run >/dev/null
+	$(MAKE) --no-print-directory build
+	DOCKER=$(DOCKER) DOCKER_USER=$(DOCKER_USER) $(PY) -m scripts.push_image --image $(API_IMAGE)
 
 e2e-docker: install ## Build both images, run a 2-cell matrix through docker-compose.ci.yaml, gate it
 	DOCKER=$(DOCKER) COMPOSE=$(COMPOSE) PY=$(PY) $(if $(E2E_ARGS),E2E_ARGS='$(E2E_ARGS)') bash scripts/e2e_docker.sh

@@ -1,4 +1,4 @@
-"""Command line entry point: `python -m loadtest {run,gate,report,plan,search} ...`."""
+"""Command line entry point: `python -m loadtest {run,gate,report,plan,compare,search,ui,stats} ...`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from loadtest import exitcodes
-from loadtest.commands import gate, plan, report, run, search
+from loadtest.commands import compare, gate, plan, report, run, search, stats, ui
+from loadtest.runner.interrupts import RunInterrupted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load-test an inference API and gate the build on thresholds.yaml.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, gate, report, plan, search):
+    for command in (run, gate, report, plan, compare, search, ui, stats):
         command.register(subparsers)
     return parser
 
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted):
+        # A second signal while a run writes its results: they are written; no traceback.
         print("interrupted", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtest.records import Outcome
+from loadtest.records import ComparisonVerdict, Outcome
 
 PASSED = 0
 """Every check passed."""
@@ -17,3 +17,11 @@ INCONCLUSIVE = 3
 """The measurement is not valid (Locust was the limit, limits not enforced): it judges nothing about the service."""
 
 BY_OUTCOME: dict[Outcome, int] = {"pass": PASSED, "breach": BREACHED, "inconclusive": INCONCLUSIVE}
+
+BY_COMPARISON: dict[ComparisonVerdict, int] = {
+    "no change": PASSED,
+    "improved": PASSED,
+    "regressed": BREACHED,
+    "inconclusive": INCONCLUSIVE,
+}
+"""`python -m loadtest compare`: 1 when the head regressed."""

@@ -30,8 +30,16 @@ FINISH_GRACE_SECONDS = 60.0
 """Past its run time Locust gets this long to stop its users and write its files."""
 STOP_GRACE_SECONDS = 15.0
 """On an early stop Locust gets this long after SIGTERM to write its CSVs and report."""
+DEFAULT_WEB_HOST = "127.0.0.1"
+"""Locust's web UI listens on this machine only unless asked otherwise (it has no login)."""
+DEFAULT_WEB_PORT = 8089
+"""Locust's own default port for its web UI."""
+WEB_CONTAINER_PORT = 8089
+"""Where the web UI listens inside the Locust master's container."""
 
 _CPU_WARNING = re.compile(r"cpu (usage|threshold)", re.IGNORECASE)
+# The gate judges failures; Locust's own exit code would only say "some request failed".
+_EXIT_FLAGS = ("--exit-code-on-error=0",)
 
 
 @dataclass(frozen=True)
@@ -56,21 +64,65 @@ def locust_args(settings: LoadSettings, host: str, results_dir: PurePath) -> lis
     """Locust's flags for one cell's headless load, whatever starts it (not the role flags)."""
     return [
         "--headless",
-        f"--host={host}",
-        f"--users={settings.users}",
-        f"--spawn-rate={settings.spawn_rate:g}",
+        *_load_flags(host, settings.users, settings.spawn_rate),
         f"--run-time={settings.run_time_seconds}s",
-        f"--stop-timeout={STOP_TIMEOUT_SECONDS}",
-        f"--csv={results_dir / CSV_PREFIX}",
-        "--csv-full-history",
+        *_result_flags(results_dir),
         f"--html={results_dir / HTML_REPORT}",
         "--only-summary",
-        # The gate judges failures; Locust's own exit code would only say "some request failed".
-        "--exit-code-on-error=0",
+        *_EXIT_FLAGS,
     ]
 
 
-def locust_environment(settings: LoadSettings) -> dict[str, str]:
+@dataclass(frozen=True)
+class WebSettings:
+    """Locust with its web UI: where the UI listens, and what its start form is pre-filled with."""
+
+    users: int
+    spawn_rate: float
+    run_time_seconds: int | None = None
+    """None: a test runs until it is stopped from the UI."""
+    host: str = DEFAULT_WEB_HOST
+    port: int = DEFAULT_WEB_PORT
+    scenario: Scenario = field(default_factory=Scenario)
+    warmup: Literal["spawn", "none"] = "none"
+    """As for a cell of `run`: spawn resets Locust's statistics once every user of a test runs."""
+
+    def as_load(self) -> LoadSettings:
+        """The start form's load as a cell's (for what reads users, scenario and warm-up; a session's
+        tests have no run time of their own, so it is the pre-filled one, else 1 s)."""
+        return LoadSettings(self.users, self.spawn_rate, self.run_time_seconds or 1, self.scenario, self.warmup)
+
+
+def locust_web_args(
+    settings: WebSettings, host: str, results_dir: PurePath, bind: tuple[str, int] | None = None
+) -> list[str]:
+    """Locust's flags for a web UI session: no --headless, so -u/-r (and -t) only pre-fill the form.
+
+    The CSVs cover the whole session (the history grows across every test started from the UI);
+    `bind` overrides where the UI listens (a container listens on all its interfaces and is
+    published on `settings.host:settings.port`).
+    """
+    web_host, web_port = bind or (settings.host, settings.port)
+    run_time = [f"--run-time={settings.run_time_seconds}s"] if settings.run_time_seconds is not None else []
+    return [
+        *_load_flags(host, settings.users, settings.spawn_rate),
+        *run_time,
+        *_result_flags(results_dir),
+        f"--web-host={web_host}",
+        f"--web-port={web_port}",
+        *_EXIT_FLAGS,
+    ]
+
+
+def _load_flags(host: str, users: int, spawn_rate: float) -> list[str]:
+    return [f"--host={host}", f"--users={users}", f"--spawn-rate={spawn_rate:g}"]
+
+
+def _result_flags(results_dir: PurePath) -> list[str]:
+    return [f"--stop-timeout={STOP_TIMEOUT_SECONDS}", f"--csv={results_dir / CSV_PREFIX}", "--csv-full-history"]
+
+
+def locust_environment(settings: LoadSettings | WebSettings) -> dict[str, str]:
     """The variables Locust reads besides its flags: the scenario (for the locustfile), and the
     warm-up as Locust's own `LOCUST_RESET_STATS` (an environment variable, so the compose file's
     command line stays the same for both warm-ups)."""

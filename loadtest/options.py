@@ -32,6 +32,12 @@ port_number = integer(minimum=1, maximum=65535)
 """A TCP port, 1-65535."""
 whole_number = integer(minimum=0)
 """A whole number of at least 0."""
+at_least_two = integer(minimum=2)
+"""A whole number of at least 2 (a comparison's trials of each side)."""
+open_fraction = number(above=0, below=1)
+"""A number strictly between 0 and 1 (a margin: 0.1 = 10%)."""
+seed = integer(minimum=0, maximum=2**32 - 1)
+"""A random seed (numpy's and Python's range)."""
 
 
 def run_time(text: str) -> str:

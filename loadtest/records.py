@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from common.files import write_atomic
 from loadtest.scenario import Scenario
-from loadtest.thresholds import Slo
+from loadtest.thresholds import ComparedMetric, CompareSettings, Slo
 
 SCHEMA_VERSION = 1
 
@@ -85,6 +85,9 @@ class ReplicaUsage(Record):
     cpu_throttled_seconds: float | None
     memory_peak_bytes: int | None
     oom_kills: int | None
+    memory_current_bytes: int | None = None
+    """Memory in use when it was read, reclaimable page cache left out as `docker stats` counts it
+    (a live figure: once the replica's processes are gone, what little the cgroup still holds)."""
 
 
 class ReplicaRecord(Record):
@@ -307,3 +310,185 @@ class Verdict(Record):
     def breached(self) -> list[Check]:
         """The checks that failed."""
         return [check for check in self.checks if not check.passed]
+
+
+# --------------------------------------------------------------------------- comparison.json
+
+COMPARISON_FILE = "comparison.json"
+
+SideRole = Literal["base", "head"]
+ComparisonVerdict = Literal["regressed", "improved", "no change", "inconclusive"]
+"""regressed: the interval lies beyond 1 + delta on the bad side; improved: the mirror case; no change:
+it lies inside [1 / (1 + delta), 1 + delta]; inconclusive: anything else (see docs/compare.md)."""
+TrialStatus = Literal["valid", "inconclusive", "failed", "interrupted"]
+"""valid: measured the service; inconclusive: the gate found the measurement invalid (its reasons);
+failed / interrupted: the trial's run did not complete."""
+
+
+class SideInfo(Record):
+    """One side of a comparison: what was asked for and what ran."""
+
+    role: SideRole
+    spec: str
+    """As given: a revision (`main`, `HEAD~1`), `working tree`, or an image reference."""
+    commit: str | None = None
+    dirty: bool | None = None
+    """The working tree had uncommitted changes (only the working tree can)."""
+    image: str | None = None
+    """The API image (compose backend)."""
+    checkout: str | None = None
+    """Where its replicas ran (process backend): a temporary worktree, or this checkout."""
+    api_command: str | None = None
+    """A server command of your own (None: `python -m api` of that checkout)."""
+
+    @property
+    def label(self) -> str:
+        """`base (main, 1a2b3c4d5e6f)`, `head (1a2b3c4d5e6f)`, `base (me/api:1)`: the side in messages."""
+        if self.image is not None:
+            return f"{self.role} ({self.image})"
+        named = self.commit is not None and self.commit.startswith(self.spec)
+        parts = [*([] if named else [self.spec]), *([self.commit[:12]] if self.commit else [])]
+        if self.dirty:
+            parts.append("uncommitted changes")
+        return f"{self.role} ({', '.join(parts)})"
+
+
+class TrialFigures(Record):
+    """One trial's values: the Aggregated row of its judged window."""
+
+    throughput: float
+    """Requests per second."""
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    """Milliseconds (None: no requests)."""
+    error_rate: float
+    requests: int
+    failures: int
+
+
+class TrialRecord(Record):
+    """One trial: a short run of one side, in its own folder with the Locust CSVs and run.json."""
+
+    index: int
+    """1-based, in the order the trials ran."""
+    block: int
+    role: SideRole
+    folder: str
+    """Relative to the comparison's folder."""
+    status: TrialStatus
+    reasons: list[str] = []
+    figures: TrialFigures | None = None
+    started_at: datetime
+    duration_seconds: float
+
+
+class Interval(Record):
+    """A confidence interval of a change, on the same scale as the change."""
+
+    low: float
+    high: float
+    level: float
+    """Its two-sided confidence level (the Holm-corrected level the verdict was tested at)."""
+
+
+class MetricResult(Record):
+    """One metric across the blocks: the change head vs base, its interval, its tests and its verdict."""
+
+    metric: ComparedMetric
+    title: str
+    unit: str
+    judged: bool
+    """Part of the verdict (and of the Holm correction); else shown for information."""
+    relative: bool
+    """True: the change is head / base - 1 (from per-block log-ratios); False: head - base (the error rate)."""
+    blocks: int
+    """Blocks whose two trials gave this metric."""
+    base: float | None
+    head: float | None
+    """Each side's median over those blocks."""
+    change: float | None
+    interval: Interval | None
+    p_regressed: float | None = None
+    p_improved: float | None = None
+    p_no_change: float | None = None
+    """One-sided paired t-tests against the margin (before the Holm correction)."""
+    signed_rank_p: float | None = None
+    """The exact Wilcoxon signed-rank test of the claim made (the check on the t-interval)."""
+    verdict: ComparisonVerdict
+    reason: str
+
+
+class ComparisonCell(Record):
+    """The one cell both sides ran in, and the load."""
+
+    replicas: int
+    cpus: float
+    memory: str
+    users: int
+    spawn_rate: float
+    warmup: Literal["spawn", "none"]
+    scenario: Scenario | None
+    """None: a locustfile of your own."""
+
+
+class Comparison(Record):
+    """`comparison.json`: every trial's figures, the ratios with intervals, p-values and verdicts."""
+
+    schema_version: int = SCHEMA_VERSION
+    complete: bool
+    """False while trials are still running, or when the comparison was cut short or could not go on."""
+    verdict: ComparisonVerdict
+    reasons: list[str]
+    """Why the overall verdict, in words."""
+    on_inconclusive: Literal["fail", "pass"]
+    """What the workflow's required check does with an inconclusive comparison (thresholds.yaml)."""
+    profile: str
+    backend: Literal["process", "compose"]
+    base: SideInfo
+    head: SideInfo
+    cell: ComparisonCell
+    settings: CompareSettings
+    run_time_seconds: int
+    seed: int
+    """The seed of the blocks' random order (`--seed` repeats it)."""
+    planned: list[SideRole]
+    """Every trial's side, in the planned order."""
+    trials: list[TrialRecord]
+    metrics: list[MetricResult]
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------- ui.json
+
+
+STATE_FILE = "ui.json"
+"""Written into the cell folder while `python -m loadtest ui` runs; removed when it ends."""
+
+
+class LiveReplica(Record):
+    """Where one running replica's usage can be read by another process."""
+
+    index: int
+    name: str
+    cgroup_version: int | None = None
+    cgroup_dirs: dict[str, str] = {}
+    """Process backend: the replica's cgroup folders by controller (v2: {"unified": ...})."""
+    container_id: str | None = None
+    """Compose backend: the API container."""
+    restarts: int = 0
+    """Process backend: restarts so far (the ui process restarts them; Docker counts its own)."""
+
+
+class LiveCell(Record):
+    """`DIR/<cell>/ui.json`: a cell that `python -m loadtest ui` keeps running, for `loadtest stats`."""
+
+    schema_version: int = SCHEMA_VERSION
+    pid: int
+    """The `ui` process: when it is gone, so is the cell."""
+    backend: Literal["process", "compose"]
+    cell: str
+    web_url: str
+    started_at: datetime
+    replicas: list[LiveReplica]

@@ -149,6 +149,61 @@ class SearchSettings(StrictModel):
         return value
 
 
+ComparedMetric = Literal["throughput", "p50", "p95", "p99", "error_rate"]
+"""What `python -m loadtest compare` measures in every trial (the judged window's Aggregated row)."""
+
+
+DEFAULT_GATE: tuple[ComparedMetric, ...] = ("p95", "throughput")
+
+
+class CompareSettings(StrictModel):
+    """A profile's `compare:` block: how many trials `python -m loadtest compare` runs and how it judges them.
+
+    Reference: docs/compare.md.
+    """
+
+    trials: Annotated[int, Field(ge=2)] = 8
+    """Trials of each side, in as many randomised blocks (one base and one head trial each, in random order)."""
+    run_time: str = "20s"
+    """Each trial's length, Locust syntax; the warm-up (`warmup: spawn`) is part of it and is not judged."""
+    delta: Annotated[float, Field(gt=0, lt=1)] = 0.10
+    """The margin: a change within a factor 1 + delta either way is no change."""
+    confidence: Annotated[float, Field(ge=0.5, lt=1)] = 0.90
+    """The two-sided level of each interval before the Holm correction (each claim is a one-sided test
+    at (1 - confidence) / 2)."""
+    gate: Annotated[list[ComparedMetric], Field(min_length=1)] = Field(default_factory=lambda: list(DEFAULT_GATE))
+    """The metrics whose verdict decides the comparison; the error rate is always judged."""
+    error_rate_margin: Annotated[float, Field(gt=0, le=1)] = 0.001
+    """The error rate's no-change band, in absolute terms (0.001: 0.1 percentage point either way);
+    any rise the test can tell from zero is a regression."""
+    max_inconclusive_share: Annotated[float, Field(ge=0, lt=1)] = 0.25
+    """The share of trials that may be inconclusive (Locust saturated, limits not enforced) before the
+    whole comparison is."""
+
+    @field_validator("run_time")
+    @classmethod
+    def _check_run_time(cls, value: str) -> str:
+        return _checked(parse_run_time, value)
+
+    @field_validator("gate")
+    @classmethod
+    def _check_gate_unique(cls, value: list[ComparedMetric]) -> list[ComparedMetric]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a metric more than once")
+        return value
+
+    @property
+    def run_time_seconds(self) -> int:
+        """`run_time` in seconds."""
+        return parse_run_time(self.run_time)
+
+    @property
+    def judged(self) -> list[ComparedMetric]:
+        """The metrics that decide: `gate`, and the error rate."""
+        always: list[ComparedMetric] = [] if "error_rate" in self.gate else ["error_rate"]
+        return [*self.gate, *always]
+
+
 class Profile(StrictModel):
     """One load profile: how hard Locust pushes and which cells it pushes against.
 
@@ -169,6 +224,8 @@ class Profile(StrictModel):
     none: judge the whole run."""
     search: SearchSettings | None = None
     """The grid of `python -m loadtest search` (None: the profile's cells, with the search's defaults)."""
+    compare: CompareSettings = CompareSettings()
+    """How `python -m loadtest compare` runs its trials with this profile's load and cell."""
 
     @field_validator("run_time")
     @classmethod

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make e2e-docker`: the perf workflow's path on any machine with Docker, small.
-#   1. builds both images from the Dockerfile (the API's final stage, and the `loadtest` target);
+#   1. builds both images from the Dockerfile (scripts/build_images.sh, as `make build` does);
 #   2. checks the API image: non-root user, `python -m api` entrypoint, no compiler, its size;
 #   3. runs a 2-cell matrix (1 and 2 replicas) through the compose backend, gated on
 #      thresholds.yaml, then merges the cells as the workflow's gate job does.
@@ -24,22 +24,8 @@ export LOADTEST_IMAGE=${LOADTEST_IMAGE:-inference-gate-loadtest:local}
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf 'e2e-docker: %s\n' "$*" >&2; exit 1; }
 
-command -v "$DOCKER" >/dev/null 2>&1 || fail "'$DOCKER' not found: install Docker (or set DOCKER=/path/to/docker)"
-"$DOCKER" info >/dev/null 2>&1 || fail "the Docker daemon does not answer ('$DOCKER info' failed): start it"
-
-# BuildKit is needed (RUN --mount caches): through buildx where the client has it, else the
-# classic client's built-in BuildKit (DOCKER_BUILDKIT=1, Docker 18.09-22.x clients).
-if "$DOCKER" buildx version >/dev/null 2>&1; then
-  build=("$DOCKER" buildx build --load)
-else
-  build=(env DOCKER_BUILDKIT=1 "$DOCKER" build)
-fi
-
 step "build $LOADTEST_IMAGE (target loadtest) and $API_IMAGE (final stage)"
-started=$SECONDS
-"${build[@]}" --target loadtest -t "$LOADTEST_IMAGE" .
-"${build[@]}" -t "$API_IMAGE" .
-echo "built in $((SECONDS - started)) s"
+DOCKER=$DOCKER bash scripts/build_images.sh
 
 step "check $API_IMAGE"
 user=$("$DOCKER" image inspect --format '{{.Config.User}}' "$API_IMAGE")

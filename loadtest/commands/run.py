@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from loadtest import exitcodes
 from loadtest.options import (
@@ -22,18 +22,16 @@ from loadtest.options import (
     choice,
     comma_list,
     memory_size,
-    port_number,
     positive_float,
     positive_int,
     run_time,
 )
 from loadtest.runner.backends import Backend, BackendError, open_backend
 from loadtest.runner.config import (
-    BACKENDS,
-    COMPOSE_VERSIONS,
     DEFAULT_OUT,
     DEFAULT_PROFILE,
     BackendSettings,
+    add_backend_options,
     merge_config,
 )
 from loadtest.runner.runner import Runner
@@ -54,17 +52,14 @@ def register(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options = Options(parser, os.environ if environ is None else environ)
-    add_profile_options(options, parser)
+    add_profile_options(parser, options)
+
     add_matrix_options(
-        options, parser.add_argument_group("matrix", "the cells: every replica count x CPU limit x memory limit")
+        parser.add_argument_group("matrix", "the cells: every replica count x CPU limit x memory limit"), options
     )
-    add_load_options(options, parser)
-    backend = add_backend_options(options, parser)
-    options.switch(
-        backend,
-        "--no-limits",
-        "run the process backend's replicas without cgroup limits (recorded as limits_enforced: false)",
-    )
+    load = add_load_options(parser, options)
+    add_server_options(parser, options, load)
+
     output = parser.add_argument_group("output")
     options.add(
         output,
@@ -79,39 +74,14 @@ def register(
 
 def handle(args: argparse.Namespace) -> int:
     """Run the matrix; the exit code."""
-    prepared = prepare("run", args, merge_config, lambda config: config.backend)
-    if prepared is None:
-        return exitcodes.CANNOT_JUDGE
+    prepared = prepare("run", args, merge_config)
+    if isinstance(prepared, int):
+        return prepared
     config, backend = prepared
     return Runner(config, backend, cwd=REPO_ROOT).run()
 
 
-C = TypeVar("C")
-
-
-def prepare(
-    command: str,
-    args: argparse.Namespace,
-    merge: Callable[[argparse.Namespace, Thresholds, Path], C],
-    settings: Callable[[C], BackendSettings],
-) -> tuple[C, Backend] | None:
-    """A command's configuration (thresholds.yaml's profile, the flags on top) and its backend, opened;
-    None once it has printed, in one line, why they cannot be had (the caller exits 2)."""
-    thresholds_path = args.thresholds or DEFAULT_PATH
-    try:
-        config = merge(args, load_thresholds(thresholds_path), thresholds_path)
-    except (ThresholdsError, ValueError) as error:
-        print(f"loadtest {command}: {error}", file=sys.stderr)
-        return None
-    backend_settings = settings(config)
-    try:
-        return config, open_backend(backend_settings, REPO_ROOT)
-    except BackendError as error:
-        print(f"loadtest {command}: the {backend_settings.name} backend cannot be used: {error}", file=sys.stderr)
-        return None
-
-
-def add_profile_options(options: Options, parser: argparse.ArgumentParser) -> None:
+def add_profile_options(parser: argparse.ArgumentParser, options: Options) -> None:
     """--profile and --thresholds: where the defaults come from."""
     profile = parser.add_argument_group("profile", "where the defaults come from")
     options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
@@ -120,8 +90,8 @@ def add_profile_options(options: Options, parser: argparse.ArgumentParser) -> No
     )
 
 
-def add_matrix_options(options: Options, group: argparse._ArgumentGroup) -> None:
-    """--replicas, --cpus and --memory: lists whose every combination is a cell."""
+def add_matrix_options(group: argparse._ArgumentGroup, options: Options) -> None:
+    """--replicas, --cpus and --memory: lists whose every combination is a cell (run's and search's)."""
     options.add(group, "--replicas", "API replica counts, e.g. 1,2", type=comma_list(positive_int), metavar="N[,N...]")
     options.add(
         group,
@@ -139,35 +109,15 @@ def add_matrix_options(options: Options, group: argparse._ArgumentGroup) -> None
     )
 
 
-def add_load_options(options: Options, parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """How hard Locust pushes: users, spawn rate, run time, warm-up, workers, locustfile, calibration."""
+def add_load_options(parser: argparse.ArgumentParser, options: Options) -> argparse._ArgumentGroup:
+    """How hard Locust pushes in every cell (run's and search's); the group, for the backend's load options."""
     load = parser.add_argument_group("load", "how hard Locust pushes in every cell")
     options.add(load, "--users", "peak concurrent Locust users", type=positive_int, metavar="N")
     options.add(load, "--spawn-rate", "users started per second", type=positive_float, metavar="R")
     options.add(
         load, "--run-time", "length of each cell's load, Locust syntax: 90s, 2m, 1h30m", type=run_time, metavar="T"
     )
-    options.add(
-        load,
-        "--warmup",
-        "spawn: judge only what follows the ramp (Locust's --reset-stats once every user runs); none: the whole run",
-        type=choice("spawn", "none"),
-        metavar="{spawn,none}",
-    )
-    options.add(
-        load,
-        "--locust-workers",
-        "Locust worker processes (default: the cores the API leaves free)",
-        type=positive_int,
-        metavar="N",
-    )
-    options.add(
-        load,
-        "--locustfile",
-        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
-        type=Path,
-        metavar="PATH",
-    )
+    add_warmup_option(load, options)
     options.switch(
         load,
         "--no-calibration",
@@ -176,49 +126,24 @@ def add_load_options(options: Options, parser: argparse.ArgumentParser) -> argpa
     return load
 
 
-def add_backend_options(options: Options, parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """Where the replicas run: backend, images, compose file, readiness, port, a server command of your own."""
+def add_warmup_option(group: argparse._ArgumentGroup, options: Options) -> None:
+    """What is judged of a test."""
+    options.add(
+        group,
+        "--warmup",
+        "spawn: judge only what follows the ramp (Locust's --reset-stats once every user runs); none: the whole run",
+        type=choice("spawn", "none"),
+        metavar="{spawn,none}",
+    )
+
+
+def add_server_options(
+    parser: argparse.ArgumentParser, options: Options, load: argparse._ArgumentGroup, no_limits: bool = True
+) -> None:
+    """Where the API replicas run, what loads them, and a server command of your own (run's, ui's and
+    search's; `no_limits`: offer --no-limits)."""
     backend = parser.add_argument_group("backend", "where the API replicas run")
-    options.add(
-        backend,
-        "--backend",
-        "process: local processes limited by cgroups (no Docker); compose: docker-compose.ci.yaml (default process)",
-        type=choice(*BACKENDS),
-        metavar="{" + ",".join(BACKENDS) + "}",
-    )
-    options.add(backend, "--image", "the API image (compose backend)", env="LOADTEST_API_IMAGE", metavar="REF")
-    options.add(
-        backend, "--loadtest-image", "the Locust image (compose backend)", env="LOADTEST_LOCUST_IMAGE", metavar="REF"
-    )
-    options.add(
-        backend,
-        "--compose-file",
-        "the compose file (default docker-compose.ci.yaml in the checkout)",
-        type=Path,
-        metavar="PATH",
-    )
-    options.add(
-        backend,
-        "--compose",
-        "which Compose runs the compose backend: v2 (`docker compose`), v1 (`docker-compose --compatibility`) "
-        "or auto, v2 when it works (default auto)",
-        type=choice(*COMPOSE_VERSIONS),
-        metavar="{" + ",".join(COMPOSE_VERSIONS) + "}",
-    )
-    options.add(
-        backend,
-        "--ready-timeout",
-        "seconds to wait for every replica's /health (default 60; compose 300)",
-        type=positive_float,
-        metavar="S",
-    )
-    options.add(
-        backend,
-        "--api-port",
-        "port the replicas share (process backend; default: a free one)",
-        type=port_number,
-        metavar="PORT",
-    )
+    add_backend_options(options, backend, load, no_limits=no_limits)
     options.add(
         backend,
         "--api-command",
@@ -226,7 +151,33 @@ def add_backend_options(options: Options, parser: argparse.ArgumentParser) -> ar
         "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
         metavar="CMD",
     )
-    options.add(
-        backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
-    )
-    return backend
+
+
+class _Configured(Protocol):
+    @property
+    def backend(self) -> BackendSettings: ...
+
+
+C = TypeVar("C", bound=_Configured)
+
+
+def prepare(
+    command: str,
+    args: argparse.Namespace,
+    merge: Callable[[argparse.Namespace, Thresholds, Path], C],
+) -> tuple[C, Backend] | int:
+    """Read thresholds.yaml, merge the profile with the flags, open the backend: both, or the exit code
+    after a message that says what is wrong."""
+    thresholds_path = args.thresholds or DEFAULT_PATH
+    try:
+        thresholds = load_thresholds(thresholds_path)
+        config = merge(args, thresholds, thresholds_path)
+    except (ThresholdsError, ValueError) as error:
+        print(f"loadtest {command}: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    try:
+        backend = open_backend(config.backend, REPO_ROOT)
+    except BackendError as error:
+        print(f"loadtest {command}: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    return config, backend

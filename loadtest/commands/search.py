@@ -21,13 +21,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from loadtest import exitcodes
 from loadtest.commands.run import (
     REPO_ROOT,
-    add_backend_options,
     add_load_options,
     add_matrix_options,
     add_profile_options,
+    add_server_options,
     prepare,
 )
 from loadtest.options import Options, run_time, whole_number
@@ -45,11 +44,11 @@ def register(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options = Options(parser, os.environ if environ is None else environ)
-    add_profile_options(options, parser)
+    add_profile_options(parser, options)
     grid = parser.add_argument_group(
         "grid", "the configurations searched: every replica count x CPU limit x memory limit (default: the profile's)"
     )
-    add_matrix_options(options, grid)
+    add_matrix_options(grid, options)
     search = parser.add_argument_group("search", "how long it may take")
     options.add(
         search,
@@ -79,8 +78,9 @@ def register(
         type=Path,
         metavar="DIR",
     )
-    add_load_options(options, parser)
-    add_backend_options(options, parser)
+    load = add_load_options(parser, options)
+    # A search needs its limits: it offers no --no-limits.
+    add_server_options(parser, options, load, no_limits=False)
     output = parser.add_argument_group("output")
     options.add(
         output,
@@ -95,8 +95,8 @@ def register(
 
 def handle(args: argparse.Namespace) -> int:
     """Run the search; the exit code."""
-    prepared = prepare("search", args, merge_search_config, lambda config: config.run.backend)
-    if prepared is None:
-        return exitcodes.CANNOT_JUDGE
+    prepared = prepare("search", args, merge_search_config)
+    if isinstance(prepared, int):
+        return prepared
     config, backend = prepared
     return Search(config, backend, cwd=REPO_ROOT).run()

@@ -2,8 +2,8 @@
 
 `judge_folder` is what `python -m loadtest gate` calls: it reads the CSVs (`reading`) and the
 cell's run.json when there is one, evaluates (`verdict`, `measurement`), renders (`render`,
-`timeline`) and writes `verdict.json`, `timeline.png` and `summary.md`. The runner, which has
-the statistics and the record in hand, calls `evaluate` and `write_verdict` itself.
+`timeline`) and writes `verdict.json`, `timeline.png` and `summary.md`. The runner and the ui
+session, which have the record of what ran in hand, call `judge_record`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common.files import write_atomic
 from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats, endpoint_label, read_stats
-from loadtest.gate.render import render_cannot_judge, render_console, render_summary
+from loadtest.gate.render import render_cannot_judge, render_console, render_summary, verdict_line
 from loadtest.gate.timeline import TIMELINE_FILE, render_timeline
 from loadtest.gate.verdict import evaluate
 from loadtest.locust_contract import CSV_PREFIX
@@ -35,12 +35,14 @@ __all__ = [
     "endpoint_label",
     "evaluate",
     "judge_folder",
+    "judge_record",
     "output_paths",
     "read_run_record",
     "read_stats",
     "render_cannot_judge",
     "render_console",
     "render_summary",
+    "verdict_line",
     "write_cannot_judge",
     "write_verdict",
 ]
@@ -105,4 +107,22 @@ def judge_folder(
         raise GateInputError(str(error)) from None
     verdict = evaluate(stats, slo, record)
     write_verdict(stats, verdict, *output_paths(run_dir, json_path, summary_path), record)
+    return stats, verdict
+
+
+def judge_record(run_dir: Path, record: RunRecord, slo: Slo) -> tuple[LocustStats, Verdict]:
+    """Judge a completed run with what ran (the runner's cells, the ui session's tests): the judged
+    window goes into `record`, written as run.json, then verdict.json, timeline.png and summary.md.
+
+    Raises GateInputError when the run cannot be judged (run.json is written all the same).
+    """
+    try:
+        stats = read_stats(run_dir)
+    except GateInputError:
+        write_record(Path(run_dir) / RUN_FILE, record)
+        raise
+    record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
+    write_record(Path(run_dir) / RUN_FILE, record)
+    verdict = evaluate(stats, slo, record)
+    write_verdict(stats, verdict, Path(run_dir) / VERDICT_FILE, Path(run_dir) / SUMMARY_FILE, record)
     return stats, verdict

@@ -85,6 +85,18 @@ def headline(verdict: Verdict) -> str:
     return f"FAILED: {len(verdict.breached)} of {len(verdict.checks)} checks breached"
 
 
+OUTCOME_WORDS = {"pass": "PASS", "breach": "FAIL", "inconclusive": "INCONCLUSIVE"}
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """The outcome with the run's headline figures on one line, and why, one reason a line below it."""
+    return (
+        f"{OUTCOME_WORDS[verdict.outcome]} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
+        f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
+        + "".join(f"\n    {reason}" for reason in verdict.reasons)
+    )
+
+
 MEASUREMENT_HEADERS = ["Measurement", "Value"]
 MEASUREMENT_ALIGN = "ll"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from loadtest.locust_contract import LoadSettings
+from loadtest.options import Options, choice, port_number, positive_float, positive_int
 from loadtest.runner.matrix import Cell, plan_cells, reshape_cells
 from loadtest.thresholds import Profile, Slo, Thresholds
 from loadtest.util.units import parse_run_time
@@ -86,7 +87,7 @@ def merge_config(args: argparse.Namespace, thresholds: Thresholds, thresholds_pa
         thresholds=thresholds_path,
         slo=thresholds.slo,
         out=args.out if args.out is not None else DEFAULT_OUT,
-        backend=backend_settings(args),
+        backend=backend_settings(args, api_command=args.api_command, calibrate=not args.no_calibration),
     )
 
 
@@ -112,8 +113,78 @@ def load_settings(args: argparse.Namespace, profile: Profile) -> tuple[LoadSetti
     return load, time_text
 
 
-def backend_settings(args: argparse.Namespace) -> BackendSettings:
-    """Where the replicas run and how, from the backend flags."""
+def add_backend_options(
+    options: Options, backend: argparse._ArgumentGroup, load: argparse._ArgumentGroup, no_limits: bool = True
+) -> None:
+    """Where the replicas run and what loads them: the options every command that starts a cell shares
+    (`backend_settings` reads them); `no_limits`: offer --no-limits (a search needs its limits)."""
+    options.add(
+        backend,
+        "--backend",
+        "process: local processes limited by cgroups (no Docker); compose: docker-compose.ci.yaml (default process)",
+        type=choice(*BACKENDS),
+        metavar="{" + ",".join(BACKENDS) + "}",
+    )
+    options.add(backend, "--image", "the API image (compose backend)", env="LOADTEST_API_IMAGE", metavar="REF")
+    options.add(
+        backend, "--loadtest-image", "the Locust image (compose backend)", env="LOADTEST_LOCUST_IMAGE", metavar="REF"
+    )
+    options.add(
+        backend,
+        "--compose-file",
+        "the compose file (default docker-compose.ci.yaml in the checkout)",
+        type=Path,
+        metavar="PATH",
+    )
+    options.add(
+        backend,
+        "--compose",
+        "which Compose runs the compose backend: v2 (`docker compose`), v1 (`docker-compose --compatibility`) "
+        "or auto, v2 when it works (default auto)",
+        type=choice(*COMPOSE_VERSIONS),
+        metavar="{" + ",".join(COMPOSE_VERSIONS) + "}",
+    )
+    options.add(
+        backend,
+        "--ready-timeout",
+        "seconds to wait for every replica's /health (default 60; compose 300)",
+        type=positive_float,
+        metavar="S",
+    )
+    options.add(
+        backend,
+        "--api-port",
+        "port the replicas share (process backend; default: a free one)",
+        type=port_number,
+        metavar="PORT",
+    )
+    options.add(
+        backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
+    )
+    if no_limits:
+        options.switch(
+            backend,
+            "--no-limits",
+            "run the process backend's replicas without cgroup limits (recorded as limits_enforced: false)",
+        )
+    options.add(
+        load,
+        "--locust-workers",
+        "Locust worker processes (default: the cores the API leaves free)",
+        type=positive_int,
+        metavar="N",
+    )
+    options.add(
+        load,
+        "--locustfile",
+        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
+        type=Path,
+        metavar="PATH",
+    )
+
+
+def backend_settings(args: argparse.Namespace, api_command: str | None, calibrate: bool) -> BackendSettings:
+    """The settings `add_backend_options` gave, with the command's own server command and calibration."""
     return BackendSettings(
         name=args.backend or "process",
         ready_timeout=args.ready_timeout,
@@ -124,8 +195,8 @@ def backend_settings(args: argparse.Namespace) -> BackendSettings:
         locust_image=args.loadtest_image,
         compose_file=args.compose_file,
         compose=args.compose or "auto",
-        api_command=args.api_command,
+        api_command=api_command,
         health_path=args.health_path or "/health",
         locustfile=args.locustfile,
-        calibrate=not args.no_calibration,
+        calibrate=calibrate,
     )

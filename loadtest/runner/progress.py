@@ -3,12 +3,15 @@
 Figures come from the newest "Aggregated" row of Locust's growing `locust_stats_history.csv`
 (written every second); only the file's header and tail are read, however long the run.
 On a terminal the line rewrites itself; elsewhere (CI logs) a line is printed every 10 seconds.
+`LiveBlock` does that for any number of lines (the resource view of `python -m loadtest ui`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,55 +94,97 @@ def format_line(
     )
 
 
+class LiveBlock:
+    """Lines that rewrite themselves in place on a terminal; elsewhere printed at most every `interval` s.
+
+    A message goes above the block, which is drawn again under it. Lines are cut to the terminal's
+    width, so the block is always as many rows as it has lines, and can be erased exactly.
+    """
+
+    def __init__(self, stream: TextIO, interval: float = PLAIN_INTERVAL_SECONDS) -> None:
+        self.stream = stream
+        self.interval = interval
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self._shown: list[str] = []
+        self._last_plain = -math.inf
+
+    def show(self, lines: list[str]) -> None:
+        """Draw `lines` in place of the block (rate-limited when not a terminal)."""
+        if self.live:
+            self._erase()
+            self._draw(lines)
+        else:
+            now = time.monotonic()
+            if now - self._last_plain < self.interval:
+                return
+            self._last_plain = now
+            self.stream.write("".join(line + "\n" for line in lines))
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line of its own, above the block."""
+        shown = self._shown
+        self._erase()
+        self.stream.write(text + "\n")
+        self._draw(shown)
+        self.stream.flush()
+
+    def end(self) -> None:
+        """Leave the block on the screen as it is; the next `show` starts a new one below it."""
+        self._shown = []
+
+    def _erase(self) -> None:
+        if self._shown:
+            # To the start of the block's first line, then clear to the end of the screen.
+            self.stream.write(f"\x1b[{len(self._shown)}F\x1b[J")
+            self._shown = []
+
+    def _draw(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        cut = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
+        self.stream.write("".join(line + "\n" for line in cut))
+        self._shown = cut
+
+
 class Progress:
     """Prints the progress of the cell that is running to `stream`."""
 
     def __init__(self, stream: TextIO, total_cells: int) -> None:
-        self.stream = stream
+        self.block = LiveBlock(stream)
         self.total = total_cells
-        self.live = bool(getattr(stream, "isatty", lambda: False)())
         self._cell = ""
         self._label: str | None = None
         self._position = 0
         self._run_seconds = 0
         self._started = 0.0
-        self._last_plain = 0.0
-        self._width = 0
+
+    @property
+    def live(self) -> bool:
+        """Whether the line rewrites itself (a terminal)."""
+        return self.block.live
 
     def start_cell(self, position: int, cell: str, run_seconds: int, label: str | None = None) -> None:
         """A new cell's load begins now (`label`: what to show in place of "cell i/N")."""
         self._position, self._cell, self._run_seconds, self._label = position, cell, run_seconds, label
         self._started = time.monotonic()
-        self._last_plain = 0.0
+        self.block.end()
 
     def update(self, history_csv: Path) -> None:
         """Re-read the history and show the line (rate-limited when not a terminal)."""
-        now = time.monotonic()
-        if not self.live and now - self._last_plain < PLAIN_INTERVAL_SECONDS:
-            return
         snapshot = read_latest(history_csv)
         if snapshot is None and not self.live:
             return
-        line = format_line(
-            self._position, self.total, self._cell, now - self._started, self._run_seconds, snapshot, self._label
+        elapsed = time.monotonic() - self._started
+        self.block.show(
+            [format_line(self._position, self.total, self._cell, elapsed, self._run_seconds, snapshot, self._label)]
         )
-        if self.live:
-            self.stream.write("\r" + line.ljust(self._width))
-            self._width = len(line)
-        else:
-            self.stream.write(line + "\n")
-            self._last_plain = now
-        self.stream.flush()
 
     def message(self, text: str) -> None:
         """A line of its own, above the live line."""
-        self.end_line()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self.block.message(text)
 
     def end_line(self) -> None:
-        """Finish the live line so that other output starts on a fresh one."""
-        if self.live and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
+        """Leave the live line as it is, so that other output starts on a fresh one."""
+        self.block.end()

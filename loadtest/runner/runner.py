@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import TextIO
 
 from common.files import write_atomic
-from loadtest.gate import GateInputError, evaluate, read_stats, render_cannot_judge, write_verdict
+from loadtest.gate import GateInputError, judge_record, render_cannot_judge, verdict_line
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
     RUN_FILE,
     SUMMARY_FILE,
-    VERDICT_FILE,
     CellStatus,
     LocustInfo,
     MatrixInfo,
@@ -44,7 +43,6 @@ from loadtest.runner.progress import Progress
 from loadtest.thresholds import Slo
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
-from loadtest.util.units import format_rate
 
 POLL_SECONDS = 0.5
 STOP_CHECK_SECONDS = 1.0
@@ -57,11 +55,6 @@ StopCheck = Callable[[Path], str | None]
 def now() -> datetime:
     """The time in UTC."""
     return datetime.now(UTC)
-
-
-def prepare_cell_dir(out: Path, cell: Cell) -> Path:
-    """A fresh folder for the cell (results of an earlier run of the same cell are replaced)."""
-    return prepare_folder(out / cell.name)
 
 
 def prepare_folder(folder: Path) -> Path:
@@ -82,7 +75,6 @@ class CellOutcome:
     ready_seconds: float | None = None
 
 
-OUTCOME_WORDS = {"pass": "PASS", "breach": "FAIL", "inconclusive": "INCONCLUSIVE"}
 SAMPLE_SECONDS = 1.0
 """How often the replicas' and Locust's CPU are read while a cell runs."""
 GENERATOR_HEADROOM = 0.6
@@ -94,12 +86,19 @@ class Runner:
     """Runs the matrix of one `python -m loadtest run`."""
 
     def __init__(
-        self, config: RunConfig, backend: Backend, cwd: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+        self,
+        config: RunConfig,
+        backend: Backend,
+        cwd: Path,
+        out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr,
+        served: tuple[str | None, bool | None] | None = None,
     ) -> None:
+        """`served`: the commit (and dirty flag) of the code the replicas run, when it is not `cwd`'s."""
         self.config, self.backend, self.cwd, self.out, self.err = config, backend, cwd, out, err
         self.progress = Progress(err, len(config.cells))
         self.run_id = f"{now():%Y%m%dT%H%M%SZ}-{os.getpid()}"
-        self.commit, self.dirty = revision(cwd)
+        self.commit, self.dirty = served if served is not None else revision(cwd)
         self.calibration: Calibration | None = None
         self.samples: list[ResourceSample] = []
 
@@ -116,14 +115,8 @@ class Runner:
             f"{config.load.users:,} users spawning {config.load.spawn_rate:g}/s for {config.run_time} each"
         )
         self.say(offered_load_line(config.load, config.slo))
-        self.say(self.backend.describe())
-        if not self.backend.limits_enforced:
-            self.say(
-                _banner(
-                    f"limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
-                    f"{self.backend.limits_not_enforced_reason}"
-                )
-            )
+        for line in backend_lines(self.backend):
+            self.say(line)
         folders: list[Path] = []
         interruption: str | None = None
         with interrupts.catch_signals():
@@ -197,21 +190,22 @@ class Runner:
         cell: Cell,
         *,
         load_settings: LoadSettings | None = None,
-        folder: Path | None = None,
+        folder: str | Path | None = None,
         stop_when: StopCheck | None = None,
         label: str | None = None,
-        verdict_line: bool = True,
+        print_verdict: bool = True,
     ) -> Path:
         """One cell, start to end; returns its folder (with run.json, whatever happened).
 
-        By default the cell runs the run's load into `out/<cell>/`. A caller that runs cells one by one
-        (the search) can give another load, another folder, a label for the terminal (default
-        `[position/cells]`) and `stop_when`, asked once a second while Locust runs: when it returns a
-        reason, Locust is stopped there, the cell is judged on what it has and run.json says why. Without
-        `verdict_line` the verdict is not printed (the caller prints its own).
+        By default the cell runs the run's load into `out/<cell>/`. A caller that runs cells one by
+        one (the search, the comparison) can give another load, another folder (relative to `out`, or
+        absolute), a label for the terminal (default `[position/cells]`) and `stop_when`, asked once a
+        second while Locust runs: when it returns a reason, Locust is stopped there, the cell is judged
+        on what it has and run.json says why. Without `print_verdict` the verdict is not printed (the
+        caller prints its own).
         """
         settings = load_settings or self.config.load
-        cell_dir = prepare_cell_dir(self.config.out, cell) if folder is None else prepare_folder(folder)
+        cell_dir = prepare_folder(self.config.out / (folder or cell.name))
         prefix = label or f"[{position}/{len(self.config.cells)}]"
         self.say(
             f"\n{prefix} {cell.name}: starting {cell.replicas} replica(s), {cell.cpus:g} CPU and {cell.memory} each"
@@ -263,7 +257,7 @@ class Runner:
                     locust_exit,
                     records,
                 )
-                self.gate(cell_dir, record, verdict_line)
+                self.gate(cell_dir, record, print_verdict)
         return cell_dir
 
     def watch(
@@ -360,7 +354,7 @@ class Runner:
             samples=self.samples,
         )
 
-    def gate(self, cell_dir: Path, record: RunRecord, verdict_line: bool = True) -> None:
+    def gate(self, cell_dir: Path, record: RunRecord, print_verdict: bool = True) -> None:
         """Write run.json, then judge a completed cell (verdict.json, timeline.png, summary.md); explain any other."""
         name = record.cell
         if record.status != "completed":
@@ -372,28 +366,13 @@ class Runner:
             self.say(f"{name}: {record.status.upper()} — not judged: {first_line(record.error)}")
             return
         try:
-            stats = read_stats(cell_dir)
-        except GateInputError as error:
-            write_record(cell_dir / RUN_FILE, record)
-            write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
-            self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
-            return
-        record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
-        write_record(cell_dir / RUN_FILE, record)
-        try:
-            verdict = evaluate(stats, self.config.slo, record)
+            _, verdict = judge_record(cell_dir, record, self.config.slo)
         except GateInputError as error:
             write_atomic(cell_dir / SUMMARY_FILE, render_cannot_judge(str(error)))
             self.say(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
             return
-        write_verdict(stats, verdict, cell_dir / VERDICT_FILE, cell_dir / SUMMARY_FILE, record)
-        if not verdict_line:
-            return
-        self.say(
-            f"{name}: {OUTCOME_WORDS[verdict.outcome]} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
-            f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
-            + "".join(f"\n    {reason}" for reason in verdict.reasons)
-        )
+        if print_verdict:
+            self.say(f"{name}: {verdict_line(verdict)}")
 
 
 def offered_load_line(load: LoadSettings, slo: Slo) -> str:
@@ -406,6 +385,19 @@ def offered_load_line(load: LoadSettings, slo: Slo) -> str:
         f"{load.users:,} users ask up to ~{most:,.0f} req/s (instant replies); a cell must serve "
         f"~{at_limit:,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
     )
+
+
+def backend_lines(backend: Backend) -> list[str]:
+    """Where the replicas run and how they are limited; a loud banner when they are not."""
+    lines = [backend.describe()]
+    if not backend.limits_enforced:
+        lines.append(
+            _banner(
+                "limits_enforced: false — the replicas will run WITHOUT CPU/memory limits: "
+                f"{backend.limits_not_enforced_reason}"
+            )
+        )
+    return lines
 
 
 def _banner(text: str) -> str:

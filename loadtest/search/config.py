@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from loadtest.locust_contract import LoadSettings
-from loadtest.runner.config import DEFAULT_OUT, RunConfig, backend_settings, find_profile, load_settings
+from loadtest.runner.config import (
+    DEFAULT_OUT,
+    BackendSettings,
+    RunConfig,
+    backend_settings,
+    find_profile,
+    load_settings,
+)
 from loadtest.search.grid import Grid
 from loadtest.thresholds import Profile, SearchSettings, Thresholds
 from loadtest.util.units import parse_run_time
@@ -28,6 +35,11 @@ class SearchConfig:
     capacity_steps: int
     against: Path | None = None
     """Another search's folder to compare the answer with."""
+
+    @property
+    def backend(self) -> BackendSettings:
+        """Where the probes run (the backend every command's `prepare` opens)."""
+        return self.run.backend
 
     @property
     def ramp_seconds(self) -> int:
@@ -75,7 +87,9 @@ def merge_search_config(args: argparse.Namespace, thresholds: Thresholds, thresh
         thresholds=thresholds_path,
         slo=thresholds.slo,
         out=args.out if args.out is not None else DEFAULT_OUT / "search",
-        backend=replace(backend_settings(args), enforce_limits=True),
+        backend=replace(
+            backend_settings(args, api_command=args.api_command, calibrate=not args.no_calibration), enforce_limits=True
+        ),
     )
     return SearchConfig(
         run=run,

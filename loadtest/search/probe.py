@@ -228,7 +228,7 @@ class Prober:
             folder=folder,
             stop_when=stop,
             label=f"probe {index}",
-            verdict_line=False,
+            print_verdict=False,
         )
         judgement = judge(folder, margin_ms)
         run = judgement.record

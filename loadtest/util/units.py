@@ -99,3 +99,16 @@ def format_clock(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_size(size: float | None) -> str:
+    """Bytes in binary units as `docker stats` prints them ("84.2 MiB", "512 MiB", "1 GiB"); "–" for none."""
+    if size is None:
+        return "–"
+    value, unit = float(size), "B"
+    for next_unit in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, next_unit
+    text = f"{value:.0f}" if value >= 100 or unit == "B" else f"{value:.1f}".removesuffix(".0")
+    return f"{text} {unit}"

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,8 +21,9 @@ import jsonschema
 import pytest
 import yaml
 
-from loadtest.locust_contract import LOCUSTFILE, LoadSettings, locust_args
+from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings, locust_args
 from loadtest.runner.backends.compose import OPEN_FILES_WANTED, compose_environment
+from loadtest.runner.backends.compose_web import web_override
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import load_thresholds
 from loadtest.util.units import parse_memory, parse_run_time
@@ -110,13 +111,14 @@ def installed_compose() -> list[tuple[str, list[str]]]:
     return found
 
 
-def compose_resolver(command: list[str]) -> Resolve:
+def compose_resolver(command: list[str], overrides: Sequence[Path] = ()) -> Resolve:
     def resolve(env: dict[str, str], cwd: Path) -> dict[str, Any]:
-        """`<compose> -f docker-compose.ci.yaml config` with `env` (and none of ours), parsed."""
+        """`<compose> -f docker-compose.ci.yaml [-f OVERRIDE...] config` with `env` (and none of ours), parsed."""
         names = set(cell_environment(cwd))
         clean = {key: value for key, value in os.environ.items() if key not in names}
+        files = [flag for file in (COMPOSE_FILE, *overrides) for flag in ("-f", str(file))]
         result = subprocess.run(
-            [*command, "-f", str(COMPOSE_FILE), "--project-directory", str(cwd), "config"],
+            [*command, *files, "--project-directory", str(cwd), "config"],
             env={**clean, **env},
             capture_output=True,
             text=True,
@@ -211,3 +213,28 @@ def test_replicas_are_reached_only_inside_the_project_and_only_once_healthy(comp
     assert api["healthcheck"]["test"][:2] == ["CMD", "python"]
     assert f"http://127.0.0.1:{port}/health" in api["healthcheck"]["test"][-1]
     assert compose["services"]["locust-master"]["depends_on"] == {"api": {"condition": "service_healthy"}}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("command", [pytest.param(command, id=label) for label, command in installed_compose()])
+def test_installed_compose_layers_the_web_ui_override(
+    command: list[str], validator: jsonschema.Draft201909Validator, tmp_path: Path
+) -> None:
+    document = web_override(WebSettings(users=40, spawn_rate=20, port=18089))
+    override = tmp_path / "compose.ui.yaml"
+    override.write_text(yaml.safe_dump(document))
+    results = tmp_path / "cell"
+    config = compose_resolver(command, [override])(cell_environment(results), tmp_path)
+    assert schema_errors(validator, config) == []
+    master = config["services"]["locust-master"]
+    assert master_flags(config) == document["services"]["locust-master"]["command"]
+    published = master["ports"][0]
+    if isinstance(published, dict):
+        published = f"{published['host_ip']}:{published['published']}:{published['target']}"
+    assert published.removesuffix("/tcp") == "127.0.0.1:18089:8089"
+    # The rest of the cell is the compose file's: the API's limits, the workers, the results.
+    assert int(config["services"]["api"]["deploy"]["replicas"]) == CELL.replicas
+    assert int(config["services"]["locust-worker"]["deploy"]["replicas"]) == 4
+    volume = master["volumes"][0]
+    source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
+    assert Path(source) == results.resolve()

@@ -8,7 +8,7 @@ import pytest
 
 from loadtest.cli import build_parser, main
 
-COMMANDS = ("run", "gate", "report", "plan", "search")
+COMMANDS = ("run", "gate", "report", "plan", "compare", "search", "ui", "stats")
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from loadtest.locust_contract import LoadSettings, cpu_warnings_in, csv_paths, extract_cpu_warnings, locust_args
+import pytest
+
+from loadtest.locust_contract import (
+    LoadSettings,
+    WebSettings,
+    cpu_warnings_in,
+    csv_paths,
+    extract_cpu_warnings,
+    locust_args,
+    locust_environment,
+    locust_web_args,
+)
 from tests.loadtest.locust_csv import REAL_RUNS
 
 # Locust 2.47's own lines: the master's saturation warning, a worker's (logged once each), the summary.
@@ -61,3 +72,39 @@ def test_a_fractional_spawn_rate_and_a_container_path() -> None:
     args = locust_args(LoadSettings(10, 0.5, 5), "http://h", PurePosixPath("/results"))
     assert "--spawn-rate=0.5" in args
     assert "--csv=/results/locust" in args
+
+
+def test_a_web_ui_session_prefills_the_form_and_writes_the_csvs_of_the_whole_session() -> None:
+    args = locust_web_args(WebSettings(users=200, spawn_rate=50.0, port=18089), "http://api:8000", Path("/r/c"))
+    flags = dict(arg.removeprefix("--").partition("=")[::2] for arg in args)
+    # Without --headless, -u and -r only pre-fill the start form; no run time unless asked for.
+    assert "headless" not in flags
+    assert "run-time" not in flags
+    assert (flags["host"], flags["users"], flags["spawn-rate"]) == ("http://api:8000", "200", "50")
+    assert (flags["web-host"], flags["web-port"]) == ("127.0.0.1", "18089")
+    assert flags["csv"] + "_stats.csv" == str(csv_paths(Path("/r/c"))["stats"])
+    assert "csv-full-history" in flags
+    assert flags["exit-code-on-error"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("settings", "bind", "expected"),
+    [
+        (
+            WebSettings(10, 1.0, run_time_seconds=90),
+            None,
+            ["--run-time=90s", "--web-host=127.0.0.1", "--web-port=8089"],
+        ),
+        (WebSettings(10, 1.0, host="0.0.0.0", port=9000), None, ["--web-host=0.0.0.0", "--web-port=9000"]),
+        (WebSettings(10, 1.0, port=9000), ("0.0.0.0", 8089), ["--web-host=0.0.0.0", "--web-port=8089"]),
+    ],
+)
+def test_the_web_ui_flags(settings: WebSettings, bind: tuple[str, int] | None, expected: list[str]) -> None:
+    flags = locust_web_args(settings, "http://api:8000", PurePosixPath("/results"), bind)
+    assert [flag for flag in flags if flag.startswith(("--run-time", "--web-"))] == expected
+
+
+def test_a_web_ui_session_hands_the_scenario_and_warmup_to_locust() -> None:
+    web = WebSettings(10, 1.0, warmup="spawn")
+    load = LoadSettings(10, 1.0, 60, warmup="spawn")
+    assert locust_environment(web) == locust_environment(load)

@@ -260,6 +260,56 @@ def test_binary_file(tmp_path: Path) -> None:
         load_thresholds(path)
 
 
+# ---------------------------------------------------------------- the compare: block (python -m loadtest compare)
+
+PROFILE_WITH = (
+    "profiles: {{c: {{users: 1, spawn_rate: 1, run_time: 10s, replicas: [1], cpus: 1, memory: 1g, compare: {}}}}}"
+)
+
+
+def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -> None:
+    profile = load_thresholds(REPO_ROOT / "thresholds.yaml").profiles["compare"]
+    assert len(profile.cell_specs()) == 1
+    assert profile.warmup == "spawn"
+    assert all(load.wait.between == [0, 0] for load in profile.scenario.kinds().values())
+    settings = profile.compare
+    assert (settings.trials, settings.run_time_seconds, settings.delta) == (8, 20, 0.10)
+    assert settings.judged == ["p95", "throughput", "error_rate"]
+
+
+def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: Write) -> None:
+    thresholds = load_thresholds(write_thresholds(VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
+    settings = thresholds.profiles["local"].compare
+    assert (settings.trials, settings.run_time, settings.delta, settings.confidence) == (8, "20s", 0.10, 0.90)
+    assert (settings.gate, settings.error_rate_margin, settings.max_inconclusive_share) == (
+        ["p95", "throughput"],
+        0.001,
+        0.25,
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        pytest.param("{trials: 1}", "Threshold 'trials' has value 1: must be at least 2", id="one-trial"),
+        pytest.param("{run_time: soon}", "Threshold 'run_time' has value 'soon'", id="bad-run-time"),
+        pytest.param("{delta: 1.5}", "Threshold 'delta' has value 1.5: must be less than 1", id="delta-too-big"),
+        pytest.param("{confidence: 1}", "Threshold 'confidence' has value 1: must be less than 1", id="certainty"),
+        pytest.param("{gate: []}", "Threshold 'gate' has value []: must not be empty", id="gate-empty"),
+        pytest.param("{gate: [p95, p95]}", "Threshold 'gate' has value ['p95', 'p95']: lists a metric more than once"),
+        pytest.param("{gate: [latency]}", "Threshold 'gate[0]' has value 'latency'", id="unknown-metric"),
+        pytest.param("{trails: 8}", "Threshold 'trails' has value 8: unknown key; expected one of trials,", id="typo"),
+    ],
+)
+def test_a_bad_compare_block_is_named(write_thresholds: Write, block: str, message: str) -> None:
+    with pytest.raises(ThresholdsError) as error:
+        load_thresholds(write_thresholds(VALID_SLO + PROFILE_WITH.format(block)))
+    assert message in str(error.value)
+    assert "(in profiles.c.compare)" in str(error.value)
+
+
+# ---------------------------------------------------------------- the search: block (python -m loadtest search)
+
 SEARCH_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1], cpus: 0.5, memory: 512m, search: %s}"
 
 

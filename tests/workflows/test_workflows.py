@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from loadtest.cli import build_parser
+from loadtest.compare.config import merge_compare_config
 from loadtest.runner.config import merge_config
 from loadtest.runner.matrix import Cell
 from loadtest.search import merge_search_config
@@ -496,8 +497,9 @@ def test_every_dispatch_input_reaches_the_runner(perf: dict[str, Any], monkeypat
     assert (config.load.users, config.load.spawn_rate, config.run_time) == (50, 5.0, "30s")
     dispatch = set(perf["on"]["workflow_dispatch"]["inputs"])
     read = {name for name in dispatch if f"inputs.{name}" in yaml.safe_dump(perf["jobs"]["perf"])}
-    # replicas reaches the cells through the plan's matrix; mode picks the jobs; budget is the search's.
-    assert dispatch - read == {"replicas", "mode", "budget"}
+    # replicas reaches the cells through the plan's matrix; mode picks the jobs; budget is the search's;
+    # compare_with the build's choice of a base.
+    assert dispatch - read == {"replicas", "mode", "budget", "compare_with"}
 
 
 def test_dispatch_inputs_are_optional_strings_but_the_mode(perf: dict[str, Any]) -> None:
@@ -507,29 +509,34 @@ def test_dispatch_inputs_are_optional_strings_but_the_mode(perf: dict[str, Any])
             assert spec["type"] == "string", name
             assert spec["default"] == "", name
     mode = perf["on"]["workflow_dispatch"]["inputs"]["mode"]
-    assert (mode["type"], mode["options"], mode["default"]) == ("choice", ["matrix", "search"], "matrix")
+    assert (mode["type"], mode["options"], mode["default"]) == ("choice", ["matrix", "search", "compare"], "matrix")
 
 
 # --------------------------------------------------------------------------- perf: mode search
 
 
 @pytest.mark.parametrize(
-    ("context", "inputs", "matrix", "search"),
+    ("context", "inputs", "matrix", "gate", "search"),
     [
-        (github("push"), {}, True, False),
-        (github("pull_request", "refs/pull/7/merge"), {}, True, False),
-        (github("workflow_dispatch"), {"mode": "matrix"}, True, False),
-        (github("workflow_dispatch"), {"mode": "search"}, False, True),
+        (github("push"), {}, True, True, False),
+        (github("pull_request", "refs/pull/7/merge"), {}, True, True, False),
+        (github("workflow_dispatch"), {"mode": "matrix"}, True, True, False),
+        (github("workflow_dispatch"), {"mode": "search"}, False, False, True),
+        (github("workflow_dispatch"), {"mode": "compare"}, False, True, False),
     ],
 )
-def test_the_mode_runs_the_matrix_or_the_search(
-    perf: dict[str, Any], context: dict[str, Any], inputs: dict[str, str], matrix: bool, search: bool
+def test_the_mode_runs_the_matrix_the_search_or_the_comparison(
+    perf: dict[str, Any], context: dict[str, Any], inputs: dict[str, str], matrix: bool, gate: bool, search: bool
 ) -> None:
     jobs = perf["jobs"]
     contexts = {"github": context, "inputs": inputs}
     assert condition(jobs["plan"]["if"], contexts) is matrix
-    assert condition(jobs["gate"]["if"], contexts, "success") is matrix
+    assert condition(jobs["gate"]["if"], contexts, "success") is gate
     assert condition(jobs["search"]["if"], contexts) is search
+    gate_steps = jobs["gate"]["steps"]
+    for name in ("Download every cell", "Merge the cells"):
+        assert condition(step_named(jobs["gate"], name)["if"], contexts) is matrix, name
+    assert any(step.get("name") == "Download the comparison" for step in gate_steps)
     assert "plan" in jobs["perf"]["needs"]  # a skipped plan skips every cell
     assert jobs["search"]["needs"] in ("build", ["build"])  # this commit's images, no plan, no gate
 
@@ -629,7 +636,9 @@ def test_a_rerun_can_replace_every_artifact_and_still_find_the_images(perf: dict
 
 def test_the_gate_merges_every_cells_artifact(perf: dict[str, Any]) -> None:
     (upload,) = steps_using(perf["jobs"]["perf"], "actions/upload-artifact")
-    (download,) = steps_using(perf["jobs"]["gate"], "actions/download-artifact")
+    (download,) = [
+        step for step in steps_using(perf["jobs"]["gate"], "actions/download-artifact") if "pattern" in step["with"]
+    ]
     cell_name = interpolate(upload["with"]["name"], {"steps": {"cell": {"outputs": {"name": "r2-cpu1.0-mem1g"}}}})
     assert re.fullmatch(download["with"]["pattern"].replace("*", ".*"), cell_name)
     assert download["with"]["merge-multiple"] is True
@@ -659,7 +668,12 @@ def test_the_gate_step_fails_unless_everything_succeeded(
     (tmp_path / "matrix" / "matrix.json").write_text('{"on_inconclusive": "fail"}')
     job = perf["jobs"]["gate"]
     contexts = {
-        "needs": {"plan": {"result": plan}, "build": {"result": build}, "perf": {"result": cells}},
+        "needs": {
+            "plan": {"result": plan},
+            "build": {"result": build},
+            "perf": {"result": cells},
+            "compare": {"result": "skipped"},
+        },
         "steps": {"report": {"outputs": {"exit-code": report}}},
     }
     result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
@@ -679,7 +693,12 @@ def test_an_inconclusive_matrix_follows_on_inconclusive(
     job = perf["jobs"]["gate"]
     contexts = {
         # The inconclusive cell's own job failed on its exit code 3; the policy decides.
-        "needs": {"plan": {"result": "success"}, "build": {"result": "success"}, "perf": {"result": "failure"}},
+        "needs": {
+            "plan": {"result": "success"},
+            "build": {"result": "success"},
+            "perf": {"result": "failure"},
+            "compare": {"result": "skipped"},
+        },
         "steps": {"report": {"outputs": {"exit-code": "3"}}},
     }
     result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
@@ -710,3 +729,263 @@ def test_the_expression_evaluator_follows_githubs_rules() -> None:
     assert evaluate("fromJSON('[1, 2]')", contexts) == [1, 2]
     assert condition("github.event_name == 'push'", contexts, "failure") is False  # implicit success()
     assert condition("${{ always() }}", contexts, "cancelled") is True
+
+
+# --------------------------------------------------------------------------- perf: the comparison with the base
+
+
+def git(cwd: Path, *arguments: str) -> str:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@localhost"]
+    done = subprocess.run(["git", *identity, *arguments], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> dict[str, Any]:
+    """A repository as actions/checkout leaves a pull request: GitHub's merge commit of the PR head into
+    the base branch's tip (which moved on after the PR branched), checked out detached; a tag and a
+    remote-only branch."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    (repo / "Dockerfile").write_text("FROM scratch\n")
+    git(repo, "add", "Dockerfile")
+    git(repo, "commit", "--quiet", "-m", "root")
+    root = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "--quiet", "-b", "feature")
+    (repo / "feature.txt").write_text("the PR's change\n")
+    git(repo, "add", "feature.txt")
+    git(repo, "commit", "--quiet", "-m", "the PR")
+    head = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "--quiet", "main")
+    (repo / "main.txt").write_text("main moved on\n")
+    git(repo, "add", "main.txt")
+    git(repo, "commit", "--quiet", "-m", "main later")
+    tip = git(repo, "rev-parse", "HEAD")
+    git(repo, "tag", "v1", root)
+    git(repo, "update-ref", "refs/remotes/origin/release", root)
+    git(repo, "merge", "--quiet", "--no-ff", "-m", "Merge the PR", "feature")
+    git(repo, "checkout", "--quiet", "--detach")
+    return {"repo": repo, "root": root, "head": head, "tip": tip}
+
+
+@pytest.mark.parametrize(
+    ("event", "compare_with", "base"),
+    [
+        pytest.param("pull_request", "", "tip", id="pr-the-merge-commits-base"),
+        pytest.param("workflow_dispatch", "v1", "root", id="dispatch-a-tag"),
+        pytest.param("workflow_dispatch", "release", "root", id="dispatch-a-remote-branch"),
+        pytest.param("workflow_dispatch", "", None, id="dispatch-without"),
+        pytest.param("push", "", None, id="push-never"),
+    ],
+)
+def test_the_base_to_compare_with_is_chosen_per_event(
+    perf: dict[str, Any], history: dict[str, Any], event: str, compare_with: str, base: str | None, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["build"]
+    step = dict(step_named(job, "Choose the base to compare with"))
+    step["env"] = {**step["env"], "RUNNER_TEMP": str(tmp_path / "runner-temp")}
+    contexts = {
+        "github": {**github(event), "event": {"pull_request": {"base": {"sha": history["tip"]}}}},
+        "inputs": {"compare_with": compare_with},
+    }
+    result = run_step(perf, job, step, contexts, tmp_path, cwd=history["repo"])
+    assert result.returncode == 0, result.stdout
+    expected = history[base] if base else ""
+    assert result.outputs == {"sha": expected}
+    worktree = tmp_path / "runner-temp" / "base"
+    assert worktree.is_dir() is bool(base)
+    if base:
+        assert git(worktree, "rev-parse", "HEAD") == expected
+        needs = {"build": {"outputs": {"base": expected}}}
+    else:
+        needs = {"build": {"outputs": {"base": ""}}}
+    assert condition(perf["jobs"]["compare"]["if"], {"needs": needs}) is bool(base)
+
+
+def test_an_unknown_compare_with_is_an_error_naming_it(
+    perf: dict[str, Any], history: dict[str, Any], tmp_path: Path
+) -> None:
+    job = perf["jobs"]["build"]
+    step = dict(step_named(job, "Choose the base to compare with"))
+    step["env"] = {**step["env"], "RUNNER_TEMP": str(tmp_path)}
+    contexts = {"github": github("workflow_dispatch"), "inputs": {"compare_with": "no-such-ref"}}
+    result = run_step(perf, job, step, contexts, tmp_path, cwd=history["repo"])
+    assert result.returncode == 1
+    assert "::error::compare_with 'no-such-ref' is not a branch, tag or commit of this repository" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "compare_with", "code", "said"),
+    [
+        pytest.param("compare", "", 1, "::error::mode compare needs compare_with", id="compare-without-a-base"),
+        pytest.param("search", "v1", 0, "::notice::mode search runs no comparison", id="search-ignores-it"),
+    ],
+)
+def test_the_mode_decides_whether_there_is_a_base(
+    perf: dict[str, Any], history: dict[str, Any], mode: str, compare_with: str, code: int, said: str, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["build"]
+    step = dict(step_named(job, "Choose the base to compare with"))
+    step["env"] = {**step["env"], "RUNNER_TEMP": str(tmp_path)}
+    contexts = {"github": github("workflow_dispatch"), "inputs": {"compare_with": compare_with, "mode": mode}}
+    result = run_step(perf, job, step, contexts, tmp_path, cwd=history["repo"])
+    assert result.returncode == code, result.stdout
+    assert said in result.stdout
+    if code == 0:
+        assert result.outputs == {"sha": ""}
+
+
+@pytest.mark.parametrize(
+    ("compare", "code", "passes", "message"),
+    [
+        pytest.param("success", "0", True, "comparison: no change, or improved", id="no-change"),
+        pytest.param("failure", "1", False, "the head regressed against the base", id="regressed"),
+        pytest.param("skipped", "", False, "mode compare: the comparison did not run", id="not-run"),
+    ],
+)
+def test_a_compare_dispatch_is_gated_on_the_comparison_alone(
+    perf: dict[str, Any], compare: str, code: str, passes: bool, message: str, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["gate"]
+    contexts = {
+        "inputs": {"mode": "compare"},
+        # No plan, no cells, no merged report in this mode.
+        "needs": {
+            "plan": {"result": "skipped"},
+            "build": {"result": "success"},
+            "perf": {"result": "skipped"},
+            "compare": {"result": compare, "outputs": {"exit-code": code}},
+        },
+        "steps": {"report": {"outputs": {}}},
+    }
+    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
+    assert (result.returncode == 0) is passes, result.stdout
+    assert message in result.stdout
+    assert "plan job" not in result.stdout
+    assert "merged report" not in result.stdout
+
+
+def test_the_base_image_is_built_from_its_worktree_with_the_heads_cache(perf: dict[str, Any]) -> None:
+    job = perf["jobs"]["build"]
+    base = step_named(job, "Build the base's API image (the merge base)")
+    head = step_named(job, "Build the API image (the Dockerfile's final stage)")
+    assert base["with"]["context"] == "${{ runner.temp }}/base"
+    assert base["with"]["tags"] == "${{ env.BASE_IMAGE }}"
+    assert base["with"]["cache-from"] == head["with"]["cache-from"]
+    assert "cache-to" not in base["with"]  # the head's cache stays the head's
+    for sha, built in (("", False), ("0123abc", True)):
+        assert condition(base["if"], {"steps": {"base": {"outputs": {"sha": sha}}}}) is built
+    assert job["outputs"]["base"] == "${{ steps.base.outputs.sha }}"
+
+
+@pytest.mark.parametrize(("base", "saved"), [("", 2), ("0123abc", 3)])
+def test_the_base_image_goes_to_the_other_jobs_when_there_is_one(
+    perf: dict[str, Any], base: str, saved: int, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["build"]
+    step = step_named(job, "Save the images for the other jobs")
+    result = run_step(perf, job, step, {"steps": {"base": {"outputs": {"sha": base}}}}, tmp_path, fake_docker(tmp_path))
+    assert result.returncode == 0, result.stdout
+    (log,) = (tmp_path / "docker.log").read_text().splitlines()
+    images = log.split()[1:]
+    assert images[:2] == [perf["env"]["API_IMAGE"], perf["env"]["LOCUST_IMAGE"]]
+    assert len(images) == saved
+    assert (perf["env"]["BASE_IMAGE"] in images) is bool(base)
+
+
+def test_the_compare_job_compares_this_commits_image_with_the_bases_beside_the_cells(
+    perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = perf["jobs"]["compare"]
+    assert job["needs"] in ("build", ["build"])  # not after the cells: beside them
+    step = step_named(job, "Compare head with base (compose backend)")
+    for name in [name for name in os.environ if name.startswith("LOADTEST_")]:
+        monkeypatch.delenv(name)
+    for name, value in step["env"].items():
+        monkeypatch.setenv(name, to_text(interpolate(value, {"env": perf["env"]})))
+    (line,) = [line for line in step["run"].splitlines() if "-m loadtest compare" in line]
+    command = shlex.split(line.split("||")[0])
+    assert command[:3] == [".venv/bin/python", "-m", "loadtest"]
+    config = merge_compare_config(build_parser().parse_args(command[3:]), load_thresholds(THRESHOLDS), THRESHOLDS)
+    assert (config.base, config.head) == (perf["env"]["BASE_IMAGE"], perf["env"]["API_IMAGE"])
+    assert (config.backend.name, config.backend.locust_image) == ("compose", perf["env"]["LOCUST_IMAGE"])
+    assert config.profile == "compare"
+    assert job["outputs"]["exit-code"] == "${{ steps.compare.outputs.exit-code }}"
+    assert "compare" in perf["jobs"]["gate"]["needs"]
+    (upload,) = steps_using(job, "actions/upload-artifact")
+    download = step_named(perf["jobs"]["gate"], "Download the comparison")
+    assert upload["with"]["name"] == download["with"]["name"] == "comparison"
+
+
+@pytest.mark.parametrize(("code", "ok"), [("0", True), ("1", False), ("2", False), ("3", False)])
+def test_the_compare_step_records_its_exit_code_and_fails_on_its_verdict(
+    perf: dict[str, Any], code: str, ok: bool, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["compare"]
+    step = dict(step_named(job, "Compare head with base (compose backend)"))
+    # The comparison itself stood in for by a command that exits with its code.
+    step["run"] = re.sub(r"\.venv/bin/python -m loadtest compare[^|]*", f"(exit {code}) ", step["run"])
+    result = run_step(perf, job, step, {"env": perf["env"]}, tmp_path)
+    assert (result.returncode == 0) is ok
+    assert result.outputs == {"exit-code": code}
+
+
+@pytest.mark.parametrize(
+    ("compare", "code", "policy", "passes", "message"),
+    [
+        pytest.param("skipped", "", None, True, "", id="a-push-has-no-base"),
+        pytest.param("success", "0", None, True, "comparison: no change, or improved", id="no-change"),
+        pytest.param("failure", "1", None, False, "comparison: the head regressed against the base", id="regressed"),
+        pytest.param("failure", "2", None, False, "comparison: could not be judged (exit 2)", id="cannot-judge"),
+        pytest.param("failure", "3", "fail", False, "comparison: inconclusive (exit 3)", id="inconclusive-fails"),
+        pytest.param("failure", "3", "pass", True, "::notice::comparison: inconclusive", id="inconclusive-passes"),
+        pytest.param("failure", "", None, False, "compare job: failure, exit code missing", id="no-comparison"),
+        pytest.param("cancelled", "", None, False, "compare job: cancelled", id="cancelled"),
+    ],
+)
+def test_the_gate_fails_on_a_regression_and_follows_on_inconclusive(
+    perf: dict[str, Any], compare: str, code: str, policy: str | None, passes: bool, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "matrix").mkdir()
+    (tmp_path / "matrix" / "matrix.json").write_text('{"on_inconclusive": "fail"}')
+    if policy is not None:
+        (tmp_path / "comparison").mkdir()
+        (tmp_path / "comparison" / "comparison.json").write_text(json.dumps({"on_inconclusive": policy}))
+    job = perf["jobs"]["gate"]
+    contexts = {
+        "needs": {
+            "plan": {"result": "success"},
+            "build": {"result": "success"},
+            "perf": {"result": "success"},
+            "compare": {"result": compare, "outputs": {"exit-code": code}},
+        },
+        "steps": {"report": {"outputs": {"exit-code": "0"}}},
+    }
+    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
+    assert (result.returncode == 0) is passes, result.stdout
+    assert message in result.stdout
+
+
+def test_the_pr_comment_shows_the_comparison_first_then_the_slo_matrix(perf: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "comparison").mkdir()
+    (tmp_path / "comparison" / "comparison.md").write_text(
+        "### ❌ Comparison REGRESSED: head vs base\n\n| metric |\n\n![chart](comparison.png)\n"
+    )
+    (tmp_path / "matrix").mkdir()
+    (tmp_path / "matrix" / "summary.md").write_text("## ✅ Performance matrix PASSED\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/gh.log\nexit 0\n')
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    job = perf["jobs"]["gate"]
+    context = {**github("pull_request", "refs/pull/7/merge"), "repository": "owner/repo", "run_id": "1"}
+    context["event"] = {**context["event"], "pull_request": {"number": 7}}
+    context["server_url"] = "https://github.com"
+    result = run_step(perf, job, step_named(job, "Comment on the pull request"), {"github": context}, tmp_path, bin_dir)
+    assert result.returncode == 0, result.stdout
+    comment = (tmp_path / "comment.md").read_text()
+    assert comment.index("Comparison REGRESSED") < comment.index("Performance matrix PASSED")
+    assert "![chart]" not in comment  # a comment cannot show the job's files
+    assert "POST repos/owner/repo/issues/7/comments" in (tmp_path / "gh.log").read_text()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, Self
 
-from loadtest.locust_contract import LoadSettings
-from loadtest.records import ReplicaRecord, ResourceSample
+from loadtest.locust_contract import LoadSettings, WebSettings
+from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner.matrix import Cell
 
 
@@ -88,8 +88,16 @@ class Deployment(Protocol):
         """Start Locust against the replicas."""
         ...
 
+    def start_web_ui(self, settings: WebSettings) -> LoadRun:
+        """Start Locust with its web UI against the replicas (`python -m loadtest ui`)."""
+        ...
+
     def supervise(self) -> list[str]:
         """Restart replicas that died; return what happened, for the terminal."""
+        ...
+
+    def live_replicas(self) -> list[LiveReplica]:
+        """Where another process can read each running replica's limits and usage (ui.json)."""
         ...
 
     def sample(self) -> ResourceSample:

@@ -22,11 +22,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.files import read_tail
-from loadtest.locust_contract import FINISH_GRACE_SECONDS, LOG_FILE, LoadSettings, cpu_warnings_in, locust_environment
-from loadtest.records import ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
+import yaml
+
+from common.files import read_tail, write_atomic
+from loadtest.locust_contract import (
+    FINISH_GRACE_SECONDS,
+    LOG_FILE,
+    LoadSettings,
+    WebSettings,
+    cpu_warnings_in,
+    locust_environment,
+)
+from loadtest.records import LiveReplica, ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.compose_web import WEB_OVERRIDE_FILE, web_override
 from loadtest.runner.backends.docker import (
     COMMAND_TIMEOUT,
     compose_error,
@@ -111,6 +121,28 @@ class ApiContainer:
     document: dict[str, Any] = field(default_factory=dict)
     usage: ReplicaUsage | None = None
     sampled_peak: int | None = None
+
+    def observe(self, document: dict[str, Any]) -> None:
+        """Take in its `docker inspect` document, and read its usage while it runs."""
+        self.document = document
+        self.name = str(document.get("Name", "")).lstrip("/")
+        pid = (document.get("State") or {}).get("Pid")
+        usage = read_usage_of(pid) if pid else None
+        if usage is not None:
+            self.usage = usage
+        elif pid:
+            sampled = sample_memory(self.id)
+            if sampled is not None:
+                self.sampled_peak = max(sampled, self.sampled_peak or 0)
+                self.usage = ReplicaUsage(
+                    cpu_seconds=None,
+                    cpu_periods=None,
+                    cpu_throttled_periods=None,
+                    cpu_throttled_seconds=None,
+                    memory_peak_bytes=self.sampled_peak,
+                    oom_kills=None,
+                    memory_current_bytes=sampled,
+                )
 
     def record(self) -> ReplicaRecord:
         """The run.json entry."""
@@ -205,6 +237,8 @@ class ComposeDeployment:
         self.problems: list[str] = []
         self.limits_enforced = True
         self.limits_not_enforced_reason: str | None = None
+        self.override_files: list[Path] = []
+        """Compose files layered over the backend's (the web UI session's master)."""
         self._locust_pids: list[int] = []
         self._log = cell_dir / "compose.log"
         self._next_check = 0.0
@@ -229,7 +263,9 @@ class ComposeDeployment:
         self, *arguments: str, check: bool = True, timeout: float = COMMAND_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
         """Run a Compose command on this cell's project; its output goes to compose.log."""
-        argv = [*self.backend.compose_command, "-f", str(self.backend.compose_file), "-p", self.project, *arguments]
+        files = [self.backend.compose_file, *self.override_files]
+        file_flags = [flag for file in files for flag in ("-f", str(file))]
+        argv = [*self.backend.compose_command, *file_flags, "-p", self.project, *arguments]
         result = run_command(argv, env=self.environment(), cwd=self.backend.cwd, timeout=timeout)
         with self._log.open("a", encoding="utf-8") as log:
             log.write(f"$ {' '.join(argv)}  (exit {result.returncode})\n{result.stdout}{result.stderr}\n")
@@ -290,26 +326,8 @@ class ComposeDeployment:
         self.containers = [known.get(cid) or ApiContainer(index=i, id=cid) for i, cid in enumerate(ids)]
         for document in inspect(ids):
             container = next((c for c in self.containers if document.get("Id", "").startswith(c.id)), None)
-            if container is None:
-                continue
-            container.document = document
-            container.name = str(document.get("Name", "")).lstrip("/")
-            pid = (document.get("State") or {}).get("Pid")
-            usage = read_usage_of(pid) if pid else None
-            if usage is not None:
-                container.usage = usage
-            elif pid:
-                sampled = sample_memory(container.id)
-                if sampled is not None:
-                    container.sampled_peak = max(sampled, container.sampled_peak or 0)
-                    container.usage = ReplicaUsage(
-                        cpu_seconds=None,
-                        cpu_periods=None,
-                        cpu_throttled_periods=None,
-                        cpu_throttled_seconds=None,
-                        memory_peak_bytes=container.sampled_peak,
-                        oom_kills=None,
-                    )
+            if container is not None:
+                container.observe(document)
 
     def check_limits(self) -> None:
         """Mark this cell's limits as not enforced (loudly) when Docker did not apply them."""
@@ -330,6 +348,26 @@ class ComposeDeployment:
             settings.run_time_seconds,
         )
         return self.load
+
+    def start_web_ui(self, settings: WebSettings) -> ComposeLoad:
+        """Start Locust's master with its web UI (published on `settings.host:settings.port`) and its workers."""
+        override = self.cell_dir / WEB_OVERRIDE_FILE
+        write_atomic(override, yaml.safe_dump(web_override(settings), sort_keys=False))
+        self.override_files.append(override)
+        self.settings = settings.as_load()  # the containers read the scenario and warm-up from the environment
+        self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
+        self.load = ComposeLoad(
+            self,
+            [*self.backend.compose_command, "-p", self.project, "up", "locust-master", "locust-worker"],
+            self.workers,
+            run_time_seconds=0,
+        )
+        return self.load
+
+    def live_replicas(self) -> list[LiveReplica]:
+        """The API containers, for another process to inspect."""
+        self.refresh()
+        return [LiveReplica(index=c.index, name=c.name or c.id[:12], container_id=c.id) for c in self.containers]
 
     def sample(self) -> ResourceSample:
         """The API containers' CPU counters and peak memory, and Locust's CPU, from their cgroups."""

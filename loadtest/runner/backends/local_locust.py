@@ -1,11 +1,13 @@
-"""Locust, headless, as a subprocess of the runner (never imported: gevent patches the world).
+"""Locust as a subprocess of the runner (never imported: gevent patches the world).
 
-One cell's load: `locust -f loadtest/locustfile.py` with `locust_args()`, and as many worker
-processes (`--processes`) as the cores the API leaves free. Its output goes to `locust.log`.
+One cell's load: `locust -f loadtest/locustfile.py` with `locust_args()` (headless) or
+`locust_web_args()` (a web UI session of `python -m loadtest ui`), and as many worker processes
+(`--processes`) as the cores the API leaves free. Its output goes to `locust.log`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import subprocess
@@ -21,9 +23,11 @@ from loadtest.locust_contract import (
     LOG_FILE,
     STOP_GRACE_SECONDS,
     LoadSettings,
+    WebSettings,
     cpu_warnings_in,
     locust_args,
     locust_environment,
+    locust_web_args,
 )
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
@@ -43,7 +47,23 @@ def locust_command(
     master_port: int | None = None,
 ) -> list[str]:
     """The Locust command line for one cell (standalone when `workers` is 1)."""
-    command = [sys.executable, "-m", "locust", f"--locustfile={locustfile}", *locust_args(settings, host, cell_dir)]
+    return _command(locustfile, locust_args(settings, host, cell_dir), workers, master_port)
+
+
+def locust_web_command(
+    locustfile: Path,
+    host: str,
+    cell_dir: Path,
+    settings: WebSettings,
+    workers: int,
+    master_port: int | None = None,
+) -> list[str]:
+    """The Locust command line for a web UI session on one cell."""
+    return _command(locustfile, locust_web_args(settings, host, cell_dir), workers, master_port)
+
+
+def _command(locustfile: Path, flags: list[str], workers: int, master_port: int | None) -> list[str]:
+    command = [sys.executable, "-m", "locust", f"--locustfile={locustfile}", *flags]
     if workers > 1:
         port = master_port if master_port is not None else free_port()
         command += [f"--processes={workers}", f"--master-bind-port={port}", f"--master-port={port}"]
@@ -58,7 +78,8 @@ class LocustProcess:
     command: list[str]
     workers: int
     log_path: Path
-    run_time_seconds: int
+    run_time_seconds: int | None
+    """None: a web UI session, which runs until it is stopped."""
     started: float = field(default_factory=time.monotonic)
     open_files_limit: int = field(default_factory=open_files_limit)
     """The soft RLIMIT_NOFILE Locust runs with (raised to the hard limit by the launcher)."""
@@ -66,7 +87,9 @@ class LocustProcess:
 
     @property
     def deadline(self) -> float:
-        """When Locust is overdue (monotonic)."""
+        """When Locust is overdue (monotonic; never for a web UI session)."""
+        if self.run_time_seconds is None:
+            return math.inf
         return self.started + self.run_time_seconds + FINISH_GRACE_SECONDS
 
     def poll(self) -> int | None:
@@ -98,6 +121,25 @@ def start_locust(
 ) -> LocustProcess:
     """Start Locust for one cell (through the launcher, open-files limit raised)."""
     command = locust_command(locustfile, host, cell_dir, settings, workers)
+    return _spawn(command, cell_dir, workers, settings, settings.run_time_seconds, cwd)
+
+
+def start_locust_web(
+    locustfile: Path, host: str, cell_dir: Path, settings: WebSettings, workers: int, cwd: Path
+) -> LocustProcess:
+    """Start Locust with its web UI for one cell; it runs until it is stopped."""
+    command = locust_web_command(locustfile, host, cell_dir, settings, workers)
+    return _spawn(command, cell_dir, workers, settings, None, cwd)
+
+
+def _spawn(
+    command: list[str],
+    cell_dir: Path,
+    workers: int,
+    settings: LoadSettings | WebSettings,
+    run_time_seconds: int | None,
+    cwd: Path,
+) -> LocustProcess:
     log_path = cell_dir / LOG_FILE
     log = log_path.open("ab")
     try:
@@ -106,4 +148,4 @@ def start_locust(
     except OSError:
         log.close()
         raise
-    return LocustProcess(process, command, workers, log_path, settings.run_time_seconds, _log=log)
+    return LocustProcess(process, command, workers, log_path, run_time_seconds, _log=log)

@@ -11,6 +11,7 @@ health path answers 200 over fresh connections.
 
 from __future__ import annotations
 
+import copy
 import shlex
 import signal
 import subprocess
@@ -21,11 +22,11 @@ from pathlib import Path
 from typing import IO
 
 from common.files import read_tail
-from loadtest.locust_contract import LOCUSTFILE, LoadSettings
-from loadtest.records import ReplicaRecord, ResourceSample
+from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings
+from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
-from loadtest.runner.backends.local_locust import LocustProcess, start_locust
+from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
@@ -124,8 +125,11 @@ class ProcessDeployment:
         command_template: str | None = None,
         health_path: str = "/health",
         locustfile: Path | None = None,
+        api_cwd: Path | None = None,
     ) -> None:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
+        self.api_cwd = api_cwd or cwd
+        """Where the replicas run (a comparison's side: its own checkout); Locust runs in `cwd`."""
         self.ready_timeout = ready_timeout
         self.limits_enforced = cgroups is not None
         self.limits_not_enforced_reason = limits_not_enforced_reason
@@ -172,7 +176,7 @@ class ProcessDeployment:
             replica = Replica(index=index, cgroup=cgroup, log_path=self.cell_dir / f"replica-{index}.log")
             self.replicas.append(replica)
             try:
-                replica.launch(self.api_command or [], self.cwd)
+                replica.launch(self.api_command or [], self.api_cwd)
             except OSError as error:
                 raise BackendError(f"cannot start API replica {index}: {error}") from None
 
@@ -216,11 +220,38 @@ class ProcessDeployment:
 
     def start_load(self, settings: LoadSettings) -> LocustProcess:
         """Start Locust against the shared port, with the cores the replicas leave free."""
+        self.load = start_locust(self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd)
+        return self.load
+
+    def start_web_ui(self, settings: WebSettings) -> LocustProcess:
+        """Start Locust with its web UI against the shared port; it runs until the deployment ends."""
+        self.load = start_locust_web(
+            self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd
+        )
+        return self.load
+
+    def live_replicas(self) -> list[LiveReplica]:
+        """Where another process finds each replica's cgroup, and its restarts so far."""
+        return [
+            LiveReplica(
+                index=replica.index,
+                name=replica.name,
+                cgroup_version=replica.cgroup.version if replica.cgroup is not None else None,
+                cgroup_dirs={role: str(path) for role, path in replica.cgroup.dirs.items()}
+                if replica.cgroup is not None
+                else {},
+                restarts=replica.restarts,
+            )
+            for replica in self.replicas
+        ]
+
+    def _locustfile(self) -> Path:
         if not self.locustfile.is_file():
             raise BackendError(f"the Locust scenario {self.locustfile} does not exist")
-        workers = cell_workers(self.cell, self.locust_workers)
-        self.load = start_locust(self.locustfile, self.url, self.cell_dir, settings, workers, cwd=self.cwd)
-        return self.load
+        return self.locustfile
+
+    def _workers(self) -> int:
+        return cell_workers(self.cell, self.locust_workers)
 
     def sample(self) -> ResourceSample:
         """The replicas' CPU counters and peak memory (their cgroups, else their processes) and Locust's CPU."""
@@ -267,7 +298,7 @@ class ProcessDeployment:
             if replica.restarts >= MAX_RESTARTS_PER_REPLICA:
                 raise BackendError(f"API replica {replica.index} died {replica.restarts + 1} times; giving up")
             replica.restarts += 1
-            replica.launch(self.api_command or [], self.cwd)
+            replica.launch(self.api_command or [], self.api_cwd)
             oom = ""
             if replica.cgroup is not None:
                 kills = _safe_usage(replica.cgroup)
@@ -307,25 +338,48 @@ class ProcessDeployment:
         return [replica.record or self._record(replica) for replica in self.replicas]
 
     def _record(self, replica: Replica) -> ReplicaRecord:
-        limits = usage = None
-        oom_killed = None
-        if replica.cgroup is not None:
-            try:
-                limits = replica.cgroup.read_limits()
-                usage = replica.cgroup.read_usage()
-                oom_killed = bool(usage.oom_kills) if usage.oom_kills is not None else None
-            except CgroupError:
-                pass
-        return ReplicaRecord(
-            index=replica.index,
-            name=replica.name,
-            pids=list(replica.pids),
-            restarts=replica.restarts,
-            exit_codes=list(replica.exit_codes),
-            oom_killed=oom_killed,
-            limits=limits,
-            usage=usage,
+        return cgroup_record(
+            replica.index, replica.name, replica.cgroup, replica.pids, replica.restarts, replica.exit_codes
         )
+
+
+def _check_template(api_command: str | None) -> None:
+    """Refuse a command of your own without {port} before any cell starts."""
+    if api_command is not None:
+        try:
+            render_command(api_command, 0)
+        except ValueError as error:
+            raise BackendError(str(error)) from None
+
+
+def cgroup_record(
+    index: int,
+    name: str,
+    cgroup: ReplicaCgroup | None,
+    pids: list[int],
+    restarts: int,
+    exit_codes: list[int],
+) -> ReplicaRecord:
+    """A replica's record with its limits and usage read back from its cgroup now (if it has one)."""
+    limits = usage = None
+    oom_killed = None
+    if cgroup is not None:
+        try:
+            limits = cgroup.read_limits()
+            usage = cgroup.read_usage()
+            oom_killed = bool(usage.oom_kills) if usage.oom_kills is not None else None
+        except CgroupError:
+            pass
+    return ReplicaRecord(
+        index=index,
+        name=name,
+        pids=list(pids),
+        restarts=restarts,
+        exit_codes=list(exit_codes),
+        oom_killed=oom_killed,
+        limits=limits,
+        usage=usage,
+    )
 
 
 def _safe_usage(cgroup: ReplicaCgroup) -> int | None:
@@ -354,11 +408,9 @@ class ProcessBackend:
     ) -> None:
         self.cwd, self.ready_timeout, self.port, self.locust_workers = cwd, ready_timeout, port, locust_workers
         self.command_template, self.health_path, self.locustfile = api_command, health_path, locustfile
-        if api_command is not None:
-            try:
-                render_command(api_command, 0)  # refuses a template without {port} before any cell starts
-            except ValueError as error:
-                raise BackendError(str(error)) from None
+        self.api_cwd = cwd
+        """Where the replicas run; Locust always runs in `cwd`."""
+        _check_template(api_command)
         self.cgroups: ReplicaCgroups | None = None
         self.limits_not_enforced_reason: str | None = None
         if not enforce_limits:
@@ -380,6 +432,15 @@ class ProcessBackend:
             return f"process backend, limits NOT enforced: {self.limits_not_enforced_reason}"
         return f"process backend, limits enforced with {self.cgroups.describe()}"
 
+    def serving(self, api_command: str | None, api_cwd: Path) -> ProcessBackend:
+        """This backend (its cgroups, port, Locust) with another service: `api_command` (None: `python -m
+        api`) run in `api_cwd`, as a comparison runs each side's own checkout. The view shares the
+        cgroups: close this backend, not the view."""
+        _check_template(api_command)
+        view = copy.copy(self)
+        view.command_template, view.api_cwd = api_command, api_cwd
+        return view
+
     def deployment(self, cell: Cell, cell_dir: Path) -> ProcessDeployment:
         """The cell's replicas; entering starts them and waits until ready, leaving stops everything."""
         port = self.port or free_port(HOST)
@@ -394,6 +455,7 @@ class ProcessBackend:
             command_template=self.command_template,
             health_path=self.health_path,
             locustfile=self.locustfile,
+            api_cwd=self.api_cwd,
         )
         deployment.locust_workers = self.locust_workers
         return deployment

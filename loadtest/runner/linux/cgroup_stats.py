@@ -162,6 +162,7 @@ def read_usage_v1(dirs: Mapping[str, Path]) -> ReplicaUsage:
     peak = read_optional(dirs["memory"] / "memory.max_usage_in_bytes")
     oom = parse_keyed(read_optional(dirs["memory"] / "memory.oom_control") or "")
     throttled_ns = cpu_stat.get("throttled_time")
+    memory_stat = parse_keyed(read_optional(dirs["memory"] / "memory.stat") or "")
     return ReplicaUsage(
         cpu_seconds=int(usage_ns) / 1e9 if usage_ns is not None else None,
         cpu_periods=cpu_stat.get("nr_periods"),
@@ -169,6 +170,10 @@ def read_usage_v1(dirs: Mapping[str, Path]) -> ReplicaUsage:
         cpu_throttled_seconds=throttled_ns / 1e9 if throttled_ns is not None else None,
         memory_peak_bytes=int(peak) if peak is not None else None,
         oom_kills=oom.get("oom_kill"),
+        memory_current_bytes=working_set(
+            read_optional(dirs["memory"] / "memory.usage_in_bytes"),
+            memory_stat.get("total_inactive_file", memory_stat.get("inactive_file")),
+        ),
     )
 
 
@@ -178,6 +183,7 @@ def read_usage_v2(unified: Path) -> ReplicaUsage:
     peak = read_optional(unified / "memory.peak")
     events = parse_keyed(read_optional(unified / "memory.events") or "")
     usage_us, throttled_us = cpu_stat.get("usage_usec"), cpu_stat.get("throttled_usec")
+    memory_stat = parse_keyed(read_optional(unified / "memory.stat") or "")
     return ReplicaUsage(
         cpu_seconds=usage_us / 1e6 if usage_us is not None else None,
         cpu_periods=cpu_stat.get("nr_periods"),
@@ -185,7 +191,15 @@ def read_usage_v2(unified: Path) -> ReplicaUsage:
         cpu_throttled_seconds=throttled_us / 1e6 if throttled_us is not None else None,
         memory_peak_bytes=int(peak) if peak is not None else None,
         oom_kills=events.get("oom_kill"),
+        memory_current_bytes=working_set(read_optional(unified / "memory.current"), memory_stat.get("inactive_file")),
     )
+
+
+def working_set(usage_text: str | None, inactive_file: int | None) -> int | None:
+    """Memory in use as `docker stats` shows it: the cgroup's usage less its inactive page cache."""
+    if usage_text is None:
+        return None
+    return max(0, int(usage_text) - (inactive_file or 0))
 
 
 def read_usage_of(pid: int) -> ReplicaUsage | None:

@@ -11,19 +11,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from loadtest import exitcodes
-from loadtest.runner.linux.cgroup_stats import cgroup_dir, parse_mountinfo, parse_proc_cgroup, v1_dirs
-from loadtest.runner.linux.cgroups import PARENT_ENV, CgroupUnavailable, open_cgroups
+from loadtest.runner.linux.cgroups import PARENT_ENV
 from loadtest.runner.progress import read_latest
-from tests.procfs import alive, cmdline, descendants
-from tests.waiting import wait_until_gone
+from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
 
 REPO = Path(__file__).resolve().parents[3]
 CELL_FILES = (
@@ -41,19 +37,6 @@ LIMIT_MEMORY = 512 * 1024**2
 
 pytestmark = pytest.mark.integration
 Write = Callable[[str], Path]
-
-
-def cgroups_available() -> str | None:
-    try:
-        open_cgroups().close()
-    except CgroupUnavailable as error:
-        return str(error)
-    return None
-
-
-needs_cgroups = pytest.mark.skipif(
-    cgroups_available() is not None, reason=f"no cgroup limits here: {cgroups_available()}"
-)
 
 
 def start_run(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -75,60 +58,6 @@ def start_run(out: Path, *args: str, env: dict[str, str] | None = None) -> subpr
     )
 
 
-def read_limits_of(pid: int) -> tuple[int | None, int | None, int | None]:
-    """(cpu quota us, cpu period us, memory limit bytes) of a process's own cgroups, read from the kernel's files."""
-    paths = parse_proc_cgroup(Path(f"/proc/{pid}/cgroup").read_text())
-    mounts = parse_mountinfo(Path("/proc/self/mountinfo").read_text())
-    v1 = v1_dirs(mounts, paths)
-    if v1 is not None:
-        quota = int((v1["cpu"] / "cpu.cfs_quota_us").read_text())
-        period = int((v1["cpu"] / "cpu.cfs_period_us").read_text())
-        return quota, period, int((v1["memory"] / "memory.limit_in_bytes").read_text())
-    unified = cgroup_dir(next(m for m in mounts if m.version == 2), paths[""])
-    if unified is None:
-        raise KeyError(f"pid {pid}'s cgroup is outside the cgroup2 mount")
-    quota_text, period_text = (unified / "cpu.max").read_text().split()
-    return int(quota_text), int(period_text), int((unified / "memory.max").read_text())
-
-
-def leftover_cgroups(runner_pid: int) -> list[Path]:
-    """Any cgroup folder of that runner still on the machine."""
-    parents = {m.point for m in parse_mountinfo(Path("/proc/self/mountinfo").read_text())}
-    found = []
-    for parent in parents:
-        found += list(parent.glob(f"loadtest-{runner_pid}*")) + list(parent.glob(f"**/loadtest-{runner_pid}*"))
-    return found
-
-
-@dataclass
-class Watch:
-    """What the test saw while the runner ran."""
-
-    api_pids: set[int] = field(default_factory=set)
-    all_pids: set[int] = field(default_factory=set)
-    api_counts: set[int] = field(default_factory=set)
-    limits: dict[int, tuple[int | None, int | None, int | None]] = field(default_factory=dict)
-
-
-def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Callable[[], bool] | None = None) -> None:
-    """Note the runner's replicas and their cgroups' limits until it exits, `until()` holds or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    while run.poll() is None and time.monotonic() < deadline:
-        if until is not None and until():
-            return
-        found = descendants(run.pid)
-        seen.all_pids.update(found)
-        apis = [pid for pid in found if cmdline(pid)[1:3] == ["-m", "api"]]
-        seen.api_counts.add(len(apis))
-        for pid in apis:
-            seen.api_pids.add(pid)
-            try:
-                seen.limits[pid] = read_limits_of(pid)
-            except (OSError, KeyError, StopIteration, ValueError):
-                continue
-        time.sleep(0.25)  # a sampling interval, not a wait for an outcome
-
-
 def finish(run: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]:
     try:
         out, err = run.communicate(timeout=timeout)
@@ -137,23 +66,6 @@ def finish(run: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]:
         out, err = run.communicate()
         pytest.fail(f"the runner did not finish in time:\n{err[-3000:]}")
     return run.returncode, out, err
-
-
-def assert_nothing_left(runner_pid: int, seen: Watch) -> None:
-    """No process the run started is alive and none of its cgroups remains once it has returned.
-
-    The runner reaps what it stops before it exits; the short wait is for the kernel to finish
-    processes that were already SIGKILLed (a zombie counts as gone).
-    """
-
-    def left() -> list[object]:
-        return [
-            *(pid for pid in seen.all_pids if pid != runner_pid and alive(pid)),
-            *descendants(runner_pid),
-            *leftover_cgroups(runner_pid),
-        ]
-
-    wait_until_gone(left, timeout=2, what="processes and cgroups of the run")
 
 
 # 40 users ask ~77 req/s; one replica in half a CPU serves over 1,000 (docs/thresholds.md) with a P95

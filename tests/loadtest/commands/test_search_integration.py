@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from loadtest import exitcodes
-from tests.loadtest.commands.test_run_integration import cgroups_available, leftover_cgroups
+from tests.loadtest.processes import cgroups_available, leftover_cgroups
 from tests.procfs import alive, cmdline, descendants
 from tests.waiting import wait_until_gone
 

@@ -1,11 +1,13 @@
-"""The live progress line (loadtest/runner/progress.py), read from a growing stats-history CSV."""
+"""The live progress line (loadtest/runner/progress.py), read from a growing stats-history CSV, and its block."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-from loadtest.runner.progress import Progress, Snapshot, format_line, read_latest
+import pytest
+
+from loadtest.runner.progress import LiveBlock, Progress, Snapshot, format_line, read_latest
 from tests.loadtest.locust_csv import HISTORY_HEADER
 
 HEADER = ",".join(HISTORY_HEADER) + "\n"
@@ -90,3 +92,46 @@ def test_plain_output_prints_lines_not_carriage_returns(tmp_path: Path) -> None:
     assert "\r" not in stream.getvalue()
     assert "cell 1/2 r1-cpu0.5-mem512m" in stream.getvalue()
     assert "users 50" in stream.getvalue()
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_block_rewrites_itself_in_place_on_a_terminal() -> None:
+    stream = Terminal()
+    block = LiveBlock(stream)
+    block.show(["a", "b"])
+    block.show(["c", "d", "e"])
+    # Up two lines to the start of the first block, clear to the end, draw the new one.
+    assert stream.getvalue() == "a\nb\n\x1b[2F\x1b[Jc\nd\ne\n"
+
+
+def test_a_message_goes_above_the_block_which_is_drawn_again() -> None:
+    stream = Terminal()
+    block = LiveBlock(stream)
+    block.show(["view"])
+    block.message("test 1 started")
+    block.end()
+    block.show(["next"])
+    assert stream.getvalue() == "view\n\x1b[1F\x1b[Jtest 1 started\nview\nnext\n"
+
+
+def test_lines_are_cut_to_the_terminal_so_the_block_can_be_erased(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "30")
+    stream = Terminal()
+    LiveBlock(stream).show(["x" * 100])
+    assert stream.getvalue() == "x" * 28 + "…\n"
+
+
+def test_elsewhere_a_block_is_printed_at_most_every_interval() -> None:
+    stream = io.StringIO()
+    block = LiveBlock(stream, interval=3600)
+    block.show(["first"])
+    block.show(["second"])
+    block.message("a message")
+    assert stream.getvalue() == "first\na message\n"
+    assert "\x1b" not in stream.getvalue()

@@ -173,6 +173,8 @@ def test_a_v1_tree_limits_and_usage(tmp_path: Path) -> None:
             "memory.limit_in_bytes": "536870912\n",
             "memory.memsw.limit_in_bytes": "536870912\n",
             "memory.max_usage_in_bytes": "62783488\n",
+            "memory.usage_in_bytes": "60000000\n",
+            "memory.stat": "cache 9000000\nrss 51000000\ninactive_file 500\ntotal_inactive_file 8000000\n",
             "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
         },
     )
@@ -185,6 +187,8 @@ def test_a_v1_tree_limits_and_usage(tmp_path: Path) -> None:
     assert (usage.cpu_periods, usage.cpu_throttled_periods) == (200, 50)
     assert usage.cpu_throttled_seconds == pytest.approx(2.5)
     assert (usage.memory_peak_bytes, usage.oom_kills) == (62783488, 1)
+    # In use as docker stats counts it: the hierarchy's inactive page cache can be reclaimed.
+    assert usage.memory_current_bytes == 60000000 - 8000000
 
 
 def test_a_v1_tree_without_limits_or_swap_accounting(tmp_path: Path) -> None:
@@ -194,6 +198,7 @@ def test_a_v1_tree_without_limits_or_swap_accounting(tmp_path: Path) -> None:
     assert (limits.cpus, limits.cpu_quota_us, limits.memory_bytes, limits.swap_bytes) == (None, None, None, None)
     usage = read_usage_v1({"cpu": cpu, "memory": memory})
     assert (usage.cpu_seconds, usage.memory_peak_bytes, usage.oom_kills, usage.cpu_periods) == (None, None, None, None)
+    assert usage.memory_current_bytes is None
 
 
 def test_a_v2_tree_limits_and_usage(tmp_path: Path) -> None:
@@ -205,6 +210,8 @@ def test_a_v2_tree_limits_and_usage(tmp_path: Path) -> None:
             "memory.swap.max": "0\n",
             "cpu.stat": V2_CPU_STAT + "throttled_usec 6000000\n",
             "memory.peak": "70000000\n",
+            "memory.current": "65000000\n",
+            "memory.stat": "anon 50000000\nfile 15000000\nactive_file 3000000\ninactive_file 12000000\n",
             "memory.events": "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
         },
     )
@@ -220,6 +227,7 @@ def test_a_v2_tree_limits_and_usage(tmp_path: Path) -> None:
         70000000,
         1,
     )
+    assert usage.memory_current_bytes == 65000000 - 12000000
 
 
 def test_a_v2_tree_of_an_older_kernel_has_no_peak(tmp_path: Path) -> None:

@@ -1,0 +1,179 @@
+"""`python -m loadtest compare`: argument parsing, environment variables, the profile's compare: block."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from loadtest import exitcodes
+from loadtest.cli import main
+from loadtest.commands import compare
+from loadtest.compare.config import CompareConfig, merge_compare_config
+from loadtest.runner.matrix import Cell
+from loadtest.scenario import Scenario
+from loadtest.thresholds import parse_thresholds
+
+THRESHOLDS = parse_thresholds(
+    """
+slo: {max_error_rate: 0.01, max_p95_ms: 1000, on_inconclusive: pass}
+profiles:
+  compare:
+    users: 32
+    spawn_rate: 32
+    run_time: 20s
+    replicas: [1]
+    cpus: 0.5
+    memory: 512m
+    compare: {trials: 6, run_time: 15s, delta: 0.05, gate: [throughput]}
+  ci: {users: 10000, spawn_rate: 500, run_time: 2m, replicas: [1, 2], cpus: 1.0, memory: 1g}
+"""
+)
+
+
+def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    compare.register(parser.add_subparsers(), environ=environ or {})
+    return parser.parse_args(["compare", *argv])
+
+
+def merged(argv: list[str], environ: dict[str, str] | None = None) -> CompareConfig:
+    return merge_compare_config(parse(["--base", "main", *argv], environ), THRESHOLDS, Path("thresholds.yaml"))
+
+
+def test_the_compare_profile_gives_every_default() -> None:
+    config = merged([])
+    assert (config.profile, config.base, config.head) == ("compare", "main", None)
+    assert config.cell == Cell(1, 0.5, "512m")
+    assert (config.settings.trials, config.settings.run_time, config.settings.delta) == (6, "15s", 0.05)
+    assert config.settings.judged == ["throughput", "error_rate"]
+    assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (32, 32, 15)
+    assert config.load.warmup == "spawn"
+    assert config.backend.calibrate is False
+    assert config.out == Path("results/compare")
+    assert 0 <= config.seed < 2**32
+
+
+def test_a_profile_without_a_compare_block_gets_the_defaults_and_its_first_cell() -> None:
+    # Its 10,000 users take 20 s to spawn: a trial must be longer than the default 20 s.
+    config = merged(["--profile", "ci", "--run-time", "30s"])
+    assert config.cell == Cell(1, 1.0, "1g")
+    assert (config.settings.trials, config.settings.run_time, config.settings.delta) == (8, "30s", 0.10)
+    assert config.settings.judged == ["p95", "throughput", "error_rate"]
+    assert config.load.scenario == Scenario()
+
+
+def test_flags_override_the_profile_and_its_compare_block() -> None:
+    config = merged(
+        [
+            "--head",
+            "feature",
+            "--trials",
+            "10",
+            "--run-time",
+            "30s",
+            "--delta",
+            "0.2",
+            "--seed",
+            "7",
+            "--replicas",
+            "2",
+            "--cpus",
+            "1.0",
+            "--memory",
+            "1g",
+            "--users",
+            "64",
+            "--spawn-rate",
+            "16",
+            "--out",
+            "elsewhere",
+        ]
+    )
+    assert config.head == "feature"
+    assert (config.settings.trials, config.settings.run_time_seconds, config.settings.delta) == (10, 30, 0.2)
+    assert config.settings.gate == ["throughput"]
+    assert config.seed == 7
+    assert config.cell == Cell(2, 1.0, "1g")
+    assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (64, 16, 30)
+    assert config.out == Path("elsewhere")
+
+
+def test_environment_variables_stand_in_for_flags() -> None:
+    config = merged([], {"LOADTEST_TRIALS": "9", "LOADTEST_HEAD": "v2", "LOADTEST_SEED": "3"})
+    assert (config.settings.trials, config.head, config.seed) == (9, "v2", 3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "base", "head"),
+    [
+        pytest.param([], None, None, id="python-m-api-on-both"),
+        pytest.param(["--api-command", "serve {port}"], "serve {port}", "serve {port}", id="one-for-both"),
+        pytest.param(
+            ["--api-command", "serve {port}", "--head-api-command", "new {port}"],
+            "serve {port}",
+            "new {port}",
+            id="the-head-its-own",
+        ),
+        pytest.param(["--base-api-command", "old {port}"], "old {port}", None, id="the-base-its-own"),
+    ],
+)
+def test_server_commands_per_side(argv: list[str], base: str | None, head: str | None) -> None:
+    config = merged(argv)
+    assert (config.base_api_command, config.head_api_command) == (base, head)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--trials", "1"], "'1' must be at least 2"),
+        (["--trials", "many"], "'many' is not a whole number"),
+        (["--delta", "1.5"], "'1.5' must be between 0 and 1 (exclusive)"),
+        (["--delta", "0"], "'0' must be between 0 and 1 (exclusive)"),
+        (["--seed", "-1"], "'-1' is not between 0 and 4294967295"),
+        (["--run-time", "soon"], "not a Locust duration"),
+        (["--replicas", "1,2"], "'1,2' is not a whole number"),
+        (["--backend", "k8s"], "is not one of process, compose"),
+    ],
+)
+def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        parse(argv)
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert argv[0] in error
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--run-time", "2s"], "a trial of 2s leaves less than 2 s after the ramp (32 users at 32/s take 1 s)"),
+        (["--profile", "nightly"], "profile 'nightly' is not in thresholds.yaml (profiles: ci, compare)"),
+        (["--backend", "compose", "--api-command", "x {port}"], "--api-command is for the process backend"),
+    ],
+)
+def test_impossible_settings_are_named(argv: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        merged(argv)
+
+
+def test_without_base_it_cannot_judge(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["compare", "--out", str(tmp_path / "out")]) == exitcodes.CANNOT_JUDGE
+    assert "give --base" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_broken_compare_block_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "thresholds.yaml"
+    broken.write_text(
+        "slo: {max_error_rate: 0.01, max_p95_ms: 1000}\n"
+        "profiles:\n  compare: {users: 1, spawn_rate: 1, run_time: 5s, replicas: [1], cpus: 1, memory: 1g,\n"
+        "            compare: {gate: [p95, latency]}}\n"
+    )
+    argv = ["compare", "--base", "main", "--thresholds", str(broken), "--out", str(tmp_path / "out")]
+    assert main(argv) == exitcodes.CANNOT_JUDGE
+    error = capsys.readouterr().err
+    assert "Threshold 'gate[1]' has value 'latency'" in error
+    assert "Traceback" not in error

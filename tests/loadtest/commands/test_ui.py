@@ -1,0 +1,359 @@
+"""`python -m loadtest ui`: its options, and a real session on the process backend.
+
+The session test drives Locust's web API as the browser does (`POST /swarm`, `GET /stats/requests`,
+`POST /stop`; Locust 2.47 takes only POST for /stop) against a real 2-replica cell under
+0.5 CPU and 256 MiB each, reads the resource view with `python -m loadtest stats`, checks the
+verdict written after each stop, and that SIGINT leaves no process and no cgroup behind. The
+compose session does the same with containers (it needs both images: `make build`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loadtest import exitcodes
+from loadtest.cli import main
+from loadtest.commands import ui
+from loadtest.records import STATE_FILE, LiveCell, RunRecord, Verdict, read_record
+from loadtest.runner.interactive import UiConfig, merge_ui_config
+from loadtest.runner.linux.cgroups import PARENT_ENV
+from loadtest.runner.linux.sockets import free_port
+from loadtest.runner.matrix import Cell
+from loadtest.thresholds import parse_thresholds
+from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
+
+REPO = Path(__file__).resolve().parents[3]
+THRESHOLDS = parse_thresholds(
+    """
+slo: {max_error_rate: 0.01, max_p95_ms: 1000}
+profiles:
+  ci:    {users: 10000, spawn_rate: 500, run_time: 2m, replicas: [1, 2], cpus: 1.0, memory: 1g}
+  local: {users: 1000, spawn_rate: 100, run_time: 30s, replicas: [2, 1], cpus: 0.5, memory: 512m}
+"""
+)
+MIB = 2**20
+TEST_FILES = (
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust_failures.csv",
+    "locust_exceptions.csv",
+    "locust_report.html",
+    "run.json",
+    "verdict.json",
+    "summary.md",
+    "timeline.png",
+)
+
+
+def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    ui.register(parser.add_subparsers(), environ=environ or {})
+    return parser.parse_args(["ui", *argv])
+
+
+def merged(argv: list[str], environ: dict[str, str] | None = None) -> UiConfig:
+    return merge_ui_config(parse(argv, environ), THRESHOLDS, Path("thresholds.yaml"))
+
+
+def test_the_profile_gives_one_cell_and_the_start_form() -> None:
+    config = merged([])
+    assert config.cell == Cell(2, 0.5, "512m")  # the profile's first replica count
+    assert (config.web.users, config.web.spawn_rate, config.web.run_time_seconds) == (1000, 100, None)
+    assert (config.web.host, config.web.port) == ("127.0.0.1", 8089)
+    assert config.out == Path("results/ui")
+    assert config.backend.name == "process"
+    assert config.slo == THRESHOLDS.slo
+
+
+def test_flags_and_variables_override_the_profile() -> None:
+    config = merged(
+        ["--profile", "ci", "--replicas", "3", "--cpus", "0.25", "--users", "50", "--run-time", "90s", "--out", "x"],
+        {"LOADTEST_MEMORY": "256m", "LOADTEST_WEB_PORT": "9000", "LOADTEST_WEB_HOST": "0.0.0.0"},
+    )
+    assert config.cell == Cell(3, 0.25, "256m")
+    assert (config.web.users, config.web.spawn_rate, config.web.run_time_seconds) == (50, 500, 90)
+    assert (config.web.host, config.web.port) == ("0.0.0.0", 9000)
+    assert config.out == Path("x")
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (["--replicas", "1,2"], {}, "argument --replicas: '1,2' is not a whole number"),
+        (["--web-port", "70000"], {}, "argument --web-port: '70000' is not between 1 and 65535"),
+        (["--cpus", "0"], {}, "argument --cpus: '0' must be greater than 0"),
+        ([], {"LOADTEST_WEB_PORT": "web"}, "environment variable LOADTEST_WEB_PORT='web': 'web' is not a whole number"),
+    ],
+)
+def test_bad_values_are_named(
+    argv: list[str], environ: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse(argv, environ)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_profile_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui", "--profile", "nope"]) == exitcodes.CANNOT_JUDGE
+    assert "loadtest ui: profile 'nope' is not in" in capsys.readouterr().err
+
+
+def test_a_web_port_in_use_is_named_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["ui", "--no-limits", "--replicas", "1", "--web-port", str(port), "--out", str(tmp_path)])
+    assert code == exitcodes.CANNOT_JUDGE
+    output = capsys.readouterr().out
+    assert f"ERROR: port {port} is already in use on this machine" in output
+    assert "--web-port" in output
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- a real session
+
+
+@dataclass
+class UiRun:
+    """A `python -m loadtest ui` under test: its process, its output, Locust's web API, what it started."""
+
+    process: subprocess.Popen[str]
+    output: Path
+    client: httpx.Client
+    seen: Watch = field(default_factory=Watch)
+
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        """Watch its processes until `condition()` holds; fail, with its output, if it does not in time."""
+        watch(self.process, self.seen, timeout=90, until=condition)
+        if not condition():
+            pytest.fail(f"no {what} in time; the session's output:\n{self.output.read_text()[-4000:]}")
+
+    def sigint(self) -> int:
+        """Ctrl-C, and its exit code."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=120)
+
+
+@contextmanager
+def ui_session(tmp_path: Path, port: int, *args: str) -> Iterator[UiRun]:
+    """Start `python -m loadtest ui ARGS` with its UI on `port`; end it if the test leaves it running.
+
+    The caller's LOADTEST_* options are dropped, so only the arguments decide the session; the
+    delegated cgroup a machine may need (LOADTEST_CGROUP_PARENT) is kept.
+    """
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith("LOADTEST_") or key == PARENT_ENV
+    }
+    output = tmp_path / "ui.out"
+    with output.open("w") as log, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "loadtest", "ui", "--web-port", str(port), *args],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=inherited,
+        )
+        try:
+            yield UiRun(process, output, client)
+        finally:
+            # A failed test still ends the session as Ctrl-C does (a SIGKILL would orphan its
+            # containers or cgroups); only a session that does not end in time is killed.
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def answers(client: httpx.Client) -> bool:
+    try:
+        return client.get("/").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def judged(folder: Path) -> Callable[[], bool]:
+    """The gate has written its verdict there (summary.md comes last)."""
+    return (folder / "summary.md").exists
+
+
+def running_with(client: httpx.Client, requests: int) -> Callable[[], bool]:
+    """A test is running and has made `requests` (Locust's answer may be 2 s old, from before the swarm)."""
+
+    def check() -> bool:
+        answer = client.get("/stats/requests").json()
+        return bool(answer["state"] == "running" and answer["stats"][-1]["num_requests"] >= requests)
+
+    return check
+
+
+def swarm(client: httpx.Client, users: int, spawn_rate: int) -> None:
+    answer = client.post("/swarm", data={"user_count": users, "spawn_rate": spawn_rate}).json()
+    assert answer["success"] is True, answer
+
+
+def stats_view(out: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "loadtest", "stats", str(out), "--count", "1", "--interval", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@needs_cgroups
+@pytest.mark.integration
+def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_nothing(tmp_path: Path) -> None:
+    out, port = tmp_path / "results", free_port()
+    cell_dir = out / "r2-cpu0.5-mem256m"
+    cell = ("--replicas", "2", "--cpus", "0.5", "--memory", "256m", "--users", "30", "--spawn-rate", "15")
+    with ui_session(tmp_path, port, "--out", str(out), *cell) as ui:
+        client = ui.client
+        ui.wait_for(lambda: answers(client) and (cell_dir / STATE_FILE).exists(), "web UI")
+        # The start form is pre-filled with --users and --spawn-rate.
+        page = client.get("/").text
+        assert re.search(r'"num_users": ?30\b', page), page[-2000:]
+        assert re.search(r'"spawn_rate": ?15(\.0)?\b', page)
+        state = read_record(cell_dir / STATE_FILE, LiveCell)
+        assert (state.pid, state.backend, len(state.replicas)) == (ui.process.pid, "process", 2)
+
+        # Test 1: a swarm, figures while it runs, the resource view from another process, the stop.
+        swarm(client, 30, 30)
+        ui.wait_for(running_with(client, 150), "running test 1")
+        view = stats_view(out)
+        rows = [line for line in view.splitlines() if line.startswith("replica-")]
+        assert len(rows) == 2, view
+        used = []
+        for row in rows:
+            cpu = re.search(r"(\d+\.\d\d) / 0\.5 \((\d+)%\)", row)
+            memory = re.search(r"([\d.]+) MiB / 256 MiB \((\d+)%\)", row)
+            assert cpu is not None, row
+            assert memory is not None, row
+            used.append(float(cpu[1]))
+            assert used[-1] <= 0.55, row  # within its quota (the kernel enforces it per 100 ms period)
+            assert 10 < float(memory[1]) < 256, row
+            assert row.split()[-2:] == ["0", "0"], row  # no restart, no OOM kill
+        assert sum(used) > 0, view  # the cell served the test (the kernel spreads connections unevenly)
+        client.post("/stop")
+        verdict_path = cell_dir / "test-1" / "verdict.json"
+        ui.wait_for(judged(cell_dir / "test-1"), "verdict of test 1")
+        first = read_record(verdict_path, Verdict)
+        assert first.requests >= 150
+        assert first.figures.name == "Aggregated"
+        for name in TEST_FILES:
+            assert (cell_dir / "test-1" / name).is_file(), name
+        assert "Performance gate" in (cell_dir / "test-1" / "summary.md").read_text()
+        # What ran, as for a cell of `run`: the start form's load, the limits, the CPU samples the gate reads.
+        record = read_record(cell_dir / "test-1" / "run.json", RunRecord)
+        assert (record.status, record.users, record.spawn_rate, record.replicas) == ("completed", 30, 30, 2)
+        assert record.limits_enforced is True
+        assert len(record.samples) >= 3
+        assert record.window is not None
+        assert [replica.restarts for replica in record.replica_records] == [0, 0]
+
+        # Test 2 gets its own folder; test 1's stays as it was.
+        kept = verdict_path.read_bytes()
+        swarm(client, 4, 4)
+        ui.wait_for(running_with(client, 10), "running test 2")
+        client.post("/stop")
+        ui.wait_for(judged(cell_dir / "test-2"), "verdict of test 2")
+        assert read_record(cell_dir / "test-2" / "verdict.json", Verdict).requests >= 10
+        assert verdict_path.read_bytes() == kept
+
+        # Test 3 is running when SIGINT comes.
+        swarm(client, 4, 4)
+        ui.wait_for(running_with(client, 5), "running test 3")
+        # The session looks at Locust once a second: SIGINT once it has seen test 3 start.
+        ui.wait_for(lambda: "test 3 started" in ui.output.read_text(), "the session seeing test 3")
+        code = ui.sigint()
+    said = ui.output.read_text()
+    assert code == exitcodes.PASSED, said
+    assert "Traceback" not in said
+    assert f"test 1: {'PASS' if first.passed else 'FAIL'} — {first.requests:,} requests" in said
+    assert "test 3: cut short, not judged" in said
+    assert "removed their cgroups" in said
+    assert not (cell_dir / "test-3").exists()
+    assert not (cell_dir / STATE_FILE).exists()
+    # Limits read back from the kernel while the replicas served: 0.5 CPU, 256 MiB each.
+    assert len(ui.seen.api_pids) == 2
+    assert set(ui.seen.limits.values()) == {(50_000, 100_000, 256 * MIB)}
+    assert_nothing_left(ui.process.pid, ui.seen)
+
+
+def docker_images() -> tuple[str, str]:
+    """The images a compose session runs (as `make build` names them), or skip when they are not here."""
+    api = os.environ.get("API_IMAGE", "inference-gate-api:local")
+    locust = os.environ.get("LOADTEST_IMAGE", "inference-gate-loadtest:local")
+    if shutil.which("docker") is None:
+        pytest.skip("Docker is not installed")
+    for image in (api, locust):
+        found = subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=False, timeout=60)
+        if found.returncode != 0:
+            pytest.skip(f"no image {image}: build both with `make build`")
+    return api, locust
+
+
+def project_containers(pid: int) -> list[str]:
+    """Containers of every Compose project the session with this pid made."""
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True, check=True, timeout=60
+    )
+    return [name for name in listed.stdout.split() if name.startswith(f"loadtest{pid}-")]
+
+
+@pytest.mark.integration
+def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_project_down(tmp_path: Path) -> None:
+    api_image, locust_image = docker_images()
+    out, port = tmp_path / "results", free_port()
+    cell_dir = out / "r1-cpu0.5-mem256m"
+    images = ("--image", api_image, "--loadtest-image", locust_image)
+    cell = ("--replicas", "1", "--cpus", "0.5", "--memory", "256m", "--locust-workers", "1")
+    with ui_session(tmp_path, port, "--backend", "compose", "--out", str(out), *images, *cell) as ui:
+        client = ui.client
+
+        def worker_ready() -> bool:
+            up = answers(client) and (cell_dir / STATE_FILE).exists()
+            return up and client.get("/stats/requests").json().get("worker_count") == 1
+
+        ui.wait_for(worker_ready, "web UI with its worker")
+        state = read_record(cell_dir / STATE_FILE, LiveCell)
+        assert state.backend == "compose"
+        assert [replica.container_id is not None for replica in state.replicas] == [True]
+        swarm(client, 10, 10)
+        ui.wait_for(running_with(client, 60), "running test 1")
+        view = stats_view(out)
+        assert re.search(r"\d+\.\d\d / 0\.5 \(\d+%\)", view), view
+        assert re.search(r"MiB / 256 MiB \(\d+%\)", view), view
+        client.post("/stop")
+        ui.wait_for(judged(cell_dir / "test-1"), "verdict of test 1")
+        assert read_record(cell_dir / "test-1" / "verdict.json", Verdict).requests >= 60
+        code = ui.sigint()
+    said = ui.output.read_text()
+    assert code == exitcodes.PASSED, said
+    assert "took its Compose project down" in said
+    assert project_containers(ui.process.pid) == []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2) as gone:
+        assert not answers(gone)  # nothing publishes the port any more

@@ -1,0 +1,148 @@
+"""comparison.md, the terminal view and comparison.png, from a comparison with known figures."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+
+from loadtest.compare.render import render_chart, render_console, render_markdown
+from loadtest.compare.statistics import judge_metrics, overall_verdict
+from loadtest.records import Comparison, ComparisonCell, SideInfo, SideRole, TrialFigures, TrialRecord
+from loadtest.thresholds import CompareSettings
+
+SETTINGS = CompareSettings(trials=6)
+WOBBLE = (0.01, -0.012, 0.004, -0.006, 0.011, -0.003)
+
+
+def trial(index: int, block: int, role: SideRole, throughput: float, status: str = "valid") -> TrialRecord:
+    return TrialRecord.model_validate(
+        {
+            "index": index,
+            "block": block,
+            "role": role,
+            "folder": f"trials/{index:02d}-{role}",
+            "status": status,
+            "reasons": ["Locust CPU 100% (limit 90%) for 9 s of 18 s"] if status == "inconclusive" else [],
+            "figures": TrialFigures(
+                throughput=throughput,
+                p50=16_000 / throughput,
+                p95=32_000 / throughput * 2,
+                p99=32_000 / throughput * 3,
+                error_rate=0.0,
+                requests=int(throughput * 18),
+                failures=0,
+            ),
+            "started_at": datetime(2026, 12, 1, tzinfo=UTC),
+            "duration_seconds": 26.0,
+        }
+    )
+
+
+def comparison(ratio: float, inconclusive_block: int | None = None, complete: bool = True) -> Comparison:
+    trials: list[TrialRecord] = []
+    for block, wobble in enumerate(WOBBLE, start=1):
+        base = 1000.0 * (1 + 0.02 * block)
+        head = base * ratio * math.exp(wobble)
+        status = "inconclusive" if block == inconclusive_block else "valid"
+        trials.append(trial(len(trials) + 1, block, "base", base, status))
+        trials.append(trial(len(trials) + 1, block, "head", head))
+    blocks = [
+        (
+            next(t.figures for t in trials if t.block == block and t.role == "base" and t.status == "valid")
+            if block != inconclusive_block
+            else None,
+            next(t.figures for t in trials if t.block == block and t.role == "head"),
+        )
+        for block in range(1, len(WOBBLE) + 1)
+    ]
+    metrics = judge_metrics(blocks, SETTINGS)
+    verdict, reasons = overall_verdict(metrics, len(trials), inconclusive_block is not None, SETTINGS)
+    return Comparison(
+        complete=complete,
+        verdict=verdict if complete else "inconclusive",
+        reasons=reasons if complete else ["cut short by SIGINT after 12 of 12 trials"],
+        on_inconclusive="fail",
+        profile="compare",
+        backend="process",
+        base=SideInfo(role="base", spec="main", commit="a" * 40, checkout="/tmp/wt"),
+        head=SideInfo(role="head", spec="working tree", commit="b" * 40, dirty=True, checkout="/repo"),
+        cell=ComparisonCell(
+            replicas=1, cpus=0.5, memory="512m", users=32, spawn_rate=32, warmup="spawn", scenario=None
+        ),
+        settings=SETTINGS,
+        run_time_seconds=20,
+        seed=42,
+        planned=[t.role for t in trials],
+        trials=trials,
+        metrics=metrics,
+        started_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+
+
+def test_the_markdown_leads_with_the_verdict_and_a_row_per_metric() -> None:
+    text = render_markdown(comparison(0.75))
+    lines = text.splitlines()
+    assert lines[0] == "### ❌ Comparison REGRESSED: head vs base"
+    assert lines[2] == "| metric | base | head | change (interval) | verdict |"
+    rows = [line for line in lines if line.startswith("| ")][1:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| **P95**",
+        "| **throughput**",
+        "| **error rate**",
+        "| P50",
+        "| P99",
+    ]
+    throughput = rows[1]
+    assert "1,070 req/s" in throughput  # the base's median
+    assert "-24." in throughput
+    assert "❌ regressed |" in throughput
+    assert "| ✅ no change |" in rows[2]
+    assert "(not gating)" in rows[3]
+    assert "base (main, aaaaaaaaaaaa) · head (working tree, bbbbbbbbbbbb, uncommitted changes)" in text
+    assert "**δ = 10%**" in text
+    assert "12 of 12 trials run, 0 inconclusive" in text
+    assert "- throughput: regressed: the 9" in text
+    assert text.rstrip().endswith("(comparison.png)")
+
+
+def test_no_change_reads_as_such() -> None:
+    text = render_markdown(comparison(1.0), chart=None)
+    assert text.startswith("### ✅ Comparison NO CHANGE: head vs base")
+    assert "comparison.png" not in text
+
+
+def test_trials_that_gave_no_value_are_listed_with_their_reason() -> None:
+    text = render_markdown(comparison(1.0, inconclusive_block=3))
+    assert "12 of 12 trials run, 1 inconclusive" in text
+    assert (
+        "- trial 5 (block 3, base, `trials/05-base`): inconclusive: Locust CPU 100% (limit 90%) for 9 s of 18 s" in text
+    )
+
+
+def test_an_incomplete_comparison_says_so() -> None:
+    text = render_markdown(comparison(0.75, complete=False))
+    assert text.startswith("### ⚠️ Comparison INCONCLUSIVE (incomplete): head vs base")
+    assert "- cut short by SIGINT after 12 of 12 trials" in text
+
+
+def test_the_terminal_shows_the_same_table() -> None:
+    text = render_console(comparison(0.75))
+    assert text.splitlines()[0] == "❌ Comparison REGRESSED: head vs base"
+    assert "metric" in text.splitlines()[2]
+    assert "regressed" in text
+    assert "δ 10%; 12 of 12 trials run, 0 inconclusive; seed 42" in text
+
+
+def test_the_chart_is_a_png_when_any_trial_gave_figures() -> None:
+    picture = render_chart(comparison(0.75))
+    assert picture is not None
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n")
+    empty = comparison(0.75).model_copy(update={"trials": []})
+    assert render_chart(empty) is None
+
+
+@pytest.mark.parametrize("ratio", [0.75, 1.0, 1.3])
+def test_the_chart_draws_every_verdict(ratio: float) -> None:
+    assert render_chart(comparison(ratio)) is not None

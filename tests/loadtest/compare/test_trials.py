@@ -1,0 +1,87 @@
+"""The trials: the randomised block order, and what a trial's folder gives the comparison."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtest.compare.trials import PlannedTrial, plan_trials, read_trial
+from loadtest.gate import judge_folder
+from loadtest.records import RUN_FILE, write_record
+from loadtest.runner.matrix import Cell
+from loadtest.thresholds import Slo
+from tests.loadtest.cell_folders import run_record, samples
+from tests.loadtest.locust_csv import Entry, SyntheticRun
+
+SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
+PLANNED = PlannedTrial(index=3, block=2, role="head")
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_every_block_runs_each_side_once_in_a_random_order() -> None:
+    plan = plan_trials(40, seed=1)
+    assert [trial.index for trial in plan] == list(range(1, 81))
+    for block in range(1, 41):
+        assert sorted(trial.role for trial in plan if trial.block == block) == ["base", "head"]
+    firsts = [trial.role for trial in plan if trial.index % 2 == 1]
+    assert 10 < firsts.count("base") < 30  # neither side always goes first
+    assert plan == plan_trials(40, seed=1)
+    assert plan != plan_trials(40, seed=2)
+
+
+def test_a_trial_folder_is_named_by_its_position_and_side() -> None:
+    assert PLANNED.folder == "03-head"
+
+
+def trial_folder(tmp_path: Path, served: float = 900.0, failures: int = 0, **record: Any) -> Path:
+    """A trial's folder as the runner leaves it: Locust's CSVs, run.json, and the gate's verdict."""
+    folder = tmp_path / "trials" / PLANNED.folder
+    entries = [Entry("POST", "POST /predict", int(served * 10), failures=failures, p50=30, p95=70, p99=90, rps=served)]
+    SyntheticRun(entries=entries, users=32, seconds=10, ramp_seconds=1).write(folder)
+    sampled = samples(12, 0.5, api_share=0.95, throttled=0.9, locust_share=0.4, start=1_795_841_427)
+    fields: dict[str, Any] = {"samples": sampled, "warmup": "spawn", **record}
+    write_record(folder / RUN_FILE, run_record(Cell(1, 0.5, "512m"), **fields))
+    if fields.get("status", "completed") == "completed" and served:
+        judge_folder(folder, SLO)
+    return folder
+
+
+def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
+    trial = read_trial(trial_folder(tmp_path, failures=9), PLANNED, SLO, NOW, 16.5)
+    assert (trial.index, trial.block, trial.role, trial.folder) == (3, 2, "head", "trials/03-head")
+    assert trial.status == "valid"
+    assert trial.reasons == []
+    assert trial.figures is not None
+    assert (trial.figures.throughput, trial.figures.p50, trial.figures.p95, trial.figures.p99) == (900, 30, 70, 90)
+    assert (trial.figures.requests, trial.figures.failures) == (9000, 9)
+    assert trial.figures.error_rate == pytest.approx(0.001)
+    assert trial.duration_seconds == 16.5
+
+
+def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) -> None:
+    folder = trial_folder(tmp_path, limits_enforced=False, limits_not_enforced_reason="no cgroups here")
+    trial = read_trial(folder, PLANNED, SLO, NOW, 1.0)
+    assert trial.status == "inconclusive"
+    assert trial.reasons[0].startswith("limits were not enforced (no cgroups here)")
+    assert trial.figures is not None
+
+
+def test_a_trial_that_failed_says_why(tmp_path: Path) -> None:
+    error = "API replica 0 exited with code 1 before it was ready: ImportError"
+    trial = read_trial(trial_folder(tmp_path, status="failed", error=error), PLANNED, SLO, NOW, 1.0)
+    assert (trial.status, trial.reasons, trial.figures) == ("failed", [error], None)
+
+
+def test_a_trial_the_gate_could_not_judge_gives_the_gates_reason(tmp_path: Path) -> None:
+    trial = read_trial(trial_folder(tmp_path, served=0), PLANNED, SLO, NOW, 1.0)
+    assert trial.status == "failed"
+    assert "zero requests in the Aggregated row" in trial.reasons[0]
+
+
+def test_a_trial_without_run_json_failed(tmp_path: Path) -> None:
+    trial = read_trial(tmp_path, PLANNED, SLO, NOW, 1.0)
+    assert trial.status == "failed"
+    assert "run.json: cannot be read" in trial.reasons[0]
