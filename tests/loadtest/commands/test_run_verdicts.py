@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from loadtest import exitcodes
-from loadtest.runner.linux.cgroups import CgroupUnavailable, open_cgroups
+from tests.loadtest.processes import needs_cgroups
 
 REPO = Path(__file__).resolve().parents[3]
 PYTHON = shlex.quote(sys.executable)
@@ -25,17 +25,6 @@ NULL_TARGET = f"{PYTHON} -m loadtest.runner.null_target --port {{port}}"
 BASELINE = f"{PYTHON} scripts/baseline_server.py --port {{port}}"
 
 pytestmark = pytest.mark.integration
-
-
-def _cgroups_work() -> bool:
-    try:
-        open_cgroups().close()
-    except CgroupUnavailable:
-        return False
-    return True
-
-
-needs_cgroups = pytest.mark.skipif(not _cgroups_work(), reason="cgroup limits cannot be enforced here")
 
 
 def constant(users: int, rate: float, **profile: Any) -> dict[str, Any]:

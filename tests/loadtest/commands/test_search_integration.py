@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from loadtest import exitcodes
-from tests.loadtest.processes import cgroups_available, leftover_cgroups
+from tests.loadtest.processes import leftover_cgroups, needs_cgroups
 from tests.procfs import alive, cmdline, descendants
 from tests.waiting import wait_until_gone
 
@@ -34,7 +34,7 @@ BASELINE = f"{PYTHON} scripts/baseline_server.py --port {{port}} --reuse-port"
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(cgroups_available() is not None, reason=f"no cgroup limits here: {cgroups_available()}"),
+    needs_cgroups,
 ]
 
 # Our API serves ~2,200-2,900 req/s per CPU here, even at 0.1 CPU, as the other work on the machine allows.

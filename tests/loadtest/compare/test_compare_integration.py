@@ -22,26 +22,15 @@ from typing import Any
 import pytest
 
 from loadtest import exitcodes
-from loadtest.runner.linux.cgroups import CgroupUnavailable, open_cgroups
 from loadtest.util.git import resolve_commit
 from scripts.compare_bench import DEFAULT_COST_US, broken_commit, cpu_cost_commit
+from tests.loadtest.processes import needs_cgroups
 
 REPO = Path(__file__).resolve().parents[3]
 SHORT = ["--trials", "6", "--run-time", "3s", "--seed", "11"]
 """Six blocks (the fewest with which the signed-rank check can confirm a verdict) of 3 s trials."""
 
 pytestmark = pytest.mark.integration
-
-
-def _cgroups_work() -> bool:
-    try:
-        open_cgroups().close()
-    except CgroupUnavailable:
-        return False
-    return True
-
-
-needs_cgroups = pytest.mark.skipif(not _cgroups_work(), reason="cgroup limits cannot be enforced here")
 
 
 def compare_argv(out: Path, *flags: str) -> list[str]:
