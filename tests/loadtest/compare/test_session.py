@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from loadtest.commands import compare
-from loadtest.compare import ComparisonSession, minimum_blocks
 from loadtest.compare.config import merge_compare_config
+from loadtest.compare.session import ComparisonSession, minimum_blocks
 from loadtest.thresholds import load_thresholds
 
 REPO = Path(__file__).resolve().parents[3]
