@@ -109,12 +109,14 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system) of these processes and of their children that ended, in seconds."""
-    ticks = 0
+def cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time (user + system) of these processes and of their children that ended, in seconds;
+    None when none of them is there any more (a sample taken after they ended is no sample)."""
+    ticks, found = 0, False
     for pid in pids:
         fields = _stat_fields(pid)
         if fields is not None:
             # utime, stime, cutime, cstime: fields 14-17 of proc(5), 11-14 after the name.
             ticks += sum(int(value) for value in fields[11:15])
-    return ticks / _CLOCK_TICKS
+            found = True
+    return ticks / _CLOCK_TICKS if found else None
