@@ -39,8 +39,8 @@ SCENARIOS = ("aa", "cost", "half-cost", "workshop")
 DEFAULT_COST_US = 82.5
 """Per POST /predict: about a quarter of what one request of the compare profile's mix costs our API
 on a quiet 2-core VM (~0.29 ms of CPU at ~1,700 req/s in half a CPU, 88% of them /predict), so
-throughput falls by about 25% (measured: 23%; more where a busier machine makes each request cheaper
-relative to it, less where it makes it dearer)."""
+throughput falls by about 25% (measured: 20-23% per block on a steady host; 10-15% over whole runs
+while the host's speed shifted, when it showed as 0-4% in the slow blocks: docs/compare.md)."""
 BASELINE_COMMAND = ".venv/bin/python scripts/baseline_server.py --port {port}"
 
 
