@@ -198,11 +198,11 @@ class Runner:
         """One cell, start to end; returns its folder (with run.json, whatever happened).
 
         By default the cell runs the run's load into `out/<cell>/`. A caller that runs cells one by
-        one (the search, the comparison) can give another load, another folder (relative to `out`, or
-        absolute), a label for the terminal (default `[position/cells]`) and `stop_when`, asked once a
-        second while Locust runs: when it returns a reason, Locust is stopped there, the cell is judged
-        on what it has and run.json says why. Without `print_verdict` the verdict is not printed (the
-        caller prints its own).
+        one (the search, the comparison) can give another load, another folder (relative to `out`), a
+        label for the terminal (default `[position/cells]`) and `stop_when`, asked once a second while
+        Locust runs: when it returns a reason, Locust is stopped there, the cell is judged on what it
+        has and run.json says why. Without `print_verdict` the verdict is not printed (the caller
+        prints its own).
         """
         settings = load_settings or self.config.load
         cell_dir = prepare_folder(self.config.out / (folder or cell.name))

@@ -225,7 +225,7 @@ class Prober:
             index,
             cell,
             load_settings=settings,
-            folder=folder,
+            folder=folder.relative_to(self.out),
             stop_when=stop,
             label=f"probe {index}",
             print_verdict=False,

@@ -46,8 +46,9 @@ def locust_command(
     workers: int,
     master_port: int | None = None,
 ) -> list[str]:
-    """The Locust command line for one cell (standalone when `workers` is 1)."""
-    return _command(locustfile, locust_args(settings, host, cell_dir), workers, master_port)
+    """The Locust command line for one cell (standalone when `workers` is 1); its files go to
+    `cell_dir` wherever Locust's working directory is."""
+    return _command(locustfile, locust_args(settings, host, cell_dir.absolute()), workers, master_port)
 
 
 def locust_web_command(
@@ -58,8 +59,8 @@ def locust_web_command(
     workers: int,
     master_port: int | None = None,
 ) -> list[str]:
-    """The Locust command line for a web UI session on one cell."""
-    return _command(locustfile, locust_web_args(settings, host, cell_dir), workers, master_port)
+    """The Locust command line for a web UI session on one cell (its files in `cell_dir`, absolute)."""
+    return _command(locustfile, locust_web_args(settings, host, cell_dir.absolute()), workers, master_port)
 
 
 def _command(locustfile: Path, flags: list[str], workers: int, master_port: int | None) -> list[str]:

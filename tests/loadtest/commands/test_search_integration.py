@@ -11,6 +11,7 @@ sends here.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -95,17 +96,18 @@ def thresholds(folder: Path, profile: dict[str, Any]) -> Path:
 def start(
     command: str, folder: Path, *flags: str, profile: dict[str, Any] = PROFILE
 ) -> tuple[subprocess.Popen[str], Path]:
-    out = folder / "results"
     where = ["--thresholds", str(thresholds(folder, profile)), "--profile", "case"]
     argv = [sys.executable, "-m", "loadtest", command, *where]
+    # From `folder`, with a relative --out, as `make search` runs it from the checkout.
     process = subprocess.Popen(
-        [*argv, "--out", str(out), "--no-calibration", *flags],
-        cwd=REPO,
+        [*argv, "--out", "results", "--no-calibration", *flags],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    return process, out
+    return process, folder / "results"
 
 
 def watch(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from loadtest.locust_contract import LoadSettings, WebSettings, locust_args, locust_web_args
 from loadtest.runner.backends.local_locust import locust_command, locust_web_command
 
@@ -50,3 +52,11 @@ def test_a_web_ui_session_prefills_the_form_and_writes_the_csvs(tmp_path: Path) 
 def test_workers_of_a_web_ui_session_get_a_master_port(tmp_path: Path) -> None:
     command = locust_web_command(Path("lf.py"), "http://h", tmp_path, WebSettings(10, 1.5), workers=2, master_port=1)
     assert command[-3:] == ["--processes=2", "--master-bind-port=1", "--master-port=1"]
+
+
+def test_a_relative_cell_folder_is_passed_to_locust_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Locust runs from the checkout: a folder relative to the caller's directory must not move.
+    monkeypatch.chdir(tmp_path)
+    command = locust_command(Path("lf.py"), "http://h", Path("results/cell"), LoadSettings(10, 1.5, 60), workers=1)
+    assert f"--csv={tmp_path / 'results' / 'cell' / 'locust'}" in command
+    assert f"--html={tmp_path / 'results' / 'cell' / 'locust_report.html'}" in command
