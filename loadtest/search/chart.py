@@ -108,8 +108,11 @@ def _capacity(axis: Axes, record: SearchRecord) -> None:
             label=capacity.cell,
         )
         for users, p95, outcome in points:
-            if outcome != "pass":
+            if outcome == "fail":
                 axis.plot([users], [p95], marker="x", color="#c62828", markersize=10)
+            elif outcome != "pass":
+                # Inconclusive (Locust set the pace): measured, but not a failure of the service.
+                axis.plot([users], [p95], marker="o", markersize=12, fillstyle="none", color="#f9a825")
         drawn = True
     axis.axhline(limit, color="#c62828", linestyle="--", linewidth=1, label=f"SLO P95 {limit:,g} ms")
     axis.set_yscale("log")
@@ -117,6 +120,7 @@ def _capacity(axis: Axes, record: SearchRecord) -> None:
     axis.yaxis.set_minor_formatter(FuncFormatter(lambda value, _position: f"{value:,.0f}"))
     axis.set_xlabel("users")
     axis.set_ylabel("P95 (ms, log scale)")
-    axis.set_title("capacity: P95 against users (x: did not hold)" if drawn else "capacity: not measured", fontsize=9)
+    title = "capacity: P95 against users (x: did not hold; ring: inconclusive)" if drawn else "capacity: not measured"
+    axis.set_title(title, fontsize=9)
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=7, loc="upper left")
