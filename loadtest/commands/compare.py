@@ -22,6 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from loadtest import exitcodes
+from loadtest.commands.run import add_profile_options
 from loadtest.compare import run_comparison
 from loadtest.compare.config import DEFAULT_OUT, DEFAULT_PROFILE, merge_compare_config
 from loadtest.options import (
@@ -69,11 +70,7 @@ def register(
     options.add(sides, "--base-api-command", "the base's server command only (wins over --api-command)", metavar="CMD")
     options.add(sides, "--head-api-command", "the head's server command only (wins over --api-command)", metavar="CMD")
 
-    profile = parser.add_argument_group("profile", "where the defaults come from")
-    options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
-    options.add(
-        profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH"
-    )
+    add_profile_options(parser, options, default=DEFAULT_PROFILE)
 
     trials = parser.add_argument_group("trials", "how many, how long, how judged (default: the profile's compare:)")
     options.add(

@@ -81,10 +81,10 @@ def handle(args: argparse.Namespace) -> int:
     return Runner(config, backend, cwd=REPO_ROOT).run()
 
 
-def add_profile_options(parser: argparse.ArgumentParser, options: Options) -> None:
-    """--profile and --thresholds: where the defaults come from."""
+def add_profile_options(parser: argparse.ArgumentParser, options: Options, default: str = DEFAULT_PROFILE) -> None:
+    """--profile and --thresholds: where the defaults come from (`default`: the command's profile)."""
     profile = parser.add_argument_group("profile", "where the defaults come from")
-    options.add(profile, "--profile", f"profile in thresholds.yaml (default {DEFAULT_PROFILE})", metavar="NAME")
+    options.add(profile, "--profile", f"profile in thresholds.yaml (default {default})", metavar="NAME")
     options.add(
         profile, "--thresholds", f"the SLO and profiles file (default {DEFAULT_PATH})", type=Path, metavar="PATH"
     )
