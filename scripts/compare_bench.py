@@ -6,11 +6,16 @@ Scenarios, each one `python -m loadtest compare` with the `compare` profile (or 
 
   aa         base = head = HEAD, --aa-runs times: how often identical code is called regressed or
              improved (it must never be) and how wide the intervals are;
-  cost       head = HEAD + a fixed CPU cost per POST /predict (a busy loop on the thread's CPU clock,
-             --cost-us), sized to cut throughput by about 25%: must be regressed;
+  cost       head = HEAD + a fixed CPU cost per POST /predict (a busy loop on the thread's CPU clock),
+             sized on this machine to cut throughput by --cut (25%), or --cost-us: must be regressed;
   half-cost  the same with half the cost: the smaller change, and whether it crossed delta;
   workshop   head = the workshop's design (scikit-learn per request, scripts/baseline_server.py as
              the head's server): regressed by a wide factor.
+
+Sizing: what a fixed cost does to throughput depends on how fast the host runs the rest of a
+request, so unless --cost-us is given the cost scenarios first run a short probe comparison (HEAD
+against HEAD + --probe-us, 2 blocks of 10 s) and scale the cost so that the extra CPU per request,
+which grows linearly with it, cuts throughput by --cut.
 
 The heads are commits made in a throwaway worktree on top of HEAD (no branch is created or moved).
 Prints one table and leaves every comparison under --out. It reports; it does not assert.
@@ -37,10 +42,12 @@ PREDICT_HANDLER = "api/routers/predict.py"
 _HANDLER_BODY = "    model = require_model(request)\n    return Response(model.predict_json(body.features)"
 SCENARIOS = ("aa", "cost", "half-cost", "workshop")
 DEFAULT_COST_US = 82.5
-"""Per POST /predict: about a quarter of what one request of the compare profile's mix costs our API
-on a quiet 2-core VM (~0.29 ms of CPU at ~1,700 req/s in half a CPU, 88% of them /predict), so
-throughput falls by about 25% (measured: 20-23% per block on a steady host; 10-15% over whole runs
-while the host's speed shifted, when it showed as 0-4% in the slow blocks: docs/compare.md)."""
+"""Per POST /predict: the probe's cost, and the integration tests' unit. On this 2-core VM it cut the
+compare profile's throughput by 33% on a fast, steady host (2,350 req/s in half a CPU) and by 10-23%
+while the host ran slower (docs/compare.md)."""
+DEFAULT_CUT = 0.25
+PROBE_ARGS = ("--trials", "2", "--run-time", "10s")
+"""The sizing probe: two blocks are enough to estimate a change of tens of percent on a steady host."""
 BASELINE_COMMAND = ".venv/bin/python scripts/baseline_server.py --port {port}"
 
 
@@ -84,6 +91,39 @@ def cpu_cost_commit(repo: Path, cost_us: float) -> str:
     return scratch_commit(
         repo, {PREDICT_HANDLER: with_cpu_cost(round(cost_us * 1000))}, f"{cost_us:g} us of CPU per /predict"
     )
+
+
+def cost_for_cut(probe_us: float, probe_change: float, cut: float) -> float:
+    """The cost per /predict, in µs, that cuts throughput by `cut`, given that `probe_us` changed it by
+    `probe_change` (e.g. -0.33). In a CPU-bound cell throughput is the CPU over the CPU per request,
+    and the extra CPU per request grows linearly with the cost: so scale the extra, not the change."""
+    if not -1.0 < probe_change < 0.0:
+        raise ValueError(f"the probe cost of {probe_us:g} us changed throughput by {probe_change:+.1%}: it must cut it")
+    if not 0.0 < cut < 1.0:
+        raise ValueError(f"cut must lie between 0 and 1, got {cut:g}")
+    probe_extra = 1.0 / (1.0 + probe_change) - 1.0
+    wanted_extra = 1.0 / (1.0 - cut) - 1.0
+    return probe_us * wanted_extra / probe_extra
+
+
+def sized_cost(out: Path, probe_us: float, cut: float) -> tuple[float, Comparison]:
+    """The cost that cuts throughput by `cut` here and now, from a short probe comparison in `out`
+    (returned too, for the table)."""
+    probe = compare(out, "HEAD", cpu_cost_commit(REPO, probe_us), PROBE_ARGS)
+    metric = next((metric for metric in probe.metrics if metric.metric == "throughput"), None) if probe else None
+    if probe is None or metric is None or metric.change is None:
+        raise SystemExit(f"sizing: the probe comparison in {out} gave no throughput change; give --cost-us")
+    try:
+        cost = cost_for_cut(probe_us, metric.change, cut)
+    except ValueError as error:
+        raise SystemExit(f"sizing: {error}; give --cost-us") from None
+    print(
+        f"sizing: +{probe_us:g} us per /predict changed throughput by {metric.change:+.1%}; "
+        f"+{cost:.1f} us should cut it by {cut:.0%}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return round(cost, 1), probe
 
 
 def broken_commit(repo: Path) -> str:
@@ -130,7 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the scenarios and print the table."""
     parser = argparse.ArgumentParser(prog="python -m scripts.compare_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--aa-runs", type=integer(minimum=0, maximum=100), default=5, help="A/A comparisons")
-    parser.add_argument("--cost-us", type=number(above=0.0), default=DEFAULT_COST_US, help="the cost scenario's")
+    parser.add_argument("--cost-us", type=number(above=0.0), help="the cost scenario's (default: sized for --cut)")
+    parser.add_argument(
+        "--cut", type=number(above=0.0, below=1.0), default=DEFAULT_CUT, help="what the cost should cut"
+    )
+    parser.add_argument("--probe-us", type=number(above=0.0), default=DEFAULT_COST_US, help="the sizing probe's cost")
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these scenarios")
     parser.add_argument("--trials", help="passed to compare (default: the profile's)")
     parser.add_argument("--run-time", help="passed to compare (default: the profile's)")
@@ -145,10 +189,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "aa" in chosen:
         for run in range(1, args.aa_runs + 1):
             rows.append(row(f"A/A {run}", compare(args.out / f"aa-{run}", "HEAD", "HEAD", extra)))
-    for name, cost in (("cost", args.cost_us), ("half-cost", args.cost_us / 2)):
-        if name in chosen:
-            head = cpu_cost_commit(REPO, cost)
-            rows.append(row(f"+{cost:g} us CPU per /predict", compare(args.out / name, "HEAD", head, extra)))
+    costs = [name for name in ("cost", "half-cost") if name in chosen]
+    if costs:
+        full = args.cost_us
+        if full is None:
+            full, probe = sized_cost(args.out / "sizing", args.probe_us, args.cut)
+            rows.append(row(f"sizing probe: +{args.probe_us:g} us, 2 blocks", probe))
+        for name, cost in (("cost", full), ("half-cost", full / 2)):
+            if name in costs:
+                head = cpu_cost_commit(REPO, cost)
+                rows.append(row(f"+{cost:g} us CPU per /predict", compare(args.out / name, "HEAD", head, extra)))
     if "workshop" in chosen:
         workshop = [*extra, "--head-api-command", BASELINE_COMMAND]
         rows.append(row("workshop design as head", compare(args.out / "workshop", "HEAD", "HEAD", workshop)))
