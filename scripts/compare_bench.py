@@ -170,11 +170,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the scenarios and print the table."""
     parser = argparse.ArgumentParser(prog="python -m scripts.compare_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--aa-runs", type=integer(minimum=0, maximum=100), default=5, help="A/A comparisons")
-    parser.add_argument("--cost-us", type=number(above=0.0), help="the cost scenario's (default: sized for --cut)")
     parser.add_argument(
-        "--cut", type=number(above=0.0, below=1.0), default=DEFAULT_CUT, help="what the cost should cut"
+        "--cost-us",
+        type=number(above=0.0),
+        help="the cost scenario's cost per /predict, in us (default: sized here for --cut)",
     )
-    parser.add_argument("--probe-us", type=number(above=0.0), default=DEFAULT_COST_US, help="the sizing probe's cost")
+    parser.add_argument(
+        "--cut",
+        type=number(above=0.0, below=1.0),
+        default=DEFAULT_CUT,
+        help="the share of throughput the sized cost should cut (default 0.25)",
+    )
+    parser.add_argument(
+        "--probe-us",
+        type=number(above=0.0),
+        default=DEFAULT_COST_US,
+        help="the sizing probe's cost, in us (default 82.5)",
+    )
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these scenarios")
     parser.add_argument("--trials", help="passed to compare (default: the profile's)")
     parser.add_argument("--run-time", help="passed to compare (default: the profile's)")
