@@ -14,7 +14,7 @@ Scenarios, each one `python -m loadtest compare` with the `compare` profile (or 
 
 Sizing: what a fixed cost does to throughput depends on how fast the host runs the rest of a
 request, so unless --cost-us is given the cost scenarios first run a short probe comparison (HEAD
-against HEAD + --probe-us, 2 blocks of 10 s) and scale the cost so that the extra CPU per request,
+against HEAD + --probe-us, 2 blocks of 10 s trials) and scale the cost so that the extra CPU per request,
 which grows linearly with it, cuts throughput by --cut.
 
 The heads are commits made in a throwaway worktree on top of HEAD (no branch is created or moved).
@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from common.argtypes import integer, number
-from loadtest.records import COMPARISON_FILE, Comparison, read_record
+from loadtest.records import COMPARISON_FILE, Comparison, MetricResult, read_record
 from loadtest.util.git import add_worktree, remove_worktree, resolve_commit
 from loadtest.util.tables import text_table
 
@@ -46,7 +46,7 @@ DEFAULT_COST_US = 82.5
 compare profile's throughput by 33% on a fast, steady host (2,350 req/s in half a CPU) and by 10-23%
 while the host ran slower (docs/compare.md)."""
 DEFAULT_CUT = 0.25
-PROBE_ARGS = ("--trials", "2", "--run-time", "10s")
+PROBE_BLOCKS, PROBE_RUN_TIME = 2, "10s"
 """The sizing probe: two blocks are enough to estimate a change of tens of percent on a steady host."""
 BASELINE_COMMAND = ".venv/bin/python scripts/baseline_server.py --port {port}"
 
@@ -109,8 +109,9 @@ def cost_for_cut(probe_us: float, probe_change: float, cut: float) -> float:
 def sized_cost(out: Path, probe_us: float, cut: float) -> tuple[float, Comparison]:
     """The cost that cuts throughput by `cut` here and now, from a short probe comparison in `out`
     (returned too, for the table)."""
-    probe = compare(out, "HEAD", cpu_cost_commit(REPO, probe_us), PROBE_ARGS)
-    metric = next((metric for metric in probe.metrics if metric.metric == "throughput"), None) if probe else None
+    probe_args = ["--trials", str(PROBE_BLOCKS), "--run-time", PROBE_RUN_TIME]
+    probe = compare(out, "HEAD", cpu_cost_commit(REPO, probe_us), probe_args)
+    metric = judged(probe, "throughput") if probe is not None else None
     if probe is None or metric is None or metric.change is None:
         raise SystemExit(f"sizing: the probe comparison in {out} gave no throughput change; give --cost-us")
     try:
@@ -148,15 +149,19 @@ def compare(out: Path, base: str, head: str, extra: Sequence[str]) -> Comparison
     return read_record(path, Comparison) if path.is_file() else None
 
 
+def judged(comparison: Comparison, key: str) -> MetricResult | None:
+    """The comparison's result for one metric, if it judged it."""
+    return next((metric for metric in comparison.metrics if metric.metric == key), None)
+
+
 def row(name: str, comparison: Comparison | None) -> list[str]:
     """One line of the table: the verdict and the judged metrics' changes."""
     if comparison is None:
         return [name, "no comparison.json", "", "", ""]
-    metrics = {metric.metric: metric for metric in comparison.metrics}
     cells = []
     for key in ("throughput", "p95"):
-        metric = metrics[key]
-        if metric.change is None or metric.interval is None:
+        metric = judged(comparison, key)
+        if metric is None or metric.change is None or metric.interval is None:
             cells.append("–")
         else:
             cells.append(
@@ -179,13 +184,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cut",
         type=number(above=0.0, below=1.0),
         default=DEFAULT_CUT,
-        help="the share of throughput the sized cost should cut (default 0.25)",
+        help=f"the share of throughput the sized cost should cut (default {DEFAULT_CUT:g})",
     )
     parser.add_argument(
         "--probe-us",
         type=number(above=0.0),
         default=DEFAULT_COST_US,
-        help="the sizing probe's cost, in us (default 82.5)",
+        help=f"the sizing probe's cost, in us (default {DEFAULT_COST_US:g})",
     )
     parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these scenarios")
     parser.add_argument("--trials", help="passed to compare (default: the profile's)")
@@ -206,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         full = args.cost_us
         if full is None:
             full, probe = sized_cost(args.out / "sizing", args.probe_us, args.cut)
-            rows.append(row(f"sizing probe: +{args.probe_us:g} us, 2 blocks", probe))
+            rows.append(row(f"sizing probe: +{args.probe_us:g} us, {PROBE_BLOCKS} blocks", probe))
         for name, cost in (("cost", full), ("half-cost", full / 2)):
             if name in costs:
                 head = cpu_cost_commit(REPO, cost)
