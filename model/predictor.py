@@ -62,18 +62,19 @@ class Predictor:
         )
         self.n_features = int(self._session.get_inputs()[0].shape[1])
         self._outputs = [PROBABILITIES_OUTPUT]
-        self._run = self._session.run
+        # The bound run, looked up once; public so that scripts/inprocess_bench.py can time it in place.
+        self.run_session = self._session.run
 
     def predict_one(self, features: Sequence[float]) -> tuple[int, list[float]]:
         """Class index and rounded probabilities for one row."""
         row = np.array((features,), dtype=np.float32)
-        values = self._run(self._outputs, {INPUT_NAME: row})[0][0].tolist()
+        values = self.run_session(self._outputs, {INPUT_NAME: row})[0][0].tolist()
         return class_index(values), served_probabilities(values)
 
     def predict_many(self, rows: Sequence[Sequence[float]]) -> list[tuple[int, list[float]]]:
         """Class index and rounded probabilities for every row, in one ONNX Runtime call."""
         array = np.array(rows, dtype=np.float32).reshape(-1, self.n_features)
-        values = self._run(self._outputs, {INPUT_NAME: array})[0].tolist()
+        values = self.run_session(self._outputs, {INPUT_NAME: array})[0].tolist()
         return [(class_index(row), served_probabilities(row)) for row in values]
 
 
