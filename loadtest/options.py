@@ -1,9 +1,10 @@
 """Command-line options of every `python -m loadtest` command: one `LOADTEST_` prefix, validators together.
 
 Every option has a help line and an environment variable, named after it unless `env=` names it
-(`--spawn-rate` reads `LOADTEST_SPAWN_RATE`, `gate --json` reads `LOADTEST_VERDICT_JSON`); a flag given on the command line wins over the variable. An empty
-variable counts as unset. A variable whose value does not validate stops the command with a
-message naming the variable and the value, as a bad flag does.
+(`--spawn-rate` reads `LOADTEST_SPAWN_RATE`, `gate --json` reads `LOADTEST_VERDICT_JSON`); a flag
+given on the command line wins over the variable. An empty variable counts as unset. A variable
+whose value does not validate stops the command with a message naming the variable and the value,
+as a bad flag does.
 """
 
 from __future__ import annotations
