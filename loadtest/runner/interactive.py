@@ -36,7 +36,6 @@ from loadtest.locust_contract import (
     DEFAULT_WEB_HOST,
     DEFAULT_WEB_PORT,
     HTML_REPORT,
-    LOCUSTFILE,
     WebSettings,
     csv_paths,
 )
@@ -45,7 +44,6 @@ from loadtest.records import (
     SUMMARY_FILE,
     VERDICT_FILE,
     LiveCell,
-    LocustInfo,
     MatrixInfo,
     ReplicaRecord,
     ResourceSample,
@@ -59,7 +57,7 @@ from loadtest.runner.linux.sockets import listening_inodes
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import LiveBlock
 from loadtest.runner.resources import REFRESH_SECONDS, ResourceView, write_state
-from loadtest.runner.runner import SAMPLE_SECONDS, backend_lines, offered_load_line
+from loadtest.runner.runner import SAMPLE_SECONDS, backend_lines, cell_record, offered_load_line
 from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.thresholds import Slo, Thresholds
 from loadtest.util.git import revision
@@ -593,45 +591,30 @@ class Session:
         users, spawn_rate = test.form if test.form is not None else (test.peak_users, web.spawn_rate)
         seconds = max(1, round(capture.duration))
         warnings = load.cpu_warnings()[test.warnings_before :] if load is not None else []
-        return RunRecord(
-            cell=cell.name,
+        # The session's Locust log sits beside the test folders; Locust runs on, so no exit code yet.
+        return cell_record(
+            cell,
+            config.backend,
+            self.backend,
+            deployment,
+            load,
+            (None, f"../{load.log_path.name}" if load is not None else ""),
+            web.scenario,
+            (self.commit, self.dirty),
             status="completed",
-            backend=config.backend.name,
             profile=config.profile,
-            replicas=cell.replicas,
-            cpus=cell.cpus,
-            memory=cell.memory,
-            memory_bytes=cell.memory_bytes,
-            limits_enforced=deployment.limits_enforced if deployment is not None else False,
-            limits_not_enforced_reason=deployment.limits_not_enforced_reason if deployment is not None else None,
             users=users,
             spawn_rate=spawn_rate,
             run_time=f"{seconds}s",
             run_time_seconds=seconds,
             thresholds=str(config.thresholds),
-            git_commit=self.commit,
-            git_dirty=self.dirty,
-            image=self.backend.image,
-            api_command=deployment.api_command if deployment is not None else None,
             started_at=test.started_at,
             ended_at=capture.ended_at,
             duration_seconds=round(capture.duration, 3),
-            locust=LocustInfo(
-                command=load.command,
-                processes=load.workers,
-                exit_code=None,
-                open_files_limit=load.open_files_limit,
-                log=f"../{load.log_path.name}",
-            )
-            if load is not None
-            else None,
             locust_cpu_warnings=warnings,
             replica_records=capture.replicas,
             matrix=MatrixInfo(run_id=self.run_id, position=test.number, planned=[f"test-{test.number}"]),
-            scenario=None if config.backend.locustfile is not None else web.scenario,
             warmup=web.warmup,
-            locustfile=str(config.backend.locustfile or LOCUSTFILE),
-            health_path=config.backend.health_path,
             samples=test.samples,
         )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from common.files import write_atomic
 from loadtest.gate import GateInputError, judge_record, render_cannot_judge, verdict_line
@@ -36,10 +36,11 @@ from loadtest.report import collect_cell, write_report
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.runner.calibration import Calibration, CalibrationError, calibrate
-from loadtest.runner.config import RunConfig
+from loadtest.runner.config import BackendSettings, RunConfig
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import Progress
+from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
@@ -63,6 +64,55 @@ def prepare_folder(folder: Path) -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     return folder
+
+
+def cell_record(
+    cell: Cell,
+    settings: BackendSettings,
+    backend: Backend,
+    deployment: Deployment | None,
+    load: LoadRun | None,
+    locust: tuple[int | None, str],
+    scenario: Scenario,
+    git: tuple[str | None, bool | None],
+    **measured: Any,
+) -> RunRecord:
+    """A cell's run.json, for `run` and for each test of `ui`: the cell, its limits (the deployment's,
+    else the backend's), the service and Locust as they were started, and `measured` (the rest of
+    RunRecord's fields, by name: status, load, times, replicas' records, samples).
+
+    `locust` is Locust's exit code and its log's path relative to the cell folder; `scenario` is
+    recorded unless a locustfile of the user's own makes the load unknown.
+    """
+    limits: Deployment | Backend = deployment if deployment is not None else backend
+    exit_code, log = locust
+    return RunRecord(
+        cell=cell.name,
+        backend=settings.name,
+        replicas=cell.replicas,
+        cpus=cell.cpus,
+        memory=cell.memory,
+        memory_bytes=cell.memory_bytes,
+        limits_enforced=limits.limits_enforced,
+        limits_not_enforced_reason=limits.limits_not_enforced_reason,
+        git_commit=git[0],
+        git_dirty=git[1],
+        image=backend.image,
+        api_command=deployment.api_command if deployment is not None else None,
+        locust=LocustInfo(
+            command=load.command,
+            processes=load.workers,
+            exit_code=exit_code,
+            open_files_limit=load.open_files_limit,
+            log=log,
+        )
+        if load is not None
+        else None,
+        scenario=None if settings.locustfile is not None else scenario,
+        locustfile=str(settings.locustfile or LOCUSTFILE),
+        health_path=settings.health_path,
+        **measured,
+    )
 
 
 @dataclass(frozen=True)
@@ -304,52 +354,35 @@ class Runner:
     ) -> RunRecord:
         """The cell's run.json."""
         config = self.config
-        limits: Deployment | Backend = deployment if deployment is not None else self.backend
         warnings = load.cpu_warnings() if load is not None else []
         for warning in warnings:
             self.say(f"Locust CPU warning: {warning}")
-        return RunRecord(
-            cell=cell.name,
+        return cell_record(
+            cell,
+            config.backend,
+            self.backend,
+            deployment,
+            load,
+            (locust_exit, load.log_path.name if load is not None else ""),
+            settings.scenario,
+            (self.commit, self.dirty),
             status=outcome.status,
             error=outcome.error,
             stopped_early=outcome.stopped_early,
             ready_seconds=outcome.ready_seconds,
-            backend=config.backend.name,
             profile=config.profile,
-            replicas=cell.replicas,
-            cpus=cell.cpus,
-            memory=cell.memory,
-            memory_bytes=cell.memory_bytes,
-            limits_enforced=limits.limits_enforced,
-            limits_not_enforced_reason=limits.limits_not_enforced_reason,
             users=settings.users,
             spawn_rate=settings.spawn_rate,
             run_time=config.run_time if settings == config.load else f"{settings.run_time_seconds}s",
             run_time_seconds=settings.run_time_seconds,
             thresholds=str(config.thresholds),
-            git_commit=self.commit,
-            git_dirty=self.dirty,
-            image=self.backend.image,
-            api_command=deployment.api_command if deployment is not None else None,
             started_at=started_at,
             ended_at=now(),
             duration_seconds=round(duration, 3),
-            locust=LocustInfo(
-                command=load.command,
-                processes=load.workers,
-                exit_code=locust_exit,
-                open_files_limit=load.open_files_limit,
-                log=load.log_path.name,
-            )
-            if load is not None
-            else None,
             locust_cpu_warnings=warnings,
             replica_records=records,
             matrix=MatrixInfo(run_id=self.run_id, position=position, planned=[c.name for c in config.cells]),
-            scenario=None if config.backend.locustfile is not None else settings.scenario,
             warmup=settings.warmup,
-            locustfile=str(config.backend.locustfile or LOCUSTFILE),
-            health_path=config.backend.health_path,
             generator=self.calibration.for_workers(load.workers) if self.calibration and load is not None else None,
             samples=self.samples,
         )
