@@ -29,6 +29,7 @@ from loadtest.runner.config import merge_config
 from loadtest.runner.matrix import Cell
 from loadtest.search import merge_search_config
 from loadtest.thresholds import load_thresholds
+from scripts.push_image import image_tags, sanitize_tag
 from tests.workflows.expressions import condition, evaluate, interpolate, to_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -372,6 +373,40 @@ def test_the_pushed_tags_follow_the_rules_the_labels_were_made_with(perf: dict[s
     (tags,) = steps_using(perf["jobs"]["push"], "docker/metadata-action")
     for key in ("tags", "flavor"):
         assert labels["with"][key] == tags["with"][key], key
+
+
+def metadata_tags(inputs: Mapping[str, str], sha: str, branch: str | None, default: str) -> list[str]:
+    """The tags docker/metadata-action makes of `inputs` for a push of `sha` (on `branch`, None for a tag push),
+    for the rule kinds the workflow uses; any other rule or flavor fails the test, so that it is modelled here."""
+    if inputs.get("flavor", "").split() != ["latest=false"]:
+        raise AssertionError(f"flavor {inputs.get('flavor')!r} is not modelled: only latest=false")
+    tags: list[str] = []
+    for line in inputs["tags"].split():
+        rule = dict(part.split("=", 1) for part in line.split(","))
+        kind, enable = rule.pop("type"), rule.pop("enable", "true")
+        on = {"true": True, "{{is_default_branch}}": branch == default}[enable]
+        if kind == "sha" and rule == {"format": "long", "prefix": ""}:
+            made = [sha]
+        elif kind == "ref" and rule == {"event": "branch"}:
+            made = [sanitize_tag(branch)] if branch is not None else []
+        elif kind == "raw" and set(rule) == {"value"}:
+            made = [rule["value"]]
+        else:
+            raise AssertionError(f"tag rule {line!r} is not modelled")
+        tags += made if on else []
+    return [f"{image}:{tag}" for image in inputs["images"].split() for tag in tags]
+
+
+@pytest.mark.parametrize("branch", ["main", "feature/ui", None])
+def test_a_push_is_tagged_with_the_sha_the_branch_and_latest_on_the_default_branch_only(
+    perf: dict[str, Any], branch: str | None
+) -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    (meta,) = steps_using(perf["jobs"]["push"], "docker/metadata-action")
+    inputs = {**meta["with"], "images": meta["with"]["images"].replace("${{ env.NAMESPACE }}", "me")}
+    inputs["images"] = inputs["images"].replace("${{ env.DOCKERHUB_REPOSITORY }}", perf["env"]["DOCKERHUB_REPOSITORY"])
+    # `make push` (scripts/push_image.py) promises the same references: one rule for both.
+    assert metadata_tags(inputs, sha, branch, "main") == image_tags("me", sha, branch, "main")
 
 
 # --------------------------------------------------------------------------- perf: the image under test
