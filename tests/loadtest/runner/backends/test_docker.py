@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loadtest.runner.backends.docker import compose_error, limits_from_inspect
+from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.docker import compose_error, daemon_open_files_limit, limits_from_inspect
 
 
 @pytest.mark.parametrize(
@@ -63,3 +67,41 @@ def test_compose_errors_without_an_error_line_keep_the_last_lines() -> None:
     output = "pulling api\nsomething odd\nexit status 1\n"
     assert compose_error(output) == "pulling api something odd exit status 1"
     assert compose_error("") == "no output"
+
+
+def fake_docker_on_path(folder: Path, monkeypatch: pytest.MonkeyPatch, stdout: str, code: int = 0) -> None:
+    """A `docker` first on PATH that prints `stdout` and exits `code`, as the daemon's `ulimit -Hn` would."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "docker"
+    script.write_text(f"#!/bin/sh\nprintf '%s' {shlex.quote(stdout)}\nexit {code}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize(("printed", "limit"), [("20000\n", 20000), ("65536", 65536), ("unlimited\n", None)])
+def test_the_daemons_open_files_limit_is_read_from_a_container(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, printed: str, limit: int | None
+) -> None:
+    fake_docker_on_path(tmp_path / "bin", monkeypatch, printed)
+    assert daemon_open_files_limit("api:1") == limit
+
+
+@pytest.mark.parametrize(
+    ("printed", "code", "message"),
+    [
+        ("1024k", 0, r"`ulimit -Hn` in a container of api:1 printed '1024k', not a number"),
+        ("", 0, r"`ulimit -Hn` in a container of api:1 printed '', not a number"),
+        (
+            "Unable to find image 'api:1' locally",
+            125,
+            r"open-files limit \(`docker run .* api:1 .*` exited 125\): Unable",
+        ),
+    ],
+    ids=["not-a-number", "nothing", "docker-run-fails"],
+)
+def test_an_open_files_limit_that_cannot_be_read_names_the_image_and_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, printed: str, code: int, message: str
+) -> None:
+    fake_docker_on_path(tmp_path / "bin", monkeypatch, printed, code)
+    with pytest.raises(BackendError, match=message):
+        daemon_open_files_limit("api:1")
