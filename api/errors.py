@@ -35,7 +35,9 @@ def content_type_error(content_type: str | None) -> dict[str, Any]:
     return {
         "type": "content_type",
         "loc": ["header", "content-type"],
-        "msg": f"Content-Type must be application/json, got {content_type or 'none'!r}",
+        "msg": f"Content-Type must be application/json, got {content_type!r}"
+        if content_type
+        else "Content-Type must be application/json, got no Content-Type header",
         "input": content_type,
     }
 

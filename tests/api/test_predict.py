@@ -213,9 +213,18 @@ def test_non_finite_input_is_echoed_as_a_name(client: TestClient) -> None:
     ]
 
 
-def test_wrong_content_type_names_the_header(client: TestClient) -> None:
-    response = client.post("/predict", content=b'{"features": [1, 2, 3, 4]}', headers={"content-type": "text/csv"})
-    assert response.json()["detail"][0]["msg"] == "Content-Type must be application/json, got 'text/csv'"
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"content-type": "text/csv"}, "Content-Type must be application/json, got 'text/csv'"),
+        ({}, "Content-Type must be application/json, got no Content-Type header"),
+    ],
+    ids=["wrong", "missing"],
+)
+def test_wrong_content_type_names_the_header(client: TestClient, headers: dict[str, str], message: str) -> None:
+    response = client.post("/predict", content=b'{"features": [1, 2, 3, 4]}', headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == message
 
 
 def over_the_limit() -> Iterator[bytes]:
