@@ -250,8 +250,10 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
         for row in rows:
             cpu = re.search(r"(\d+\.\d\d) / 0\.5 \((\d+)%\)", row)
             memory = re.search(r"([\d.]+) MiB / 256 MiB \((\d+)%\)", row)
+            throttled = re.search(r"\)\s+(\d+)%\s+[\d.]+ MiB /", row)
             assert cpu is not None, row
             assert memory is not None, row
+            assert throttled is not None and 0 <= int(throttled[1]) <= 100, row
             used.append(float(cpu[1]))
             assert used[-1] <= 0.55, row  # within its quota (the kernel enforces it per 100 ms period)
             assert 10 < float(memory[1]) < 256, row

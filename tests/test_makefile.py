@@ -1,0 +1,67 @@
+"""The Makefile's workshop targets: `make help` lists them, and their variables reach the commands."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from loadtest.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def make(*arguments: str) -> str:
+    """What `make` prints (with -n, the commands it would run, run nothing)."""
+    command = ["make", "--no-print-directory", *arguments]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def loadtest_command(printed: str) -> list[str]:
+    """The `python -m loadtest …` arguments among the commands `make -n` printed (continuation lines joined)."""
+    joined = printed.replace("\\\n", " ")
+    (line,) = [line for line in joined.splitlines() if " -m loadtest " in line]
+    words = shlex.split(line)
+    return words[words.index("loadtest") + 1 :]
+
+
+@pytest.mark.parametrize("target", ["build", "push", "ui", "stats", "perf", "test", "lint"])
+def test_help_lists_each_target_with_one_line(target: str) -> None:
+    lines = [line.split() for line in make("help").splitlines()]
+    [described] = [words for words in lines if words[:2] == ["make", target]]
+    assert len(described) > 3, described  # a description follows the name
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        (["REPLICAS=2", "CPUS=1.0"], {"replicas": 2, "cpus": 1.0, "memory": None, "backend": "process"}),
+        (["MEMORY=256m", "WEB_PORT=8090"], {"replicas": None, "memory": "256m", "web_port": 8090}),
+        (["BACKEND=compose"], {"backend": "compose", "image": "inference-gate-api:local"}),
+    ],
+    ids=["replicas-cpus", "memory-port", "compose"],
+)
+def test_make_ui_passes_its_variables_to_the_ui_command(variables: list[str], expected: dict[str, object]) -> None:
+    argv = loadtest_command(make("-n", "ui", "UI_OUT=results/x", *variables))
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.out) == ("ui", Path("results/x"))
+    for key, value in expected.items():
+        assert getattr(args, key) == value, key
+
+
+def test_make_ui_on_compose_builds_the_images_first() -> None:
+    printed = make("-n", "ui", "BACKEND=compose")
+    assert "scripts/build_images.sh" in printed.split(" -m loadtest ")[0]
+
+
+def test_make_stats_reads_the_folder_make_ui_writes() -> None:
+    args = build_parser().parse_args(loadtest_command(make("-n", "stats", "UI_OUT=results/x")))
+    assert args.command == "stats"
+    assert args.dir == Path("results/x")
