@@ -159,7 +159,10 @@ def add_backend_options(
         metavar="PORT",
     )
     options.add(
-        backend, "--health-path", "the path that answers 200 once a replica is ready (default /health)", metavar="PATH"
+        backend,
+        "--health-path",
+        "the path that answers 200 once a replica is ready (process backend; default /health)",
+        metavar="PATH",
     )
     if no_limits:
         options.switch(
@@ -177,7 +180,8 @@ def add_backend_options(
     options.add(
         load,
         "--locustfile",
-        "a scenario of your own (default loadtest/locustfile.py; the gate then cannot know what its users should send)",
+        "a scenario of your own (process backend; default loadtest/locustfile.py; the gate then cannot know what "
+        "its users should send)",
         type=Path,
         metavar="PATH",
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loadtest.locust_contract import LOCUSTFILE
 from loadtest.runner.backends.base import Backend, BackendError, Deployment, LoadRun
 from loadtest.runner.backends.compose import ComposeBackend
 from loadtest.runner.backends.process import ProcessBackend
@@ -14,6 +15,8 @@ from loadtest.runner.config import BackendSettings
 
 __all__ = ["Backend", "BackendError", "Deployment", "LoadRun", "open_backend"]
 
+DEFAULT_HEALTH_PATH = "/health"
+"""What the compose file's healthcheck asks, and the process backend's default."""
 PROCESS_READY_TIMEOUT = 60.0
 COMPOSE_READY_TIMEOUT = 300.0
 """Containers start slower than processes: image layers, healthcheck start period."""
@@ -22,8 +25,19 @@ COMPOSE_READY_TIMEOUT = 300.0
 def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
     """The chosen backend, opened (cgroups created, Compose found). BackendError if it cannot be."""
     if settings.name == "compose":
+        # The compose file fixes its healthcheck and Locust's scenario: run.json must not record others.
         if settings.api_command is not None:
             raise BackendError("--api-command is for the process backend; the compose backend runs an image (--image)")
+        if settings.health_path != DEFAULT_HEALTH_PATH:
+            raise BackendError(
+                f"--health-path {settings.health_path!r} is for the process backend; the compose backend's "
+                f"replicas are ready when the compose file's healthcheck passes (GET {DEFAULT_HEALTH_PATH})"
+            )
+        if settings.locustfile is not None:
+            raise BackendError(
+                f"--locustfile {str(settings.locustfile)!r} is for the process backend; the compose backend's "
+                f"Locust runs the image's {LOCUSTFILE}"
+            )
         return ComposeBackend(
             compose_file=settings.compose_file or repo_root / "docker-compose.ci.yaml",
             api_image=settings.api_image,

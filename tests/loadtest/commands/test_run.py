@@ -92,3 +92,39 @@ def test_an_unknown_profile_exits_2(loadtest_cli: Cli, tmp_path: Path) -> None:
     assert done.returncode == exitcodes.CANNOT_JUDGE
     assert "profile 'nope' is not in thresholds.yaml" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--api-command", "x {port}"], "--api-command is for the process backend"),
+        (
+            ["--health-path", "/ready"],
+            "--health-path '/ready' is for the process backend; the compose backend's replicas are ready when "
+            "the compose file's healthcheck passes (GET /health)",
+        ),
+        (
+            ["--locustfile", "mine.py"],
+            "--locustfile 'mine.py' is for the process backend; the compose backend's Locust runs the image's "
+            "loadtest/locustfile.py",
+        ),
+    ],
+    ids=["api-command", "health-path", "locustfile"],
+)
+def test_what_the_compose_file_fixes_is_refused_with_the_compose_backend(
+    loadtest_cli: Cli, tmp_path: Path, argv: list[str], message: str
+) -> None:
+    """The compose file's healthcheck and Locust command are its own: run.json must not record others."""
+    done = loadtest_cli("run", "--backend", "compose", *argv, "--out", tmp_path / "out")
+    assert done.returncode == exitcodes.CANNOT_JUDGE
+    assert f"loadtest run: the compose backend cannot be used: {message}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("flag", ["--health-path", "--locustfile", "--api-command"])
+def test_the_help_says_which_options_are_the_process_backends(flag: str) -> None:
+    parser = argparse.ArgumentParser()
+    command = run.register(parser.add_subparsers(), environ={})
+    action = next(action for action in command._actions if flag in action.option_strings)
+    assert "(process backend" in (action.help or "")
