@@ -209,7 +209,8 @@ class RunRecord(Record):
     warmup: Literal["spawn", "none"] = "none"
     locustfile: str | None = None
     health_path: str = "/health"
-    generator: GeneratorCapacity | None = None
+    generator_capacity_rps: GeneratorCapacity | None = None
+    """What this cell's Locust can deliver, from the calibration (None: not calibrated)."""
     samples: list[ResourceSample] = []
     """The API's and Locust's CPU and memory, about once a second while Locust ran."""
     window: Window | None = None
@@ -305,6 +306,7 @@ class Verdict(Record):
     delivery: Delivery | None = None
     resources: Resources | None = None
     generator_capacity_rps: float | None = None
+    """The cell's Locust ceiling: run.json's `generator_capacity_rps.total_rps` (None: not calibrated)."""
 
     @property
     def breached(self) -> list[Check]:

@@ -65,7 +65,7 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
     window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
     measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
     delivered = delivery(run, record.scenario, window) if record and record.scenario else None
-    capacity = record.generator.total_rps if record and record.generator else None
+    capacity = record.generator_capacity_rps.total_rps if record and record.generator_capacity_rps else None
     doubts = _inconclusive(record, measured, delivered, capacity, slo) if record else []
     breaches = [_describe(check) for check in checks if not check.passed]
     if not doubts and delivered is not None and delivered.ratio < slo.min_delivered_ratio:
@@ -130,8 +130,7 @@ def _inconclusive(
     """Why the run did not measure the service, each reason with its evidence (empty: it did)."""
     reasons = []
     if not record.limits_enforced:
-        why = record.limits_not_enforced_reason or "unknown"
-        reasons.append(f"limits were not enforced ({why}): the replicas ran without their CPU and memory limits")
+        reasons.append(limits_reason(record))
     saturated = locust_saturated(measured)
     if saturated and measured is not None:
         reasons.append(
@@ -153,10 +152,23 @@ def _inconclusive(
     ):
         reasons.append(
             f"served {delivered.served_rps:,.0f} of ~{delivered.expected_rps:,.0f} req/s expected "
-            f"({delivered.ratio:.0%}) while the API was not CPU-limited ({_api_use(measured)}) and Locust was not "
-            "saturated: something else held the load back" + _capacity_note(delivered, capacity)
+            f"({delivered.ratio:.0%}) while the API was not CPU-limited ({_api_use(measured)}) and "
+            f"{_locust_use(measured)}: something else held the load back" + _capacity_note(delivered, capacity)
         )
     return reasons
+
+
+def limits_reason(record: RunRecord) -> str:
+    """Why a run whose replicas ran without their limits judges nothing (the gate's and the report's words)."""
+    why = record.limits_not_enforced_reason or "unknown"
+    return f"limits were not enforced ({why}): the replicas ran without their CPU and memory limits"
+
+
+def _locust_use(measured: Resources) -> str:
+    """What is known of Locust's CPU when it was not found saturated: measured, or only its silence."""
+    if measured.locust_peak_cpu is None:
+        return "Locust's CPU was not measured (it gave no CPU warning)"
+    return f"Locust was not saturated (at most {measured.locust_peak_cpu:.0%} of its cores)"
 
 
 def _shortfall(delivered: Delivery, measured: Resources | None) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.gate import GateInputError, read_stats
+from loadtest.gate.verdict import limits_reason
 from loadtest.records import RUN_FILE, VERDICT_FILE, Figures, RecordError, RunRecord, Verdict, read_record
 from loadtest.util.text import first_line
 
@@ -42,7 +43,20 @@ class CellResult:
             return CUT_SHORT
         if self.verdict is None:
             return CANNOT_JUDGE
+        if not self.record.limits_enforced:
+            # The gate's rule, also for a verdict made without run.json (an old or hand-made one).
+            return INCONCLUSIVE
         return _BY_OUTCOME[self.verdict.outcome]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the result, each with its evidence: the verdict's, or the unenforced limits when the
+        verdict was made without knowing of them (its pass or breach judged an unlimited service)."""
+        if self.verdict is None:
+            return []
+        if self.record.limits_enforced or limits_reason(self.record) in self.verdict.reasons:
+            return self.verdict.reasons
+        return [limits_reason(self.record), *(self.verdict.reasons if self.verdict.outcome == "inconclusive" else [])]
 
 
 def find_cell_folders(directories: list[Path]) -> list[Path]:

@@ -145,9 +145,7 @@ def render_matrix_markdown(
         parts += [
             "> [!WARNING]",
             "> **Inconclusive cells** judge nothing about the service, neither pass nor breach: "
-            + "; ".join(
-                f"**{cell.record.cell}**: {' '.join(cell.verdict.reasons)}" for cell in doubtful if cell.verdict
-            ),
+            + "; ".join(f"**{cell.record.cell}**: {' '.join(cell.reasons)}" for cell in doubtful),
             "",
         ]
     saturated = [name for name in saturated_cells(table) if name not in {cell.record.cell for cell in doubtful}]
@@ -176,7 +174,7 @@ def render_matrix_markdown(
     notes = []
     for cell in cells:
         if cell.result == FAIL and cell.verdict is not None:
-            notes.append(f"- **{cell.record.cell}** breached: " + "; ".join(cell.verdict.reasons))
+            notes.append(f"- **{cell.record.cell}** breached: " + "; ".join(cell.reasons))
         elif cell.problem and cell.result not in (PASS, INCONCLUSIVE):
             notes.append(f"- **{cell.record.cell}**: {first_line(cell.problem)}")
     if notes:

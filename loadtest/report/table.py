@@ -119,9 +119,9 @@ def matrix_document(
                 "resources": {column: _json_value(row[column]) for column in COLUMNS[14:]},
                 "verdict": cell.verdict.model_dump(mode="json") if cell.verdict is not None else None,
                 "problem": cell.problem,
-                "reasons": cell.verdict.reasons if cell.verdict is not None else [],
+                "reasons": cell.reasons,
                 "generator_capacity_rps": (
-                    cell.record.generator.model_dump(mode="json") if cell.record.generator is not None else None
+                    capacity.model_dump(mode="json") if (capacity := cell.record.generator_capacity_rps) else None
                 ),
             }
         )
@@ -148,12 +148,20 @@ RESULT_WORDS = {
 
 
 def _generator(cells: list[CellResult]) -> dict[str, Any] | None:
-    """What one Locust process delivered in the calibration, and each cell's total (its processes)."""
-    measured = {cell.record.cell: cell.record.generator for cell in cells if cell.record.generator is not None}
+    """What one Locust process delivered in the calibration, and each cell's total (its processes):
+    run.json's `per_worker_rps` and `total_rps`, the total by cell."""
+    measured = {
+        cell.record.cell: cell.record.generator_capacity_rps
+        for cell in cells
+        if cell.record.generator_capacity_rps is not None
+    }
     if not measured:
         return None
     first = next(iter(measured.values()))
-    return {"per_worker": first.per_worker_rps, "total": {name: value.total_rps for name, value in measured.items()}}
+    return {
+        "per_worker_rps": first.per_worker_rps,
+        "total_rps": {name: value.total_rps for name, value in measured.items()},
+    }
 
 
 def _relative(folder: Path, out: Path) -> str:

@@ -383,7 +383,9 @@ class Runner:
             replica_records=records,
             matrix=MatrixInfo(run_id=self.run_id, position=position, planned=[c.name for c in config.cells]),
             warmup=settings.warmup,
-            generator=self.calibration.for_workers(load.workers) if self.calibration and load is not None else None,
+            generator_capacity_rps=self.calibration.for_workers(load.workers)
+            if self.calibration and load is not None
+            else None,
             samples=self.samples,
         )
 

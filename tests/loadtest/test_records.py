@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from loadtest.records import RecordError, RunRecord, Verdict, read_record, write_record
+from loadtest.records import GeneratorCapacity, RecordError, RunRecord, Verdict, read_record, write_record
 from tests.loadtest.cell_folders import R2, run_record
 from tests.loadtest.locust_csv import healthy_run
 
@@ -24,6 +24,20 @@ def test_run_json_round_trips(tmp_path: Path) -> None:
     text = (tmp_path / "run.json").read_text(encoding="utf-8")
     assert text.endswith("}\n")
     assert json.loads(text)["replica_records"][1]["name"] == "replica-1"
+
+
+def test_run_json_names_the_calibration_as_verdict_and_matrix_json_do(tmp_path: Path) -> None:
+    capacity = GeneratorCapacity(per_worker_rps=2_800.0, workers=2, total_rps=5_600.0, users=1000, seconds=8.0)
+    write_record(tmp_path / "run.json", run_record(R2, generator_capacity_rps=capacity))
+    document = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert "generator" not in document
+    assert document["generator_capacity_rps"] == {
+        "per_worker_rps": 2_800.0,
+        "workers": 2,
+        "total_rps": 5_600.0,
+        "users": 1000,
+        "seconds": 8.0,
+    }
 
 
 def test_verdict_json_round_trips_with_its_checks(tmp_path: Path, judged: Judge) -> None:

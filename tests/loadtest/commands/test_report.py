@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from loadtest import exitcodes
+from loadtest.gate import judge_folder
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import R1, R2, write_cell
 
@@ -57,12 +58,71 @@ def test_a_breach_stands_when_locust_ran_out_of_cpu_and_the_reader_is_warned(
     assert f"Locust ran out of CPU in {R1.name}:" in done.stdout
 
 
-def test_unenforced_limits_pass_but_are_loud(tmp_path: Path, slo: Slo, loadtest_cli: Cli) -> None:
-    write_cell(tmp_path, R1, slo, limits_enforced=False, limits_not_enforced_reason="disabled with --no-limits")
+def test_unenforced_limits_are_inconclusive_even_beside_a_pass_verdict(
+    tmp_path: Path, slo: Slo, loadtest_cli: Cli
+) -> None:
+    # write_cell judges before run.json exists, as an old or hand-made verdict would have been.
+    folder = write_cell(
+        tmp_path, R1, slo, limits_enforced=False, limits_not_enforced_reason="disabled with --no-limits"
+    )
+    assert json.loads((folder / "verdict.json").read_text())["outcome"] == "pass"
     done = loadtest_cli("report", tmp_path)
-    assert done.returncode == exitcodes.PASSED
+    assert done.returncode == exitcodes.INCONCLUSIVE
+    assert done.stdout.startswith("⚠️ Performance matrix INCONCLUSIVE: 1 of 1 cells did not measure the service")
     assert "limits_enforced: false" in done.stdout
-    assert json.loads((tmp_path / "matrix.json").read_text())["limits_enforced"] is False
+    matrix = json.loads((tmp_path / "matrix.json").read_text())
+    assert (matrix["result"], matrix["limits_enforced"]) == ("inconclusive", False)
+    reason = (
+        "limits were not enforced (disabled with --no-limits): the replicas ran without their CPU and memory limits"
+    )
+    assert (matrix["cells"][0]["result"], matrix["cells"][0]["reasons"]) == ("INCONCLUSIVE", [reason])
+    assert (
+        f"> **Inconclusive cells** judge nothing about the service, neither pass nor breach: **{R1.name}**: {reason}"
+        in ((tmp_path / "summary.md").read_text())
+    )
+
+
+LOCUST_WARNING = "[2026-11-28 04:50:30,000] vm/WARNING/root: CPU usage above 90%! This may constrain your throughput"
+
+
+def inconclusive_cell(root: Path, slo: Slo, **record: Any) -> Path:
+    """R2's folder judged by the gate with its run.json: Locust warned of its CPU, which was not measured."""
+    folder = write_cell(root, R2, slo, locust_cpu_warnings=[LOCUST_WARNING], **record)
+    judge_folder(folder, slo)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("first", "code", "headline"),
+    [
+        ({}, exitcodes.INCONCLUSIVE, "⚠️ Performance matrix INCONCLUSIVE: 1 of 2 cells did not measure the service"),
+        ({"p95": 5000}, exitcodes.BREACHED, "❌ Performance matrix FAILED: 1 of 2 cells breach the SLO"),
+        (
+            {"status": "interrupted"},
+            exitcodes.CANNOT_JUDGE,
+            "⚠️ Performance matrix CANNOT JUDGE: 0 of 2 cells passed, the matrix is incomplete",
+        ),
+    ],
+    ids=["beside-a-pass", "beside-a-breach", "beside-a-cut-short-cell"],
+)
+def test_an_inconclusive_cell_has_its_own_outcome_and_box(
+    tmp_path: Path, slo: Slo, loadtest_cli: Cli, first: dict[str, Any], code: int, headline: str
+) -> None:
+    """Breach > cannot judge > inconclusive > pass (docs/runner.md), the inconclusive cell shown as such."""
+    write_cell(tmp_path, R1, slo, planned=PLANNED, **first)
+    inconclusive_cell(tmp_path, slo, planned=PLANNED)
+    done = loadtest_cli("report", tmp_path)
+    assert done.returncode == code, done.stdout + done.stderr
+    summary = (tmp_path / "summary.md").read_text()
+    assert done.stdout.startswith(headline)
+    assert summary.startswith(f"## {headline}\n")
+    box = next(line for line in summary.splitlines() if line.startswith("> **Inconclusive cells**"))
+    assert f"**{R2.name}**: Locust warned that its CPU was above 90% ({LOCUST_WARNING!r})" in box
+    assert R1.name not in box
+    assert f"| {R2.name} |" in summary
+    assert "| INCONCLUSIVE |" in summary
+    matrix = json.loads((tmp_path / "matrix.json").read_text())
+    assert (matrix["exit_code"], matrix["cells"][1]["result"]) == (code, "INCONCLUSIVE")
 
 
 def test_cells_from_separate_jobs_merge_into_out(tmp_path: Path, slo: Slo, loadtest_cli: Cli) -> None:

@@ -126,7 +126,7 @@ def test_a_light_two_cell_matrix_under_limits_passes(tmp_path: Path, write_thres
             assert replica["usage"]["cpu_seconds"] > 0
             assert replica["usage"]["memory_peak_bytes"] > 10 * 1024**2
             assert (replica["usage"]["oom_kills"], replica["restarts"]) == (0, 0)
-        assert record["generator"]["per_worker_rps"] > 500
+        assert record["generator_capacity_rps"]["per_worker_rps"] > 500
         assert record["window"]["kind"] == "after spawn"
         assert len(record["samples"]) >= 10
         verdict = json.loads((folder / "verdict.json").read_text())

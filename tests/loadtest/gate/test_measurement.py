@@ -11,7 +11,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.gate import evaluate, read_stats
-from loadtest.records import RUN_FILE, write_record
+from loadtest.records import RUN_FILE, GeneratorCapacity, write_record
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
@@ -87,12 +87,42 @@ def test_a_saturated_locust_is_inconclusive_even_when_the_slo_is_breached(tmp_pa
     assert verdict.reasons[0].startswith("Locust CPU 100% (limit 90%) for 21 s of 21 s")
 
 
-def test_a_shortfall_nobody_explains_is_inconclusive(tmp_path: Path) -> None:
-    verdict = judged(tmp_path, served=300, **with_samples(api_share=0.2, throttled=0.0, locust_share=0.3))
+def without_locust_cpu(shares: dict[str, Any]) -> dict[str, Any]:
+    """The same samples with Locust's CPU unread (its processes could not be read back)."""
+    return {"samples": [sample.model_copy(update={"locust_cpu_seconds": None}) for sample in shares["samples"]]}
+
+
+@pytest.mark.parametrize(
+    ("measured", "locust"),
+    [
+        (
+            with_samples(api_share=0.2, throttled=0.0, locust_share=0.3),
+            "Locust was not saturated (at most 30% of its cores)",
+        ),
+        (
+            without_locust_cpu(with_samples(api_share=0.2, throttled=0.0, locust_share=0.3)),
+            "Locust's CPU was not measured (it gave no CPU warning)",
+        ),
+    ],
+    ids=["locust-measured", "locust-not-measured"],
+)
+def test_a_shortfall_nobody_explains_is_inconclusive_saying_what_is_known_of_locust(
+    tmp_path: Path, measured: dict[str, Any], locust: str
+) -> None:
+    verdict = judged(tmp_path, served=300, **measured)
     assert verdict.outcome == "inconclusive"
-    assert (
-        "while the API was not CPU-limited (API throttled in 0% of CFS periods, API CPU 20% of its limit)"
-        in (verdict.reasons[0])
+    assert verdict.reasons == [
+        "served 300 of ~1,000 req/s expected (30%) while the API was not CPU-limited (API throttled in 0% of CFS "
+        f"periods, API CPU 20% of its limit) and {locust}: something else held the load back"
+    ]
+
+
+def test_the_verdict_carries_the_cells_generator_capacity(tmp_path: Path) -> None:
+    capacity = GeneratorCapacity(per_worker_rps=2_800.0, workers=2, total_rps=5_600.0, users=500, seconds=8.0)
+    verdict = judged(tmp_path, served=300, generator_capacity_rps=capacity, **with_samples(0.2, 0.0, 0.3))
+    assert verdict.generator_capacity_rps == 5_600.0
+    assert verdict.reasons[0].endswith(
+        "(the users asked ~1,000 req/s, this machine's Locust delivers ~5,600 req/s of this scenario)"
     )
 
 

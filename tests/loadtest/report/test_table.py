@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from loadtest import exitcodes
-from loadtest.records import ReplicaRecord
+from loadtest.records import GeneratorCapacity, ReplicaRecord
 from loadtest.report import CellResult, collect_cell
 from loadtest.report.table import build_table, matrix_document, outcome, saturated_cells
 from loadtest.thresholds import Slo
@@ -84,6 +84,35 @@ def test_matrix_json(tmp_path: Path, slo: Slo) -> None:
     assert passed["verdict"]["passed"] is True
     assert (failed["result"], failed["figures"]["requests"], failed["verdict"]) == ("ERROR", None, None)  # NaN is null
     assert failed["resources"]["locust_cpu_saturated"] is False
+
+
+def _capacity(workers: int) -> GeneratorCapacity:
+    return GeneratorCapacity(
+        per_worker_rps=2_800.0, workers=workers, total_rps=2_800.0 * workers, users=1000, seconds=8
+    )
+
+
+def test_matrix_json_carries_the_generator_capacity_per_worker_and_per_cell(tmp_path: Path, slo: Slo) -> None:
+    cells = [
+        collect_cell(write_cell(tmp_path, R1, slo, generator_capacity_rps=_capacity(1))),
+        collect_cell(write_cell(tmp_path, R2, slo, generator_capacity_rps=_capacity(2))),
+    ]
+    document = matrix_document(cells, build_table(cells), tmp_path, [], [])
+    assert document["generator_capacity_rps"] == {
+        "per_worker_rps": 2_800.0,
+        "total_rps": {R1.name: 2_800.0, R2.name: 5_600.0},
+    }
+    assert [cell["generator_capacity_rps"] for cell in document["cells"]] == [
+        _capacity(1).model_dump(mode="json"),
+        _capacity(2).model_dump(mode="json"),
+    ]
+
+
+def test_matrix_json_without_a_calibration_has_no_generator_capacity(tmp_path: Path, slo: Slo) -> None:
+    cells = _cells(tmp_path, slo)
+    document = matrix_document(cells, build_table(cells), tmp_path, [], [])
+    assert document["generator_capacity_rps"] is None
+    assert [cell["generator_capacity_rps"] for cell in document["cells"]] == [None, None]
 
 
 def test_a_cell_folder_outside_the_report_keeps_its_full_path(tmp_path: Path, slo: Slo) -> None:
