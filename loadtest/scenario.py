@@ -44,7 +44,7 @@ Seconds = Annotated[float, Field(ge=0)]
 class Wait(StrictModel):
     """How long a user waits between two tasks: exactly one of the two keys."""
 
-    between: Annotated[list[Seconds], Field(min_length=2, max_length=2)] | None = None
+    between: list[Seconds] | None = None
     """Uniformly between these two numbers of seconds (Locust's `between`): a closed loop."""
     constant_throughput: Annotated[float, Field(gt=0)] | None = None
     """This many tasks per second per user, whatever the reply time (Locust's `constant_throughput`),
@@ -54,6 +54,8 @@ class Wait(StrictModel):
     def _exactly_one(self) -> Wait:
         if (self.between is None) == (self.constant_throughput is None):
             raise ValueError("give exactly one of between: [low, high] and constant_throughput: <tasks per second>")
+        if self.between is not None and len(self.between) != 2:
+            raise ValueError(f"between: {list(self.between)} must be two numbers of seconds, [low, high]")
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError(f"between: {list(self.between)} has its low end above its high end")
         return self
@@ -74,19 +76,55 @@ class Wait(StrictModel):
         cycle = (self.between[0] + self.between[1]) / 2 + response_s
         return math.inf if cycle == 0 else 1 / cycle
 
+    @property
+    def eager(self) -> bool:
+        """No wait at all (`between: [0, 0]`): a user asks again as soon as its reply comes, so what
+        it asks is set by the reply time alone, and at instant replies it is unbounded."""
+        return self.between is not None and self.between[1] == 0
+
 
 class UserLoad(StrictModel):
     """One kind of user: its share of the users and its wait."""
 
-    share: Annotated[float, Field(gt=0, le=1)]
+    share: Annotated[float, Field(ge=0, le=1)]
+    """0: no user of this kind (Locust leaves a class of weight 0 out)."""
     wait: Wait
 
 
-class Scenario(StrictModel):
-    """How many users of each kind, and how they wait. The default is the workshop's."""
+QUICK_REPLY_MS = 10.0
+"""A reply time to put a figure on what users without a wait ask (there is no figure at instant replies)."""
 
-    ordinary: UserLoad = UserLoad(share=0.5, wait=Wait(between=[1.0, 3.0]))
-    heavy: UserLoad = UserLoad(share=0.5, wait=Wait(between=[0.1, 0.5]))
+DEFAULT_LOADS: dict[UserKind, UserLoad] = {
+    "ordinary": UserLoad(share=0.5, wait=Wait(between=[1.0, 3.0])),
+    "heavy": UserLoad(share=0.5, wait=Wait(between=[0.1, 0.5])),
+}
+"""The workshop's: half and half, 1-3 s and 0.1-0.5 s between tasks."""
+
+
+class Scenario(StrictModel):
+    """How many users of each kind, and how they wait. The default is the workshop's.
+
+    A document that sets one kind only gives the other the rest of the users, with its default
+    wait: `heavy: {share: 1.0, ...}` is a scenario of heavy users alone.
+    """
+
+    ordinary: UserLoad = DEFAULT_LOADS["ordinary"]
+    heavy: UserLoad = DEFAULT_LOADS["heavy"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _the_other_kind_takes_the_rest(cls, data: object) -> object:
+        if not isinstance(data, Mapping):
+            return data
+        given = [kind for kind in DEFAULT_LOADS if kind in data]
+        if len(given) != 1:
+            return data
+        load = data[given[0]]
+        share = load.share if isinstance(load, UserLoad) else load.get("share") if isinstance(load, Mapping) else None
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            return data  # the given kind's own validation names the problem
+        (other,) = set(DEFAULT_LOADS) - set(given)
+        return {**data, other: DEFAULT_LOADS[other].model_copy(update={"share": 1 - share})}
 
     @model_validator(mode="after")
     def _shares_add_up(self) -> Scenario:
@@ -96,8 +134,36 @@ class Scenario(StrictModel):
         return self
 
     def kinds(self) -> dict[UserKind, UserLoad]:
-        """Each kind of user with its load."""
+        """Each kind of user with its load (a kind of share 0 included)."""
         return {"ordinary": self.ordinary, "heavy": self.heavy}
+
+    def present(self) -> dict[UserKind, UserLoad]:
+        """The kinds that have users."""
+        return {kind: load for kind, load in self.kinds().items() if load.share > 0}
+
+    def eager_kinds(self) -> list[UserKind]:
+        """The kinds whose users do not wait: they ask as fast as replies come."""
+        return [kind for kind, load in self.present().items() if load.wait.eager]
+
+    def asked_line(self, users: int, max_p95_ms: float) -> str:
+        """What `users` users ask, in words: the start-up line of the runner, ui and search."""
+        most = self.asked_rps(users)
+        at_limit = self.asked_rps(users, max_p95_ms)
+        eager = self.eager_kinds()
+        if eager:
+            who = "every user" if eager == list(self.present()) else f"the {' and '.join(eager)} users"
+            quick = self.asked_rps(users, QUICK_REPLY_MS)
+            return (
+                f"{users:,} users ask as fast as replies come ({who} without a wait), up to what Locust can send: "
+                f"~{quick:,.0f} req/s at replies of {QUICK_REPLY_MS:g} ms on average, ~{at_limit:,.0f} req/s at "
+                f"{max_p95_ms:,g} ms"
+            )
+        if math.isclose(most, at_limit):
+            return f"{users:,} users ask ~{most:,.0f} req/s, whatever the reply time (constant throughput)"
+        return (
+            f"{users:,} users ask up to ~{most:,.0f} req/s (instant replies); a cell must serve "
+            f"~{at_limit:,.0f} req/s to keep replies under {max_p95_ms:,g} ms on average"
+        )
 
     def weights(self) -> dict[UserKind, int]:
         """Locust's whole-number class weights in the ratio of the shares."""
@@ -120,7 +186,7 @@ class Scenario(StrictModel):
             raise ValueError(f"users ({users}) must not be negative")
         return sum(
             users * load.wait.rate(kind_response_ms(kind, response_ms) / 1000) * load.share
-            for kind, load in self.kinds().items()
+            for kind, load in self.present().items()  # a kind of no users asks nothing, even without a wait
         )
 
     def to_env(self) -> str:

@@ -373,6 +373,8 @@ def _problem(detail: ErrorDetails) -> str:
         return "unknown key" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
+    if kind == "literal_error":
+        return f"must be {ctx['expected']}"
     simple = {
         "float_type": "not a number",
         "finite_number": "not a finite number",

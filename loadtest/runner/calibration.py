@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,44 @@ class Calibration:
             users=self.users,
             seconds=self.seconds,
         )
+
+
+@dataclass(frozen=True)
+class CapacityNote:
+    """What one cell's users ask against what its Locust delivers here, said before the cell runs."""
+
+    cell: str
+    text: str
+    over: bool
+    """They ask more than its Locust can deliver: the cell will measure Locust (a banner)."""
+
+
+def capacity_notes(
+    calibration: Calibration, scenario: Scenario, users: int, workers: Mapping[str, int], headroom: float
+) -> list[CapacityNote]:
+    """A note for each cell (name: its Locust processes) whose users ask more than `headroom` of what
+    its Locust delivers. None when some users do not wait: they ask as fast as replies come, so what
+    they ask is only known once the service answers (the verdict reads Locust's CPU then)."""
+    if scenario.eager_kinds():
+        return []
+    asked = scenario.asked_rps(users)
+    notes = []
+    for cell, count in workers.items():
+        capacity = calibration.for_workers(count).total_rps
+        if asked > capacity:
+            text = (
+                f"{cell}: the users ask up to ~{asked:,.0f} req/s, but its {count} Locust process(es) deliver "
+                f"~{capacity:,.0f} req/s here: expect an inconclusive cell (Locust, not the service, would set "
+                "the pace). Ask less (the profile's scenario) or give Locust more cores."
+            )
+            notes.append(CapacityNote(cell=cell, text=text, over=True))
+        elif asked > headroom * capacity:
+            text = (
+                f"{cell}: the users ask up to ~{asked:,.0f} req/s, {asked / capacity:.0%} of what its Locust "
+                f"delivers here (~{capacity:,.0f} req/s)"
+            )
+            notes.append(CapacityNote(cell=cell, text=text, over=False))
+    return notes
 
 
 def without_waits(scenario: Scenario) -> Scenario:

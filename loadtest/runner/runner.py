@@ -7,7 +7,6 @@ summary says when the run was cut short.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sys
@@ -35,7 +34,7 @@ from loadtest.records import (
 from loadtest.report import collect_cell, write_report
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
-from loadtest.runner.calibration import Calibration, CalibrationError, calibrate
+from loadtest.runner.calibration import Calibration, CalibrationError, calibrate, capacity_notes
 from loadtest.runner.config import BackendSettings, RunConfig
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.matrix import Cell
@@ -207,22 +206,9 @@ class Runner:
             return
         per_worker = self.calibration.per_worker_rps
         self.say(f"one Locust process delivers ~{per_worker:,.0f} req/s of this scenario here (no waits, null target)")
-        asked = config.load.scenario.asked_rps(config.load.users)
-        for cell in config.cells:
-            capacity = self.calibration.for_workers(workers[cell.name]).total_rps
-            if asked > capacity:
-                self.say(
-                    _banner(
-                        f"{cell.name}: the users ask up to ~{asked:,.0f} req/s, but its {workers[cell.name]} Locust "
-                        f"process(es) deliver ~{capacity:,.0f} req/s here: expect an inconclusive cell (Locust, not "
-                        "the service, would set the pace). Ask less (the profile's scenario) or give Locust more cores."
-                    )
-                )
-            elif asked > GENERATOR_HEADROOM * capacity:
-                self.say(
-                    f"note: {cell.name}: the users ask up to ~{asked:,.0f} req/s, {asked / capacity:.0%} of what its "
-                    f"Locust delivers here (~{capacity:,.0f} req/s)"
-                )
+        notes = capacity_notes(self.calibration, config.load.scenario, config.load.users, workers, GENERATOR_HEADROOM)
+        for note in notes:
+            self.say(_banner(note.text) if note.over else f"note: {note.text}")
 
     def report(self, folders: list[Path], interruption: str | None) -> int:
         """Write the matrix summary and print it; the exit code."""
@@ -412,14 +398,7 @@ class Runner:
 
 def offered_load_line(load: LoadSettings, slo: Slo) -> str:
     """What the scenario's users ask of a cell, and what keeping up with them takes."""
-    most = load.scenario.asked_rps(load.users)
-    at_limit = load.scenario.asked_rps(load.users, slo.max_p95_ms)
-    if math.isclose(most, at_limit):
-        return f"{load.users:,} users ask ~{most:,.0f} req/s, whatever the reply time (constant throughput)"
-    return (
-        f"{load.users:,} users ask up to ~{most:,.0f} req/s (instant replies); a cell must serve "
-        f"~{at_limit:,.0f} req/s to keep replies under {slo.max_p95_ms:,g} ms on average"
-    )
+    return load.scenario.asked_line(load.users, slo.max_p95_ms)
 
 
 def backend_lines(backend: Backend) -> list[str]:

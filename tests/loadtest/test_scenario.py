@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -127,15 +128,99 @@ def test_the_scenario_travels_to_locust_as_json() -> None:
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
-        ({"ordinary": {"share": 0.6, "wait": {"between": [1, 3]}}}, "add up to 1.1"),
+        (
+            {
+                "ordinary": {"share": 0.6, "wait": {"between": [1, 3]}},
+                "heavy": {"share": 0.6, "wait": {"between": [0, 1]}},
+            },
+            "add up to 1.2",
+        ),
+        ({"ordinary": {"share": 1.5, "wait": {"between": [1, 3]}}}, "less than or equal to 1"),
+        ({"heavy": {"share": 0.5, "wait": {"between": [1, 2, 3]}}}, r"between: \[1.0, 2.0, 3.0\] must be two numbers"),
+        ({"heavy": {"share": 0.5, "wait": {"between": [1]}}}, r"between: \[1.0\] must be two numbers"),
         ({"heavy": {"share": 0.5, "wait": {}}}, "exactly one of between"),
         ({"heavy": {"share": 0.5, "wait": {"between": [1, 2], "constant_throughput": 1}}}, "exactly one of between"),
         ({"heavy": {"share": 0.5, "wait": {"between": [3, 1]}}}, "low end above its high end"),
         ({"heavy": {"share": 0.5, "wait": {"constant_throughput": 0}}}, "greater than 0"),
-        ({"heavy": {"share": 0, "wait": {"constant_throughput": 1}}}, "greater than 0"),
+        ({"heavy": {"share": -0.1, "wait": {"constant_throughput": 1}}}, "greater than or equal to 0"),
         ({"heavy": {"share": 0.5, "wait": {"pause": 1}}}, "Extra inputs"),
     ],
 )
 def test_a_bad_scenario_is_refused_naming_the_problem(document: dict[str, object], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem):
         Scenario.model_validate(document)
+
+
+@pytest.mark.parametrize(
+    ("document", "ordinary", "heavy"),
+    [
+        ({"heavy": {"share": 1.0, "wait": {"constant_throughput": 2}}}, 0.0, 1.0),
+        ({"ordinary": {"share": 1, "wait": {"between": [0, 0]}}}, 1.0, 0.0),
+        ({"ordinary": {"share": 0.3, "wait": {"between": [1, 3]}}}, 0.3, 0.7),
+        (
+            {"ordinary": {"share": 0, "wait": {"between": [1, 3]}}, "heavy": {"share": 1, "wait": {"between": [0, 1]}}},
+            0.0,
+            1.0,
+        ),
+    ],
+    ids=["heavy-alone", "ordinary-alone", "ordinary-given", "share-0-given"],
+)
+def test_one_kind_given_leaves_the_rest_of_the_users_to_the_other(
+    document: dict[str, dict[str, Any]], ordinary: float, heavy: float
+) -> None:
+    scenario = Scenario.model_validate(document)
+    assert (scenario.ordinary.share, scenario.heavy.share) == pytest.approx((ordinary, heavy))
+    given = next(iter(document))
+    assert getattr(scenario, given).wait == Wait.model_validate(document[given]["wait"])
+    other = "heavy" if given == "ordinary" else "ordinary"
+    if len(document) == 1:
+        assert getattr(scenario, other).wait == getattr(WORKSHOP, other).wait  # its default wait
+
+
+def test_a_kind_of_no_users_is_left_out_of_locusts_weights_and_of_the_ask() -> None:
+    heavy_alone = Scenario.model_validate({"heavy": {"share": 1.0, "wait": {"constant_throughput": 2}}})
+    assert heavy_alone.weights() == {"ordinary": 0, "heavy": 1}  # Locust drops a class of weight 0
+    assert heavy_alone.asked_rps(100) == pytest.approx(200)
+    eager_nobody = Scenario(
+        ordinary=UserLoad(share=0.0, wait=Wait(between=[0.0, 0.0])),
+        heavy=UserLoad(share=1.0, wait=Wait(constant_throughput=2.0)),
+    )
+    assert eager_nobody.asked_rps(100) == pytest.approx(200)  # not 0 x inf
+    assert eager_nobody.eager_kinds() == []
+
+
+EAGER = Scenario(
+    ordinary=UserLoad(share=0.5, wait=Wait(between=[0.0, 0.0])),
+    heavy=UserLoad(share=0.5, wait=Wait(between=[0.0, 0.0])),
+)
+"""The compare profile's: every user asks again as soon as its reply comes."""
+
+
+@pytest.mark.parametrize(
+    ("scenario", "users", "line"),
+    [
+        (
+            WORKSHOP,
+            1_000,
+            "1,000 users ask up to ~1,917 req/s (instant replies); a cell must serve ~551 req/s to keep replies "
+            "under 1,000 ms on average",
+        ),
+        (CONSTANT, 10_000, "10,000 users ask ~2,500 req/s, whatever the reply time (constant throughput)"),
+        (
+            EAGER,
+            32,
+            "32 users ask as fast as replies come (every user without a wait), up to what Locust can send: "
+            "~3,200 req/s at replies of 10 ms on average, ~32 req/s at 1,000 ms",
+        ),
+        (
+            Scenario(heavy=UserLoad(share=0.5, wait=Wait(between=[0.0, 0.0]))),
+            32,
+            "32 users ask as fast as replies come (the heavy users without a wait), up to what Locust can send: "
+            "~1,608 req/s at replies of 10 ms on average, ~21 req/s at 1,000 ms",
+        ),
+    ],
+    ids=["between", "constant-throughput", "no-wait", "heavy-without-a-wait"],
+)
+def test_the_start_up_line_says_what_the_users_ask(scenario: Scenario, users: int, line: str) -> None:
+    assert scenario.asked_line(users, 1_000) == line
+    assert "inf" not in line

@@ -208,6 +208,19 @@ def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
             id="profile-missing-key",
         ),
         pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: 1g, warmup: yes}}",
+            "Threshold 'warmup' has value true: must be 'spawn' or 'none' (in profiles.local)",
+            id="bad-warmup",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: 1g, scenario: {heavy: {share: 1, wait: {between: [1, 2, 3]}}}}}",
+            "Threshold 'wait' between: [1.0, 2.0, 3.0] must be two numbers of seconds, [low, high] "
+            "(in profiles.local.scenario.heavy)",
+            id="between-of-three",
+        ),
+        pytest.param(
             VALID_SLO + f"profiles: {{local: {VALID_PROFILE}, ci: 3}}",
             "Threshold 'ci' has value 3: not a mapping (in profiles)",
             id="profile-not-a-mapping",
