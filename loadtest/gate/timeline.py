@@ -1,8 +1,9 @@
 """timeline.png: one cell over time, where people look first in a load test.
 
-Users, requests and failures per second, P95 per moment (Locust's history gives the last ten
-seconds' percentiles, not the cumulative ones), and the CPU of the API and of Locust where the
-runner sampled it. The judged window is shaded; the SLO's limits are dashed lines.
+Users, requests per second, P95 per moment (Locust's history gives the last ten seconds'
+percentiles, not the cumulative ones), failures per second, and the CPU of the API and of Locust
+where the runner sampled it. The judged window is shaded; the SLO's limits are dashed lines, the
+error rate's as the failures per second it allows at the requests per second of each moment.
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ _SLO_COLOUR, _WINDOW_COLOUR = "#c62828", "#1565c0"
 
 def render_timeline(stats: LocustStats, window: Window, slo: Slo, record: RunRecord | None = None) -> bytes | None:
     """The PNG, or None when the history has fewer than two rows to draw."""
+    figure = timeline_figure(stats, window, slo, record)
+    if figure is None:
+        return None
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def timeline_figure(stats: LocustStats, window: Window, slo: Slo, record: RunRecord | None = None) -> Figure | None:
+    """The figure: users, req/s, P95, failures/s and, when sampled, CPU (None: fewer than two rows)."""
     rows = stats.aggregated_history
     if len(rows) < 2:
         return None
@@ -29,25 +40,38 @@ def render_timeline(stats: LocustStats, window: Window, slo: Slo, record: RunRec
     seconds = rows["Timestamp"] - start
     cpu = _cpu_series(record, start) if record is not None else None
     # Fixed margins: a constrained layout would draw the figure twice, for every cell.
-    figure = Figure(figsize=(10.0, 9.0 if cpu is not None else 7.5))
+    figure = Figure(figsize=(10.0, 10.5 if cpu is not None else 9.0))
     figure.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.06, hspace=0.15)
-    axes = figure.subplots(4 if cpu is not None else 3, 1, sharex=True)
-    users, load, latency = axes[0], axes[1], axes[2]
+    axes = figure.subplots(5 if cpu is not None else 4, 1, sharex=True)
+    users, load, latency, failures = axes[0], axes[1], axes[2], axes[3]
 
     users.plot(seconds, rows["User Count"], color="#424242")
     users.set_ylabel("users")
-    load.plot(seconds, rows["Requests/s"], color="#2e7d32", label="requests/s")
-    load.plot(seconds, rows["Failures/s"], color=_SLO_COLOUR, label="failures/s")
+    requests = pd.to_numeric(rows["Requests/s"], errors="coerce")
+    load.plot(seconds, requests, color="#2e7d32", label="requests/s")
     if slo.min_rps is not None:
         load.axhline(slo.min_rps, color=_SLO_COLOUR, linestyle="--", linewidth=1, label="SLO min req/s")
-    load.set_ylabel("per second")
+    load.set_ylabel("req/s")
     load.legend(fontsize=8, loc="upper left")
     latency.plot(seconds, pd.to_numeric(rows["95%"], errors="coerce"), color="#6a1b9a", label="P95 (last 10 s)")
     latency.axhline(slo.max_p95_ms, color=_SLO_COLOUR, linestyle="--", linewidth=1, label="SLO max P95")
     latency.set_ylabel("ms")
     latency.legend(fontsize=8, loc="upper left")
+    failures.plot(seconds, pd.to_numeric(rows["Failures/s"], errors="coerce"), color=_SLO_COLOUR, label="failures/s")
+    # Its own panel and scale: at 1% of the req/s, the limit would lie flat on the req/s panel's floor.
+    failures.plot(
+        seconds,
+        requests * slo.max_error_rate,
+        color=_SLO_COLOUR,
+        linestyle="--",
+        linewidth=1,
+        label=f"SLO max error rate ({slo.max_error_rate:.2%} of req/s)",
+    )
+    failures.set_ylim(bottom=0)
+    failures.set_ylabel("failures/s")
+    failures.legend(fontsize=8, loc="upper left")
     if cpu is not None:
-        axis = axes[3]
+        axis = axes[4]
         for column, colour in (
             ("API CPU (share of its limit)", "#ef6c00"),
             ("Locust CPU (share of its cores)", "#00838f"),
@@ -63,9 +87,7 @@ def render_timeline(stats: LocustStats, window: Window, slo: Slo, record: RunRec
             axis.axvspan(window.start - start, window.end - start, color=_WINDOW_COLOUR, alpha=0.08)
     axes[-1].set_xlabel("seconds since the start (shaded: the judged window)")
     figure.suptitle(f"{stats.run_dir.name}: judged {window.kind} ({window.seconds:,.0f} s, shaded)", fontsize=10)
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    return figure
 
 
 def _cpu_series(record: RunRecord, start: float) -> pd.DataFrame | None:
