@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.runner.calibration import Calibration, capacity_notes
+from loadtest.runner.calibration import Calibration, calibration_users, capacity_notes
 from loadtest.scenario import Scenario, UserLoad, Wait
 
 ONE_CORE = Calibration(per_worker_rps=2_800.0, users=1000, seconds=8.0)
@@ -71,3 +71,12 @@ def test_for_workers_scales_the_ceiling_by_the_cells_processes() -> None:
     capacity = ONE_CORE.for_workers(3)
     assert (capacity.per_worker_rps, capacity.workers, capacity.total_rps) == (2_800.0, 3, 8_400.0)
     assert (capacity.users, capacity.seconds) == (1000, 8.0)
+
+
+@pytest.mark.parametrize(
+    ("per_worker", "users"),
+    [(40, 100), (1_000, 1_000), (5_000, 5_000), (10_000, 10_000), (50_000, 10_000)],
+)
+def test_the_calibration_runs_a_cells_users_per_locust_process_within_bounds(per_worker: int, users: int) -> None:
+    """A Locust process delivers less the more users it carries: ci's 5,000 per process are measured at 5,000."""
+    assert calibration_users(per_worker) == users
