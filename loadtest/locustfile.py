@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import locust.stats
 from locust import FastHttpUser, TaskSet, between, constant_throughput
 
 # Locust puts the working directory and this file's folder on sys.path; the repository root
@@ -37,6 +38,10 @@ from loadtest.scenario import (  # noqa: E402 - after sys.path
     predict_payload,
     reply_problem,
 )
+
+# The runner reads the history while Locust runs (the progress line, a probe's early stop): flushed every
+# second rather than Locust's 5, so a stop can come within a second or two of the rows that call for it.
+locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
 SCENARIO = Scenario.from_env(os.environ)
 WEIGHTS = SCENARIO.weights()

@@ -36,10 +36,22 @@ class Snapshot:
     """Unix time of the row, whole seconds (Locust writes one a second)."""
     p95_ms: float | None = None
     """P95 of about the last 10 seconds (Locust's "current" percentiles); None before any reply."""
+    mean_ms: float | None = None
+    """Mean reply time since Locust's statistics started (or were reset); None before any reply."""
 
 
 def read_latest(history_csv: Path) -> Snapshot | None:
     """The last complete Aggregated row of a stats-history CSV, or None if there is none yet."""
+    rows = read_recent(history_csv)
+    return rows[-1] if rows else None
+
+
+def read_recent(history_csv: Path) -> list[Snapshot]:
+    """The complete Aggregated rows at the end of a stats-history CSV (its last 16 KiB), oldest first.
+
+    Locust writes a row a second but flushes the file every few seconds: a reader that must see every
+    second (a probe's early stop) takes them all, not only the last.
+    """
     try:
         with history_csv.open("rb") as handle:
             header = handle.readline().decode("utf-8", errors="replace")
@@ -48,30 +60,32 @@ def read_latest(history_csv: Path) -> Snapshot | None:
             handle.seek(start)
             tail = handle.read().decode("utf-8", errors="replace")
     except FileNotFoundError:
-        return None
+        return []
     lines = tail.splitlines()
     if start > len(header) and lines:
         lines = lines[1:]  # the first line of the tail may be cut
     if tail and not tail.endswith("\n") and lines:
         lines = lines[:-1]  # the last line may still be being written
-    rows = csv.DictReader([header, *lines])
-    latest: Snapshot | None = None
-    for row in rows:
+    found: list[Snapshot] = []
+    for row in csv.DictReader([header, *lines]):
         if row.get("Name") != "Aggregated":
             continue
         try:
-            latest = Snapshot(
-                users=int(row["User Count"]),
-                rps=float(row["Requests/s"]),
-                failures_per_second=float(row["Failures/s"]),
-                requests=int(row["Total Request Count"]),
-                failures=int(row["Total Failure Count"]),
-                timestamp=int(row["Timestamp"]),
-                p95_ms=None if row["95%"] in ("N/A", "") else float(row["95%"]),
+            found.append(
+                Snapshot(
+                    users=int(row["User Count"]),
+                    rps=float(row["Requests/s"]),
+                    failures_per_second=float(row["Failures/s"]),
+                    requests=int(row["Total Request Count"]),
+                    failures=int(row["Total Failure Count"]),
+                    timestamp=int(row["Timestamp"]),
+                    p95_ms=None if row["95%"] in ("N/A", "") else float(row["95%"]),
+                    mean_ms=float(row["Total Average Response Time"]) if int(row["Total Request Count"]) else None,
+                )
             )
         except (KeyError, TypeError, ValueError):
             continue
-    return latest
+    return found
 
 
 def format_line(

@@ -4,9 +4,11 @@ A probe is a cell of the runner (`Runner.run_cell`) with a short load: the ramp 
 judged: Locust resets its statistics once every user runs) and a measured window. While it runs, its
 `EarlyStop` reads Locust's history once a second and stops the load once the SLO is clearly lost, as
 k6's `abortOnFail` does: past the warm-up's first seconds, P95 over twice the limit on two rows in a row
-(Locust's history gives the last ten seconds' P95), or more than 5% errors. The stopped cell is judged
-on what it has and fails with that reason. An inconclusive probe (the generator, not the service, set
-the pace) is run once more; inconclusive again, it stays inconclusive, never a failure.
+(Locust's history gives the last ten seconds' P95), more than 5% errors, or the service serving under
+60% of what its users ask on three rows in a row (a starved replica: its queued requests finish only
+once the load stops, so P95 alone never shows it). The stopped cell is judged on what it has and fails
+with that reason. An inconclusive probe (the generator, not the service, set the pace) is run once
+more; inconclusive again, it stays inconclusive, never a failure.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import RUN_FILE, VERDICT_FILE, RecordError, RunRecord, Verdict, read_record
 from loadtest.runner.matrix import Cell
-from loadtest.runner.progress import Snapshot, read_latest
+from loadtest.runner.progress import Snapshot, read_recent
 from loadtest.runner.runner import Runner, now
+from loadtest.scenario import Scenario
 from loadtest.search.budget import Budget
 from loadtest.search.grid import Grid, cost_unit
 from loadtest.search.memory import oom_kills, replica_peaks
@@ -47,6 +50,11 @@ OVER_ROWS = 2
 """Consecutive history rows (seconds) P95 must be over P95_FACTOR x the limit."""
 MIN_REQUESTS = 50
 """Requests after the warm-up before the error rate counts."""
+DELIVERY_SHARE = 0.6
+"""...or the service serves under this share of what its users ask (a cell that holds serves at least the
+SLO's `min_delivered_ratio`, 90% by default: under 60% it is far from it)..."""
+SHORT_ROWS = 3
+"""...on this many consecutive history rows (Locust's req/s there is the last seconds' rate)."""
 MARGIN = 0.9
 """A confirmation run must keep P95 at or under this share of the limit."""
 OUT_OF_BUDGET = "the search's budget ran out"
@@ -56,30 +64,42 @@ class EarlyStop:
     """The runner's stop check for one probe (see `loadtest.runner.runner.StopCheck`)."""
 
     def __init__(
-        self, slo: Slo, users: int, deadline: float | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        slo: Slo,
+        users: int,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        scenario: Scenario | None = None,
     ) -> None:
+        """`scenario`: what the users ask, for the delivery rule (None: no delivery rule)."""
         self.max_p95_ms, self.users, self.deadline, self.clock = slo.max_p95_ms, users, deadline, clock
+        self.scenario = scenario
         self.out_of_budget = False
         self._since: int | None = None
         self._base = (0, 0)
         self._last: Snapshot | None = None
         self._over = 0
+        self._short = 0
 
     def __call__(self, history: Path) -> str | None:
-        """Why to stop now, from the newest row of the history (None: go on)."""
+        """Why to stop now, from the history's rows not judged yet (None: go on)."""
         if self.deadline is not None and self.clock() >= self.deadline:
             self.out_of_budget = True
             return OUT_OF_BUDGET
-        row = read_latest(history)
-        if row is None or (self._last is not None and row.timestamp == self._last.timestamp):
-            return None
-        return self.check(row)
+        # Every row since the last call: Locust flushes its history every few seconds, several rows at once.
+        last = self._last.timestamp if self._last is not None and self._last.timestamp is not None else None
+        for row in read_recent(history):
+            if last is not None and row.timestamp is not None and row.timestamp <= last:
+                continue
+            if (reason := self.check(row)) is not None:
+                return reason
+        return None
 
     def check(self, row: Snapshot) -> str | None:
         """Judge one new row of the history."""
         previous, self._last = self._last, row
         if row.users < self.users or row.timestamp is None:
-            self._since, self._over = None, 0
+            self._since, self._over, self._short = None, 0, 0
             return None
         if self._since is None:
             self._since, self._base = row.timestamp, (row.requests, row.failures)
@@ -100,7 +120,22 @@ class EarlyStop:
                 f"P95 {row.p95_ms:,.0f} ms over the last 10 s, more than {P95_FACTOR:g} x the "
                 f"{self.max_p95_ms:,g} ms limit"
             )
-        return None
+        return self.short_of_delivery(row)
+
+    def short_of_delivery(self, row: Snapshot) -> str | None:
+        """Why the service clearly serves less than its users ask, once it has on `SHORT_ROWS` rows in a row."""
+        if self.scenario is None:
+            return None
+        # The gate's expected rate: the constant-throughput target, or Little's law at the mean reply time.
+        asked = self.scenario.asked_rps(row.users, row.mean_ms or 0.0)
+        short = asked > 0 and row.rps < DELIVERY_SHARE * asked
+        self._short = self._short + 1 if short else 0
+        if self._short < SHORT_ROWS:
+            return None
+        return (
+            f"served {row.rps:,.0f} of ~{asked:,.0f} req/s its users ask ({row.rps / asked:.0%}, under "
+            f"{DELIVERY_SHARE:.0%}) for {SHORT_ROWS} s in a row after the warm-up"
+        )
 
 
 @dataclass(frozen=True)
@@ -191,13 +226,39 @@ def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
     return head + measured + because
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One run of a probe, as the prober hands it to its trial."""
+
+    index: int
+    kind: ProbeKind
+    cell: Cell
+    settings: LoadSettings
+    folder: Path
+    """probes/<index>-<kind>-<cell>[-<users>u]/ under the search's folder."""
+    stop: EarlyStop
+    margin_ms: float | None
+
+
+Trial = Callable[[Attempt], Judgement]
+"""Runs one attempt and judges it (by default a cell of the runner; a test can script the outcomes)."""
+
+
 class Prober:
     """Runs probes one after another through one runner, numbering them and keeping their records."""
 
     def __init__(
-        self, runner: Runner, grid: Grid, slo: Slo, out: Path, budget: Budget, say: Callable[[str], None]
+        self,
+        runner: Runner,
+        grid: Grid,
+        slo: Slo,
+        out: Path,
+        budget: Budget,
+        say: Callable[[str], None],
+        trial: Trial | None = None,
     ) -> None:
         self.runner, self.grid, self.slo, self.out, self.budget, self.say = runner, grid, slo, out, budget, say
+        self.trial: Trial = trial or self.run_cell
         self.records: list[ProbeRecord] = []
         self.on_record: Callable[[], None] = lambda: None
         """Called after every probe (the search rewrites search.json then)."""
@@ -212,6 +273,19 @@ class Prober:
             record = self.attempt(kind, cell, settings, margin_ms, attempt=2)
         return record
 
+    def run_cell(self, attempt: Attempt) -> Judgement:
+        """The real trial: `attempt` as a cell of the runner, then its folder judged."""
+        self.runner.run_cell(
+            attempt.index,
+            attempt.cell,
+            load_settings=attempt.settings,
+            folder=attempt.folder.relative_to(self.out),
+            stop_when=attempt.stop,
+            label=f"probe {attempt.index}",
+            print_verdict=False,
+        )
+        return judge(attempt.folder, attempt.margin_ms)
+
     def attempt(
         self, kind: ProbeKind, cell: Cell, settings: LoadSettings, margin_ms: float | None, attempt: int
     ) -> ProbeRecord:
@@ -219,18 +293,9 @@ class Prober:
         index = len(self.records) + 1
         name = f"{index:02d}-{kind}-{cell.name}" + (f"-{settings.users}u" if kind == "capacity" else "")
         folder = self.out / PROBES_DIR / name
-        stop = EarlyStop(self.slo, settings.users, self.budget.stop_at)
-        started_at, clock = now(), time.monotonic()
-        self.runner.run_cell(
-            index,
-            cell,
-            load_settings=settings,
-            folder=folder.relative_to(self.out),
-            stop_when=stop,
-            label=f"probe {index}",
-            print_verdict=False,
-        )
-        judgement = judge(folder, margin_ms)
+        stop = EarlyStop(self.slo, settings.users, self.budget.stop_at, self.budget.clock, settings.scenario)
+        started_at, clock = now(), self.budget.clock()
+        judgement = self.trial(Attempt(index, kind, cell, settings, folder, stop, margin_ms))
         run = judgement.record
         record = ProbeRecord(
             index=index,
@@ -249,7 +314,7 @@ class Prober:
             oom_kills=oom_kills(run) if run is not None else 0,
             ready_seconds=run.ready_seconds if run is not None else None,
             started_at=started_at,
-            duration_seconds=round(time.monotonic() - clock, 3),
+            duration_seconds=round(self.budget.clock() - clock, 3),
             folder=str(folder.relative_to(self.out)),
         )
         self.records.append(record)

@@ -5,7 +5,7 @@ must hold again under `python -m loadtest run` and the configuration just cheape
 failure must rule out what it covers; the memory phase must fail the grid's too-small limit with its OOM
 kill. Then the workshop's design (scikit-learn per request) under the same load, a budget too small for
 the grid, and Ctrl-C. The load (800 users asking 1 req/s each) is a quarter of what one Locust process
-sends here.
+sends here. Last, a replica starved at the local profile's load, which the probe's early stop must end.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def finish(process: subprocess.Popen[str], out: Path, timeout: float, seen: set[
     return Done(process.returncode, stdout, stderr, out, process.pid, seen, apis)
 
 
-def search(folder: Path, *flags: str, timeout: float = 360) -> Done:
-    process, out = start("search", folder, *flags)
+def search(folder: Path, *flags: str, timeout: float = 360, profile: dict[str, Any] = PROFILE) -> Done:
+    process, out = start("search", folder, *flags, profile=profile)
     return finish(process, out, timeout, set(), set())
 
 
@@ -287,4 +287,37 @@ def test_ctrl_c_leaves_nothing_and_keeps_what_was_measured(tmp_path: Path) -> No
     assert (out / probe["folder"] / "locust_stats.csv").is_file()
     assert "The search stopped early: cut short by SIGINT" in (out / "search.md").read_text()
     assert len(done.apis) == 2, "the probe's two replicas were running when Ctrl-C came"
+    assert_nothing_left(done)
+
+
+def history_seconds(folder: Path) -> int:
+    """From the first to the last row of a cell's Locust history (one a second while Locust runs)."""
+    rows = (folder / "locust_stats_history.csv").read_text().splitlines()[1:]
+    stamps = [int(line.split(",")[0]) for line in rows if ",Aggregated," in line]
+    return stamps[-1] - stamps[0]
+
+
+def test_a_starved_replica_is_stopped_early(tmp_path: Path) -> None:
+    # The local profile's load (1,000 users asking ~550 req/s) on 1 replica x 0.1 CPU, which serves about
+    # half of it: its queued requests finish only once the load stops, so the rolling P95 stays near the
+    # limit and no request fails. What stops it is the delivery rule: served under 60% of what is asked.
+    local = yaml.safe_load((REPO / "thresholds.yaml").read_text())["profiles"]["local"]
+    load = {key: local[key] for key in ("users", "spawn_rate", "run_time", "warmup", "scenario")}
+    starved = {
+        **load,
+        "replicas": [1],
+        "cpus": 0.1,
+        "memory": "512m",
+        "search": {"replicas": [1], "cpus": [0.1], "memory": ["512m"], "probe_time": "20s", "budget": "5m"},
+    }
+    done = search(tmp_path, "--capacity-steps", "0", profile=starved, timeout=300)
+    assert done.code == exitcodes.BREACHED, done.stderr[-3000:]
+    (probe,) = done.record["probes"]
+    assert probe["outcome"] == "fail"
+    assert probe["stopped_early"].startswith("served "), probe["stopped_early"]
+    assert "under 60%) for 3 s in a row after the warm-up" in probe["stopped_early"]
+    assert probe["reason"] == f"stopped early: {probe['stopped_early']}"
+    run = json.loads((done.out / probe["folder"] / "run.json").read_text())
+    assert run["stopped_early"] == probe["stopped_early"]
+    assert history_seconds(done.out / probe["folder"]) < probe["run_time_seconds"] == 10 + 20
     assert_nothing_left(done)

@@ -36,7 +36,7 @@ def test_the_newest_aggregated_row_wins(tmp_path: Path) -> None:
         + row(3, 100, "/predict", 90, 200, 2)
     )
     assert read_latest(path) == Snapshot(
-        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6
+        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6, mean_ms=3.5
     )
 
 
@@ -44,7 +44,7 @@ def test_a_half_written_last_line_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text(HEADER + row(2, 50, "Aggregated", 45.5, 90, 1) + "3,100,,Aggregated,99.0")
     assert read_latest(path) == Snapshot(
-        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6
+        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6, mean_ms=3.5
     )
 
 
@@ -53,7 +53,14 @@ def test_a_long_history_is_read_from_its_tail(tmp_path: Path) -> None:
     lines = [row(second, second, "Aggregated", second * 1.5, second * 10, 0) for second in range(1, 3000)]
     path.write_text(HEADER + "".join(lines))
     assert read_latest(path) == Snapshot(
-        users=2999, rps=2999 * 1.5, failures_per_second=0.0, requests=29990, failures=0, timestamp=2999, p95_ms=6
+        users=2999,
+        rps=2999 * 1.5,
+        failures_per_second=0.0,
+        requests=29990,
+        failures=0,
+        timestamp=2999,
+        p95_ms=6,
+        mean_ms=3.5,
     )
 
 

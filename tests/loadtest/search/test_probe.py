@@ -11,6 +11,7 @@ from loadtest.gate import evaluate, read_stats
 from loadtest.records import RUN_FILE, VERDICT_FILE, ReplicaRecord, ReplicaUsage, write_record
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import Snapshot
+from loadtest.scenario import Scenario, UserLoad, Wait
 from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import ONE_A_SECOND, run_record
@@ -25,15 +26,24 @@ HEADER = (
 )
 
 
-def row(second: int, users: int = USERS, requests: int = 0, failures: int = 0, p95: float | None = 100) -> Snapshot:
+def row(
+    second: int,
+    users: int = USERS,
+    requests: int = 0,
+    failures: int = 0,
+    p95: float | None = 100,
+    rps: float = 100.0,
+    mean: float | None = 50.0,
+) -> Snapshot:
     return Snapshot(
         users=users,
-        rps=100.0,
+        rps=rps,
         failures_per_second=0.0,
         requests=requests,
         failures=failures,
         timestamp=second,
         p95_ms=p95,
+        mean_ms=mean,
     )
 
 
@@ -81,6 +91,54 @@ def test_a_reset_of_locusts_statistics_restarts_the_count() -> None:
     assert results[-1] == "10.00% of 500 requests failed after the warm-up (over 5%)"
 
 
+def scenario(wait: Wait) -> Scenario:
+    return Scenario(ordinary=UserLoad(share=0.5, wait=wait), heavy=UserLoad(share=0.5, wait=wait))
+
+
+CONSTANT = scenario(Wait(constant_throughput=1.0))
+"""100 users ask 100 req/s, whatever the reply time."""
+CLOSED = scenario(Wait(between=[1.0, 3.0]))
+"""100 users ask 100 / (2 s + the mean reply) req/s: 25 req/s at a 2 s mean."""
+STARVED = "served 50 of ~100 req/s its users ask (50%, under 60%) for 3 s in a row after the warm-up"
+
+
+@pytest.mark.parametrize(
+    ("load", "served", "mean_ms", "stopped"),
+    [
+        # From second 10 every user runs; 10-14 settle (Locust's req/s restarts from 0 at its reset).
+        (CONSTANT, [0, 0, 30, 40, 50, 50, 50, 50], 400, (7, STARVED)),
+        (CONSTANT, [0, 0, 30, 40, 50, 70, 70, 70, 70, 70], 400, None),  # 70%: short, not clearly lost
+        (CONSTANT, [0, 0, 30, 40, 50, 50, 50, 70, 50, 50, 70], 400, None),  # never three rows in a row
+        (CLOSED, [25] * 12, 2000, None),  # a slow closed loop asks less: 25 served is all it asks
+        (
+            CLOSED,
+            [10] * 8,
+            2000,
+            (7, "served 10 of ~25 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"),
+        ),
+        (None, [0] * 12, None, None),  # no scenario, no delivery rule
+    ],
+)
+def test_a_service_serving_far_less_than_its_users_ask_is_stopped(
+    load: Scenario | None, served: list[float], mean_ms: float | None, stopped: tuple[int, str] | None
+) -> None:
+    stop = EarlyStop(SLO, USERS, scenario=load)
+    rows = [row(10 + index, requests=100 * index, rps=rps, mean=mean_ms) for index, rps in enumerate(served)]
+    results = feed(stop, rows)
+    expected = [None] * len(rows)
+    if stopped is not None:
+        expected[stopped[0]] = stopped[1]
+    assert results == expected
+
+
+def test_the_ramp_does_not_count_towards_the_rows_short() -> None:
+    stop = EarlyStop(SLO, USERS, scenario=CONSTANT)
+    ramp = [row(second, users=10 * second, rps=1) for second in range(1, 10)]
+    assert feed(stop, ramp) == [None] * 9
+    settled = [row(10 + index, rps=rps) for index, rps in enumerate([100] * 5 + [50, 50])]
+    assert feed(stop, settled) == [None] * 7  # two rows short after the settling seconds: not yet
+
+
 def test_the_budget_stops_a_probe() -> None:
     now = [100.0]
     stop = EarlyStop(SLO, USERS, deadline=150.0, clock=lambda: now[0])
@@ -102,6 +160,19 @@ def test_reads_the_newest_row_of_the_history_once(tmp_path: Path) -> None:
         reason = stop(history)
         assert stop(history) is None  # the same row again is not a second row over the limit
     assert reason == "P95 2,500 ms over the last 10 s, more than 2 x the 1,000 ms limit"
+
+
+def test_rows_flushed_together_are_each_judged(tmp_path: Path) -> None:
+    # Locust flushes its history every few seconds: one read may bring several new rows, each a second.
+    history = tmp_path / "locust_stats_history.csv"
+    stop = EarlyStop(SLO, USERS, scenario=CONSTANT)
+    percentiles = "50,60,70,80,90,100,200,300,400,500,600"
+    totals = "0,50,60,1,3000,72"
+    lines = [f"{second},{USERS},,Aggregated,40,0,{percentiles},{second * 40},{totals}\n" for second in range(10, 19)]
+    history.write_text(HEADER + "".join(lines[:5]))
+    assert stop(history) is None  # the settling seconds
+    history.write_text(HEADER + "".join(lines))
+    assert stop(history) == "served 40 of ~100 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"
 
 
 # --------------------------------------------------------------------------- judging a probe's folder
