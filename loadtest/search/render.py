@@ -245,7 +245,14 @@ def against_sentence(record: SearchRecord) -> str:
             f"{theirs}; this one holds in no configuration of the grid: at its dearest probed, {dearest.cell} "
             f"({dearest.cost:g} {unit}, {dearest.cost / other.cost:g} times that), {_figures(dearest)}."
         )
-    return f"{theirs}; this one needs {mine.cell} ({mine.cost:g} {unit}): {against.cost_ratio or 0:g} times the cost."
+    ratio = against.cost_ratio if against.cost_ratio is not None else _ratio(mine.cost, other.cost)
+    times = f": {ratio:g} times the cost" if ratio is not None else ""
+    return f"{theirs}; this one needs {mine.cell} ({mine.cost:g} {unit}){times}."
+
+
+def _ratio(mine: float, theirs: float) -> float | None:
+    """One cost over the other (None when the other costs nothing: no ratio to give)."""
+    return round(mine / theirs, 3) if theirs > 0 else None
 
 
 def _dearest_probe(record: SearchRecord) -> ProbeRecord | None:
@@ -395,11 +402,15 @@ def _capacity_sentence(record: SearchRecord, capacity: CapacityRecord) -> str:
         return f"{head}; {capacity.failed_at:,} do not{shown}."
     tails = {
         "generator": "; more would ask more than this machine's Locust can send, so that is a floor, not the capacity.",
-        "steps": f"; no probe failed within {len(capacity.points) - 1} steps, so it holds at least that.",
+        "steps": f"; no probe failed within {_steps(len(capacity.points) - 1)}, so it holds at least that.",
         "budget": "; the budget ran out before a load that fails, so it holds at least that.",
         "slo": ".",
     }
     return head + tails[capacity.limited_by]
+
+
+def _steps(count: int) -> str:
+    return f"{count} step{'s' if count != 1 else ''}"
 
 
 def _best_held(record: SearchRecord, replicas: Callable[[int], bool]) -> ProbeRecord | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
@@ -45,7 +47,7 @@ from loadtest.search.plan import (
     probes_to_reach,
     resolve,
 )
-from loadtest.search.probe import MARGIN, Prober
+from loadtest.search.probe import MARGIN, Prober, Trial
 from loadtest.search.records import (
     PROBES_DIR,
     SEARCH_FILE,
@@ -80,13 +82,21 @@ class Search:
     """One `python -m loadtest search`."""
 
     def __init__(
-        self, config: SearchConfig, backend: Backend, cwd: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+        self,
+        config: SearchConfig,
+        backend: Backend,
+        cwd: Path,
+        out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr,
+        trial: Trial | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`trial` runs and judges one probe (default: a cell of the runner); `clock` times the budget."""
         self.config, self.backend, self.out = config, backend, out
         self.grid = config.grid
         self.runner = Runner(config.run, backend, cwd, out, err)
-        self.budget = Budget(config.budget_seconds)
-        self.prober = Prober(self.runner, self.grid, config.run.slo, config.run.out, self.budget, self.say)
+        self.budget = Budget(config.budget_seconds, clock)
+        self.prober = Prober(self.runner, self.grid, config.run.slo, config.run.out, self.budget, self.say, trial)
         self.prober.on_record = self.save
         self.cells = self.grid.configurations()
         self.findings: dict[Cell, Finding] = {}
@@ -122,6 +132,14 @@ class Search:
     def run(self) -> int:
         """The whole search; the exit code."""
         config = self.config
+        if not self.backend.limits_enforced:
+            # Nothing to compare: every configuration would run unlimited, so no probe could judge one.
+            self.say(
+                f"loadtest search: the search compares CPU and memory limits, which cannot be enforced here "
+                f"({self.backend.limits_not_enforced_reason}): it cannot judge any configuration"
+            )
+            self.backend.close()
+            return exitcodes.CANNOT_JUDGE
         config.run.out.mkdir(parents=True, exist_ok=True)
         # The probes of an earlier search into the same folder are not this one's.
         shutil.rmtree(config.run.out / PROBES_DIR, ignore_errors=True)
@@ -137,13 +155,6 @@ class Search:
         )
         self.say(offered_load_line(config.run.load, config.run.slo))
         self.say(self.backend.describe())
-        if not self.backend.limits_enforced:
-            self.say(
-                f"the search compares CPU and memory limits, which cannot be enforced here: "
-                f"{self.backend.limits_not_enforced_reason}"
-            )
-            self.backend.close()
-            return exitcodes.INCONCLUSIVE
         with interrupts.catch_signals():
             try:
                 if config.run.backend.calibrate:
@@ -225,13 +236,24 @@ class Search:
                 self.say(f"{final.name} did not hold at full length with margin: the walk goes on")
                 continue
             self.holding = final
+            runner_up = (
+                self.prober.records[confirmation.runner_up_runs[-1] - 1] if confirmation.runner_up_runs else None
+            )
             if confirmation.runner_up_failed is not False:
                 if confirmation.confirmed:
                     self.winner = final
+                if runner_up is not None and confirmation.runner_up_failed and self.failure_counts(runner_up):
+                    # It may have been inconclusive in the walk: its failure at full length settles it.
+                    self.findings[Cell(runner_up.replicas, runner_up.cpus, self.grid.largest_memory)] = "fail"
                 return
-            runner_up = self.prober.records[confirmation.runner_up_runs[-1] - 1]
+            assert runner_up is not None  # runner_up_failed is False only once it ran
             self.findings[Cell(runner_up.replicas, runner_up.cpus, self.grid.largest_memory)] = "pass"
             self.say(f"the runner-up {runner_up.cell} held at full length: it is now the configuration to beat")
+
+    def failure_counts(self, record: ProbeRecord) -> bool:
+        """Whether a failure at `record`'s memory limit is one at the grid's largest (the walk's findings):
+        memory does not change latency, so only an OOM kill under a smaller limit does not carry over."""
+        return record.memory == self.grid.largest_memory or record.oom_kills == 0
 
     def walk(self) -> None:
         """Probe the CPU configurations the walk names until the cheapest that holds is known."""
@@ -472,7 +494,7 @@ class Search:
             memory=self.memory_advice(),
             budget=budget,
             generator_rps=self.runner.calibration.per_worker_rps if self.runner.calibration else None,
-            against=self.compared,
+            against=self.against_winner(),
             demoted={cell.name: why for cell, why in self.demoted.items()},
         )
 
@@ -583,14 +605,20 @@ class Search:
         except RecordError as error:
             self.say(f"cannot compare with {folder}: {first_line(error)}")
             return None
-        ratio = None
-        if self.winner is not None and other.winner is not None and other.winner.cost > 0:
-            ratio = round(self.grid.cost(self.winner) / other.winner.cost, 3)
         runs = other.confirmation.runs if other.confirmation is not None else []
         figures = other.probes[runs[-1] - 1].figures if runs and runs[-1] <= len(other.probes) else None
+        # The ratio waits for this search's winner: `against_winner` sets it.
         return AgainstRecord(
-            folder=str(folder), winner=other.winner, rps=figures.rps if figures else None, cost_ratio=ratio
+            folder=str(folder), winner=other.winner, rps=figures.rps if figures else None, cost_ratio=None
         )
+
+    def against_winner(self) -> AgainstRecord | None:
+        """The comparison with this search's winner as it stands: the cost ratio once both have one."""
+        compared = self.compared
+        if compared is None or compared.winner is None or self.winner is None or compared.winner.cost <= 0:
+            return compared
+        ratio = round(self.grid.cost(self.winner) / compared.winner.cost, 3)
+        return compared.model_copy(update={"cost_ratio": ratio})
 
 
 _FINDINGS: dict[str, Finding] = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive"}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from loadtest.search.chart import render_chart
 from loadtest.search.records import SEARCH_CHART, SEARCH_SUMMARY, AgainstRecord, Choice
-from loadtest.search.render import answers, render_console, render_markdown, write_outputs
+from loadtest.search.render import against_sentence, answers, render_console, render_markdown, write_outputs
 from tests.loadtest.search import search_data
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -128,6 +130,25 @@ def test_against_another_search() -> None:
         "in no configuration of the grid: at its dearest probed, r2-cpu0.5-mem512m (1 CPU, 10 times that), P95 9,000 "
         "ms, 90.0 req/s, errors 0.00%."
     ) in markdown
+
+
+@pytest.mark.parametrize(
+    ("cost", "ratio", "expected"),
+    [
+        (0.25, 2.0, "; this one needs r1-cpu0.5-mem256m (0.5 CPU): 2 times the cost."),
+        (0.25, None, "; this one needs r1-cpu0.5-mem256m (0.5 CPU): 2 times the cost."),  # from the costs
+        (0.0, None, "; this one needs r1-cpu0.5-mem256m (0.5 CPU)."),  # no ratio to give: none printed
+    ],
+)
+def test_against_another_search_that_holds_too(cost: float, ratio: float | None, expected: str) -> None:
+    other = Choice(cell="r1-cpu0.25-mem512m", replicas=1, cpus=0.25, memory="512m", cost=cost)
+    mine = search_data.holds().model_copy(
+        update={"against": AgainstRecord(folder="results/other", winner=other, rps=None, cost_ratio=ratio)}
+    )
+    sentence = against_sentence(mine)
+    assert sentence.startswith(f"The service of `results/other` holds at r1-cpu0.25-mem512m ({cost:g} CPU)")
+    assert sentence.endswith(expected)
+    assert "0 times" not in render_console(mine)
 
 
 def test_write_outputs_writes_the_markdown_and_the_picture(tmp_path: Path) -> None:
