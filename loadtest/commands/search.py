@@ -10,8 +10,9 @@ every configuration that held gets its capacity. Outputs: search.json, search.md
 questions answered), search.png, and every probe's cell folder under probes/.
 
 Exit 0 when a configuration holds and is confirmed, 1 when none in the grid holds, 2 when the search
-cannot judge (a cell broke, Ctrl-C), 3 when it is inconclusive (the generator, not the service,
-limited the answer, or the budget ran out before the answer: search.md says what was not tried).
+cannot judge (a cell broke, Ctrl-C, limits that cannot be enforced here), 3 when it is inconclusive (the
+generator, not the service, limited the answer, or the budget ran out before the answer: search.md says
+what was not tried).
 """
 
 from __future__ import annotations

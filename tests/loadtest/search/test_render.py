@@ -89,6 +89,18 @@ def test_a_winner_whose_runner_up_held_too_is_not_settled() -> None:
     assert "The configuration just cheaper, r1-cpu0.25-mem256m (0.25 CPU), held too at full length" in minimum
 
 
+@pytest.mark.parametrize(("points", "steps"), [(2, "1 step"), (3, "2 steps")])
+def test_a_capacity_the_steps_ran_out_on_counts_them(points: int, steps: str) -> None:
+    holds = search_data.holds()
+    capacity = holds.capacities[0]
+    held = [point.model_copy(update={"outcome": "pass"}) for point in capacity.points[:points]]
+    record = holds.model_copy(
+        update={"capacities": [capacity.model_copy(update={"limited_by": "steps", "failed_at": None, "points": held})]}
+    )
+    load = dict(answers(record))["What is the largest load supported?"]
+    assert load.endswith(f"; no probe failed within {steps}, so it holds at least that.")
+
+
 def test_none_holds_names_the_dearest_failure_and_what_it_ruled_out() -> None:
     record = search_data.none_holds()
     minimum = dict(answers(record))["What are the minimum resources?"]
