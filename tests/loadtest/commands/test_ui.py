@@ -253,7 +253,8 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
             throttled = re.search(r"\)\s+(\d+)%\s+[\d.]+ MiB /", row)
             assert cpu is not None, row
             assert memory is not None, row
-            assert throttled is not None and 0 <= int(throttled[1]) <= 100, row
+            assert throttled is not None, row
+            assert 0 <= int(throttled[1]) <= 100, row
             used.append(float(cpu[1]))
             assert used[-1] <= 0.55, row  # within its quota (the kernel enforces it per 100 ms period)
             assert 10 < float(memory[1]) < 256, row
