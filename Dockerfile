@@ -32,19 +32,19 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 # Only the lock files: the dependency layers are rebuilt only when the lock changes.
 COPY pyproject.toml uv.lock ./
 
-# ---- runtime-deps: the API's dependencies, no group (no pytest, scikit-learn or Locust).
+# ---- runtime-deps: the API's dependencies, the `service` group alone (no pytest, scikit-learn,
+# Locust, nor the gate's own dependencies: those are the project's, for the Locust image).
 FROM uv AS runtime-deps
 # Exactly uv.lock (fails if stale), dependencies before the source.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-install-project --no-default-groups
+    uv sync --frozen --no-install-project --only-group service
 
 # ---- train: the model is trained and verified here, never copied in from elsewhere.
 FROM uv AS train
-# The runtime dependencies plus the `train` group.
+# The service's dependencies plus the `train` group.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-install-project --no-default-groups --group train
-# Only common/ and model/: API or load-test edits do not retrain.
-COPY common/ common/
+    uv sync --frozen --no-install-project --only-group service --only-group train
+# Only model/: API or load-test edits do not retrain.
 COPY model/ model/
 # Train (fails on any ONNX/scikit-learn disagreement), make read-only, re-read as the API does.
 RUN python -m model.train --out /artifacts \
@@ -55,11 +55,12 @@ label, probabilities = predictor.predict_one([5.1, 3.5, 1.4, 0.2]); \
 print('verified', meta.name, meta.version, sorted(meta.artifacts), 'setosa row ->', meta.class_names[label]); \
 sys.exit(meta.class_names[label] != 'setosa')"
 
-# ---- loadtest-deps: Locust and the scenario's libraries only.
+# ---- loadtest-deps: the gate's dependencies (the project's own, no group): Locust and the
+# scenario's libraries.
 FROM uv AS loadtest-deps
 # The load generator needs neither the API's stack nor the training libraries.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-install-project --only-group loadtest
+    uv sync --frozen --no-install-project --no-default-groups
 
 # ---- loadtest: the image of the compose file's Locust services.
 FROM base AS loadtest
@@ -92,7 +93,6 @@ RUN groupadd --system --gid 10001 app \
 # Only the runtime venv: no uv, no pip cache, no compiler, no scikit-learn (ONNX Runtime serves).
 COPY --from=runtime-deps /opt/venv /opt/venv
 # Source after dependencies: a code change rebuilds only these small layers.
-COPY common/ common/
 COPY model/ model/
 COPY api/ api/
 # The artifacts from `train`, never a file from the context.

@@ -26,8 +26,8 @@ from uvicorn.supervisors import Multiprocess
 from api.inference import ServedModel
 from api.metrics import MULTIPROC_ENV
 from api.settings import LogLevel, Settings, get_settings
-from common.argtypes import integer
 from model.artifacts import ArtifactError
+from model.plumbing import integer
 
 APP = "api.app:app"
 EXIT_STARTUP_FAILURE = 1

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from common.argtypes import integer, number
+from loadtest.util.argtypes import integer, number
 from loadtest.util.units import normalize_memory, parse_run_time
 
 ENV_PREFIX = "LOADTEST_"

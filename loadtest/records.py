@@ -13,9 +13,9 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from common.files import write_atomic
 from loadtest.scenario import Scenario
 from loadtest.thresholds import ComparedMetric, CompareSettings, Slo
+from loadtest.util.files import write_atomic
 
 SCHEMA_VERSION = 1
 

@@ -22,8 +22,6 @@ import joblib
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, f1_score
 
-from common.argtypes import integer, number
-from common.files import write_atomic
 from model.artifacts import (
     JOBLIB_FILE,
     METADATA_FILE,
@@ -35,6 +33,7 @@ from model.artifacts import (
 )
 from model.data import FEATURE_NAMES, load_dataset
 from model.export import ExportMismatch, check_rows, export_onnx, verify_export
+from model.plumbing import integer, number, write_atomic
 from model.predictor import Predictor
 
 MODEL_NAME = "iris-random-forest"

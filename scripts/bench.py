@@ -36,9 +36,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from common.argtypes import integer, number
-from common.files import write_json_atomic
 from loadtest.runner.linux.sockets import free_port
+from loadtest.util.argtypes import integer, number
+from loadtest.util.files import write_json_atomic
 from loadtest.util.http import wait_until_ok
 
 REPO = Path(__file__).resolve().parent.parent

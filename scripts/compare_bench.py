@@ -32,8 +32,8 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from common.argtypes import integer, number
 from loadtest.records import COMPARISON_FILE, Comparison, MetricResult, read_record
+from loadtest.util.argtypes import integer, number
 from loadtest.util.git import add_worktree, remove_worktree, resolve_commit
 from loadtest.util.tables import text_table
 

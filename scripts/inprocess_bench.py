@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from api.inference import PROBE_ROW, ServedModel
-from common.argtypes import integer
+from loadtest.util.argtypes import integer
 from model.artifacts import ArtifactError
 from model.predictor import INPUT_NAME, PROBABILITIES_OUTPUT
 from scripts.bench import rotated

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from common.files import write_atomic
 from loadtest import exitcodes
 from loadtest.compare.config import CompareConfig
 from loadtest.compare.render import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
@@ -40,6 +39,7 @@ from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, open_backend
 from loadtest.runner.backends.compose import DEFAULT_API_IMAGE
 from loadtest.runner.backends.process import ProcessBackend
+from loadtest.util.files import write_atomic
 from loadtest.util.text import first_line
 
 TRIAL_OVERHEAD_SECONDS = {"process": 7.0, "compose": 12.0}

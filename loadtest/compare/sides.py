@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from common.files import read_tail
 from loadtest.records import SideInfo, SideRole
+from loadtest.util.files import read_tail
 from loadtest.util.git import (
     GitError,
     add_worktree,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.files import write_atomic
 from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats, endpoint_label, read_stats
 from loadtest.gate.render import render_cannot_judge, render_console, render_summary, verdict_line
 from loadtest.gate.timeline import TIMELINE_FILE, render_timeline
@@ -27,6 +26,7 @@ from loadtest.records import (
     write_record,
 )
 from loadtest.thresholds import Slo
+from loadtest.util.files import write_atomic
 
 __all__ = [
     "AGGREGATED",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.files import write_atomic, write_json_atomic
 from loadtest.records import SUMMARY_FILE
 from loadtest.report.cells import (
     CellResult,
@@ -24,6 +23,7 @@ from loadtest.report.cells import (
 from loadtest.report.chart import render_chart
 from loadtest.report.render import render_matrix_console, render_matrix_markdown
 from loadtest.report.table import build_table, matrix_document, outcome
+from loadtest.util.files import write_atomic, write_json_atomic
 
 __all__ = [
     "CHART_FILE",

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.files import read_tail
 from loadtest.gate import GateInputError, read_stats
 from loadtest.locust_contract import LOCUSTFILE, LOG_FILE, LoadSettings
 from loadtest.records import GeneratorCapacity
@@ -22,6 +21,7 @@ from loadtest.runner.backends.local_locust import start_locust
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
 from loadtest.scenario import Scenario, UserLoad, Wait
+from loadtest.util.files import read_tail
 from loadtest.util.http import wait_until_ok
 
 HOST = "127.0.0.1"

@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from common.files import write_atomic
 from loadtest import exitcodes
 from loadtest.gate import GateInputError, judge_record, render_console, verdict_line, write_cannot_judge
 from loadtest.locust_contract import (
@@ -60,6 +59,7 @@ from loadtest.runner.resources import REFRESH_SECONDS, ResourceView, write_state
 from loadtest.runner.runner import SAMPLE_SECONDS, backend_lines, cell_record, offered_load_line
 from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.thresholds import Slo, Thresholds
+from loadtest.util.files import write_atomic
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
 from loadtest.util.units import format_clock, format_rate

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from common.files import write_atomic
 from loadtest.gate import GateInputError, judge_record, render_cannot_judge, verdict_line
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
@@ -41,6 +40,7 @@ from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import Progress
 from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
+from loadtest.util.files import write_atomic
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from common.files import write_atomic
 from loadtest.search.chart import render_chart
 from loadtest.search.grid import cost_unit
 from loadtest.search.records import (
@@ -22,6 +21,7 @@ from loadtest.search.records import (
     ProbeRecord,
     SearchRecord,
 )
+from loadtest.util.files import write_atomic
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.text import sentence
 from loadtest.util.units import format_clock, format_rate

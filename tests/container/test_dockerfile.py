@@ -132,11 +132,19 @@ def test_the_default_target_is_the_unprivileged_api_with_the_runtime_venv_only(b
     assert not re.search(r"apt-get|apk |pip install|uv sync|gcc|build-essential", final.runs())
 
 
-def test_the_runtime_venv_has_no_dependency_group(by_stage: dict[str, Stage]) -> None:
-    sync = by_stage["runtime-deps"].runs()
-    assert "uv sync" in sync
-    assert "--no-default-groups" in sync
-    assert "--group" not in sync
+def test_the_api_venv_is_the_service_group_alone_and_the_locust_venv_the_gate_alone(
+    by_stage: dict[str, Stage],
+) -> None:
+    # --only-group leaves out the project's dependencies (the gate's); --no-default-groups with
+    # no group is the project's dependencies alone (no dev, no service, no train).
+    api = shlex.split(by_stage["runtime-deps"].runs())
+    assert "sync" in api
+    assert [api[i + 1] for i, word in enumerate(api) if word in ("--only-group", "--group")] == ["service"]
+    assert "--only-group" in api
+    locust = shlex.split(by_stage["loadtest-deps"].runs())
+    assert "sync" in locust
+    assert "--no-default-groups" in locust
+    assert not {"--group", "--only-group", "--all-groups"} & set(locust)
 
 
 def test_dependencies_are_locked_and_installed_before_any_source(by_stage: dict[str, Stage]) -> None:

@@ -24,7 +24,6 @@ from typing import Any
 
 import yaml
 
-from common.files import read_tail, write_atomic
 from loadtest.locust_contract import (
     FINISH_GRACE_SECONDS,
     LOG_FILE,
@@ -51,6 +50,7 @@ from loadtest.runner.config import ComposeVersion
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
 from loadtest.runner.matrix import Cell
+from loadtest.util.files import read_tail, write_atomic
 from loadtest.util.units import format_cpus
 
 DEFAULT_API_IMAGE = "inference-gate-api:local"

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from common.files import read_tail
 from loadtest.locust_contract import (
     FINISH_GRACE_SECONDS,
     LOG_FILE,
@@ -31,6 +30,7 @@ from loadtest.locust_contract import (
 )
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
+from loadtest.util.files import read_tail
 
 
 def open_files_limit() -> int:

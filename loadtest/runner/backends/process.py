@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from common.files import read_tail
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings
 from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
@@ -33,6 +32,7 @@ from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, Replic
 from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import free_port, listening_pids
 from loadtest.runner.matrix import Cell
+from loadtest.util.files import read_tail
 from loadtest.util.http import get_status
 
 HOST = "127.0.0.1"

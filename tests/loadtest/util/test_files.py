@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.files import read_tail, write_atomic, write_json_atomic
+from loadtest.util.files import read_tail, write_atomic, write_json_atomic
 
 
 def test_write_atomic_creates_the_folder_and_leaves_no_temp_file(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from common.argtypes import integer, number
+from loadtest.util.argtypes import integer, number
 
 
 @pytest.mark.parametrize(
