@@ -1,4 +1,5 @@
-"""Command line entry point: `python -m loadtest {run,gate,report,plan,compare,search,ui,stats} ...`."""
+"""Command line entry point: `inference-gate COMMAND ...` (the installed command) or, from a checkout,
+`python -m loadtest COMMAND ...`: the same parser, the same subcommands."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from loadtest import exitcodes
 from loadtest.commands import compare, gate, plan, report, run, search, stats, ui
 from loadtest.runner.interrupts import RunInterrupted
 
+PROG = "inference-gate"
+"""The installed command's name (pyproject's console script); `python -m loadtest` passes its own."""
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """Build the top-level parser with one subcommand per module in `loadtest.commands`."""
     parser = argparse.ArgumentParser(
-        prog="python -m loadtest",
+        prog=prog,
         description="Load-test an inference API and gate the build on thresholds.yaml.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -23,9 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     """Parse `argv`, run the chosen subcommand and return its exit code."""
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -15,21 +15,15 @@ thresholds.yaml. A reply fails unless it is HTTP 200 and, for /predict, a JSON o
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import locust.stats
 from locust import FastHttpUser, TaskSet, between, constant_throughput
 
-# Locust puts the working directory and this file's folder on sys.path; the repository root
-# is what `loadtest.scenario` needs, wherever Locust is started from.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from loadtest.scenario import (  # noqa: E402 - after sys.path
+# `loadtest` is importable because it is installed (the checkout's `make install` installs it
+# editable; the Locust image puts /app on PYTHONPATH): no sys.path edit.
+from loadtest.scenario import (
     PREDICTION_KEYS,
     TASKS,
     Scenario,

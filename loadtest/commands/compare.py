@@ -38,9 +38,6 @@ from loadtest.options import (
 from loadtest.runner.config import add_backend_options
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, describe_validation_error, load_thresholds
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-"""This checkout: Locust and the load always run from here, for both sides."""
-
 
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
@@ -122,4 +119,5 @@ def handle(args: argparse.Namespace) -> int:
     except (ThresholdsError, ValueError) as error:
         print(f"loadtest compare: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
-    return run_comparison(config, REPO_ROOT)
+    # The repository the command runs in: its revisions are compared, Locust runs from here for both sides.
+    return run_comparison(config, Path.cwd())

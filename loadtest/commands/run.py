@@ -37,9 +37,6 @@ from loadtest.runner.config import (
 from loadtest.runner.runner import Runner
 from loadtest.thresholds import DEFAULT_PATH, Thresholds, ThresholdsError, load_thresholds
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-"""The checkout: replicas and Locust run from here (`python -m api`, `loadtest/locustfile.py`)."""
-
 
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
@@ -78,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     config, backend = prepared
-    return Runner(config, backend, cwd=REPO_ROOT).run()
+    return Runner(config, backend, cwd=Path.cwd()).run()
 
 
 def add_profile_options(parser: argparse.ArgumentParser, options: Options, default: str = DEFAULT_PROFILE) -> None:
@@ -147,7 +144,8 @@ def add_server_options(
     options.add(
         backend,
         "--api-command",
-        "a server command of your own instead of python -m api, with {port} where its port goes, "
+        "a server command of your own, with {port} where its port goes (default: python -m api, this "
+        "project's service, from its checkout only), "
         "e.g. '.venv/bin/python scripts/baseline_server.py --port {port}' (process backend)",
         metavar="CMD",
     )
@@ -176,7 +174,7 @@ def prepare(
         print(f"loadtest {command}: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
     try:
-        backend = open_backend(config.backend, REPO_ROOT)
+        backend = open_backend(config.backend, Path.cwd())
     except BackendError as error:
         print(f"loadtest {command}: the {config.backend.name} backend cannot be used: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE

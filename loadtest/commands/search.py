@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from loadtest.commands.run import (
-    REPO_ROOT,
     add_load_options,
     add_matrix_options,
     add_profile_options,
@@ -100,4 +99,4 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     config, backend = prepared
-    return Search(config, backend, cwd=REPO_ROOT).run()
+    return Search(config, backend, cwd=Path.cwd()).run()

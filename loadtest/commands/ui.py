@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from loadtest.commands.run import REPO_ROOT, add_profile_options, add_server_options, add_warmup_option, prepare
+from loadtest.commands.run import add_profile_options, add_server_options, add_warmup_option, prepare
 from loadtest.locust_contract import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT
 from loadtest.options import Options, memory_size, port_number, positive_float, positive_int, run_time
 from loadtest.runner.interactive import DEFAULT_UI_OUT, Session, merge_ui_config
@@ -80,4 +80,4 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     config, backend = prepared
-    return Session(config, backend, cwd=REPO_ROOT).run()
+    return Session(config, backend, cwd=Path.cwd()).run()

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadtest import packaged
 from loadtest.gate import GateInputError, read_stats
-from loadtest.locust_contract import LOCUSTFILE, LOG_FILE, LoadSettings
+from loadtest.locust_contract import LOG_FILE, LoadSettings
 from loadtest.records import GeneratorCapacity
 from loadtest.runner.backends.local_locust import start_locust
 from loadtest.runner.linux import launch, processes
@@ -132,7 +133,9 @@ def calibrate(
             answer = wait_until_ok(HOST, port, "/health", READY_SECONDS, lambda: processes.exit_reason(target))
             if answer != 200:
                 raise CalibrationError(f"the null target on port {port} did not answer: {answer}")
-            locust = start_locust(locustfile or cwd / LOCUSTFILE, f"http://{HOST}:{port}", folder, settings, 1, cwd=cwd)
+            locust = start_locust(
+                locustfile or packaged.LOCUSTFILE, f"http://{HOST}:{port}", folder, settings, 1, cwd=cwd
+            )
             deadline = locust.deadline
             while locust.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.2)

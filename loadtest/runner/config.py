@@ -132,7 +132,7 @@ def add_backend_options(
     options.add(
         backend,
         "--compose-file",
-        "the compose file (default docker-compose.ci.yaml in the checkout)",
+        "the compose file (default: the one the package carries, loadtest/container/docker-compose.ci.yaml)",
         type=Path,
         metavar="PATH",
     )

@@ -29,7 +29,7 @@ from loadtest.thresholds import load_thresholds
 from loadtest.util.units import parse_memory, parse_run_time
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.ci.yaml"
+COMPOSE_FILE = ROOT / "loadtest" / "container" / "docker-compose.ci.yaml"
 SCHEMA = ROOT / "tests" / "data" / "compose-spec.json"
 LOCUST_SERVICES = ("locust-master", "locust-worker")
 API_URL = "http://api:8000"

@@ -169,7 +169,7 @@ def test_the_locust_services_commands_are_flags_for_the_loadtest_images_entrypoi
     loadtest = by_stage["loadtest"]
     assert json.loads(loadtest.last("ENTRYPOINT") or "[]") == ["locust"]
     assert (loadtest.last("USER") or "root").split(":")[0] not in {"0", "root"}
-    compose = yaml.safe_load((ROOT / "docker-compose.ci.yaml").read_text())
+    compose = yaml.safe_load((ROOT / "loadtest" / "container" / "docker-compose.ci.yaml").read_text())
     for name in ("locust-master", "locust-worker"):
         command = compose["services"][name]["command"]
         assert all(argument.startswith("--") for argument in command), name

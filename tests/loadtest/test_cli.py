@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +36,19 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
         main([])
     assert stopped.value.code == 2
     assert "COMMAND" in capsys.readouterr().err
+
+
+def test_the_installed_command_and_the_module_name_themselves(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith("usage: inference-gate ")
+    with pytest.raises(SystemExit):
+        main(["--help"], prog="python -m loadtest")
+    assert capsys.readouterr().out.startswith("usage: python -m loadtest ")
+
+
+def test_the_console_script_is_this_main() -> None:
+    # pyproject's [project.scripts] names the function pip's generated `inference-gate` calls.
+    scripts = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, function = scripts["inference-gate"].partition(":")
+    assert getattr(importlib.import_module(module), function) is main

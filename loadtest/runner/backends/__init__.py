@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loadtest import packaged
 from loadtest.locust_contract import LOCUSTFILE
 from loadtest.runner.backends.base import Backend, BackendError, Deployment, LoadRun
 from loadtest.runner.backends.compose import ComposeBackend
@@ -22,8 +23,18 @@ COMPOSE_READY_TIMEOUT = 300.0
 """Containers start slower than processes: image layers, healthcheck start period."""
 
 
-def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
-    """The chosen backend, opened (cgroups created, Compose found). BackendError if it cannot be."""
+OWN_SERVICE = "api/__main__.py"
+"""What marks a working directory as this project's checkout, whose `python -m api` is the default service."""
+
+
+def has_own_service(cwd: Path) -> bool:
+    """Whether `python -m api` run from `cwd` is this project's service (its checkout)."""
+    return (cwd / OWN_SERVICE).is_file()
+
+
+def open_backend(settings: BackendSettings, cwd: Path) -> Backend:
+    """The chosen backend, opened (cgroups created, Compose found), its replicas and Locust run from
+    `cwd` (the command's working directory). BackendError if it cannot be."""
     if settings.name == "compose":
         # The compose file fixes its healthcheck and Locust's scenario: run.json must not record others.
         if settings.api_command is not None:
@@ -39,16 +50,23 @@ def open_backend(settings: BackendSettings, repo_root: Path) -> Backend:
                 f"Locust runs the image's {LOCUSTFILE}"
             )
         return ComposeBackend(
-            compose_file=settings.compose_file or repo_root / "docker-compose.ci.yaml",
+            compose_file=settings.compose_file or packaged.COMPOSE_FILE,
             api_image=settings.api_image,
             loadtest_image=settings.locust_image,
             ready_timeout=settings.ready_timeout or COMPOSE_READY_TIMEOUT,
             locust_workers=settings.locust_workers,
-            cwd=repo_root,
+            cwd=cwd,
             compose=settings.compose,
         )
+    if settings.api_command is None and not has_own_service(cwd):
+        raise BackendError(
+            "no service to start: give --api-command (or LOADTEST_API_COMMAND), the command that starts one "
+            f"replica of your service with {{port}} where its port goes; without it the process backend starts "
+            f"this project's own service (python -m api), which runs only from its checkout ({cwd} has no "
+            f"{OWN_SERVICE})"
+        )
     return ProcessBackend(
-        cwd=repo_root,
+        cwd=cwd,
         ready_timeout=settings.ready_timeout or PROCESS_READY_TIMEOUT,
         port=settings.api_port,
         enforce_limits=settings.enforce_limits,

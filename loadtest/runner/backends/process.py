@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from loadtest.locust_contract import LOCUSTFILE, LoadSettings, WebSettings
+from loadtest import packaged
+from loadtest.locust_contract import LoadSettings, WebSettings
 from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError
@@ -138,7 +139,7 @@ class ProcessDeployment:
             render_command(command_template, port) if command_template is not None else api_command(port)
         )
         self.health_path = health_path
-        self.locustfile = locustfile or cwd / LOCUSTFILE
+        self.locustfile = locustfile or packaged.LOCUSTFILE
         self.url = f"http://{HOST}:{port}"
         self.replicas: list[Replica] = []
         self.load: LocustProcess | None = None

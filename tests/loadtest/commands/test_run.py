@@ -7,6 +7,7 @@ process backend is in test_run_integration.py.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from loadtest import exitcodes
+from loadtest.cli import main
 from loadtest.commands import run
 
 if TYPE_CHECKING:
@@ -120,6 +122,24 @@ def test_what_the_compose_file_fixes_is_refused_with_the_compose_backend(
     assert f"loadtest run: the compose backend cannot be used: {message}" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_outside_this_checkout_the_process_backend_needs_a_service_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`python -m api` is this project's service: from another folder (an installed command in a user's
+    project) a run without --api-command stops before anything starts, saying what to give."""
+    for key in [key for key in os.environ if key.startswith("LOADTEST_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    thresholds = Path(__file__).resolve().parents[3] / "thresholds.yaml"
+    code = main(["run", "--thresholds", str(thresholds), "--no-calibration", "--out", "out"])
+    err = capsys.readouterr().err
+    assert code == exitcodes.CANNOT_JUDGE
+    assert "loadtest run: the process backend cannot be used: no service to start: give --api-command" in err
+    assert f"({tmp_path} has no api/__main__.py)" in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("flag", ["--health-path", "--locustfile", "--api-command"])

@@ -135,7 +135,7 @@ def backend_for(compose: ComposeVersion, images: None) -> Callable[[str], Compos
 
     def make(api_image: str) -> ComposeBackend:
         return ComposeBackend(
-            compose_file=REPO / "docker-compose.ci.yaml",
+            compose_file=REPO / "loadtest" / "container" / "docker-compose.ci.yaml",
             api_image=api_image,
             loadtest_image=LOADTEST_IMAGE,
             ready_timeout=120,
