@@ -13,13 +13,13 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from loadtest.scenario import Scenario
 from loadtest.util.models import StrictModel
 from loadtest.util.units import parse_memory, parse_run_time
+from loadtest.util.yaml_files import parse_yaml, read_text, type_name
 
 DEFAULT_PATH = Path("thresholds.yaml")
 """Where the commands look for the file unless told otherwise (relative to the working dir)."""
@@ -280,52 +280,19 @@ class Thresholds(StrictModel):
 # --------------------------------------------------------------------------- reading
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key written twice in one mapping is an error."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
-
 def load_thresholds(path: Path) -> Thresholds:
     """Read and validate thresholds.yaml; raise ThresholdsError naming the key and the value."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ThresholdsError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ThresholdsError(f"{path}: is a directory, not a thresholds file") from None
-    except UnicodeDecodeError:
-        raise ThresholdsError(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise ThresholdsError(f"{path}: cannot be read: {error.strerror}") from None
-    return parse_thresholds(text, source=str(path))
+    return parse_thresholds(read_text(path, "a thresholds file", ThresholdsError), source=str(path))
 
 
 def parse_thresholds(text: str, source: str = "thresholds.yaml") -> Thresholds:
     """Validate thresholds.yaml given as text; `source` names it in error messages."""
-    try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as error:
-        raise ThresholdsError(f"{source}: not valid YAML: {_describe_yaml_error(error)}") from None
+    document = parse_yaml(text, source, ThresholdsError)
     if document is None:
         raise ThresholdsError(f"{source}: is empty; it needs an 'slo' mapping (see the README)")
     if not isinstance(document, dict):
         raise ThresholdsError(
-            f"{source}: the top level must be a mapping with 'slo' and 'profiles', not {_type_name(document)}"
+            f"{source}: the top level must be a mapping with 'slo' and 'profiles', not {type_name(document)}"
         )
     try:
         return Thresholds.model_validate(document)
@@ -333,43 +300,44 @@ def parse_thresholds(text: str, source: str = "thresholds.yaml") -> Thresholds:
         raise ThresholdsError(f"{source}: {describe_validation_error(error)}") from None
 
 
-def _describe_yaml_error(error: yaml.YAMLError) -> str:
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    mark = getattr(error, "problem_mark", None)
-    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-    return f"{problem}{where}"
-
-
 # --------------------------------------------------------------------------- error messages
 
 _MAX_ERRORS_SHOWN = 3
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line for all of pydantic's complaints, the first few in full."""
+def describe_validation_error(
+    error: ValidationError, root: type[BaseModel] | None = None, noun: str = "Threshold"
+) -> str:
+    """One line for all of pydantic's complaints, the first few in full.
+
+    `root` is the model that was validated (default `Thresholds`: it lists the keys an unknown one could
+    have been), `noun` what a key is called in the message ("Threshold 'max_p95_ms' has value ...").
+    """
     details = error.errors(include_url=False)
-    messages = [_describe(detail) for detail in details[:_MAX_ERRORS_SHOWN]]
+    messages = [_describe(detail, root or Thresholds, noun) for detail in details[:_MAX_ERRORS_SHOWN]]
     hidden = len(details) - len(messages)
     return "; ".join(messages) + (f" (and {hidden} more)" if hidden else "")
 
 
-def _describe(detail: ErrorDetails) -> str:
+def _describe(detail: ErrorDetails, root: type[BaseModel], noun: str) -> str:
     loc = detail["loc"]
+    if not any(isinstance(part, str) for part in loc):  # the whole document's own rule (a model validator)
+        return _problem(detail, root)
     key_at = max((i for i, part in enumerate(loc) if isinstance(part, str)), default=0)
     key = str(loc[key_at]) + "".join(f"[{part}]" for part in loc[key_at + 1 :])
     where = _format_location(loc[:key_at])
     suffix = f" (in {where})" if where else ""
     if detail["type"] == "missing":
-        return f"Threshold {key!r} is missing: it is required{suffix}"
+        return f"{noun} {key!r} is missing: it is required{suffix}"
     if detail["type"] == "value_error" and isinstance(detail["input"], dict) and detail["input"]:
-        return f"Threshold {key!r} {_problem(detail)}{suffix}"
-    return f"Threshold {key!r} has value {_format_value(detail['input'])}: {_problem(detail)}{suffix}"
+        return f"{noun} {key!r} {_problem(detail, root)}{suffix}"
+    return f"{noun} {key!r} has value {_format_value(detail['input'])}: {_problem(detail, root)}{suffix}"
 
 
-def _problem(detail: ErrorDetails) -> str:
+def _problem(detail: ErrorDetails, root: type[BaseModel]) -> str:
     kind, ctx = detail["type"], detail.get("ctx", {})
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(detail["loc"][:-1])
+        allowed = _allowed_keys(detail["loc"][:-1], root)
         return "unknown key" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
@@ -399,23 +367,23 @@ def _problem(detail: ErrorDetails) -> str:
     return detail["msg"]
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys the model found at `loc` accepts (walking Thresholds' annotations)."""
-    annotation: Any = Thresholds
+def _allowed_keys(loc: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
+    """The keys the model found at `loc` accepts (walking the root model's annotations)."""
+    annotation: Any = root
     for part in loc:
         annotation = _without_none(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
+            fields = {field.alias or name: field for name, field in annotation.model_fields.items()}
+            if str(part) not in fields:
                 return []
-            annotation = field.annotation
+            annotation = fields[str(part)].annotation
         elif get_origin(annotation) in (dict, list):
             annotation = get_args(annotation)[-1]
         else:
             return []
     annotation = _without_none(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
+        return [field.alias or name for name, field in annotation.model_fields.items()]
     return []
 
 
@@ -448,9 +416,3 @@ def _format_value(value: Any) -> str:
         return str(int(value))
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _type_name(value: Any) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )

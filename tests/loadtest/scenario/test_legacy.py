@@ -1,4 +1,4 @@
-"""The scenario's payloads and reply rules (loadtest/scenario.py; Locust itself is not imported)."""
+"""The fixed two kinds of users the runner still hands Locust (loadtest/scenario/legacy.py; no Locust import)."""
 
 from __future__ import annotations
 
