@@ -8,6 +8,8 @@ UV_VERSION = 0.13.8
 TOOLS     := .tools
 UV        := $(TOOLS)/bin/uv
 VENV      := .venv
+# `make serve`'s own venv: the service's dependency group alone, as the API image has it.
+SERVICE_VENV := .venv-service
 PY        := $(VENV)/bin/python
 MODEL     := model/metadata.json
 
@@ -67,8 +69,10 @@ test: install model ## Run the test suite (unit + integration)
 test-unit: install model ## The fast part of the suite: everything but the integration tests
 	$(PY) -m pytest -m "not integration"
 
-serve: install model ## Run the API as the container does (python -m api)
-	$(PY) -m api
+# uv run --only-group syncs the service venv to exactly the `service` group (no gate, no training
+# libraries), so a missing service dependency shows here as it would in the image.
+serve: model ## Run the API as the container does (python -m api), with the service's dependencies alone
+	UV_PROJECT_ENVIRONMENT=$(SERVICE_VENV) $(UV) run --frozen --only-group service python -m api
 
 perf: install model ## The local pipeline: replica matrix under limits, Locust, gate
 	$(PY) -m loadtest run --profile $(PROFILE) --backend $(BACKEND) --out $(OUT) $(PERF_ARGS)
@@ -111,4 +115,4 @@ lint: install ## ruff (format and lint), strict mypy, actionlint on the workflow
 	$(VENV)/bin/actionlint
 
 clean: ## Remove the venvs, results and generated model artifacts
-	rm -rf $(VENV) $(TOOLS) results model/model.joblib model/model.onnx model/metadata.json
+	rm -rf $(VENV) $(SERVICE_VENV) $(TOOLS) results model/model.joblib model/model.onnx model/metadata.json

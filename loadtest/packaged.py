@@ -14,3 +14,7 @@ LOCUSTFILE = PACKAGE_DIR / "locustfile.py"
 """The locustfile the process backend's Locust runs (the images carry their own copy, in /app)."""
 COMPOSE_FILE = PACKAGE_DIR / "container" / "docker-compose.ci.yaml"
 """The compose backend's default compose file (`--compose-file` names another)."""
+STARTER_DIR = PACKAGE_DIR / "starter"
+"""The commented starter files `inference-gate init` copies into a user's folder."""
+STARTER_FILES = ("thresholds.yaml", "scenario.yaml")
+"""What `init` writes, in this order."""
