@@ -34,7 +34,7 @@ from loadtest.runner.config import (
     add_backend_options,
     merge_config,
 )
-from loadtest.runner.runner import Runner
+from loadtest.runner.matrix_run import MatrixRun
 from loadtest.thresholds import DEFAULT_PATH, Thresholds, ThresholdsError, load_thresholds
 
 
@@ -75,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     config, backend = prepared
-    return Runner(config, backend, cwd=Path.cwd()).run()
+    return MatrixRun(config, backend, cwd=Path.cwd()).run()
 
 
 def add_profile_options(parser: argparse.ArgumentParser, options: Options, default: str = DEFAULT_PROFILE) -> None:

@@ -24,10 +24,9 @@ from loadtest.compare.config import CompareConfig
 from loadtest.compare.render import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
 from loadtest.compare.sides import WORKING_TREE, Side, SideError, Workspace, image_side, revision_side
 from loadtest.compare.statistics import Block, judge_metrics, overall_verdict
-from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, TrialRunner, plan_trials, read_trial
+from loadtest.compare.trials import TRIALS_DIR, TrialRunner, plan_trials
 from loadtest.records import (
     COMPARISON_FILE,
-    RUN_FILE,
     Comparison,
     ComparisonCell,
     ComparisonVerdict,
@@ -190,11 +189,9 @@ class ComparisonSession:
                 f"trial {planned.index}/{len(self.plan)} (block {planned.block}, {self.sides[planned.role].label}): "
                 f"{settings.run_time}..."
             )
-            try:
-                trial = trial_runner.run(planned)
-            except interrupts.RunInterrupted:
-                self.salvage(planned)
-                raise
+            # A signal during the trial ends it as interrupted (the engine returns it, written); one received
+            # before it makes the engine refuse to start it.
+            trial = trial_runner.run(planned)
             self.trials.append(trial)
             self.say(f"  {trial_line(trial)}")
             self.write_progress()
@@ -211,12 +208,6 @@ class ComparisonSession:
                 )
                 return None
         return None
-
-    def salvage(self, planned: PlannedTrial) -> None:
-        """Keep a trial a signal cut into, when it left its run.json."""
-        folder = self.config.out / TRIALS_DIR / planned.folder
-        if (folder / RUN_FILE).is_file():
-            self.trials.append(read_trial(folder, planned, self.config.slo, datetime.now(UTC), 0.0))
 
     # -- the result ----------------------------------------------------------------------
 

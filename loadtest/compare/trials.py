@@ -2,7 +2,7 @@
 
 Block after block, one base trial and one head trial run back to back in an order drawn at random
 (A B, B A, B A, A B ...), so neither side always runs first, warm or cold, early or late. Each
-trial is a whole one-cell run of `loadtest.runner` (replicas started fresh under the cell's
+trial is a cell of the cell engine (`loadtest.runner.engine`: replicas started fresh under the cell's
 limits, Locust, run.json, the gate's verdict.json) in `trials/NN-<side>/`; its ramp is not judged.
 A trial gives one value per metric, from the Aggregated row of its judged window; a trial that
 the gate finds inconclusive (Locust saturated, limits not enforced) gives none.
@@ -10,31 +10,21 @@ the gate finds inconclusive (Locust saturated, limits not enforced) gives none.
 
 from __future__ import annotations
 
-import io
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest.gate import GateInputError, evaluate, read_stats
-from loadtest.records import (
-    RUN_FILE,
-    VERDICT_FILE,
-    RecordError,
-    RunRecord,
-    SideRole,
-    TrialFigures,
-    TrialRecord,
-    Verdict,
-    read_record,
-)
+from loadtest.gate import HistoryRow
+from loadtest.records import SideRole, TrialFigures, TrialRecord, Verdict
+from loadtest.results import CellResult, Interrupted
 from loadtest.runner.backends import Backend
 from loadtest.runner.config import RunConfig
+from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
 from loadtest.runner.matrix import Cell
-from loadtest.runner.runner import Runner
-from loadtest.thresholds import Slo
+from loadtest.runner.matrix_run import run_engine
 
 TRIALS_DIR = "trials"
 
@@ -79,8 +69,8 @@ def trial_figures(verdict: Verdict) -> TrialFigures:
     )
 
 
-def read_trial(folder: Path, planned: PlannedTrial, slo: Slo, started_at: datetime, seconds: float) -> TrialRecord:
-    """What the trial in `folder` gave: valid figures, the gate's doubts, or why it did not run."""
+def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime, seconds: float) -> TrialRecord:
+    """What the trial's cell gave: valid figures, the gate's doubts, or why it did not run."""
 
     def record(status: str, reasons: list[str], figures: TrialFigures | None = None) -> TrialRecord:
         return TrialRecord.model_validate(
@@ -97,34 +87,41 @@ def read_trial(folder: Path, planned: PlannedTrial, slo: Slo, started_at: dateti
             }
         )
 
-    try:
-        run = read_record(folder / RUN_FILE, RunRecord)
-    except RecordError as error:
-        return record("failed", [str(error)])
-    if run.status != "completed":
-        return record(run.status, [run.error or run.status])
-    if not (folder / VERDICT_FILE).is_file():
-        # The gate could not judge it (no requests, a broken locustfile): say why, as it did.
-        try:
-            evaluate(read_stats(folder), slo, run)
-        except GateInputError as error:
-            return record("failed", [str(error)])
-        return record("failed", [f"the trial left no {VERDICT_FILE}"])
-    try:
-        verdict = read_record(folder / VERDICT_FILE, Verdict)
-    except RecordError as error:
-        return record("failed", [str(error)])
+    verdict, failure = result.verdict, result.failure
+    if isinstance(failure, Interrupted):
+        return record("interrupted", [failure.reason])
+    if failure is not None or verdict is None:
+        # The run broke, or the gate could not judge it (no requests, a broken locustfile): say why, as it did.
+        return record("failed", [failure.reason if failure is not None else "the trial has no verdict"])
     if verdict.outcome == "inconclusive":
         return record("inconclusive", verdict.reasons, trial_figures(verdict))
     return record("valid", [], trial_figures(verdict))
 
 
-FORWARDED = ("cleanup problem", "note: Locust exited", "API replica")
-"""The runner's lines a comparison passes on to the terminal (the rest speak of the SLO, not judged here)."""
+class TrialProgress:
+    """A trial's `CellProgress`: only what happened to the cell reaches the terminal (a replica restarted,
+    Locust's exit code, a cleanup problem); its steps and verdict speak of the SLO, not judged here."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+
+    def message(self, text: str, kind: MessageKind) -> None:
+        """Pass on events and problems, indented under the trial's line."""
+        if kind in ("event", "problem"):
+            self.say(f"  {text.strip()}")
+
+    def load_started(self, request: CellRequest) -> None:
+        """Nothing to show: the comparison says which trial runs."""
+
+    def history(self, rows: Sequence[HistoryRow]) -> None:
+        """Nothing to show while it runs."""
+
+    def cell_ended(self, result: CellResult) -> None:
+        """Nothing to show: the comparison prints the trial's line."""
 
 
 class TrialRunner:
-    """Runs one trial of either side: a one-cell `Runner` with that side's backend and commit."""
+    """Runs one trial of either side: a cell of that side's engine (its backend and the commit it serves)."""
 
     def __init__(
         self,
@@ -135,25 +132,21 @@ class TrialRunner:
         cwd: Path,
         say: Callable[[str], None],
     ) -> None:
-        self.run_config, self.cell, self.backends, self.served, self.cwd = run_config, cell, backends, served, cwd
-        self.say = say
+        self.run_config, self.cell = run_config, cell
+        self.engines: dict[SideRole, CellEngine] = {
+            role: run_engine(run_config, backend, cwd, served[role]) for role, backend in backends.items()
+        }
+        self.progress = TrialProgress(say)
 
     def run(self, planned: PlannedTrial) -> TrialRecord:
-        """Run it into trials/NN-side/ and read what it gave."""
-        quiet = io.StringIO()
-        runner = Runner(
-            self.run_config,
-            self.backends[planned.role],
-            self.cwd,
-            out=quiet,
-            err=quiet,
-            served=self.served[planned.role],
+        """Run it into trials/NN-side/; what it gave."""
+        request = CellRequest(
+            cell=self.cell,
+            load=self.run_config.load,
+            folder=self.run_config.out / planned.folder,
+            label=f"trial {planned.index}",
+            run_time=self.run_config.run_time,
         )
         started_at, clock = datetime.now(UTC), time.monotonic()
-        try:
-            folder = runner.run_cell(1, self.cell, folder=planned.folder)
-        finally:
-            for line in quiet.getvalue().splitlines():
-                if line.strip().startswith(FORWARDED):
-                    self.say(f"  {line.strip()}")
-        return read_trial(folder, planned, self.run_config.slo, started_at, time.monotonic() - clock)
+        result = self.engines[planned.role].run_cell(request, self.progress)
+        return trial_record(result, planned, started_at, time.monotonic() - clock)

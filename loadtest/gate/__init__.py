@@ -2,15 +2,23 @@
 
 `judge_folder` is what `python -m loadtest gate` calls: it reads the CSVs (`reading`) and the
 cell's run.json when there is one, evaluates (`verdict`, `measurement`), renders (`render`,
-`timeline`) and writes `verdict.json`, `timeline.png` and `summary.md`. The runner and the ui
-session, which have the record of what ran in hand, call `judge_record`.
+`timeline`) and writes `verdict.json`, `timeline.png` and `summary.md`. The cell engine
+(`loadtest.runner.engine`), which has the record of what ran in hand, calls the same steps itself.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats, endpoint_label, read_stats
+from loadtest.gate.reading import (
+    AGGREGATED,
+    GateInputError,
+    HistoryFollower,
+    HistoryRow,
+    LocustStats,
+    endpoint_label,
+    read_stats,
+)
 from loadtest.gate.render import render_cannot_judge, render_console, render_summary, verdict_line
 from loadtest.gate.timeline import TIMELINE_FILE, render_timeline
 from loadtest.gate.verdict import evaluate
@@ -31,11 +39,12 @@ from loadtest.util.files import write_atomic
 __all__ = [
     "AGGREGATED",
     "GateInputError",
+    "HistoryFollower",
+    "HistoryRow",
     "LocustStats",
     "endpoint_label",
     "evaluate",
     "judge_folder",
-    "judge_record",
     "output_paths",
     "read_run_record",
     "read_stats",
@@ -107,22 +116,4 @@ def judge_folder(
         raise GateInputError(str(error)) from None
     verdict = evaluate(stats, slo, record)
     write_verdict(stats, verdict, *output_paths(run_dir, json_path, summary_path), record)
-    return stats, verdict
-
-
-def judge_record(run_dir: Path, record: RunRecord, slo: Slo) -> tuple[LocustStats, Verdict]:
-    """Judge a completed run with what ran (the runner's cells, the ui session's tests): the judged
-    window goes into `record`, written as run.json, then verdict.json, timeline.png and summary.md.
-
-    Raises GateInputError when the run cannot be judged (run.json is written all the same).
-    """
-    try:
-        stats = read_stats(run_dir)
-    except GateInputError:
-        write_record(Path(run_dir) / RUN_FILE, record)
-        raise
-    record = record.model_copy(update={"window": stats.judged_window(record.warmup == "spawn")})
-    write_record(Path(run_dir) / RUN_FILE, record)
-    verdict = evaluate(stats, slo, record)
-    write_verdict(stats, verdict, Path(run_dir) / VERDICT_FILE, Path(run_dir) / SUMMARY_FILE, record)
     return stats, verdict

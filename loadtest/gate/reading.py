@@ -7,9 +7,10 @@ somewhere else than the stats) raises `GateInputError`: the run cannot be judged
 
 from __future__ import annotations
 
+import csv
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +53,87 @@ HISTORY_COLUMNS = (
 # timestamps, an exception's traceback and nodes may be blank.
 _MAY_BE_EMPTY = {"Type", "Method", "First Seen", "Last Seen", "Traceback", "Nodes"}
 _NOT_AVAILABLE = "N/A"
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of Locust's locust_stats_history.csv: an endpoint or the Aggregated row, at one second."""
+
+    timestamp: int
+    """Unix time of the row, whole seconds (Locust writes one a second)."""
+    name: str
+    """The endpoint's label ("POST /predict"), or `Aggregated`."""
+    aggregated: bool
+    users: int
+    rps: float
+    """Requests per second over about the last 10 seconds (Locust's "current" rate)."""
+    failures_per_second: float
+    requests: int
+    """Requests since Locust's statistics started (or were last reset)."""
+    failures: int
+    p95_ms: float | None = None
+    """P95 of about the last 10 seconds (Locust's "current" percentiles); None before any reply."""
+    mean_ms: float | None = None
+    """Mean reply time since Locust's statistics started (or were reset); None before any reply."""
+
+
+def history_row(cells: Mapping[str, str]) -> HistoryRow | None:
+    """A row of the history from its cells by column name; None when a figure is missing or not a number
+    (a line Locust has not finished writing, or not Locust's)."""
+    try:
+        kind, name = cells["Type"], cells["Name"]
+        requests = int(cells["Total Request Count"])
+        return HistoryRow(
+            timestamp=int(cells["Timestamp"]),
+            name=AGGREGATED if is_aggregated(kind, name) else endpoint_label(kind, name),
+            aggregated=is_aggregated(kind, name),
+            users=int(cells["User Count"]),
+            rps=float(cells["Requests/s"]),
+            failures_per_second=float(cells["Failures/s"]),
+            requests=requests,
+            failures=int(cells["Total Failure Count"]),
+            p95_ms=None if cells["95%"] in (_NOT_AVAILABLE, "") else float(cells["95%"]),
+            mean_ms=float(cells["Total Average Response Time"]) if requests else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class HistoryFollower:
+    """Locust's growing locust_stats_history.csv, read as it grows: each call gives the rows written since
+    the last one. A line still being written waits for the next call; the file may not exist yet."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._columns: list[str] | None = None
+
+    def new_rows(self) -> list[HistoryRow]:
+        """The complete rows added since the last call, oldest first."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        rows: list[HistoryRow] = []
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            cells = next(csv.reader([line]), [])
+            if self._columns is None:
+                self._columns = cells
+                continue
+            row = history_row(dict(zip(self._columns, cells, strict=False)))
+            if row is not None:
+                rows.append(row)
+        return rows
+
+
+def is_aggregated(kind: object, name: object) -> bool:
+    """Whether a row of Locust's stats or history is its Aggregated row: that Name, and no Type (an
+    endpoint of a locustfile's own could be called "Aggregated": it has its method as Type)."""
+    return (kind is None or kind == "" or (isinstance(kind, float) and math.isnan(kind))) and name == AGGREGATED
 
 
 class GateInputError(Exception):
@@ -237,7 +319,7 @@ def _stats_rows(stats: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _is_aggregated(row: dict[str, Any] | pd.Series[Any]) -> bool:
-    return bool(pd.isna(row["Type"])) and row["Name"] == AGGREGATED
+    return is_aggregated(row["Type"], row["Name"])
 
 
 def endpoint_label(method: object, name: str) -> str:

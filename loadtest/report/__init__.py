@@ -11,7 +11,6 @@ from pathlib import Path
 
 from loadtest.records import SUMMARY_FILE
 from loadtest.report.cells import (
-    CellResult,
     ReportError,
     check_unique,
     collect_cell,
@@ -23,6 +22,7 @@ from loadtest.report.cells import (
 from loadtest.report.chart import render_chart
 from loadtest.report.render import render_matrix_console, render_matrix_markdown
 from loadtest.report.table import build_table, matrix_document, outcome
+from loadtest.results import CellResult
 from loadtest.util.files import write_atomic, write_json_atomic
 
 __all__ = [

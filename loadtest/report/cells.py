@@ -6,57 +6,16 @@ it judged) and Locust's CSVs, read only for a cell the gate could not judge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.gate import GateInputError, read_stats
-from loadtest.gate.verdict import limits_reason
-from loadtest.records import RUN_FILE, VERDICT_FILE, Figures, RecordError, RunRecord, Verdict, read_record
+from loadtest.records import RUN_FILE, VERDICT_FILE, RecordError, RunRecord, Verdict, read_record
+from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, RunFailed
 from loadtest.util.text import first_line
-
-PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
-CANNOT_JUDGE, CUT_SHORT, ERROR = "CANNOT JUDGE", "CUT SHORT", "ERROR"
-_BY_OUTCOME = {"pass": PASS, "breach": FAIL, "inconclusive": INCONCLUSIVE}
 
 
 class ReportError(Exception):
     """The report cannot be made from these folders; the message says why."""
-
-
-@dataclass(frozen=True)
-class CellResult:
-    """One cell folder, read."""
-
-    folder: Path
-    record: RunRecord
-    figures: Figures | None
-    verdict: Verdict | None
-    problem: str | None = None
-    """Why the cell has no figures or no verdict."""
-
-    @property
-    def result(self) -> str:
-        """PASS, FAIL, INCONCLUSIVE, CANNOT JUDGE, CUT SHORT (interrupted) or ERROR (the run broke)."""
-        if self.record.status == "failed":
-            return ERROR
-        if self.record.status == "interrupted":
-            return CUT_SHORT
-        if self.verdict is None:
-            return CANNOT_JUDGE
-        if not self.record.limits_enforced:
-            # The gate's rule, also for a verdict made without run.json (an old or hand-made one).
-            return INCONCLUSIVE
-        return _BY_OUTCOME[self.verdict.outcome]
-
-    @property
-    def reasons(self) -> list[str]:
-        """Why the result, each with its evidence: the verdict's, or the unenforced limits when the
-        verdict was made without knowing of them (its pass or breach judged an unlimited service)."""
-        if self.verdict is None:
-            return []
-        if self.record.limits_enforced or limits_reason(self.record) in self.verdict.reasons:
-            return self.verdict.reasons
-        return [limits_reason(self.record), *(self.verdict.reasons if self.verdict.outcome == "inconclusive" else [])]
 
 
 def find_cell_folders(directories: list[Path]) -> list[Path]:
@@ -73,7 +32,7 @@ def find_cell_folders(directories: list[Path]) -> list[Path]:
 
 
 def collect_cell(folder: Path) -> CellResult:
-    """Read a cell folder; raise ReportError if its run.json is missing or invalid."""
+    """Read a cell folder (one another process ran); raise ReportError if its run.json is missing or invalid."""
     try:
         record = read_record(folder / RUN_FILE, RunRecord)
     except RecordError as error:
@@ -94,7 +53,18 @@ def collect_cell(folder: Path) -> CellResult:
             figures = read_stats(folder).aggregated
         except GateInputError as error:
             problem = problem or str(error)
-    return CellResult(folder=folder, record=record, figures=figures, verdict=verdict, problem=problem)
+    return CellResult(folder=folder, record=record, verdict=verdict, figures=figures, failure=_failure(record, problem))
+
+
+def _failure(record: RunRecord, problem: str | None) -> CellFailure | None:
+    """What a cell folder says went wrong, as the engine's failure of the same kind."""
+    if problem is None:
+        return None
+    if record.status == "interrupted":
+        return Interrupted(problem)
+    if record.status == "failed":
+        return RunFailed(problem)
+    return CannotJudge(problem)
 
 
 def missing_cells(cells: list[CellResult]) -> list[str]:

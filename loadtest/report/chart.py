@@ -7,7 +7,7 @@ from io import BytesIO
 import pandas as pd
 from matplotlib.figure import Figure
 
-from loadtest.report.cells import FAIL, PASS
+from loadtest.results import FAIL, PASS
 from loadtest.thresholds import Slo
 
 _COLOURS = {PASS: "#2e7d32", FAIL: "#c62828"}

@@ -10,8 +10,9 @@ import math
 import pandas as pd
 
 from loadtest import exitcodes
-from loadtest.report.cells import FAIL, INCONCLUSIVE, PASS, CellResult, mixed_runs
+from loadtest.report.cells import mixed_runs
 from loadtest.report.table import outcome, saturated_cells
+from loadtest.results import FAIL, INCONCLUSIVE, PASS, CellResult
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.text import first_line, sentence
 from loadtest.util.units import format_rate

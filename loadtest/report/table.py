@@ -14,7 +14,7 @@ import pandas as pd
 
 from loadtest import exitcodes
 from loadtest.gate.verdict import locust_saturated
-from loadtest.report.cells import FAIL, INCONCLUSIVE, PASS, CellResult
+from loadtest.results import FAIL, INCONCLUSIVE, PASS, CellResult
 
 COLUMNS = [
     "cell",

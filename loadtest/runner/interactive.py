@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TextIO
 
 from loadtest import exitcodes
-from loadtest.gate import GateInputError, judge_record, render_console, verdict_line, write_cannot_judge
+from loadtest.gate import render_console, write_cannot_judge
 from loadtest.locust_contract import (
     DEFAULT_WEB_HOST,
     DEFAULT_WEB_PORT,
@@ -48,15 +48,17 @@ from loadtest.records import (
     ResourceSample,
     RunRecord,
 )
+from loadtest.results import result_line
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.runner.config import DEFAULT_PROFILE, BackendSettings, merge_config
+from loadtest.runner.engine import SAMPLE_SECONDS, CellEngine, cell_record
 from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import listening_inodes
 from loadtest.runner.matrix import Cell
+from loadtest.runner.matrix_run import backend_lines, offered_load_line
 from loadtest.runner.progress import LiveBlock
 from loadtest.runner.resources import REFRESH_SECONDS, ResourceView, write_state
-from loadtest.runner.runner import SAMPLE_SECONDS, backend_lines, cell_record, offered_load_line
 from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.thresholds import Slo, Thresholds
 from loadtest.util.files import write_atomic
@@ -349,8 +351,15 @@ class Session:
 
     def __init__(self, config: UiConfig, backend: Backend, cwd: Path, out: TextIO | None = None) -> None:
         self.config, self.backend = config, backend
-        self.run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
-        self.commit, self.dirty = revision(cwd)
+        # Each test is judged as the engine judges a cell of `run`, with the record of its part of the session.
+        self.engine = CellEngine(
+            backend=backend,
+            settings=config.backend,
+            slo=config.slo,
+            thresholds=config.thresholds,
+            profile=config.profile,
+            served=revision(cwd),
+        )
         self.deployment: Deployment | None = None
         self.load: LoadRun | None = None
         self.next_sample = 0.0
@@ -573,16 +582,15 @@ class Session:
             write_atomic(paths[kind], files[kind])
         write_atomic(paths["stats_history"], history)
         write_atomic(folder / HTML_REPORT, files["report"])
-        name = f"test {capture.test.number}"
-        try:
-            stats, verdict = judge_record(folder, self._record(capture), self.config.slo)
-        except GateInputError as error:
-            write_cannot_judge(str(error), folder / VERDICT_FILE, folder / SUMMARY_FILE)
-            self.judged.append(f"{name}: CANNOT JUDGE — {first_line(str(error))}")
+        result = self.engine.judge(folder, self._record(capture))
+        # The test's name in place of the cell's: every test of a session is the same cell.
+        # Every test of a session is the same cell: the line names the test.
+        self.judged.append(result_line(result, name=f"test {capture.test.number}"))
+        if result.verdict is None or result.stats is None:
             self.say(self.judged[-1])
             return
-        self.judged.append(f"{name}: {verdict_line(verdict)}")
-        self.say(f"{self.judged[-1]}\n{render_console(stats, verdict)}(verdict.json and summary.md in {folder}/)")
+        console = render_console(result.stats, result.verdict)
+        self.say(f"{self.judged[-1]}\n{console}(verdict.json and summary.md in {folder}/)")
 
     def _record(self, capture: Capture) -> RunRecord:
         """The test's run.json: what a cell of `run` records, for the part of the session it covers."""
@@ -600,7 +608,7 @@ class Session:
             load,
             (None, f"../{load.log_path.name}" if load is not None else ""),
             web.scenario,
-            (self.commit, self.dirty),
+            self.engine.served,
             status="completed",
             profile=config.profile,
             users=users,
@@ -613,7 +621,7 @@ class Session:
             duration_seconds=round(capture.duration, 3),
             locust_cpu_warnings=warnings,
             replica_records=capture.replicas,
-            matrix=MatrixInfo(run_id=self.run_id, position=test.number, planned=[f"test-{test.number}"]),
+            matrix=MatrixInfo(run_id=self.engine.run_id, position=test.number, planned=[f"test-{test.number}"]),
             warmup=web.warmup,
             samples=test.samples,
         )

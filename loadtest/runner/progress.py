@@ -1,110 +1,36 @@
 """The live progress line: cell i of N, elapsed/total, users, current req/s and failures.
 
-Figures come from the newest "Aggregated" row of Locust's growing `locust_stats_history.csv`
-(written every second); only the file's header and tail are read, however long the run.
-On a terminal the line rewrites itself; elsewhere (CI logs) a line is printed every 10 seconds.
-`LiveBlock` does that for any number of lines (the resource view of `python -m loadtest ui`).
+`ProgressLine` is the terminal's `CellProgress` (see `loadtest.runner.engine`): the engine hands it
+the new Aggregated rows of Locust's history as they come, and it shows the newest. On a terminal the
+line rewrites itself; elsewhere (CI logs) a line is printed every 10 seconds. `LiveBlock` does that
+for any number of lines (the resource view of `python -m loadtest ui`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import shutil
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TextIO
 
+from loadtest.gate import HistoryRow
+from loadtest.results import CellResult, result_line
+from loadtest.runner.engine import CellRequest, MessageKind
 from loadtest.util.units import format_clock, format_rate
 
-_TAIL_BYTES = 16_384
 PLAIN_INTERVAL_SECONDS = 10.0
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The newest aggregated figures of a running Locust."""
-
-    users: int
-    rps: float
-    failures_per_second: float
-    requests: int
-    failures: int
-    timestamp: int | None = None
-    """Unix time of the row, whole seconds (Locust writes one a second)."""
-    p95_ms: float | None = None
-    """P95 of about the last 10 seconds (Locust's "current" percentiles); None before any reply."""
-    mean_ms: float | None = None
-    """Mean reply time since Locust's statistics started (or were reset); None before any reply."""
-
-
-def read_latest(history_csv: Path) -> Snapshot | None:
-    """The last complete Aggregated row of a stats-history CSV, or None if there is none yet."""
-    rows = read_recent(history_csv)
-    return rows[-1] if rows else None
-
-
-def read_recent(history_csv: Path) -> list[Snapshot]:
-    """The complete Aggregated rows at the end of a stats-history CSV (its last 16 KiB), oldest first.
-
-    Locust writes a row a second but flushes the file every few seconds: a reader that must see every
-    second (a probe's early stop) takes them all, not only the last.
-    """
-    try:
-        with history_csv.open("rb") as handle:
-            header = handle.readline().decode("utf-8", errors="replace")
-            size = handle.seek(0, io.SEEK_END)
-            start = max(len(header), size - _TAIL_BYTES)
-            handle.seek(start)
-            tail = handle.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    lines = tail.splitlines()
-    if start > len(header) and lines:
-        lines = lines[1:]  # the first line of the tail may be cut
-    if tail and not tail.endswith("\n") and lines:
-        lines = lines[:-1]  # the last line may still be being written
-    found: list[Snapshot] = []
-    for row in csv.DictReader([header, *lines]):
-        if row.get("Name") != "Aggregated":
-            continue
-        try:
-            found.append(
-                Snapshot(
-                    users=int(row["User Count"]),
-                    rps=float(row["Requests/s"]),
-                    failures_per_second=float(row["Failures/s"]),
-                    requests=int(row["Total Request Count"]),
-                    failures=int(row["Total Failure Count"]),
-                    timestamp=int(row["Timestamp"]),
-                    p95_ms=None if row["95%"] in ("N/A", "") else float(row["95%"]),
-                    mean_ms=float(row["Total Average Response Time"]) if int(row["Total Request Count"]) else None,
-                )
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-    return found
-
-
-def format_line(
-    position: int,
-    total: int,
-    cell: str,
-    elapsed: float,
-    run_seconds: int,
-    snapshot: Snapshot | None,
-    label: str | None = None,
-) -> str:
-    """One progress line (`label` in place of "cell i/N")."""
-    head = f"{label or f'cell {position}/{total}'} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
-    if snapshot is None:
+def format_line(label: str, cell: str, elapsed: float, run_seconds: int, row: HistoryRow | None) -> str:
+    """One progress line: `cell 2/4 r2-cpu0.5-mem512m  0:45/2:00  users 1,000  req/s ...`."""
+    head = f"{label} {cell}  {format_clock(elapsed)}/{format_clock(run_seconds)}"
+    if row is None:
         return f"{head}  starting Locust..."
     return (
-        f"{head}  users {snapshot.users:,}  req/s {snapshot.rps:,.1f}  "
-        f"requests {snapshot.requests:,}  failures {snapshot.failures:,} "
-        f"({format_rate(snapshot.failures, snapshot.requests)})"
+        f"{head}  users {row.users:,}  req/s {row.rps:,.1f}  "
+        f"requests {row.requests:,}  failures {row.failures:,} "
+        f"({format_rate(row.failures, row.requests)})"
     )
 
 
@@ -162,42 +88,53 @@ class LiveBlock:
         self._shown = cut
 
 
-class Progress:
-    """Prints the progress of the cell that is running to `stream`."""
+class ProgressLine:
+    """The terminal's view of the cells that run one after another (a `CellProgress`): their lines, and the
+    live line of the one running.
 
-    def __init__(self, stream: TextIO, total_cells: int) -> None:
+    `numbered` cells show as `cell i/N` on the live line (a run's matrix of `total` cells); else as their
+    request's label (`probe 3`). With `verdicts`, each cell's verdict is printed when it ends; a cell
+    without one always says why.
+    """
+
+    def __init__(self, stream: TextIO, total: int = 1, numbered: bool = True, verdicts: bool = True) -> None:
         self.block = LiveBlock(stream)
-        self.total = total_cells
-        self._cell = ""
-        self._label: str | None = None
-        self._position = 0
+        self.total, self.numbered, self.verdicts = total, numbered, verdicts
+        self._label = self._cell = ""
         self._run_seconds = 0
         self._started = 0.0
+        self._row: HistoryRow | None = None
 
     @property
     def live(self) -> bool:
         """Whether the line rewrites itself (a terminal)."""
         return self.block.live
 
-    def start_cell(self, position: int, cell: str, run_seconds: int, label: str | None = None) -> None:
-        """A new cell's load begins now (`label`: what to show in place of "cell i/N")."""
-        self._position, self._cell, self._run_seconds, self._label = position, cell, run_seconds, label
-        self._started = time.monotonic()
+    def message(self, text: str, kind: MessageKind = "step") -> None:
+        """A line of its own, above the live line (every kind: the terminal shows everything)."""
+        self.block.message(text)
+
+    def load_started(self, request: CellRequest) -> None:
+        """A new cell's load begins now."""
+        self._label = f"cell {request.position}/{self.total}" if self.numbered else request.label
+        self._cell, self._run_seconds = request.cell.name, request.load.run_time_seconds
+        self._started, self._row = time.monotonic(), None
         self.block.end()
 
-    def update(self, history_csv: Path) -> None:
-        """Re-read the history and show the line (rate-limited when not a terminal)."""
-        snapshot = read_latest(history_csv)
-        if snapshot is None and not self.live:
+    def history(self, rows: Sequence[HistoryRow]) -> None:
+        """Show the line with the newest row (rate-limited when not a terminal)."""
+        if rows:
+            self._row = rows[-1]
+        if self._row is None and not self.live:
             return
         elapsed = time.monotonic() - self._started
-        self.block.show(
-            [format_line(self._position, self.total, self._cell, elapsed, self._run_seconds, snapshot, self._label)]
-        )
+        self.block.show([format_line(self._label, self._cell, elapsed, self._run_seconds, self._row)])
 
-    def message(self, text: str) -> None:
-        """A line of its own, above the live line."""
-        self.block.message(text)
+    def cell_ended(self, result: CellResult) -> None:
+        """Leave the live line as it is and say how the cell ended."""
+        self.block.end()
+        if self.verdicts or result.failure is not None:
+            self.block.message(result_line(result))
 
     def end_line(self) -> None:
         """Leave the live line as it is, so that other output starts on a fresh one."""

@@ -1,8 +1,8 @@
-"""A probe: one configuration run once through the runner, judged like any cell, early-stopped once lost.
+"""A probe: one configuration run once by the cell engine, judged like any cell, early-stopped once lost.
 
-A probe is a cell of the runner (`Runner.run_cell`) with a short load: the ramp (its warm-up, not
+A probe is a cell of the engine (`CellEngine.run_cell`) with a short load: the ramp (its warm-up, not
 judged: Locust resets its statistics once every user runs) and a measured window. While it runs, its
-`EarlyStop` reads Locust's history once a second and stops the load once the SLO is clearly lost, as
+`EarlyStop` gets Locust's new history rows once a second and stops the load once the SLO is clearly lost, as
 k6's `abortOnFail` does: past the warm-up's first seconds, P95 over twice the limit on two rows in a row
 (Locust's history gives the last ten seconds' P95), more than 5% errors, or the service serving under
 60% of what its users ask on three rows in a row (a starved replica: its queued requests finish only
@@ -14,15 +14,16 @@ more; inconclusive again, it stays inconclusive, never a failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadtest.gate import HistoryRow
 from loadtest.locust_contract import LoadSettings
-from loadtest.records import RUN_FILE, VERDICT_FILE, RecordError, RunRecord, Verdict, read_record
+from loadtest.records import RunRecord, Verdict
+from loadtest.results import CellResult, Interrupted, NotReady, RunFailed
+from loadtest.runner.engine import CellEngine, CellProgress, CellRequest, now
 from loadtest.runner.matrix import Cell
-from loadtest.runner.progress import Snapshot, read_recent
-from loadtest.runner.runner import Runner, now
 from loadtest.scenario import Scenario
 from loadtest.search.budget import Budget
 from loadtest.search.grid import Grid, cost_unit
@@ -61,7 +62,7 @@ OUT_OF_BUDGET = "the search's budget ran out"
 
 
 class EarlyStop:
-    """The runner's stop check for one probe (see `loadtest.runner.runner.StopCheck`)."""
+    """The engine's stop check for one probe (see `loadtest.runner.engine.StopCheck`)."""
 
     def __init__(
         self,
@@ -77,28 +78,25 @@ class EarlyStop:
         self.out_of_budget = False
         self._since: int | None = None
         self._base = (0, 0)
-        self._last: Snapshot | None = None
+        self._last: HistoryRow | None = None
         self._over = 0
         self._short = 0
 
-    def __call__(self, history: Path) -> str | None:
-        """Why to stop now, from the history's rows not judged yet (None: go on)."""
+    def __call__(self, rows: Sequence[HistoryRow]) -> str | None:
+        """Why to stop now, from the history's rows new since the last call (None: go on)."""
         if self.deadline is not None and self.clock() >= self.deadline:
             self.out_of_budget = True
             return OUT_OF_BUDGET
-        # Every row since the last call: Locust flushes its history every few seconds, several rows at once.
-        last = self._last.timestamp if self._last is not None and self._last.timestamp is not None else None
-        for row in read_recent(history):
-            if last is not None and row.timestamp is not None and row.timestamp <= last:
-                continue
+        # Every new row: Locust may flush its history late, several rows (seconds) at once.
+        for row in rows:
             if (reason := self.check(row)) is not None:
                 return reason
         return None
 
-    def check(self, row: Snapshot) -> str | None:
+    def check(self, row: HistoryRow) -> str | None:
         """Judge one new row of the history."""
         previous, self._last = self._last, row
-        if row.users < self.users or row.timestamp is None:
+        if row.users < self.users:
             self._since, self._over, self._short = None, 0, 0
             return None
         if self._since is None:
@@ -122,7 +120,7 @@ class EarlyStop:
             )
         return self.short_of_delivery(row)
 
-    def short_of_delivery(self, row: Snapshot) -> str | None:
+    def short_of_delivery(self, row: HistoryRow) -> str | None:
         """Why the service clearly serves less than its users ask, once it has on `SHORT_ROWS` rows in a row."""
         if self.scenario is None:
             return None
@@ -140,7 +138,7 @@ class EarlyStop:
 
 @dataclass(frozen=True)
 class Judgement:
-    """What one probe's folder says."""
+    """What one probe's cell gave, as the search counts it."""
 
     outcome: ProbeOutcome
     reason: str | None
@@ -163,37 +161,25 @@ def figures_of(verdict: Verdict) -> ProbeFigures:
     )
 
 
-def not_ready(record: RunRecord) -> bool:
-    """The replicas started, none exited, and they were not ready in time: too little CPU to start."""
-    replicas = record.replica_records
-    return (
-        record.ready_seconds is None
-        and bool(replicas)
-        and all(replica.pids and not replica.exit_codes for replica in replicas)
-    )
-
-
-def judge(folder: Path, margin_ms: float | None = None) -> Judgement:
-    """Read a probe's run.json and verdict.json; `margin_ms`: the P95 a pass must also keep under."""
-    try:
-        record = read_record(folder / RUN_FILE, RunRecord)
-        verdict = read_record(folder / VERDICT_FILE, Verdict) if (folder / VERDICT_FILE).is_file() else None
-    except RecordError as error:
-        return Judgement("error", str(error), None, None)
+def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
+    """What a probe's cell says for the search; `margin_ms`: the P95 a pass must also keep under."""
+    record, verdict, failure = result.record, result.verdict, result.failure
     figures = figures_of(verdict) if verdict is not None else None
     kills = oom_kills(record)
-    if record.status == "interrupted":
-        return Judgement("interrupted", record.error, figures, record)
+    if isinstance(failure, Interrupted):
+        return Judgement("interrupted", failure.reason, figures, record)
     if kills:
         return Judgement("fail", f"OOM-killed {kills} time(s) under the {record.memory} limit", figures, record)
-    if record.status == "failed":
-        if not_ready(record):
-            return Judgement("fail", f"not ready under its limits: {first_line(record.error)}", figures, record)
-        return Judgement("error", first_line(record.error), figures, record)
+    if isinstance(failure, NotReady):
+        # Too little CPU to start is the configuration's failure; anything else that broke is not.
+        return Judgement("fail", f"not ready under its limits: {first_line(failure.reason)}", figures, record)
+    if isinstance(failure, RunFailed):
+        return Judgement("error", first_line(failure.reason), figures, record)
     if record.stopped_early == OUT_OF_BUDGET:
         return Judgement("budget", OUT_OF_BUDGET, figures, record)
     if verdict is None:
-        return Judgement("error", f"the gate could not judge it (see {folder / 'summary.md'})", None, record)
+        why = first_line(failure.reason) if failure is not None else "no verdict"
+        return Judgement("error", f"the gate could not judge it: {why}", None, record)
     if verdict.outcome == "inconclusive":
         return Judgement("inconclusive", "; ".join(verdict.reasons), figures, record)
     if record.stopped_early is not None:
@@ -241,23 +227,26 @@ class Attempt:
 
 
 Trial = Callable[[Attempt], Judgement]
-"""Runs one attempt and judges it (by default a cell of the runner; a test can script the outcomes)."""
+"""Runs one attempt and judges it (by default a cell of the engine; a test can script the outcomes)."""
 
 
 class Prober:
-    """Runs probes one after another through one runner, numbering them and keeping their records."""
+    """Runs probes one after another through one engine, numbering them and keeping their records."""
 
     def __init__(
         self,
-        runner: Runner,
+        engine: CellEngine,
+        progress: CellProgress,
         grid: Grid,
         slo: Slo,
         out: Path,
         budget: Budget,
-        say: Callable[[str], None],
         trial: Trial | None = None,
     ) -> None:
-        self.runner, self.grid, self.slo, self.out, self.budget, self.say = runner, grid, slo, out, budget, say
+        self.engine, self.progress, self.grid, self.slo, self.out = engine, progress, grid, slo, out
+        self.budget = budget
+        self.planned: tuple[str, ...] = ()
+        """The cells the run's profile plans (each probe's run.json names them)."""
         self.trial: Trial = trial or self.run_cell
         self.records: list[ProbeRecord] = []
         self.on_record: Callable[[], None] = lambda: None
@@ -273,18 +262,22 @@ class Prober:
             record = self.attempt(kind, cell, settings, margin_ms, attempt=2)
         return record
 
+    def say(self, text: str) -> None:
+        """A line on the terminal."""
+        self.progress.message(text, "step")
+
     def run_cell(self, attempt: Attempt) -> Judgement:
-        """The real trial: `attempt` as a cell of the runner, then its folder judged."""
-        self.runner.run_cell(
-            attempt.index,
-            attempt.cell,
-            load_settings=attempt.settings,
-            folder=attempt.folder.relative_to(self.out),
-            stop_when=attempt.stop,
+        """The real trial: `attempt` as a cell of the engine, judged for the search."""
+        request = CellRequest(
+            cell=attempt.cell,
+            load=attempt.settings,
+            folder=attempt.folder,
             label=f"probe {attempt.index}",
-            print_verdict=False,
+            position=attempt.index,
+            planned=self.planned,
+            stop=attempt.stop,
         )
-        return judge(attempt.folder, attempt.margin_ms)
+        return judge(self.engine.run_cell(request, self.progress), attempt.margin_ms)
 
     def attempt(
         self, kind: ProbeKind, cell: Cell, settings: LoadSettings, margin_ms: float | None, attempt: int

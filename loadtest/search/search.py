@@ -32,7 +32,8 @@ from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.matrix import Cell
-from loadtest.runner.runner import GENERATOR_HEADROOM, Runner, offered_load_line
+from loadtest.runner.matrix_run import GENERATOR_HEADROOM, measure_generator, offered_load_line, run_engine
+from loadtest.runner.progress import ProgressLine
 from loadtest.search.budget import Budget
 from loadtest.search.capacity import Bisection
 from loadtest.search.config import SearchConfig
@@ -91,12 +92,15 @@ class Search:
         trial: Trial | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`trial` runs and judges one probe (default: a cell of the runner); `clock` times the budget."""
-        self.config, self.backend, self.out = config, backend, out
+        """`trial` runs and judges one probe (default: a cell of the engine); `clock` times the budget."""
+        self.config, self.backend, self.cwd, self.out = config, backend, cwd, out
         self.grid = config.grid
-        self.runner = Runner(config.run, backend, cwd, out, err)
+        self.engine = run_engine(config.run, backend, cwd)
+        # The probe's own line (`describe_probe`) gives its outcome: the terminal does not repeat the verdict.
+        self.progress = ProgressLine(err, numbered=False, verdicts=False)
         self.budget = Budget(config.budget_seconds, clock)
-        self.prober = Prober(self.runner, self.grid, config.run.slo, config.run.out, self.budget, self.say, trial)
+        self.prober = Prober(self.engine, self.progress, self.grid, config.run.slo, config.run.out, self.budget, trial)
+        self.prober.planned = tuple(cell.name for cell in config.run.cells)
         self.prober.on_record = self.save
         self.cells = self.grid.configurations()
         self.findings: dict[Cell, Finding] = {}
@@ -127,7 +131,7 @@ class Search:
 
     def say(self, text: str) -> None:
         """A line on the terminal (stderr)."""
-        self.runner.say(text)
+        self.progress.message(text)
 
     def run(self) -> int:
         """The whole search; the exit code."""
@@ -158,7 +162,7 @@ class Search:
         with interrupts.catch_signals():
             try:
                 if config.run.backend.calibrate:
-                    self.runner.calibrate()
+                    self.engine.calibration = measure_generator(config.run, self.cwd, self.say)
                 self.plan_budget()
                 self.search()
                 self.measure_capacities()
@@ -409,7 +413,7 @@ class Search:
 
     def generator_short(self, cell: Cell, users: int) -> bool:
         """Whether `users` would ask more of this cell's Locust than it delivers with room to spare."""
-        calibration = self.runner.calibration
+        calibration = self.engine.calibration
         if calibration is None:
             return False
         workers = cell_workers(cell, self.config.run.backend.locust_workers)
@@ -433,7 +437,7 @@ class Search:
         record = self.build_record(complete=self.stopped is None)
         write_record(self.config.run.out / SEARCH_FILE, record)
         console = write_outputs(record, self.config.run.out)
-        self.runner.progress.end_line()
+        self.progress.end_line()
         self.out.write("\n" + console)
         self.out.write(f"\nResults: {self.config.run.out}/ (answers: {self.config.run.out / 'search.md'})\n")
         self.out.flush()
@@ -493,7 +497,7 @@ class Search:
             capacities=list(self.capacities),
             memory=self.memory_advice(),
             budget=budget,
-            generator_rps=self.runner.calibration.per_worker_rps if self.runner.calibration else None,
+            generator_rps=self.engine.calibration.per_worker_rps if self.engine.calibration else None,
             against=self.against_winner(),
             demoted={cell.name: why for cell, why in self.demoted.items()},
         )

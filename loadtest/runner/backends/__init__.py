@@ -9,12 +9,27 @@ from pathlib import Path
 
 from loadtest import packaged
 from loadtest.locust_contract import LOCUSTFILE
-from loadtest.runner.backends.base import Backend, BackendError, Deployment, LoadRun
+from loadtest.runner.backends.base import (
+    Backend,
+    BackendError,
+    Deployment,
+    LoadRun,
+    NotReadyError,
+    ReplicaDiedError,
+)
 from loadtest.runner.backends.compose import ComposeBackend
 from loadtest.runner.backends.process import ProcessBackend
 from loadtest.runner.config import BackendSettings
 
-__all__ = ["Backend", "BackendError", "Deployment", "LoadRun", "open_backend"]
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Deployment",
+    "LoadRun",
+    "NotReadyError",
+    "ReplicaDiedError",
+    "open_backend",
+]
 
 DEFAULT_HEALTH_PATH = "/health"
 """What the compose file's healthcheck asks, and the process backend's default."""

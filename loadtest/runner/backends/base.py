@@ -14,6 +14,14 @@ class BackendError(Exception):
     """The deployment could not be made or broke; the message names what failed."""
 
 
+class NotReadyError(BackendError):
+    """The replicas started and none exited, but they were not ready in time."""
+
+
+class ReplicaDiedError(BackendError):
+    """A replica exited before it was ready, or died more often than it may be restarted."""
+
+
 class LoadRun(Protocol):
     """A running Locust: a local process (`local_locust.LocustProcess`) or Compose services."""
 

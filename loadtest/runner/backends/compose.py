@@ -34,7 +34,7 @@ from loadtest.locust_contract import (
 )
 from loadtest.records import LiveReplica, ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
-from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDiedError
 from loadtest.runner.backends.compose_web import WEB_OVERRIDE_FILE, web_override
 from loadtest.runner.backends.docker import (
     COMMAND_TIMEOUT,
@@ -307,7 +307,7 @@ class ComposeDeployment:
                 state = container.document.get("State") or {}
                 if state.get("Status") in ("exited", "dead"):
                     logs = run_command(["docker", "logs", "--tail", "20", container.id], timeout=30)
-                    raise BackendError(
+                    raise ReplicaDiedError(
                         f"API container {container.name} exited with code {state.get('ExitCode')} "
                         f"before it was healthy:\n{(logs.stdout + logs.stderr).strip()}"
                     )
@@ -315,7 +315,7 @@ class ComposeDeployment:
                 self.check_limits()
                 return
             time.sleep(1.0)
-        raise BackendError(
+        raise NotReadyError(
             f"the API containers were not healthy within {timeout:g} s (states: {', '.join(states) or 'none started'})"
         )
 

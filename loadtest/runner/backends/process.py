@@ -25,7 +25,7 @@ from loadtest import packaged
 from loadtest.locust_contract import LoadSettings, WebSettings
 from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
-from loadtest.runner.backends.base import BackendError
+from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDiedError
 from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux import launch, processes
@@ -196,7 +196,7 @@ class ProcessDeployment:
                         if self.custom_command and len(self.replicas) > 1
                         else ""
                     )
-                    raise BackendError(
+                    raise ReplicaDiedError(
                         f"API replica {replica.index} exited with {describe_exit(code)} before it was ready{hint} "
                         f"(log {replica.log_path}):\n{replica.log_tail()}"
                     )
@@ -214,7 +214,7 @@ class ProcessDeployment:
             if not waiting
             else f"replicas {waiting} not listening on port {self.port} yet"
         )
-        raise BackendError(
+        raise NotReadyError(
             f"the API was not ready within {timeout:g} s ({status}); replica 0 log {self.replicas[0].log_path}:\n"
             f"{self.replicas[0].log_tail()}"
         )
@@ -297,7 +297,7 @@ class ProcessDeployment:
             replica.exit_codes.append(code)
             replica.close_log()
             if replica.restarts >= MAX_RESTARTS_PER_REPLICA:
-                raise BackendError(f"API replica {replica.index} died {replica.restarts + 1} times; giving up")
+                raise ReplicaDiedError(f"API replica {replica.index} died {replica.restarts + 1} times; giving up")
             replica.restarts += 1
             replica.launch(self.api_command or [], self.api_cwd)
             oom = ""

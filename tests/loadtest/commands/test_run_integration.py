@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from loadtest import exitcodes
+from loadtest.gate import HistoryFollower
 from loadtest.runner.linux.cgroups import PARENT_ENV
-from loadtest.runner.progress import read_latest
 from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
 
 REPO = Path(__file__).resolve().parents[3]
@@ -198,8 +198,7 @@ def test_sigint_stops_everything_keeps_results_and_says_cut_short(tmp_path: Path
     history = out / "r2-cpu0.5-mem512m" / "locust_stats_history.csv"
 
     def locust_counts_requests() -> bool:
-        latest = read_latest(history)
-        return latest is not None and latest.requests > 0
+        return any(row.aggregated and row.requests > 0 for row in HistoryFollower(history).new_rows())
 
     watch(run, seen, timeout=60, until=locust_counts_requests)
     assert locust_counts_requests(), "Locust never got going"

@@ -1,4 +1,4 @@
-"""The trials: the randomised block order, and what a trial's folder gives the comparison."""
+"""The trials: the randomised block order, and what a trial's cell gives the comparison."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from loadtest.compare.trials import PlannedTrial, plan_trials, read_trial
-from loadtest.gate import judge_folder
-from loadtest.records import RUN_FILE, write_record
+from loadtest.compare.trials import PlannedTrial, plan_trials, trial_record
+from loadtest.gate import GateInputError, evaluate, read_stats
+from loadtest.results import CannotJudge, CellResult, Interrupted, ReplicaDied
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import run_record, samples
@@ -36,21 +36,26 @@ def test_a_trial_folder_is_named_by_its_position_and_side() -> None:
     assert PLANNED.folder == "03-head"
 
 
-def trial_folder(tmp_path: Path, served: float = 900.0, failures: int = 0, **record: Any) -> Path:
-    """A trial's folder as the runner leaves it: Locust's CSVs, run.json, and the gate's verdict."""
+def trial_result(tmp_path: Path, served: float = 900.0, failures: int = 0, **record: Any) -> CellResult:
+    """A trial's cell as the engine returns it: Locust's CSVs judged with its record, or why it was not."""
     folder = tmp_path / "trials" / PLANNED.folder
     entries = [Entry("POST", "POST /predict", int(served * 10), failures=failures, p50=30, p95=70, p99=90, rps=served)]
     SyntheticRun(entries=entries, users=32, seconds=10, ramp_seconds=1).write(folder)
     sampled = samples(12, 0.5, api_share=0.95, throttled=0.9, locust_share=0.4, start=1_795_841_427)
-    fields: dict[str, Any] = {"samples": sampled, "warmup": "spawn", **record}
-    write_record(folder / RUN_FILE, run_record(Cell(1, 0.5, "512m"), **fields))
-    if fields.get("status", "completed") == "completed" and served:
-        judge_folder(folder, SLO)
-    return folder
+    written = run_record(Cell(1, 0.5, "512m"), **{"samples": sampled, "warmup": "spawn", **record})
+    if written.status == "interrupted":
+        return CellResult(folder, written, None, None, Interrupted(written.error or ""))
+    if written.status == "failed":
+        return CellResult(folder, written, None, None, ReplicaDied(written.error or ""))
+    try:
+        verdict = evaluate(read_stats(folder), SLO, written)
+    except GateInputError as error:
+        return CellResult(folder, written, None, None, CannotJudge(str(error)))
+    return CellResult(folder, written, verdict, verdict.figures)
 
 
 def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
-    trial = read_trial(trial_folder(tmp_path, failures=9), PLANNED, SLO, NOW, 16.5)
+    trial = trial_record(trial_result(tmp_path, failures=9), PLANNED, NOW, 16.5)
     assert (trial.index, trial.block, trial.role, trial.folder) == (3, 2, "head", "trials/03-head")
     assert trial.status == "valid"
     assert trial.reasons == []
@@ -62,8 +67,8 @@ def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
 
 
 def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) -> None:
-    folder = trial_folder(tmp_path, limits_enforced=False, limits_not_enforced_reason="no cgroups here")
-    trial = read_trial(folder, PLANNED, SLO, NOW, 1.0)
+    result = trial_result(tmp_path, limits_enforced=False, limits_not_enforced_reason="no cgroups here")
+    trial = trial_record(result, PLANNED, NOW, 1.0)
     assert trial.status == "inconclusive"
     assert trial.reasons[0].startswith("limits were not enforced (no cgroups here)")
     assert trial.figures is not None
@@ -71,17 +76,16 @@ def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) 
 
 def test_a_trial_that_failed_says_why(tmp_path: Path) -> None:
     error = "API replica 0 exited with code 1 before it was ready: ImportError"
-    trial = read_trial(trial_folder(tmp_path, status="failed", error=error), PLANNED, SLO, NOW, 1.0)
+    trial = trial_record(trial_result(tmp_path, status="failed", error=error), PLANNED, NOW, 1.0)
     assert (trial.status, trial.reasons, trial.figures) == ("failed", [error], None)
 
 
+def test_a_trial_cut_short_is_interrupted(tmp_path: Path) -> None:
+    trial = trial_record(trial_result(tmp_path, status="interrupted", error="interrupted by SIGINT"), PLANNED, NOW, 1.0)
+    assert (trial.status, trial.reasons, trial.figures) == ("interrupted", ["interrupted by SIGINT"], None)
+
+
 def test_a_trial_the_gate_could_not_judge_gives_the_gates_reason(tmp_path: Path) -> None:
-    trial = read_trial(trial_folder(tmp_path, served=0), PLANNED, SLO, NOW, 1.0)
+    trial = trial_record(trial_result(tmp_path, served=0), PLANNED, NOW, 1.0)
     assert trial.status == "failed"
     assert "zero requests in the Aggregated row" in trial.reasons[0]
-
-
-def test_a_trial_without_run_json_failed(tmp_path: Path) -> None:
-    trial = read_trial(tmp_path, PLANNED, SLO, NOW, 1.0)
-    assert trial.status == "failed"
-    assert "run.json: cannot be read" in trial.reasons[0]

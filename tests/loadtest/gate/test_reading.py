@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.gate import GateInputError, endpoint_label, read_stats
-from tests.loadtest.locust_csv import HEADERS, REAL_RUNS, Entry, SyntheticRun, aggregate, healthy_run, replace_cell
+from loadtest.gate import GateInputError, HistoryFollower, HistoryRow, endpoint_label, read_stats
+from tests.loadtest.locust_csv import (
+    HEADERS,
+    HISTORY_HEADER,
+    REAL_RUNS,
+    Entry,
+    SyntheticRun,
+    aggregate,
+    healthy_run,
+    replace_cell,
+)
 
 
 def test_figures_of_every_row_and_the_frames(tmp_path: Path) -> None:
@@ -212,3 +221,84 @@ def test_a_real_run_of_a_killed_locust_cannot_be_judged() -> None:
     # failures) but the history never got past its first row.
     with pytest.raises(GateInputError, match="different moments"):
         read_stats(REAL_RUNS / "locust-killed")
+
+
+# --------------------------------------------------------------------------- the history, as it grows
+
+HISTORY_START = ",".join(HISTORY_HEADER) + "\r\n"
+
+
+def history_line(second: int, users: int, name: str, rps: float, requests: int, failures: int) -> str:
+    """One line of the history, as Locust appends it every second (CRLF, like its csv writer)."""
+    kind = "" if name == "Aggregated" else "POST"
+    percentiles = "3,4,4,4,5,6,7,8,8,8,8"
+    totals = f"{requests},{failures},3,3.5,1.2,19.2,560.0"
+    return f"{second},{users},{kind},{name},{rps:.6f},0.000000,{percentiles},{totals}\r\n"
+
+
+def aggregated(second: int, users: int, rps: float, requests: int, failures: int) -> HistoryRow:
+    return HistoryRow(
+        timestamp=second,
+        name="Aggregated",
+        aggregated=True,
+        users=users,
+        rps=rps,
+        failures_per_second=0.0,
+        requests=requests,
+        failures=failures,
+        p95_ms=6,
+        mean_ms=3.5,
+    )
+
+
+def test_no_history_yet(tmp_path: Path) -> None:
+    assert HistoryFollower(tmp_path / "locust_stats_history.csv").new_rows() == []
+
+
+def test_each_row_once_as_the_history_grows(tmp_path: Path) -> None:
+    path = tmp_path / "locust_stats_history.csv"
+    follower = HistoryFollower(path)
+    path.write_text(HISTORY_START + history_line(1, 0, "Aggregated", 0, 0, 0), newline="")
+    assert [row.timestamp for row in follower.new_rows()] == [1]
+    with path.open("a", newline="") as handle:
+        handle.write(history_line(2, 50, "/predict", 40, 80, 0) + history_line(2, 50, "Aggregated", 45.5, 90, 1))
+    rows = follower.new_rows()
+    assert [(row.name, row.aggregated) for row in rows] == [("POST /predict", False), ("Aggregated", True)]
+    assert rows[1] == aggregated(2, 50, 45.5, 90, 1)
+    assert follower.new_rows() == []
+
+
+def test_a_half_written_line_waits_for_the_next_call(tmp_path: Path) -> None:
+    path = tmp_path / "locust_stats_history.csv"
+    follower = HistoryFollower(path)
+    line = history_line(2, 50, "Aggregated", 45.5, 90, 1)
+    path.write_text(HISTORY_START + line[:20], newline="")
+    assert follower.new_rows() == []
+    with path.open("a", newline="") as handle:
+        handle.write(line[20:])
+    assert follower.new_rows() == [aggregated(2, 50, 45.5, 90, 1)]
+
+
+def test_an_endpoint_named_aggregated_is_not_the_aggregated_row(tmp_path: Path) -> None:
+    path = tmp_path / "locust_stats_history.csv"
+    path.write_text(
+        HISTORY_START + history_line(2, 50, "Aggregated", 1, 2, 0).replace(",,Aggregated", ",GET,Aggregated")
+    )
+    (row,) = HistoryFollower(path).new_rows()
+    assert (row.name, row.aggregated) == ("GET Aggregated", False)
+
+
+def test_no_reply_yet_has_no_p95_and_no_mean(tmp_path: Path) -> None:
+    path = tmp_path / "locust_stats_history.csv"
+    path.write_text(
+        HISTORY_START
+        + "1,10,,Aggregated,0.000000,0.000000,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,0,0,0,0,0\r\n"
+    )
+    (row,) = HistoryFollower(path).new_rows()
+    assert (row.users, row.requests, row.p95_ms, row.mean_ms) == (10, 0, None, None)
+
+
+def test_a_line_that_is_not_locusts_is_passed_over(tmp_path: Path) -> None:
+    path = tmp_path / "locust_stats_history.csv"
+    path.write_text(HISTORY_START + "not,a,row\r\n" + history_line(3, 5, "Aggregated", 1.0, 3, 0))
+    assert [row.timestamp for row in HistoryFollower(path).new_rows()] == [3]

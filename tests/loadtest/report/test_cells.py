@@ -7,17 +7,8 @@ from pathlib import Path
 import pytest
 
 from loadtest.report import ReportError, collect_cell, find_cell_folders
-from loadtest.report.cells import (
-    CANNOT_JUDGE,
-    CUT_SHORT,
-    ERROR,
-    FAIL,
-    PASS,
-    check_unique,
-    cut_short_reasons,
-    missing_cells,
-    mixed_runs,
-)
+from loadtest.report.cells import check_unique, cut_short_reasons, missing_cells, mixed_runs
+from loadtest.results import CANNOT_JUDGE, CUT_SHORT, ERROR, FAIL, PASS
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import R1, R2, write_cell

@@ -1,104 +1,86 @@
-"""The live progress line (loadtest/runner/progress.py), read from a growing stats-history CSV, and its block."""
+"""The live progress line (loadtest/runner/progress.py), fed the engine's history rows, and its block."""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from loadtest.runner.progress import LiveBlock, Progress, Snapshot, format_line, read_latest
-from tests.loadtest.locust_csv import HISTORY_HEADER
+from loadtest.gate import HistoryRow
+from loadtest.locust_contract import LoadSettings
+from loadtest.results import CellResult, NotReady
+from loadtest.runner.engine import CellRequest
+from loadtest.runner.matrix import Cell
+from loadtest.runner.progress import LiveBlock, ProgressLine, format_line
+from tests.loadtest.cell_folders import run_record
 
-HEADER = ",".join(HISTORY_HEADER) + "\n"
-
-
-def row(second: int, users: int, name: str, rps: float, requests: int, failures: int) -> str:
-    """One line of the history, as Locust appends it every second."""
-    kind = "" if name == "Aggregated" else "POST"
-    percentiles = "3,4,4,4,5,6,7,8,8,8,8"
-    return (
-        f"{second},{users},{kind},{name},{rps:.6f},0.000000,{percentiles},{requests},{failures},3,3.5,1.2,19.2,560.0\n"
-    )
+CELL = Cell(1, 0.5, "512m")
 
 
-def test_no_file_yet(tmp_path: Path) -> None:
-    assert read_latest(tmp_path / "locust_stats_history.csv") is None
-
-
-def test_the_newest_aggregated_row_wins(tmp_path: Path) -> None:
-    path = tmp_path / "h.csv"
-    path.write_text(
-        HEADER
-        + row(1, 0, "Aggregated", 0, 0, 0)
-        + row(2, 50, "/predict", 40, 80, 0)
-        + row(2, 50, "Aggregated", 45.5, 90, 1)
-        + row(3, 100, "/predict", 90, 200, 2)
-    )
-    assert read_latest(path) == Snapshot(
-        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6, mean_ms=3.5
-    )
-
-
-def test_a_half_written_last_line_is_ignored(tmp_path: Path) -> None:
-    path = tmp_path / "h.csv"
-    path.write_text(HEADER + row(2, 50, "Aggregated", 45.5, 90, 1) + "3,100,,Aggregated,99.0")
-    assert read_latest(path) == Snapshot(
-        users=50, rps=45.5, failures_per_second=0.0, requests=90, failures=1, timestamp=2, p95_ms=6, mean_ms=3.5
-    )
-
-
-def test_a_long_history_is_read_from_its_tail(tmp_path: Path) -> None:
-    path = tmp_path / "h.csv"
-    lines = [row(second, second, "Aggregated", second * 1.5, second * 10, 0) for second in range(1, 3000)]
-    path.write_text(HEADER + "".join(lines))
-    assert read_latest(path) == Snapshot(
-        users=2999,
-        rps=2999 * 1.5,
+def snapshot(users: int, rps: float, requests: int, failures: int) -> HistoryRow:
+    return HistoryRow(
+        timestamp=1_795_841_427,
+        name="Aggregated",
+        aggregated=True,
+        users=users,
+        rps=rps,
         failures_per_second=0.0,
-        requests=29990,
-        failures=0,
-        timestamp=2999,
-        p95_ms=6,
-        mean_ms=3.5,
+        requests=requests,
+        failures=failures,
     )
 
 
-def test_no_reply_yet_has_no_p95(tmp_path: Path) -> None:
-    path = tmp_path / "h.csv"
-    path.write_text(
-        HEADER + "1,10,,Aggregated,0.000000,0.000000,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,0,0,0,0,0\n"
+def request(position: int = 1, label: str = "[1/2]") -> CellRequest:
+    return CellRequest(
+        cell=CELL, load=LoadSettings(50, 10.0, 30), folder=Path("unused"), label=label, position=position
     )
-    latest = read_latest(path)
-    assert latest is not None
-    assert (latest.users, latest.requests, latest.p95_ms) == (10, 0, None)
 
 
 def test_the_line() -> None:
-    snapshot = Snapshot(users=1000, rps=812.25, failures_per_second=0.5, requests=20_000, failures=50)
-    line = format_line(2, 4, "r2-cpu0.5-mem512m", 45.2, 120, snapshot)
+    line = format_line("cell 2/4", "r2-cpu0.5-mem512m", 45.2, 120, snapshot(1000, 812.25, 20_000, 50))
     assert line == (
         "cell 2/4 r2-cpu0.5-mem512m  0:45/2:00  users 1,000  req/s 812.2  requests 20,000  failures 50 (0.25%)"
     )
-    assert format_line(7, 4, "r1", 0, 30, None, label="probe 7").startswith("probe 7 r1  0:00/0:30")
-    assert format_line(1, 1, "r1", 0, 30, None).endswith("starting Locust...")
+    assert format_line("probe 7", "r1", 0, 30, None).startswith("probe 7 r1  0:00/0:30")
+    assert format_line("cell 1/1", "r1", 0, 30, None).endswith("starting Locust...")
     # Rounded down like the gate: 0.999% is under the 1% limit and must not read as 1.00%.
-    near_limit = Snapshot(users=10, rps=1.0, failures_per_second=0.0, requests=100_000, failures=999)
-    assert format_line(1, 1, "r1", 0, 30, near_limit).endswith("failures 999 (0.99%)")
+    near_limit = snapshot(10, 1.0, 100_000, 999)
+    assert format_line("cell 1/1", "r1", 0, 30, near_limit).endswith("failures 999 (0.99%)")
 
 
-def test_plain_output_prints_lines_not_carriage_returns(tmp_path: Path) -> None:
-    path = tmp_path / "h.csv"
-    path.write_text(HEADER + row(2, 50, "Aggregated", 45.5, 90, 1))
+def test_plain_output_prints_lines_not_carriage_returns() -> None:
     stream = io.StringIO()
-    progress = Progress(stream, total_cells=2)
-    progress.start_cell(1, "r1-cpu0.5-mem512m", 30)
-    progress.update(path)
-    progress.update(path)  # rate-limited: not a terminal
+    progress = ProgressLine(stream, total=2)
+    progress.load_started(request())
+    progress.history([])  # no row yet: nothing to say in a log
+    progress.history([snapshot(10, 5.0, 10, 0), snapshot(50, 45.5, 90, 1)])
+    progress.history([])  # rate-limited: not a terminal
     assert stream.getvalue().count("\n") == 1
     assert "\r" not in stream.getvalue()
     assert "cell 1/2 r1-cpu0.5-mem512m" in stream.getvalue()
     assert "users 50" in stream.getvalue()
+
+
+def test_unnumbered_cells_show_their_label() -> None:
+    stream = io.StringIO()
+    progress = ProgressLine(stream, numbered=False)
+    progress.load_started(request(position=3, label="probe 3"))
+    progress.history([snapshot(50, 45.5, 90, 1)])
+    assert stream.getvalue().startswith("probe 3 r1-cpu0.5-mem512m  0:00/0:30  users 50")
+
+
+def ended(failure: NotReady) -> CellResult:
+    now = datetime.now(UTC)
+    record = run_record(CELL, status="failed", started_at=now, ended_at=now)
+    return CellResult(Path("unused"), record, None, None, failure)
+
+
+def test_a_cell_without_a_verdict_always_says_why() -> None:
+    stream = io.StringIO()
+    ProgressLine(stream, verdicts=False).cell_ended(ended(NotReady("the API was not ready within 60 s\nlog...")))
+    assert stream.getvalue() == "r1-cpu0.5-mem512m: FAILED — not judged: the API was not ready within 60 s\n"
 
 
 class Terminal(io.StringIO):

@@ -1,4 +1,4 @@
-"""A probe: the early stop on Locust's history, and how a probe's folder is judged."""
+"""A probe: the early stop on Locust's history rows, and how a probe's cell is judged."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from loadtest.gate import evaluate, read_stats
-from loadtest.records import RUN_FILE, VERDICT_FILE, ReplicaRecord, ReplicaUsage, write_record
+from loadtest.gate import HistoryRow, evaluate, read_stats
+from loadtest.records import ReplicaRecord, ReplicaUsage
+from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, NotReady, ReplicaDied
 from loadtest.runner.matrix import Cell
-from loadtest.runner.progress import Snapshot
 from loadtest.scenario import Scenario, UserLoad, Wait
 from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge
 from loadtest.thresholds import Slo
@@ -19,11 +19,6 @@ from tests.loadtest.locust_csv import healthy_run
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 USERS = 100
-HEADER = (
-    "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,"
-    "Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,"
-    "Total Min Response Time,Total Max Response Time,Total Average Content Size\n"
-)
 
 
 def row(
@@ -34,8 +29,10 @@ def row(
     p95: float | None = 100,
     rps: float = 100.0,
     mean: float | None = 50.0,
-) -> Snapshot:
-    return Snapshot(
+) -> HistoryRow:
+    return HistoryRow(
+        name="Aggregated",
+        aggregated=True,
         users=users,
         rps=rps,
         failures_per_second=0.0,
@@ -47,7 +44,7 @@ def row(
     )
 
 
-def feed(stop: EarlyStop, rows: list[Snapshot]) -> list[str | None]:
+def feed(stop: EarlyStop, rows: list[HistoryRow]) -> list[str | None]:
     return [stop.check(snapshot) for snapshot in rows]
 
 
@@ -142,40 +139,21 @@ def test_the_ramp_does_not_count_towards_the_rows_short() -> None:
 def test_the_budget_stops_a_probe() -> None:
     now = [100.0]
     stop = EarlyStop(SLO, USERS, deadline=150.0, clock=lambda: now[0])
-    history = Path("does-not-exist.csv")
-    assert stop(history) is None
+    assert stop([]) is None
     now[0] = 150.0
-    assert stop(history) == OUT_OF_BUDGET
+    assert stop([]) == OUT_OF_BUDGET
     assert stop.out_of_budget
 
 
-def test_reads_the_newest_row_of_the_history_once(tmp_path: Path) -> None:
-    history = tmp_path / "locust_stats_history.csv"
-    stop = EarlyStop(SLO, USERS)
-    percentiles = "50,60,70,80,90,2500,2600,2700,2800,2900,3000"
-    totals = "0,50,60,1,3000,72"
-    lines = [f"{second},{USERS},,Aggregated,100,0,{percentiles},{second * 100},{totals}\n" for second in range(10, 17)]
-    for index in range(len(lines)):
-        history.write_text(HEADER + "".join(lines[: index + 1]))
-        reason = stop(history)
-        assert stop(history) is None  # the same row again is not a second row over the limit
-    assert reason == "P95 2,500 ms over the last 10 s, more than 2 x the 1,000 ms limit"
-
-
-def test_rows_flushed_together_are_each_judged(tmp_path: Path) -> None:
-    # Locust flushes its history every few seconds: one read may bring several new rows, each a second.
-    history = tmp_path / "locust_stats_history.csv"
+def test_rows_that_come_together_are_each_judged() -> None:
+    # Locust may flush its history late: one call may bring several new rows, each a second.
     stop = EarlyStop(SLO, USERS, scenario=CONSTANT)
-    percentiles = "50,60,70,80,90,100,200,300,400,500,600"
-    totals = "0,50,60,1,3000,72"
-    lines = [f"{second},{USERS},,Aggregated,40,0,{percentiles},{second * 40},{totals}\n" for second in range(10, 19)]
-    history.write_text(HEADER + "".join(lines[:5]))
-    assert stop(history) is None  # the settling seconds
-    history.write_text(HEADER + "".join(lines))
-    assert stop(history) == "served 40 of ~100 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"
+    rows = [row(second, requests=second * 40, rps=40) for second in range(10, 19)]
+    assert stop(rows[:5]) is None  # the settling seconds
+    assert stop(rows[5:]) == "served 40 of ~100 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"
 
 
-# --------------------------------------------------------------------------- judging a probe's folder
+# --------------------------------------------------------------------------- judging a probe's cell
 
 
 def usage(oom_kills: int) -> ReplicaUsage:
@@ -189,17 +167,20 @@ def usage(oom_kills: int) -> ReplicaUsage:
     )
 
 
-def probe_folder(tmp_path: Path, p95: int = 100, verdict: bool = True, **record: Any) -> Path:
-    """A cell folder as the runner leaves it: Locust's CSVs, run.json and (when judged) verdict.json."""
+def probe_result(
+    tmp_path: Path, p95: int = 100, verdict: bool = True, failure: CellFailure | None = None, **record: Any
+) -> CellResult:
+    """A probe's cell as the engine returns it: its record, and its verdict (when judged) or its failure."""
     folder = healthy_run(p95=p95).write(tmp_path / "probe")
     written = run_record(Cell(1, 1.0, "512m"), scenario=ONE_A_SECOND, warmup="spawn", **record)
-    write_record(folder / RUN_FILE, written)
-    if verdict:
-        write_record(folder / VERDICT_FILE, evaluate(read_stats(folder), SLO, written))
-    return folder
+    if not verdict:
+        return CellResult(folder, written, None, None, failure or CannotJudge("zero requests in the Aggregated row"))
+    judged = evaluate(read_stats(folder), SLO, written)
+    return CellResult(folder, written, judged, judged.figures)
 
 
-FAILED_START = {"status": "failed", "error": "the API was not ready within 60 s (last GET /health: 503)"}
+NOT_READY = "the API was not ready within 60 s (last GET /health: 503)"
+FAILED_START = {"status": "failed", "error": NOT_READY}
 
 
 @pytest.mark.parametrize(
@@ -225,7 +206,12 @@ FAILED_START = {"status": "failed", "error": "the API was not ready within 60 s 
             id="inconclusive",
         ),
         pytest.param(
-            {"status": "interrupted", "error": "interrupted by SIGINT", "verdict": False},
+            {
+                "status": "interrupted",
+                "error": "interrupted by SIGINT",
+                "verdict": False,
+                "failure": Interrupted("interrupted by SIGINT"),
+            },
             None,
             "interrupted",
             "interrupted by SIGINT",
@@ -239,7 +225,12 @@ FAILED_START = {"status": "failed", "error": "the API was not ready within 60 s 
             id="oom-killed",
         ),
         pytest.param(
-            {**FAILED_START, "verdict": False, "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7])]},
+            {
+                **FAILED_START,
+                "verdict": False,
+                "failure": NotReady(NOT_READY),
+                "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7])],
+            },
             None,
             "fail",
             "not ready under its limits: the API was not ready within 60 s",
@@ -250,6 +241,7 @@ FAILED_START = {"status": "failed", "error": "the API was not ready within 60 s 
                 **FAILED_START,
                 "error": "API replica 0 exited with code 1 before it was ready",
                 "verdict": False,
+                "failure": ReplicaDied("API replica 0 exited with code 1 before it was ready"),
                 "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7], exit_codes=[1])],
             },
             None,
@@ -262,17 +254,11 @@ FAILED_START = {"status": "failed", "error": "the API was not ready within 60 s 
 )
 def test_judge(tmp_path: Path, case: dict[str, Any], margin: float | None, outcome: str, reason: str | None) -> None:
     case = dict(case)
-    folder = probe_folder(tmp_path, p95=case.pop("p95", 100), verdict=case.pop("verdict", True), **case)
-    judgement = judge(folder, margin)
+    result = probe_result(tmp_path, p95=case.pop("p95", 100), verdict=case.pop("verdict", True), **case)
+    judgement = judge(result, margin)
     assert judgement.outcome == outcome
     if reason is None:
         assert judgement.reason is None
     else:
         assert judgement.reason is not None
         assert judgement.reason.startswith(reason), judgement.reason
-
-
-def test_a_folder_without_run_json_cannot_be_judged(tmp_path: Path) -> None:
-    judgement = judge(tmp_path)
-    assert (judgement.outcome, judgement.record) == ("error", None)
-    assert "run.json: cannot be read" in (judgement.reason or "")
