@@ -8,7 +8,8 @@ workflow's own shell, and the perf step's environment is parsed by the runner's 
 
 from __future__ import annotations
 
-import json
+import fnmatch
+import gzip
 import os
 import re
 import shlex
@@ -29,7 +30,9 @@ from loadtest.runner.config import merge_config
 from loadtest.runner.matrix import Cell
 from loadtest.search import merge_search_config
 from loadtest.thresholds import load_thresholds
+from loadtest.workflow.artifacts import cell_artifact_name, comparison_artifact_name
 from scripts.push_image import image_tags, sanitize_tag
+from tests.loadtest.cell_folders import R1, R2, write_cell
 from tests.workflows.expressions import condition, evaluate, interpolate, to_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +134,7 @@ def fake_docker(tmp_path: Path, failing: str = "") -> Path:
     docker = bin_dir / "docker"
     docker.write_text(
         f'#!/bin/sh\necho "$@" >> {tmp_path}/docker.log\n[ "$1" = "{failing}" ] && exit 1\n'
-        'if [ "$1" = save ]; then printf image-bytes; fi\nexit 0\n'
+        'if [ "$1" = save ]; then printf image-bytes; fi\nif [ "$1" = load ]; then cat > /dev/null; fi\nexit 0\n'
     )
     docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
     return bin_dir
@@ -569,8 +572,7 @@ def test_the_mode_runs_the_matrix_the_search_or_the_comparison(
     assert condition(jobs["gate"]["if"], contexts, "success") is gate
     assert condition(jobs["search"]["if"], contexts) is search
     gate_steps = jobs["gate"]["steps"]
-    for name in ("Download every cell", "Merge the cells"):
-        assert condition(step_named(jobs["gate"], name)["if"], contexts) is matrix, name
+    assert condition(step_named(jobs["gate"], "Download every cell")["if"], contexts) is matrix
     assert any(step.get("name") == "Download the comparison" for step in gate_steps)
     assert "plan" in jobs["perf"]["needs"]  # a skipped plan skips every cell
     assert jobs["search"]["needs"] in ("build", ["build"])  # this commit's images, no plan, no gate
@@ -641,104 +643,6 @@ def test_the_image_hand_over_fails_when_docker_save_fails(perf: dict[str, Any], 
     assert run_step(perf, job, step, {}, tmp_path / "ok", fake_docker(_mkdir(tmp_path / "ok"))).returncode == 0
     broken = run_step(perf, job, step, {}, tmp_path / "no", fake_docker(_mkdir(tmp_path / "no"), "save"))
     assert broken.returncode != 0, "a failed docker save still produced an artifact"
-
-
-@pytest.mark.parametrize(
-    ("folders", "name"),
-    [
-        (["calibration", "r2-cpu1.0-mem1g"], "r2-cpu1.0-mem1g"),  # the runner's calibration is no cell
-        (["calibration"], "r2-no-results"),
-        ([], "r2-no-results"),
-    ],
-)
-def test_a_cells_artifact_is_named_after_its_cell_folder(
-    perf: dict[str, Any], folders: list[str], name: str, tmp_path: Path
-) -> None:
-    job = perf["jobs"]["perf"]
-    for folder in folders:
-        (tmp_path / "results" / folder).mkdir(parents=True)
-    result = run_step(perf, job, step_named(job, "Name the cell"), {"matrix": {"replicas": 2}}, tmp_path)
-    assert result.returncode == 0, result.stdout
-    assert result.outputs == {"name": name}
-
-
-def test_a_rerun_can_replace_every_artifact_and_still_find_the_images(perf: dict[str, Any]) -> None:
-    for job_id, job in perf["jobs"].items():
-        for upload in steps_using(job, "actions/upload-artifact"):
-            assert upload["with"].get("overwrite") is True, f"{job_id}: a re-run could not upload {upload['name']!r}"
-            assert upload["with"]["retention-days"] >= RERUN_DAYS, job_id
-
-
-def test_the_gate_merges_every_cells_artifact(perf: dict[str, Any]) -> None:
-    (upload,) = steps_using(perf["jobs"]["perf"], "actions/upload-artifact")
-    (download,) = [
-        step for step in steps_using(perf["jobs"]["gate"], "actions/download-artifact") if "pattern" in step["with"]
-    ]
-    cell_name = interpolate(upload["with"]["name"], {"steps": {"cell": {"outputs": {"name": "r2-cpu1.0-mem1g"}}}})
-    assert re.fullmatch(download["with"]["pattern"].replace("*", ".*"), cell_name)
-    assert download["with"]["merge-multiple"] is True
-    assert "-m loadtest report matrix" in step_named(perf["jobs"]["gate"], "Merge the cells")["run"]
-
-
-@pytest.mark.parametrize(
-    ("plan", "build", "cells", "report", "passes", "message"),
-    [
-        ("success", "success", "success", "0", True, ""),
-        ("success", "success", "failure", "1", False, "a cell breached a limit of the SLO (exit 1)"),
-        ("success", "success", "cancelled", "0", False, "perf job: cancelled"),
-        ("success", "failure", "skipped", "2", False, "build job: failure"),
-        ("failure", "success", "skipped", "2", False, "plan job: failure"),
-        ("success", "success", "success", "1", False, "a cell breached a limit"),
-        ("success", "success", "success", "2", False, "a cell could not be judged (exit 2)"),
-        ("success", "success", "success", "3", False, "inconclusive (exit 3): a cell did not measure the service"),
-        ("success", "success", "success", "", False, "exit code missing"),
-        ("success", "success", "failure", "0", False, "perf job: failure"),
-        ("success", "success", "failure", "", False, "perf job: failure"),
-    ],
-)
-def test_the_gate_step_fails_unless_everything_succeeded(
-    perf: dict[str, Any], plan: str, build: str, cells: str, report: str, passes: bool, message: str, tmp_path: Path
-) -> None:
-    (tmp_path / "matrix").mkdir()
-    (tmp_path / "matrix" / "matrix.json").write_text('{"on_inconclusive": "fail"}')
-    job = perf["jobs"]["gate"]
-    contexts = {
-        "needs": {
-            "plan": {"result": plan},
-            "build": {"result": build},
-            "perf": {"result": cells},
-            "compare": {"result": "skipped"},
-        },
-        "steps": {"report": {"outputs": {"exit-code": report}}},
-    }
-    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
-    assert (result.returncode == 0) is passes, result.stdout
-    if not passes:
-        assert "::error::" in result.stdout
-        assert message in result.stdout
-
-
-@pytest.mark.parametrize(("policy", "passes"), [("pass", True), ("fail", False), (None, False)])
-def test_an_inconclusive_matrix_follows_on_inconclusive(
-    perf: dict[str, Any], policy: str | None, passes: bool, tmp_path: Path
-) -> None:
-    (tmp_path / "matrix").mkdir()
-    document = {"on_inconclusive": policy} if policy else {}
-    (tmp_path / "matrix" / "matrix.json").write_text(json.dumps(document))
-    job = perf["jobs"]["gate"]
-    contexts = {
-        # The inconclusive cell's own job failed on its exit code 3; the policy decides.
-        "needs": {
-            "plan": {"result": "success"},
-            "build": {"result": "success"},
-            "perf": {"result": "failure"},
-            "compare": {"result": "skipped"},
-        },
-        "steps": {"report": {"outputs": {"exit-code": "3"}}},
-    }
-    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
-    assert (result.returncode == 0) is passes, result.stdout
-    assert ("::notice::" if passes else "::error::") in result.stdout
 
 
 def test_the_pr_comment_is_one_updated_comment_and_forks_get_a_notice(perf: dict[str, Any]) -> None:
@@ -871,36 +775,6 @@ def test_the_mode_decides_whether_there_is_a_base(
         assert result.outputs == {"sha": ""}
 
 
-@pytest.mark.parametrize(
-    ("compare", "code", "passes", "message"),
-    [
-        pytest.param("success", "0", True, "comparison: no change, or improved", id="no-change"),
-        pytest.param("failure", "1", False, "the head regressed against the base", id="regressed"),
-        pytest.param("skipped", "", False, "mode compare: the comparison did not run", id="not-run"),
-    ],
-)
-def test_a_compare_dispatch_is_gated_on_the_comparison_alone(
-    perf: dict[str, Any], compare: str, code: str, passes: bool, message: str, tmp_path: Path
-) -> None:
-    job = perf["jobs"]["gate"]
-    contexts = {
-        "inputs": {"mode": "compare"},
-        # No plan, no cells, no merged report in this mode.
-        "needs": {
-            "plan": {"result": "skipped"},
-            "build": {"result": "success"},
-            "perf": {"result": "skipped"},
-            "compare": {"result": compare, "outputs": {"exit-code": code}},
-        },
-        "steps": {"report": {"outputs": {}}},
-    }
-    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
-    assert (result.returncode == 0) is passes, result.stdout
-    assert message in result.stdout
-    assert "plan job" not in result.stdout
-    assert "merged report" not in result.stdout
-
-
 def test_the_base_image_is_built_from_its_worktree_with_the_heads_cache(perf: dict[str, Any]) -> None:
     job = perf["jobs"]["build"]
     base = step_named(job, "Build the base's API image (the merge base)")
@@ -946,69 +820,156 @@ def test_the_compare_job_compares_this_commits_image_with_the_bases_beside_the_c
     assert (config.base, config.head) == (perf["env"]["BASE_IMAGE"], perf["env"]["API_IMAGE"])
     assert (config.backend.name, config.backend.locust_image) == ("compose", perf["env"]["LOCUST_IMAGE"])
     assert config.profile == "compare"
-    assert job["outputs"]["exit-code"] == "${{ steps.compare.outputs.exit-code }}"
     assert "compare" in perf["jobs"]["gate"]["needs"]
-    (upload,) = steps_using(job, "actions/upload-artifact")
-    download = step_named(perf["jobs"]["gate"], "Download the comparison")
-    assert upload["with"]["name"] == download["with"]["name"] == "comparison"
 
 
-@pytest.mark.parametrize(("code", "ok"), [("0", True), ("1", False), ("2", False), ("3", False)])
-def test_the_compare_step_records_its_exit_code_and_fails_on_its_verdict(
-    perf: dict[str, Any], code: str, ok: bool, tmp_path: Path
+# --------------------------------------------------------------------------- perf: artifacts, re-runs and the verdict
+
+
+def test_every_download_reads_the_whole_run_whichever_attempt_uploaded(perf: dict[str, Any]) -> None:
+    """Without github-token and run-id, a re-run of a failed job cannot see the first attempt's artifacts."""
+    for job_id, job in perf["jobs"].items():
+        downloads = steps_using(job, "actions/download-artifact")
+        for download in downloads:
+            assert download["with"]["github-token"] == "${{ github.token }}", (job_id, download["name"])
+            assert download["with"]["run-id"] == "${{ github.run_id }}", (job_id, download["name"])
+            assert "merge-multiple" not in download["with"], "every attempt's artifact in its own folder"
+        if downloads:
+            assert job["permissions"]["actions"] == "read", job_id
+
+
+@pytest.mark.parametrize(("replicas", "attempt"), [(1, 1), (2, 3)])
+def test_a_cells_artifact_carries_its_attempt_and_the_gate_downloads_every_one(
+    perf: dict[str, Any], replicas: int, attempt: int
 ) -> None:
-    job = perf["jobs"]["compare"]
-    step = dict(step_named(job, "Compare head with base (compose backend)"))
-    # The comparison itself stood in for by a command that exits with its code.
-    step["run"] = re.sub(r"\.venv/bin/python -m loadtest compare[^|]*", f"(exit {code}) ", step["run"])
-    result = run_step(perf, job, step, {"env": perf["env"]}, tmp_path)
-    assert (result.returncode == 0) is ok
-    assert result.outputs == {"exit-code": code}
+    (upload,) = steps_using(perf["jobs"]["perf"], "actions/upload-artifact")
+    name = interpolate(upload["with"]["name"], {"matrix": {"replicas": replicas}, "github": {"run_attempt": attempt}})
+    assert name == cell_artifact_name(replicas, attempt)
+    download = step_named(perf["jobs"]["gate"], "Download every cell")
+    assert fnmatch.fnmatchcase(name, download["with"]["pattern"])
+    assert upload["if"] == "always()"  # a failed or cut-short cell keeps its results
+
+
+def test_the_comparisons_artifact_carries_its_attempt_and_the_gate_downloads_every_one(perf: dict[str, Any]) -> None:
+    (upload,) = steps_using(perf["jobs"]["compare"], "actions/upload-artifact")
+    name = interpolate(upload["with"]["name"], {"github": {"run_attempt": 2}})
+    assert name == comparison_artifact_name(2)
+    download = step_named(perf["jobs"]["gate"], "Download the comparison")
+    assert fnmatch.fnmatchcase(name, download["with"]["pattern"])
+
+
+def test_the_images_are_read_under_the_name_of_the_attempt_that_built_them(perf: dict[str, Any]) -> None:
+    build = perf["jobs"]["build"]
+    (upload,) = [step for step in steps_using(build, "actions/upload-artifact") if step["name"] == "Upload the images"]
+    built = interpolate(upload["with"]["name"], {"github": {"run_attempt": 1}})
+    # A re-run of failed cells in attempt 2 reads the build job's outputs of attempt 1.
+    assert interpolate(build["outputs"]["images"], {"github": {"run_attempt": 1}}) == built
+    loading = [
+        job_id for job_id, job in perf["jobs"].items() if any(s.get("name") == "Load the images" for s in job["steps"])
+    ]
+    assert sorted(loading) == ["compare", "perf", "push", "search"]
+    for job_id in loading:
+        job = perf["jobs"][job_id]
+        assert "build" in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"]), job_id
+        assert step_named(job, "Download the images")["with"]["name"] == "${{ needs.build.outputs.images }}"
+        # One rule for all four: the same two steps.
+        assert step_named(job, "Load the images") == step_named(perf["jobs"]["perf"], "Load the images"), job_id
+
+
+@pytest.mark.parametrize(("outcome", "downloaded"), [("failure", False), ("success", False)])
+def test_images_that_expired_fail_with_a_message_that_says_to_re_run_all_jobs(
+    perf: dict[str, Any], outcome: str, downloaded: bool, tmp_path: Path
+) -> None:
+    job = perf["jobs"]["perf"]
+    contexts = {
+        "steps": {"images": {"outcome": outcome}},
+        "needs": {"build": {"outputs": {"images": "images-attempt-1"}}},
+    }
+    result = run_step(perf, job, step_named(job, "Load the images"), contexts, tmp_path, fake_docker(tmp_path))
+    assert result.returncode == 1
+    assert "::error::The images this run built (artifact images-attempt-1) could not be downloaded" in result.stdout
+    assert "Re-run all jobs" in result.stdout
+    assert not (tmp_path / "docker.log").exists()
+
+
+def test_downloaded_images_are_loaded(perf: dict[str, Any], tmp_path: Path) -> None:
+    job = perf["jobs"]["perf"]
+    with gzip.open(tmp_path / "images.tar.gz", "wb") as archive:
+        archive.write(b"image-bytes")
+    contexts = {
+        "steps": {"images": {"outcome": "success"}},
+        "needs": {"build": {"outputs": {"images": "images-attempt-1"}}},
+    }
+    result = run_step(perf, job, step_named(job, "Load the images"), contexts, tmp_path, fake_docker(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / "docker.log").read_text() == "load\n"
+    assert not (tmp_path / "images.tar.gz").exists()
+
+
+def test_the_images_retention_is_a_repository_variable_with_a_default(perf: dict[str, Any]) -> None:
+    (upload,) = [
+        s for s in steps_using(perf["jobs"]["build"], "actions/upload-artifact") if s["name"] == "Upload the images"
+    ]
+    days = upload["with"]["retention-days"]
+    assert interpolate(days, {"vars": {}}) == 7
+    assert interpolate(days, {"vars": {"PERF_IMAGES_RETENTION_DAYS": "1"}}) == "1"
+
+
+def gate_needs(plan: str = "success", perf_result: str = "success", compare: str = "skipped") -> dict[str, Any]:
+    """The gate job's `needs` context."""
+    return {
+        "plan": {"result": plan, "outputs": {"replicas": "[1,2]"} if plan == "success" else {}},
+        "build": {"result": "success", "outputs": {"base": "", "images": "images-attempt-1"}},
+        "perf": {"result": perf_result, "outputs": {}},
+        "compare": {"result": compare, "outputs": {}},
+    }
+
+
+def test_the_verdict_reads_every_upstream_job_and_the_downloaded_folders(perf: dict[str, Any]) -> None:
+    gate = perf["jobs"]["gate"]
+    step = step_named(gate, "Verdict")
+    assert step["env"]["LOADTEST_NEEDS"] == "${{ toJSON(needs) }}"
+    assert set(gate["needs"]) == {"plan", "build", "perf", "compare"}
+    command = shlex.split(step["run"])
+    assert command[:4] == [".venv/bin/python", "-m", "loadtest", "verdict"]
+    args = build_parser().parse_args(command[3:])
+    assert str(args.cells) == step_named(gate, "Download every cell")["with"]["path"]
+    assert str(args.comparison) == step_named(gate, "Download the comparison")["with"]["path"]
+    for event, mode in (("push", "matrix"), ("workflow_dispatch", "compare")):
+        inputs = {"mode": mode} if event == "workflow_dispatch" else {}
+        assert interpolate(step["env"]["LOADTEST_MODE"], {"inputs": inputs}) == mode
 
 
 @pytest.mark.parametrize(
-    ("compare", "code", "policy", "passes", "message"),
-    [
-        pytest.param("skipped", "", None, True, "", id="a-push-has-no-base"),
-        pytest.param("success", "0", None, True, "comparison: no change, or improved", id="no-change"),
-        pytest.param("failure", "1", None, False, "comparison: the head regressed against the base", id="regressed"),
-        pytest.param("failure", "2", None, False, "comparison: could not be judged (exit 2)", id="cannot-judge"),
-        pytest.param("failure", "3", "fail", False, "comparison: inconclusive (exit 3)", id="inconclusive-fails"),
-        pytest.param("failure", "3", "pass", True, "::notice::comparison: inconclusive", id="inconclusive-passes"),
-        pytest.param("failure", "", None, False, "compare job: failure, exit code missing", id="no-comparison"),
-        pytest.param("cancelled", "", None, False, "compare job: cancelled", id="cancelled"),
-    ],
+    ("second", "passes"),
+    [pytest.param(100, True, id="a-re-run-cell-that-passes"), pytest.param(5000, False, id="one-that-breaches-again")],
 )
-def test_the_gate_fails_on_a_regression_and_follows_on_inconclusive(
-    perf: dict[str, Any], compare: str, code: str, policy: str | None, passes: bool, message: str, tmp_path: Path
+def test_a_re_run_of_a_failed_cell_decides_the_check_through_the_verdict_step(
+    perf: dict[str, Any], second: int, passes: bool, tmp_path: Path
 ) -> None:
-    (tmp_path / "matrix").mkdir()
-    (tmp_path / "matrix" / "matrix.json").write_text('{"on_inconclusive": "fail"}')
-    if policy is not None:
-        (tmp_path / "comparison").mkdir()
-        (tmp_path / "comparison" / "comparison.json").write_text(json.dumps({"on_inconclusive": policy}))
+    """The step as the runner runs it: toJSON(needs) into the command, each cell's newest attempt judged."""
+    slo = load_thresholds(THRESHOLDS).slo
+    write_cell(tmp_path / "cells" / cell_artifact_name(1, 1), R1, slo)
+    write_cell(tmp_path / "cells" / cell_artifact_name(2, 1), R2, slo, p95=5000)
+    write_cell(tmp_path / "cells" / cell_artifact_name(2, 2), R2, slo, p95=second)
     job = perf["jobs"]["gate"]
-    contexts = {
-        "needs": {
-            "plan": {"result": "success"},
-            "build": {"result": "success"},
-            "perf": {"result": "success"},
-            "compare": {"result": compare, "outputs": {"exit-code": code}},
-        },
-        "steps": {"report": {"outputs": {"exit-code": "0"}}},
-    }
-    result = run_step(perf, job, step_named(job, "Gate"), contexts, tmp_path)
+    step = dict(step_named(job, "Verdict"))
+    step["env"] = {**step["env"], "PYTHONPATH": str(ROOT)}
+    contexts = {"needs": gate_needs(perf_result="success" if passes else "failure"), "inputs": {}}
+    result = run_step(perf, job, step, contexts, tmp_path)
     assert (result.returncode == 0) is passes, result.stdout
-    assert message in result.stdout
-
-
-def test_the_pr_comment_shows_the_comparison_first_then_the_slo_matrix(perf: dict[str, Any], tmp_path: Path) -> None:
-    (tmp_path / "comparison").mkdir()
-    (tmp_path / "comparison" / "comparison.md").write_text(
-        "### ❌ Comparison REGRESSED: head vs base\n\n| metric |\n\n![chart](comparison.png)\n"
+    assert "perf-r2-attempt-1: replaced by a newer attempt" in result.stdout
+    assert (
+        (tmp_path / "gate.md")
+        .read_text()
+        .startswith("### ✅ perf gate passed" if passes else "### ❌ perf gate failed")
     )
-    (tmp_path / "matrix").mkdir()
-    (tmp_path / "matrix" / "summary.md").write_text("## ✅ Performance matrix PASSED\n")
+    summary = run_step(perf, job, step_named(job, "Job summary"), {}, tmp_path)
+    assert summary.summary == (tmp_path / "gate.md").read_text()
+
+
+def test_the_pr_comment_is_the_gates_markdown_and_a_link_to_the_run(perf: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "gate.md").write_text("### ❌ perf gate failed\n\n- ❌ the comparison: the head regressed\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gh = bin_dir / "gh"
@@ -1021,6 +982,11 @@ def test_the_pr_comment_shows_the_comparison_first_then_the_slo_matrix(perf: dic
     result = run_step(perf, job, step_named(job, "Comment on the pull request"), {"github": context}, tmp_path, bin_dir)
     assert result.returncode == 0, result.stdout
     comment = (tmp_path / "comment.md").read_text()
-    assert comment.index("Comparison REGRESSED") < comment.index("Performance matrix PASSED")
-    assert "![chart]" not in comment  # a comment cannot show the job's files
+    assert comment.startswith("<!-- inference-gate:perf -->\n### ❌ perf gate failed\n")
+    assert comment.endswith("(https://github.com/owner/repo/actions/runs/1)\n")
     assert "POST repos/owner/repo/issues/7/comments" in (tmp_path / "gh.log").read_text()
+    # After a failed verdict too (it is why the comment matters), never on a cancelled run.
+    step = step_named(job, "Comment on the pull request")
+    same_repo = {**context, "event": {"pull_request": {"head": {"repo": {"full_name": "owner/repo"}}}}}
+    assert condition(step["if"], {"github": same_repo}, "failure") is True
+    assert condition(step["if"], {"github": same_repo}, "cancelled") is False

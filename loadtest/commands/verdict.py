@@ -1,0 +1,116 @@
+"""`python -m loadtest verdict`: the perf workflow's required check, decided from its artifacts.
+
+The gate job downloads every cell's artifact (`perf-r<N>-attempt-<A>`, each in its own folder) and
+the comparison's (`comparison-attempt-<A>`), and gives the jobs' results as `toJSON(needs)`. This
+command keeps each cell's newest attempt, merges those cells into one report (matrix.json,
+summary.md and matrix.png in --out, as `python -m loadtest report` writes them), and decides:
+a build, plan or cell job that did not succeed, a planned cell without results, a breach, a cell
+that could not be judged, or a comparison that regressed or could not be judged fails the check;
+an inconclusive cell or comparison follows `slo.on_inconclusive`. Each reason is printed as a
+GitHub annotation (`::error::`, `::notice::`) and, with --markdown, written with the tables for
+the job summary and the pull request's comment.
+
+A separate command, not a mode of `report`: `report DIR...` judges cell folders, wherever they
+come from, by the SLO alone; this one judges one workflow run, its jobs and its comparison too.
+Exit 0 when the check passes, 1 when it fails, 2 when the jobs' results cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from common.files import write_atomic
+from loadtest import exitcodes
+from loadtest.options import Options, choice
+from loadtest.workflow.check import NeedsError, decide, parse_needs, render_markdown
+
+DEFAULT_CELLS, DEFAULT_COMPARISON, DEFAULT_OUT = Path("cells"), Path("comparison"), Path("report")
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
+) -> argparse.ArgumentParser:
+    """Add `verdict` to the top-level parser."""
+    parser = subparsers.add_parser(
+        "verdict",
+        help="decide the perf workflow's required check from its jobs' results and artifacts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    options = Options(parser, os.environ if environ is None else environ)
+    run = parser.add_argument_group("the workflow run")
+    options.add(
+        run,
+        "--needs",
+        "the gate job's ${{ toJSON(needs) }}: each upstream job's result and outputs (required)",
+        metavar="JSON",
+    )
+    options.add(
+        run,
+        "--mode",
+        "the dispatch's mode: matrix (pushes, pull requests) or compare (default matrix)",
+        type=choice("matrix", "compare"),
+        default="matrix",
+        metavar="MODE",
+    )
+    options.add(
+        run,
+        "--cells",
+        f"the folder the cells' artifacts were downloaded into, each in its own folder (default {DEFAULT_CELLS})",
+        type=Path,
+        default=DEFAULT_CELLS,
+        metavar="DIR",
+    )
+    options.add(
+        run,
+        "--comparison",
+        f"the folder the comparison's artifacts were downloaded into (default {DEFAULT_COMPARISON})",
+        type=Path,
+        default=DEFAULT_COMPARISON,
+        metavar="DIR",
+    )
+    output = parser.add_argument_group("output")
+    options.add(
+        output,
+        "--out",
+        f"where the merged report of the cells goes: matrix.json, summary.md, matrix.png (default {DEFAULT_OUT})",
+        env="LOADTEST_VERDICT_OUT",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+    )
+    options.add(
+        output,
+        "--markdown",
+        "also write the check and its tables in Markdown to this file (the job summary, the PR comment)",
+        type=Path,
+        metavar="PATH",
+    )
+    parser.set_defaults(handler=handle)
+    return parser
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Decide the check, print its reasons as annotations; the exit code."""
+    if not args.needs:
+        print("loadtest verdict: give --needs: the gate job's ${{ toJSON(needs) }}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    try:
+        needs = parse_needs(args.needs, ("plan", "build", "perf", "compare"))
+        decision = decide(args.mode, needs, Path(args.cells), Path(args.comparison), Path(args.out))
+    except NeedsError as error:
+        print(f"loadtest verdict: --needs: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    if decision.report is not None:
+        sys.stdout.write(decision.report.console)
+    for finding in decision.findings:
+        prefix = {"error": "::error::", "notice": "::notice::", "info": ""}[finding.level]
+        print(f"{prefix}{finding.text}")
+    print("perf gate: " + ("passed" if decision.passed else "failed"))
+    if args.markdown is not None:
+        write_atomic(Path(args.markdown), render_markdown(decision))
+    return decision.code
