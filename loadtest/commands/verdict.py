@@ -23,9 +23,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from common.files import write_atomic
 from loadtest import exitcodes
 from loadtest.options import Options, choice
+from loadtest.util.files import write_atomic
 from loadtest.workflow.check import NeedsError, decide, parse_needs, render_markdown
 
 DEFAULT_CELLS, DEFAULT_COMPARISON, DEFAULT_OUT = Path("cells"), Path("comparison"), Path("report")
