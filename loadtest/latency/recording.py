@@ -262,6 +262,13 @@ class Recording:
     """Whether a test's end was written (the file is not still growing)."""
 
     @property
+    def closed_at(self) -> float | None:
+        """When the first process closed its books (Unix time), None while none has. Requests intended
+        within a latency limit of it had less than that limit to be answered: a judged window should
+        end that much earlier, or count them as the unfinished they are."""
+        return min(self.closed.values()) if self.closed else None
+
+    @property
     def complete(self) -> bool:
         """Every process closed its books, none is missing, and the test's end was written."""
         return self.ended and not self.missing and set(self.closed) >= set(self.sources)

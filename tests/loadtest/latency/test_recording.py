@@ -80,6 +80,7 @@ def test_deltas_of_several_processes_and_reports_add_up(tmp_path: Path) -> None:
         assert recording.seconds() == [T0, T0 + 1]
     assert done.complete
     assert done.sources == {"worker-1", "worker-2"}
+    assert done.closed_at == T0 + 100.5
     # Compacted: one line per second and name, beside the header, the closed lines and the end.
     kinds = [json.loads(line)["type"] for line in path.read_text().splitlines()]
     assert kinds == ["header", "interval", "interval", "interval", "closed", "closed", "end"]
@@ -94,6 +95,7 @@ def test_a_process_that_never_sent_its_final_counts_is_named(tmp_path: Path) -> 
     recording = read_recording(path)
     assert recording.missing == {"w2"}
     assert not recording.complete
+    assert read_recording(path).window(T0 + 1).closed_at == T0 + 100.5
 
 
 def test_a_line_being_written_is_left_out(tmp_path: Path) -> None:
