@@ -1,4 +1,4 @@
-"""The load: the workshop's two kinds of users, on Locust's FastHttpUser.
+"""The load: the workshop's two kinds of users, on PacedHttpUser (Locust's FastHttpUser, paced and recorded).
 
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8000 \
         -u 10000 -r 500 -t 2m --csv results/run/locust --csv-full-history
@@ -6,6 +6,9 @@
 Ordinary users mostly predict and sometimes read /health and /; heavy users only predict. Their
 shares and waits come from the scenario in LOADTEST_SCENARIO (a profile's `scenario`, set by the
 runner), the workshop's when it is unset: equally many of each, waiting 1-3 s and 0.1-0.5 s.
+A `constant_throughput` wait is the open-loop rate (loadtest/loadgen/pacing.py: exponential gaps,
+sends kept on schedule, latency timed from the intended send); `between` stays a closed loop.
+Every request is recorded into histograms.jsonl beside the CSVs (loadtest/loadgen/locust_hooks.py).
 Request names are "METHOD /path", the endpoint keys of
 thresholds.yaml. A reply fails unless it is HTTP 200 and, for /predict, a JSON object with
 `prediction` and `probabilities`; connection errors and HTTP errors keep Locust's own names
@@ -15,19 +18,17 @@ thresholds.yaml. A reply fails unless it is HTTP 200 and, for /predict, a JSON o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any
 
 import locust.stats
-from locust import FastHttpUser, TaskSet, between, constant_throughput
 
 # `loadtest` is importable because it is installed (the checkout's `make install` installs it
 # editable; the Locust image puts /app on PYTHONPATH): no sys.path edit.
+from loadtest.loadgen.locust_users import PacedHttpUser
+from loadtest.loadgen.pacing import ClosedLoop, OpenLoop, Pacing
 from loadtest.scenario import (
     PREDICTION_KEYS,
     TASKS,
     Scenario,
-    UserKind,
     Wait,
     predict_payload,
     reply_problem,
@@ -41,10 +42,14 @@ SCENARIO = Scenario.from_env(os.environ)
 WEIGHTS = SCENARIO.weights()
 
 
-class _ApiUser(FastHttpUser):
+class _ApiUser(PacedHttpUser):
     """Requests and reply checks shared by both kinds of users."""
 
     abstract = True
+
+    def send(self, name: str) -> None:
+        """The request named `name` (PacedHttpUser draws which, by the kind's weights)."""
+        {"POST /predict": self.predict, "GET /health": self.get_health, "GET /": self.get_root}[name]()
 
     def predict(self) -> None:
         """POST /predict with random Iris features; the reply must hold the prediction."""
@@ -70,34 +75,29 @@ class _ApiUser(FastHttpUser):
                 reply.success()
 
 
-def wait_time_of(wait: Wait) -> Callable[[FastHttpUser], float]:
-    """Locust's wait function for a scenario's wait."""
+def pacing_of(wait: Wait) -> Pacing:
+    """A scenario's wait as a user's pacing: `constant_throughput` is the open-loop rate."""
     if wait.constant_throughput is not None:
-        return constant_throughput(wait.constant_throughput)
+        return OpenLoop(wait.constant_throughput)
     assert wait.between is not None  # a Wait holds exactly one of the two
-    return between(*wait.between)
-
-
-def tasks_of(kind: UserKind) -> list[TaskSet | Callable[..., Any]]:
-    """A kind's task mix as Locust's task list (each task as often as its weight), by request name."""
-    by_name = {"POST /predict": _ApiUser.predict, "GET /health": _ApiUser.get_health, "GET /": _ApiUser.get_root}
-    return [by_name[name] for name, weight in TASKS[kind].items() for _ in range(weight)]
+    return ClosedLoop(*wait.between)
 
 
 class OrdinaryUser(_ApiUser):
     """Checks the service once, then mostly predicts, sometimes reads /health and /."""
 
     weight = WEIGHTS["ordinary"]
-    wait_time = wait_time_of(SCENARIO.ordinary.wait)
-    tasks = tasks_of("ordinary")
+    pacing = pacing_of(SCENARIO.ordinary.wait)
+    weights = TASKS["ordinary"]
 
     def on_start(self) -> None:
-        self.get_health()
+        self.get_health()  # once, before the schedule starts: outside it (closed-loop)
+        super().on_start()
 
 
 class HeavyUser(_ApiUser):
     """Only predicts."""
 
     weight = WEIGHTS["heavy"]
-    wait_time = wait_time_of(SCENARIO.heavy.wait)
-    tasks = tasks_of("heavy")
+    pacing = pacing_of(SCENARIO.heavy.wait)
+    weights = TASKS["heavy"]
