@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from loadtest import exitcodes
-from loadtest.commands import compare, gate, init, plan, report, run, search, stats, ui, verdict
+from loadtest.commands import compare, gate, init, locust_image, plan, report, run, search, stats, ui, verdict
 from loadtest.runner.interrupts import RunInterrupted
 
 PROG = "inference-gate"
@@ -22,7 +22,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         description="Load-test an inference API and gate the build on thresholds.yaml.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, gate, report, plan, compare, search, ui, stats, init, verdict):
+    for command in (run, gate, report, plan, compare, search, ui, stats, init, locust_image, verdict):
         command.register(subparsers)
     return parser
 

@@ -11,7 +11,7 @@ import pytest
 
 from loadtest.cli import build_parser, main
 
-COMMANDS = ("run", "gate", "report", "plan", "compare", "search", "ui", "stats", "init", "verdict")
+COMMANDS = ("run", "gate", "report", "plan", "compare", "search", "ui", "stats", "init", "verdict", "locust-image")
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
