@@ -1,21 +1,23 @@
-"""Reading one Locust run: its four CSVs, checked, as `LocustStats`.
+"""The one reader of Locust's files: its four CSVs, as typed rows.
 
-Anything that makes the figures untrustworthy (a missing, empty, truncated or corrupt CSV, no
-Aggregated row, N/A where a figure must be, more failures than requests, a history that ends
-somewhere else than the stats) raises `GateInputError`: the run cannot be judged.
+`read_stats` reads a finished run for the gate, checked, as `LocustStats`: anything that makes the
+figures untrustworthy (a missing, empty, truncated or corrupt CSV, no Aggregated row, N/A where a
+figure must be, more failures than requests, a history that ends somewhere else than the stats)
+raises `GateInputError`: the run cannot be judged. `HistoryFollower` reads the history of a run
+while Locust writes it (the engine's progress and stop check, `ui`'s tests), passing over what is
+not complete yet. Both parse a history row with `history_row`, find the Aggregated row with
+`is_aggregated` and a reset of Locust's statistics with `is_reset`.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-import pandas as pd
+from typing import Literal
 
 from loadtest.locust_contract import CSV_PREFIX, csv_paths
 from loadtest.records import Figures, Window
@@ -141,23 +143,37 @@ class GateInputError(Exception):
 
 
 @dataclass(frozen=True)
+class FailureRow:
+    """One row of locust_failures.csv: a kind of failure of one endpoint, and how often it happened."""
+
+    endpoint: str
+    """The endpoint's label, as in the stats ("POST /predict")."""
+    error: str
+    occurrences: int
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    """One row of locust_exceptions.csv: an exception the locustfile itself raised."""
+
+    count: int
+    message: str
+
+
+@dataclass(frozen=True)
 class LocustStats:
     """The four CSVs of one Locust run, read and checked."""
 
     run_dir: Path
     paths: dict[str, Path]
     """The CSVs read, by kind: stats, failures, exceptions, stats_history."""
-    stats: pd.DataFrame
-    """locust_stats.csv as Locust wrote it (text cells), Aggregated row included."""
-    failures: pd.DataFrame
-    """locust_failures.csv; `Occurrences` as integers."""
-    exceptions: pd.DataFrame
-    """locust_exceptions.csv; `Count` as integers."""
-    history: pd.DataFrame
-    """locust_stats_history.csv; numeric columns as numbers, N/A as NaN."""
     aggregated: Figures
     endpoints: dict[str, Figures]
     """Endpoint label ("POST /predict") -> its figures, in Locust's order."""
+    failures: tuple[FailureRow, ...]
+    exceptions: tuple[ExceptionRow, ...]
+    history: tuple[HistoryRow, ...]
+    """Every row of locust_stats_history.csv (endpoints and Aggregated), in the file's order."""
 
     @property
     def stats_path(self) -> Path:
@@ -167,20 +183,18 @@ class LocustStats:
     @property
     def peak_users(self) -> int | None:
         """The most users Locust had running at once, from the history."""
-        users = self.history["User Count"].dropna()
-        return int(users.max()) if len(users) else None
+        return max((row.users for row in self.history), default=None)
 
     @property
     def duration_s(self) -> int | None:
         """Seconds between the first and the last row of the history."""
-        stamps = self.history["Timestamp"].dropna()
-        return int(stamps.max() - stamps.min()) if len(stamps) else None
+        stamps = [row.timestamp for row in self.history]
+        return max(stamps) - min(stamps) if stamps else None
 
     @property
-    def aggregated_history(self) -> pd.DataFrame:
+    def aggregated_history(self) -> list[HistoryRow]:
         """The history's Aggregated rows, one a second, in order."""
-        rows = self.history[self.history["Type"].isna() & (self.history["Name"] == AGGREGATED)]
-        return rows.sort_values("Timestamp", kind="stable")
+        return sorted((row for row in self.history if row.aggregated), key=lambda row: row.timestamp)
 
     @property
     def window(self) -> Window:
@@ -189,38 +203,45 @@ class LocustStats:
 
     def judged_window(self, after_spawn: bool) -> Window:
         """The part of the run the statistics cover: after Locust reset them (`--reset-stats`, once
-        every user ran), which shows in the history as running totals that fall, else the whole run.
+        every user ran), which shows in the history as running totals that fall (`is_reset`), else the
+        whole run.
 
         With `after_spawn` (the run was told to reset), a reset that shows no fall (nothing was
         counted before it) is found where the users first reach their peak, when spawning ends.
         """
         rows = self.aggregated_history
-        if rows.empty:
+        if not rows:
             return Window(kind="whole run", start=None, end=None, seconds=0.0)
-        stamps, totals = rows["Timestamp"].to_numpy(), rows["Total Request Count"].to_numpy()
-        falls = [index for index in range(1, len(totals)) if totals[index] < totals[index - 1]]
-        if falls:
-            first = falls[-1]
+        resets = [index for index in range(1, len(rows)) if is_reset(rows[index - 1], rows[index])]
+        first: int | None
+        if resets:
+            first = resets[-1]
         elif after_spawn:
-            users = rows["User Count"].to_numpy()
-            first = int(users.argmax())
+            peak = max(row.users for row in rows)
+            first = next(index for index, row in enumerate(rows) if row.users == peak)
         else:
             first = None
         kind: Literal["after spawn", "whole run"] = "whole run" if first is None else "after spawn"
-        start, end = float(stamps[first or 0]), float(stamps[-1])
+        start, end = float(rows[first or 0].timestamp), float(rows[-1].timestamp)
         return Window(kind=kind, start=start, end=end, seconds=end - start)
 
     def users_in(self, window: Window) -> float | None:
         """Users running on average over `window` (None without history), leaving out the last rows
         Locust writes while it stops its users."""
-        rows = self.aggregated_history
         if window.start is None or window.end is None:
             return None
-        inside = rows[(rows["Timestamp"] >= window.start) & (rows["Timestamp"] <= window.end)]["User Count"].dropna()
-        if not len(inside):
+        inside = [row.users for row in self.aggregated_history if window.start <= row.timestamp <= window.end]
+        if not inside:
             return None
-        running = inside.iloc[: int((inside >= inside.max()).to_numpy().nonzero()[0][-1]) + 1]
-        return float(running.mean())
+        peak = max(inside)
+        running = inside[: max(index for index, users in enumerate(inside) if users >= peak) + 1]
+        return sum(running) / len(running)
+
+
+def is_reset(before: HistoryRow, after: HistoryRow) -> bool:
+    """Whether Locust reset its statistics between two Aggregated rows: its running totals fell (with
+    `--reset-stats` once every user runs, and in `ui` when a test starts)."""
+    return after.requests < before.requests
 
 
 def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:
@@ -235,33 +256,42 @@ def read_stats(run_dir: Path, prefix: str = CSV_PREFIX) -> LocustStats:
     exceptions = _read_csv(paths["exceptions"], EXCEPTIONS_COLUMNS)
     history = _read_csv(paths["stats_history"], HISTORY_COLUMNS)
 
-    rows = [_figures(row, paths["stats"]) for row in _stats_rows(stats)]
-    aggregated_rows = [figures for figures, row in zip(rows, _stats_rows(stats), strict=True) if _is_aggregated(row)]
+    rows = [_figures(row, paths["stats"]) for _, row in stats]
+    aggregated_rows = [figures for figures, (_, row) in zip(rows, stats, strict=True) if _is_aggregated(row)]
     if not aggregated_rows:
         raise GateInputError(f"{paths['stats']}: no Aggregated row (the file is truncated or not Locust's)")
     if len(aggregated_rows) > 1:
         raise GateInputError(f"{paths['stats']}: {len(aggregated_rows)} Aggregated rows (corrupt file)")
-    if not _is_aggregated(stats.iloc[-1]):
+    if not _is_aggregated(stats[-1][1]):
         raise GateInputError(f"{paths['stats']}: rows after the Aggregated row (corrupt file)")
     endpoints = {figures.name: figures for figures in rows[:-1]}
     if len(endpoints) != len(rows) - 1:
         raise GateInputError(f"{paths['stats']}: an endpoint appears twice (corrupt file)")
 
-    numeric_history = _numeric_history(history, paths["stats_history"])
-    _check_same_moment(numeric_history, aggregated_rows[0], paths)
+    history_rows = tuple(_checked_history_row(line, row, paths["stats_history"]) for line, row in history)
+    _check_same_moment(history_rows, aggregated_rows[0], paths)
     return LocustStats(
         run_dir=run_dir,
         paths=paths,
-        stats=stats,
-        failures=failures.assign(Occurrences=_whole_numbers(failures, "Occurrences", paths["failures"])),
-        exceptions=exceptions.assign(Count=_whole_numbers(exceptions, "Count", paths["exceptions"])),
-        history=numeric_history,
         aggregated=aggregated_rows[0],
         endpoints=endpoints,
+        failures=tuple(
+            FailureRow(
+                endpoint=endpoint_label(row["Method"], row["Name"]),
+                error=row["Error"],
+                occurrences=_count(line, row, "Occurrences", paths["failures"]),
+            )
+            for line, row in failures
+        ),
+        exceptions=tuple(
+            ExceptionRow(count=_count(line, row, "Count", paths["exceptions"]), message=row["Message"])
+            for line, row in exceptions
+        ),
+        history=history_rows,
     )
 
 
-def _check_same_moment(history: pd.DataFrame, total: Figures, paths: dict[str, Path]) -> None:
+def _check_same_moment(history: Sequence[HistoryRow], total: Figures, paths: dict[str, Path]) -> None:
     """The history must end where the stats stand, or Locust did not shut down cleanly.
 
     Locust rewrites locust_stats.csv and appends to the history in the same pass, once a
@@ -270,10 +300,8 @@ def _check_same_moment(history: pd.DataFrame, total: Figures, paths: dict[str, P
     leaves the two at different moments, and figures that look whole but cover only part of
     the run: that run must not pass.
     """
-    rows = history[history["Type"].isna() & (history["Name"] == AGGREGATED)]
-    last = (
-        (int(rows["Total Request Count"].iloc[-1]), int(rows["Total Failure Count"].iloc[-1])) if len(rows) else (0, 0)
-    )
+    rows = [row for row in history if row.aggregated]
+    last = (rows[-1].requests, rows[-1].failures) if rows else (0, 0)
     if last != (total.requests, total.failures):
         raise GateInputError(
             f"{paths['stats_history']}: ends at {last[0]:,} requests and {last[1]:,} failures, but "
@@ -282,44 +310,46 @@ def _check_same_moment(history: pd.DataFrame, total: Figures, paths: dict[str, P
         )
 
 
-def _read_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """A Locust CSV as text cells ("" -> NaN, "N/A" kept); every way it can be broken is an error."""
+Row = dict[str, str]
+"""A CSV row by column name; a column the row lacks (a line cut short) holds ""."""
+
+
+def _read_csv(path: Path, columns: Sequence[str]) -> list[tuple[int, Row]]:
+    """A Locust CSV's rows with their line numbers; every way it can be broken is an error."""
     if not path.is_file():
         problem = "is not a file" if path.exists() else "missing (did Locust run with --csv?)"
         raise GateInputError(f"{path}: {problem}")
     try:
-        with warnings.catch_warnings():
-            # pandas only warns when a row has more fields than the header, then drops them.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], index_col=False, encoding="utf-8"
-            )
-    except pd.errors.EmptyDataError:
-        raise GateInputError(f"{path}: empty (Locust writes its header first: the run never started?)") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
-        raise GateInputError(f"{path}: corrupt CSV: {first_line(error)}") from None
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise GateInputError(f"{path}: corrupt: not UTF-8 text") from None
     except OSError as error:
         raise GateInputError(f"{path}: cannot be read: {error.strerror or error}") from None
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        listed = ", ".join(repr(column) for column in missing)
-        raise GateInputError(f"{path}: not a Locust CSV, or its header is cut short: lacks {listed}")
-    for line, row in zip(range(2, len(frame) + 2), frame.itertuples(index=False), strict=True):
-        values = dict(zip(frame.columns, row, strict=True))
-        for column in columns:
-            if column not in _MAY_BE_EMPTY and pd.isna(values[column]):
-                raise GateInputError(f"{path}: line {line}: {column!r} is empty (truncated file?)")
-    return frame
-
-
-def _stats_rows(stats: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(key): value for key, value in row.items()} for row in stats.to_dict("records")]
-
-
-def _is_aggregated(row: dict[str, Any] | pd.Series[Any]) -> bool:
-    return is_aggregated(row["Type"], row["Name"])
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise GateInputError(f"{path}: empty (Locust writes its header first: the run never started?)")
+        missing = [column for column in columns if column not in header]
+        if missing:
+            listed = ", ".join(repr(column) for column in missing)
+            raise GateInputError(f"{path}: not a Locust CSV, or its header is cut short: lacks {listed}")
+        rows: list[tuple[int, Row]] = []
+        for cells in reader:
+            if not cells:
+                continue  # a blank line
+            if len(cells) > len(header):
+                raise GateInputError(
+                    f"{path}: corrupt CSV: line {reader.line_num} has {len(cells)} fields, its header {len(header)}"
+                )
+            row = dict(zip(header, cells, strict=False))
+            for column in columns:
+                if column not in _MAY_BE_EMPTY and not row.get(column):
+                    raise GateInputError(f"{path}: line {reader.line_num}: {column!r} is empty (truncated file?)")
+            rows.append((reader.line_num, row))
+    except csv.Error as error:
+        raise GateInputError(f"{path}: corrupt CSV: line {reader.line_num}: {first_line(error)}") from None
+    return rows
 
 
 def endpoint_label(method: object, name: str) -> str:
@@ -332,7 +362,11 @@ def endpoint_label(method: object, name: str) -> str:
     return name if not method or name.startswith(f"{method} ") else f"{method} {name}"
 
 
-def _figures(row: dict[str, Any], path: Path) -> Figures:
+def _is_aggregated(row: Row) -> bool:
+    return is_aggregated(row.get("Type", ""), row["Name"])
+
+
+def _figures(row: Row, path: Path) -> Figures:
     label = AGGREGATED if _is_aggregated(row) else endpoint_label(row["Type"], row["Name"])
     where = f"{path}: row {label!r}"
     requests = int(_number(row, "Request Count", where, whole=True))
@@ -356,7 +390,7 @@ def _figures(row: dict[str, Any], path: Path) -> Figures:
     )
 
 
-def _number(row: dict[str, Any], column: str, where: str, whole: bool = False) -> float:
+def _number(row: Row, column: str, where: str, whole: bool = False) -> float:
     """A non-negative finite number from a text cell, or GateInputError naming the cell."""
     text = row[column]
     try:
@@ -371,25 +405,28 @@ def _number(row: dict[str, Any], column: str, where: str, whole: bool = False) -
     return int(value) if value.is_integer() else value
 
 
-def _whole_numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
-    numbers = pd.to_numeric(frame[column], errors="coerce")
-    bad = numbers.isna() | (numbers < 0) | (numbers % 1 != 0)
-    if bad.any():
-        line = int(bad.to_numpy().argmax()) + 2
-        raise GateInputError(f"{path}: line {line}: {column!r} is {frame[column].iloc[line - 2]!r}, not a count")
-    return numbers.astype("int64")
+def _count(line: int, row: Row, column: str, path: Path) -> int:
+    """A whole number ≥ 0 from a cell of locust_failures.csv or locust_exceptions.csv."""
+    text = row[column]
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or not value.is_integer():
+        raise GateInputError(f"{path}: line {line}: {column!r} is {text!r}, not a count")
+    return int(value)
 
 
-def _numeric_history(history: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Numbers for every column but Type and Name; N/A (no requests yet) becomes NaN."""
-    converted = history.copy()
-    for column in history.columns:
-        if column in ("Type", "Name"):
+def _checked_history_row(line: int, row: Row, path: Path) -> HistoryRow:
+    """A row of the history whose every figure is a number (or N/A where Locust has none yet)."""
+    for column, text in row.items():
+        if column in ("Type", "Name") or text == _NOT_AVAILABLE:
             continue
-        converted[column] = pd.to_numeric(history[column].replace(_NOT_AVAILABLE, None), errors="coerce")
-        unreadable = converted[column].isna() & history[column].notna() & (history[column] != _NOT_AVAILABLE)
-        if unreadable.any():
-            line = int(unreadable.to_numpy().argmax()) + 2
-            value = history[column].iloc[line - 2]
-            raise GateInputError(f"{path}: line {line}: {column!r} is {value!r}, not a number")
-    return converted
+        try:
+            float(text)
+        except ValueError:
+            raise GateInputError(f"{path}: line {line}: {column!r} is {text!r}, not a number") from None
+    parsed = history_row(row)
+    if parsed is None:
+        raise GateInputError(f"{path}: line {line}: not a row of Locust's history (a count is N/A or not whole)")
+    return parsed

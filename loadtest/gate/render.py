@@ -6,7 +6,7 @@ Pure functions: they build text from a run's statistics and its verdict, and wri
 from __future__ import annotations
 
 from loadtest.gate.buckets import bucket_bounds, reportable_above, reportable_at_most
-from loadtest.gate.reading import AGGREGATED, LocustStats, endpoint_label
+from loadtest.gate.reading import AGGREGATED, LocustStats
 from loadtest.records import Verdict
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.units import format_ms, format_rate, format_share
@@ -58,17 +58,9 @@ def check_rows(run: LocustStats, verdict: Verdict) -> list[list[str]]:
 
 def failure_rows(run: LocustStats) -> list[list[str]]:
     """Failure types from locust_failures.csv, most frequent first, with their share."""
-    failures = run.failures.sort_values("Occurrences", ascending=False, kind="stable")
-    total = int(failures["Occurrences"].sum())
-    return [
-        [
-            str(row["Error"]),
-            endpoint_label(row["Method"], str(row["Name"])),
-            f"{int(row['Occurrences']):,}",
-            format_share(int(row["Occurrences"]), total),
-        ]
-        for row in failures.to_dict("records")
-    ]
+    failures = sorted(run.failures, key=lambda row: row.occurrences, reverse=True)
+    total = sum(row.occurrences for row in failures)
+    return [[row.error, row.endpoint, f"{row.occurrences:,}", format_share(row.occurrences, total)] for row in failures]
 
 
 ICONS = {"pass": "✅", "breach": "❌", "inconclusive": "⚠️"}
@@ -182,7 +174,7 @@ def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = No
         "",
         "### Failures",
         "",
-        markdown_table(FAILURE_HEADERS, failure_rows(run), FAILURE_ALIGN) if len(run.failures) else "No failures.",
+        markdown_table(FAILURE_HEADERS, failure_rows(run), FAILURE_ALIGN) if run.failures else "No failures.",
         "",
         f"<sub>{bucketing_note(verdict.p95_ms, verdict.slo.max_p95_ms)}</sub>",
         "",
@@ -206,7 +198,7 @@ def render_console(run: LocustStats, verdict: Verdict) -> str:
         "",
         text_table(ENDPOINT_HEADERS, endpoint_rows(run), ENDPOINT_ALIGN),
     ]
-    if len(run.failures):
+    if run.failures:
         parts += ["", text_table(FAILURE_HEADERS, failure_rows(run), FAILURE_ALIGN)]
     return "\n".join(parts) + "\n"
 

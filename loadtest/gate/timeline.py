@@ -8,6 +8,7 @@ error rate's as the failures per second it allows at the requests per second of 
 
 from __future__ import annotations
 
+import math
 from io import BytesIO
 
 import pandas as pd
@@ -36,8 +37,8 @@ def timeline_figure(stats: LocustStats, window: Window, slo: Slo, record: RunRec
     rows = stats.aggregated_history
     if len(rows) < 2:
         return None
-    start = float(rows["Timestamp"].iloc[0])
-    seconds = rows["Timestamp"] - start
+    start = float(rows[0].timestamp)
+    seconds = [row.timestamp - start for row in rows]
     cpu = _cpu_series(record, start) if record is not None else None
     # Fixed margins: a constrained layout would draw the figure twice, for every cell.
     figure = Figure(figsize=(10.0, 10.5 if cpu is not None else 9.0))
@@ -45,23 +46,24 @@ def timeline_figure(stats: LocustStats, window: Window, slo: Slo, record: RunRec
     axes = figure.subplots(5 if cpu is not None else 4, 1, sharex=True)
     users, load, latency, failures = axes[0], axes[1], axes[2], axes[3]
 
-    users.plot(seconds, rows["User Count"], color="#424242")
+    users.plot(seconds, [row.users for row in rows], color="#424242")
     users.set_ylabel("users")
-    requests = pd.to_numeric(rows["Requests/s"], errors="coerce")
+    requests = [row.rps for row in rows]
     load.plot(seconds, requests, color="#2e7d32", label="requests/s")
     if slo.min_rps is not None:
         load.axhline(slo.min_rps, color=_SLO_COLOUR, linestyle="--", linewidth=1, label="SLO min req/s")
     load.set_ylabel("req/s")
     load.legend(fontsize=8, loc="upper left")
-    latency.plot(seconds, pd.to_numeric(rows["95%"], errors="coerce"), color="#6a1b9a", label="P95 (last 10 s)")
+    p95 = [math.nan if row.p95_ms is None else row.p95_ms for row in rows]
+    latency.plot(seconds, p95, color="#6a1b9a", label="P95 (last 10 s)")
     latency.axhline(slo.max_p95_ms, color=_SLO_COLOUR, linestyle="--", linewidth=1, label="SLO max P95")
     latency.set_ylabel("ms")
     latency.legend(fontsize=8, loc="upper left")
-    failures.plot(seconds, pd.to_numeric(rows["Failures/s"], errors="coerce"), color=_SLO_COLOUR, label="failures/s")
+    failures.plot(seconds, [row.failures_per_second for row in rows], color=_SLO_COLOUR, label="failures/s")
     # Its own panel and scale: at 1% of the req/s, the limit would lie flat on the req/s panel's floor.
     failures.plot(
         seconds,
-        requests * slo.max_error_rate,
+        [rate * slo.max_error_rate for rate in requests],
         color=_SLO_COLOUR,
         linestyle="--",
         linewidth=1,

@@ -41,9 +41,9 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
             f"{run.stats_path}: zero requests in the Aggregated row: nothing to judge "
             "(did the API start, and does --host point at it?)"
         )
-    if len(run.exceptions):
-        first = first_line(run.exceptions["Message"].iloc[0])
-        count = int(run.exceptions["Count"].sum())
+    if run.exceptions:
+        first = first_line(run.exceptions[0].message)
+        count = sum(exception.count for exception in run.exceptions)
         raise GateInputError(
             f"{run.paths['exceptions']}: "
             f"the locustfile raised {count} exception(s), first {first!r}: the load itself is broken"

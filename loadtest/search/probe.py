@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.gate import HistoryRow
+from loadtest.gate.reading import is_reset
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import RunRecord, Verdict
 from loadtest.results import CellResult, Interrupted, NotReady, RunFailed
@@ -101,8 +102,8 @@ class EarlyStop:
             return None
         if self._since is None:
             self._since, self._base = row.timestamp, (row.requests, row.failures)
-        elif previous is not None and row.requests < previous.requests:
-            self._base = (0, 0)  # Locust reset its statistics: the totals start again
+        elif previous is not None and is_reset(previous, row):
+            self._base = (0, 0)  # the totals start again
         if row.timestamp - self._since < SETTLE_SECONDS:
             return None
         requests, failures = row.requests - self._base[0], row.failures - self._base[1]

@@ -101,12 +101,11 @@ def test_locustfile_names_endpoints_and_counts_bad_replies(scripted_api: Scripte
     assert "Traceback" not in done.stderr
 
     run = read_stats(tmp_path)
-    assert run.exceptions.empty
+    assert run.exceptions == ()
     assert scripted_api.bad_payloads == []
     assert list(run.endpoints) == ["GET /", "GET /health", "POST /predict"]
-    assert set(run.stats["Type"].dropna()) == {"GET", "POST"}
 
-    failures = {(row["Name"], row["Error"]): row["Occurrences"] for row in run.failures.to_dict("records")}
+    failures = {(row.endpoint, row.error): row.occurrences for row in run.failures}
     assert set(failures) == {
         ("POST /predict", "CatchResponseError(\"reply lacks 'probabilities'\")"),
         ("GET /health", "LocustBadStatusCode(code=503)"),

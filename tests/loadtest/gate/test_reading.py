@@ -29,9 +29,10 @@ def test_figures_of_every_row_and_the_frames(tmp_path: Path) -> None:
     assert (total.p50_ms, total.p99_ms, total.rps) == (20, 200, 500.0)
     assert list(run.endpoints) == ["GET /", "GET /health", "POST /predict"]
     assert run.endpoints["POST /predict"].failures == 40
-    assert len(run.stats) == 4
-    assert run.failures["Occurrences"].tolist() == [40]
-    assert run.exceptions.empty
+    assert [(row.endpoint, row.occurrences) for row in run.failures] == [("POST /predict", 40)]
+    assert run.exceptions == ()
+    assert len(run.history) == 11
+    assert [row.aggregated for row in run.aggregated_history] == [True] * 11
     assert (run.peak_users, run.duration_s) == (100, 10)
 
 
@@ -205,15 +206,15 @@ def test_a_real_healthy_run_reads_whole() -> None:
     assert list(run.endpoints) == ["GET /", "GET /health", "POST /predict"]
     assert run.aggregated.requests == sum(figures.requests for figures in run.endpoints.values())
     assert run.aggregated.failures == 0
-    assert run.failures.empty
-    assert run.exceptions.empty
+    assert run.failures == ()
+    assert run.exceptions == ()
     assert run.peak_users == 200
 
 
 def test_a_real_run_against_a_dead_api_counts_its_failures() -> None:
     run = read_stats(REAL_RUNS / "api-down")
-    assert int(run.failures["Occurrences"].sum()) == run.aggregated.failures
-    assert set(run.failures["Error"]) >= {"ConnectionRefusedError(111, 'Connection refused')"}
+    assert sum(row.occurrences for row in run.failures) == run.aggregated.failures
+    assert {row.error for row in run.failures} >= {"ConnectionRefusedError(111, 'Connection refused')"}
 
 
 def test_a_real_run_of_a_killed_locust_cannot_be_judged() -> None:
