@@ -18,8 +18,8 @@ from pathlib import Path
 from loadtest import exitcodes
 from loadtest.options import Options, positive_float, positive_int
 from loadtest.records import STATE_FILE
-from loadtest.runner.interactive import DEFAULT_UI_OUT
 from loadtest.runner.resources import REFRESH_SECONDS, find_states, watch_cells
+from loadtest.ui import DEFAULT_UI_OUT
 
 
 def register(

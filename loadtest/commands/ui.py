@@ -19,7 +19,7 @@ from pathlib import Path
 from loadtest.commands.run import add_profile_options, add_server_options, add_warmup_option, prepare
 from loadtest.locust_contract import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT
 from loadtest.options import Options, memory_size, port_number, positive_float, positive_int, run_time
-from loadtest.runner.interactive import DEFAULT_UI_OUT, Session, merge_ui_config
+from loadtest.ui import DEFAULT_UI_OUT, Session, merge_ui_config
 
 
 def register(

@@ -94,24 +94,44 @@ def history_row(cells: Mapping[str, str]) -> HistoryRow | None:
             failures_per_second=float(cells["Failures/s"]),
             requests=requests,
             failures=int(cells["Total Failure Count"]),
-            p95_ms=None if cells["95%"] in (_NOT_AVAILABLE, "") else float(cells["95%"]),
-            mean_ms=float(cells["Total Average Response Time"]) if requests else None,
+            p95_ms=_optional(cells["95%"]),
+            mean_ms=_optional(cells["Total Average Response Time"]) if requests else None,
         )
     except (KeyError, TypeError, ValueError):
         return None
 
 
+@dataclass(frozen=True)
+class HistoryLine:
+    """One complete line of the history as Locust wrote it (line end included), and its row."""
+
+    text: str
+    row: HistoryRow
+
+
+def _optional(text: str) -> float | None:
+    """A figure Locust may not have yet (N/A before any reply)."""
+    return None if text in (_NOT_AVAILABLE, "") else float(text)
+
+
 class HistoryFollower:
     """Locust's growing locust_stats_history.csv, read as it grows: each call gives the rows written since
-    the last one. A line still being written waits for the next call; the file may not exist yet."""
+    the last one. A line still being written waits for the next call; the file may not exist yet; a line
+    that is not a row of Locust's history is passed over."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.header = ""
+        """The header line as Locust wrote it, once it has been read ("" before)."""
         self._offset = 0
-        self._columns: list[str] | None = None
+        self._columns: list[str] = []
 
     def new_rows(self) -> list[HistoryRow]:
         """The complete rows added since the last call, oldest first."""
+        return [line.row for line in self.new_lines()]
+
+    def new_lines(self) -> list[HistoryLine]:
+        """The complete lines added since the last call, oldest first, each with its text."""
         try:
             with self.path.open("rb") as handle:
                 handle.seek(self._offset)
@@ -120,16 +140,25 @@ class HistoryFollower:
             return []
         complete = data[: data.rfind(b"\n") + 1]
         self._offset += len(complete)
-        rows: list[HistoryRow] = []
-        for line in complete.decode("utf-8", errors="replace").splitlines():
-            cells = next(csv.reader([line]), [])
-            if self._columns is None:
-                self._columns = cells
+        lines: list[HistoryLine] = []
+        for text in complete.decode("utf-8", errors="replace").splitlines(keepends=True):
+            cells = next(csv.reader([text]), [])
+            if not self.header:
+                self.header, self._columns = text, cells
                 continue
             row = history_row(dict(zip(self._columns, cells, strict=False)))
             if row is not None:
-                rows.append(row)
-        return rows
+                lines.append(HistoryLine(text, row))
+        return lines
+
+
+def stats_totals(stats_csv: str) -> tuple[int, int]:
+    """(requests, failures) of the Aggregated row of a locust_stats.csv's text (`ui` downloads it from
+    Locust's web API); ValueError when it has none."""
+    for row in csv.DictReader(io.StringIO(stats_csv, newline="")):
+        if is_aggregated(row.get("Type"), row.get("Name")):
+            return int(row["Request Count"]), int(row["Failure Count"])
+    raise ValueError("no Aggregated row in Locust's statistics")
 
 
 def is_aggregated(kind: object, name: object) -> bool:
@@ -428,5 +457,5 @@ def _checked_history_row(line: int, row: Row, path: Path) -> HistoryRow:
             raise GateInputError(f"{path}: line {line}: {column!r} is {text!r}, not a number") from None
     parsed = history_row(row)
     if parsed is None:
-        raise GateInputError(f"{path}: line {line}: not a row of Locust's history (a count is N/A or not whole)")
+        raise GateInputError(f"{path}: line {line}: not a row of Locust's history (a figure it always writes is N/A)")
     return parsed

@@ -29,11 +29,11 @@ from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import ui
 from loadtest.records import STATE_FILE, LiveCell, RunRecord, Verdict, read_record
-from loadtest.runner.interactive import UiConfig, merge_ui_config
 from loadtest.runner.linux.cgroups import PARENT_ENV
 from loadtest.runner.linux.sockets import free_port
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import parse_thresholds
+from loadtest.ui import UiConfig, merge_ui_config
 from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
 
 REPO = Path(__file__).resolve().parents[3]

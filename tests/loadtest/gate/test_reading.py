@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.gate import GateInputError, HistoryFollower, HistoryRow, endpoint_label, read_stats
+from loadtest.gate import GateInputError, HistoryFollower, HistoryRow, endpoint_label, read_stats, stats_totals
 from tests.loadtest.locust_csv import (
     HEADERS,
     HISTORY_HEADER,
@@ -303,3 +303,10 @@ def test_a_line_that_is_not_locusts_is_passed_over(tmp_path: Path) -> None:
     path = tmp_path / "locust_stats_history.csv"
     path.write_text(HISTORY_START + "not,a,row\r\n" + history_line(3, 5, "Aggregated", 1.0, 3, 0))
     assert [row.timestamp for row in HistoryFollower(path).new_rows()] == [3]
+
+
+def test_the_totals_of_a_stats_file_are_its_aggregated_row() -> None:
+    assert stats_totals((REAL_RUNS / "healthy" / "locust_stats.csv").read_text()) == (5344, 0)
+    assert stats_totals((REAL_RUNS / "api-down" / "locust_stats.csv").read_text())[1] > 0
+    with pytest.raises(ValueError, match="no Aggregated row"):
+        stats_totals("Type,Name,Request Count,Failure Count\r\nPOST,POST /predict,3,0\r\n")

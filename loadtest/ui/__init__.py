@@ -1,0 +1,19 @@
+"""`python -m loadtest ui`: one cell under limits, Locust's web UI on it, and the gate after every test.
+
+The cell starts as a cell of `run` does (same backend, limits enforced and read back, replicas
+ready); then Locust runs with its web UI, the start form pre-filled with the profile's users and
+spawn rate. Tests are started and stopped from the UI; each stopped test is judged into
+`<cell>/test-N/`. One concept a module:
+
+- `settings`: the profile and the flags merged, for one cell (`UiConfig`, `merge_ui_config`);
+- `detection`: which test Locust is in, from its web API's answers (`SessionTests`);
+- `capture`: a stopped test's rows, cut out of the session's history (read by the gate's one reader);
+- `judging`: a stopped test's folder and run.json, judged by the cell engine;
+- `view`: what the terminal shows;
+- `session`: the loop that ties them to the cell's replicas and Locust (`Session`).
+"""
+
+from loadtest.ui.session import Session
+from loadtest.ui.settings import DEFAULT_UI_OUT, UiConfig, merge_ui_config
+
+__all__ = ["DEFAULT_UI_OUT", "Session", "UiConfig", "merge_ui_config"]
