@@ -108,11 +108,12 @@ push: install ## Push the API image as DOCKER_USER/inference-gate-api, tagged as
 e2e-docker: install ## Build both images, run a 2-cell matrix through docker-compose.ci.yaml, gate it
 	DOCKER=$(DOCKER) COMPOSE=$(COMPOSE) PY=$(PY) $(if $(E2E_ARGS),E2E_ARGS='$(E2E_ARGS)') bash scripts/e2e_docker.sh
 
-lint: install ## ruff (format and lint), strict mypy, actionlint on the workflows
+lint: install ## ruff (format and lint), strict mypy, actionlint and zizmor on the workflows
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/actionlint
+	$(VENV)/bin/zizmor --offline --persona=auditor --no-progress .github
 
 clean: ## Remove the venvs, results and generated model artifacts
 	rm -rf $(VENV) $(SERVICE_VENV) $(TOOLS) results model/model.joblib model/model.onnx model/metadata.json

@@ -2,8 +2,9 @@
 
 Every rule is here, each once, so that a unit test can hold it (tests/loadtest/workflow/):
 
-- the build must have succeeded (nothing was measured without its images);
-- matrix mode: the plan must have succeeded, every planned replica count must have an artifact,
+- the build and the plan must have succeeded (nothing was measured without the images; the plan
+  refuses, in every mode, what cannot run);
+- matrix mode: every planned replica count must have an artifact,
   and the newest attempt of each is merged into one report (`python -m loadtest report`'s rules):
   a breach or a cell that could not be judged fails, an inconclusive cell follows
   `slo.on_inconclusive`; a cell job that failed while its results pass (it broke outside its run)
@@ -114,11 +115,14 @@ def decide(mode: Mode, needs: dict[str, Job], cells: Path, comparisons: Path, re
     build = needs["build"].result
     if build != SUCCESS:
         decision.error(f"build job: {build}: no image was built, so nothing could be measured (its log says why)")
+    plan = needs["plan"].result
+    if plan != SUCCESS:
+        decision.error(f"plan job: {plan}: it refused this run or could not plan it (its log says why)")
     if mode == "matrix":
         _judge_matrix(decision, needs, cells, report_out)
     compare = needs["compare"].result
     if compare == SKIPPED:
-        if mode == "compare" and build == SUCCESS:
+        if mode == "compare" and build == SUCCESS and plan == SUCCESS:
             decision.error("mode compare: the comparison did not run (the build job's log says why: no base image)")
     else:
         _judge_comparison(decision, compare, comparisons)
@@ -127,11 +131,7 @@ def decide(mode: Mode, needs: dict[str, Job], cells: Path, comparisons: Path, re
 
 def _judge_matrix(decision: Decision, needs: dict[str, Job], root: Path, report_out: Path) -> None:
     plan, perf = needs["plan"], needs["perf"].result
-    planned: list[int] = []
-    if plan.result != SUCCESS:
-        decision.error(f"plan job: {plan.result}: no matrix was planned (its log says why)")
-    else:
-        planned = _planned_replicas(plan.outputs.get("replicas", ""))
+    planned = _planned_replicas(plan.outputs.get("replicas", "")) if plan.result == SUCCESS else []
     downloaded = newest_cells(root)
     for older in downloaded.older:
         decision.info(f"{older.label}: replaced by a newer attempt of the same cell")

@@ -1,9 +1,11 @@
 """GitHub Actions expressions (`${{ ... }}` and `if:`), evaluated the way the runner does.
 
-GitHub's own evaluator is JavaScript (@actions/expressions); this is the subset the workflows
-use, with its documented semantics: `&&`/`||` return an operand, `==` compares strings without
-regard to case and coerces mismatched types to numbers, a missing property is null, and an `if:`
-without a status function means `success() && (...)`. Reference:
+GitHub's own evaluator is JavaScript (@actions/expressions); this is the subset that the job and
+step conditions, the concurrency groups and the artifact names use (the gate's decision is
+`python -m loadtest verdict`, tested on its own), with its documented semantics: `&&`/`||` return
+an operand, `==` compares strings without regard to case and coerces mismatched types to numbers,
+a missing property is null, and an `if:` without a status function means `success() && (...)`.
+A function it does not model is an error, not a guess. Reference:
 https://docs.github.com/en/actions/reference/workflows-and-actions/expressions
 """
 
@@ -92,15 +94,6 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
-def _format(template: str, *args: Any) -> str:
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) in ("{{", "}}"):
-            return match.group(0)[0]
-        return to_text(args[int(match.group(1))])
-
-    return re.sub(r"\{\{|\}\}|\{(\d+)\}", replace, template)
-
-
 def _property(value: Any, name: Any) -> Any:
     if isinstance(value, Mapping):
         wanted = str(name).casefold()
@@ -115,14 +108,6 @@ class _Parser:
         self.tokens, self.position = _tokens(text), 0
         self.contexts, self.status = contexts, status
         self.functions: dict[str, Callable[..., Any]] = {
-            "format": _format,
-            "contains": lambda haystack, needle: (
-                any(_equal(item, needle) for item in haystack)
-                if isinstance(haystack, list)
-                else to_text(needle).casefold() in to_text(haystack).casefold()
-            ),
-            "startswith": lambda text, prefix: to_text(text).casefold().startswith(to_text(prefix).casefold()),
-            "endswith": lambda text, suffix: to_text(text).casefold().endswith(to_text(suffix).casefold()),
             "fromjson": json.loads,
             "tojson": lambda value: json.dumps(value, indent=2),
             "success": lambda: status == "success",
@@ -196,6 +181,8 @@ class _Parser:
                     if (comma := self.peek()) is not None and comma.text == ",":
                         self.take(",")
                 self.take(")")
+                if lowered not in self.functions:
+                    raise ValueError(f"function {token.text}() is not modelled here: add it with GitHub's semantics")
                 return self.functions[lowered](*args)
             return _property(self.contexts, token.text)
         raise ValueError(f"unexpected {token.text!r}")

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from loadtest import exitcodes
-from loadtest.cli import main
+from loadtest.commands.plan import locust_cores
+from loadtest.scenario.legacy import Scenario, UserLoad, Wait
+from loadtest.thresholds import Profile
 
 if TYPE_CHECKING:
     from tests.conftest import Cli
@@ -23,6 +25,10 @@ profiles:
   ci: {users: 10, spawn_rate: 5, run_time: 10s, cpus: 0.5, memory: 512m, replicas: [3, 1]}
   nightly: {users: 10, spawn_rate: 5, run_time: 10s, cpus: 0.5, memory: 512m, replicas: [4]}
 """
+
+
+ROOMY = ("--cores", "64")
+"""A runner with room for every cell: these tests are about the matrix, not the cores."""
 
 
 @pytest.fixture
@@ -40,19 +46,20 @@ def planned(done: subprocess.CompletedProcess[str]) -> list[int]:
 
 @pytest.mark.parametrize(("text", "expected"), [("1", [1]), ("1,2", [1, 2]), (" 4 , 1,2 ", [4, 1, 2]), ("10", [10])])
 def test_the_input_wins(loadtest_cli: Cli, thresholds: Path, text: str, expected: list[int]) -> None:
-    assert planned(loadtest_cli("plan", "--replicas", text, "--thresholds", thresholds)) == expected
+    assert planned(loadtest_cli("plan", "--replicas", text, "--thresholds", thresholds, *ROOMY)) == expected
 
 
 def test_no_input_takes_the_ci_profiles_replicas(loadtest_cli: Cli, thresholds: Path) -> None:
-    assert planned(loadtest_cli("plan", "--thresholds", thresholds)) == [3, 1]
+    assert planned(loadtest_cli("plan", "--thresholds", thresholds, *ROOMY)) == [3, 1]
 
 
 def test_another_profile(loadtest_cli: Cli, thresholds: Path) -> None:
-    assert planned(loadtest_cli("plan", "--thresholds", thresholds, "--profile", "nightly")) == [4]
+    assert planned(loadtest_cli("plan", "--thresholds", thresholds, "--profile", "nightly", *ROOMY)) == [4]
 
 
 def test_an_empty_variable_is_no_input(loadtest_cli: Cli, thresholds: Path) -> None:
     env = {"LOADTEST_REPLICAS": "", "LOADTEST_THRESHOLDS": str(thresholds), "LOADTEST_PROFILE": "nightly"}
+    env["LOADTEST_CORES"] = ROOMY[1]
     assert planned(loadtest_cli("plan", env=env)) == [4]
     assert planned(loadtest_cli("plan", env={**env, "LOADTEST_REPLICAS": "2,1"})) == [2, 1]
 
@@ -97,52 +104,142 @@ def test_a_bad_input_is_a_usage_error(
     ("replicas", "cpus", "cores", "crowded"),
     [
         ("1,2", "1.0", 4, []),  # public repositories' runners: 2 x 1.0 + 1 for Locust fits
-        ("1,2", "1.0", 2, ["r2-cpu1.0-mem1g"]),  # private repositories' runners: the 2-replica cell does not
-        ("1,2,4", "0.5", 2, ["r4-cpu0.5-mem1g"]),
-        ("1", "0.5,1.0,1.5", 2, ["r1-cpu1.5-mem1g"]),
-        ("1", "1.0", 1, ["r1-cpu1.0-mem1g"]),
+        ("1,2", "1.0", 2, ["r2-cpu1.0-mem512m"]),  # private repositories' runners: the 2-replica cell does not
+        ("1,2,4", "0.5", 2, ["r4-cpu0.5-mem512m"]),
+        ("1", "0.5,1.0,1.5", 2, ["r1-cpu1.5-mem512m"]),
+        ("1", "1.0", 1, ["r1-cpu1.0-mem512m"]),
         ("3", "1.0", 4, []),
     ],
 )
-def test_cells_that_leave_no_core_for_locust_are_warned_about(
-    replicas: str, cpus: str, cores: int, crowded: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_cells_that_leave_locust_too_few_cores_are_refused(
+    replicas: str, cpus: str, cores: int, crowded: list[str], thresholds: Path, tmp_path: Path, loadtest_cli: Cli
 ) -> None:
+    # 10 users of the workshop's scenario: one Locust core.
     summary = tmp_path / "summary.md"
     summary.write_text("earlier steps' summary\n")
     argv = ["--replicas", replicas, "--cpus", cpus, "--cores", str(cores), "--summary", str(summary)]
-    assert main(["plan", *argv]) == exitcodes.PASSED
-    captured = capsys.readouterr()
-    assert captured.out == f"replicas=[{', '.join(replicas.split(','))}]\n"
-    annotations = [line for line in captured.err.splitlines() if line.startswith("::warning")]
-    assert [line.split("::")[2].split(":")[0] for line in annotations] == [f"cell {cell}" for cell in crowded]
+    done = loadtest_cli("plan", "--thresholds", thresholds, *argv)
+    annotations = [line for line in done.stderr.splitlines() if line.startswith("::error")]
+    assert [line.split("::")[2].split(" needs")[0] for line in annotations] == [f"cell {cell}" for cell in crowded]
     text = summary.read_text()
     assert text.startswith("earlier steps' summary\n")
-    assert all(f"cell {cell}:" in text for cell in crowded)
-    assert (f"The runner has {cores} cores" in text) is bool(crowded)
+    assert all(f"cell {cell} needs" in text for cell in crowded)
+    if crowded:
+        assert done.returncode == exitcodes.CANNOT_JUDGE
+        assert done.stdout == ""  # no matrix: no cell job starts
+        assert "### ❌ The plan refuses this run (matrix mode)" in text
+    else:
+        assert planned(done) == [int(count) for count in replicas.split(",")]
 
 
-def test_the_warning_names_the_cores_needed_and_had(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["plan", "--replicas", "2", "--cpus", "1.0", "--cores", "2"])
-    (warning,) = capsys.readouterr().err.splitlines()
-    assert warning == (
-        "::warning title=Runner too small for a cell::cell r2-cpu1.0-mem1g: 2 x 1.0 CPU for the API + 1 core for "
-        "Locust = 3 cores, but the runner has 2; Locust and the replicas will share cores, so the cell measures the "
-        "load generator as much as the API"
+@pytest.mark.parametrize(
+    ("users", "rate", "cores"),
+    [
+        (10, 0.1, 1),
+        (5_000, 0.1, 1),  # 500 req/s and 5,000 users: one core
+        (5_001, 0.1, 2),  # one user too many for one core
+        (2_000, 1.0, 2),  # 2,000 req/s: over one core's 1,700
+        (10_000, 0.25, 2),  # the ci profile: 2,500 req/s, 10,000 users
+        (12_000, 0.25, 3),  # 3,000 req/s, 12,000 users: the users decide
+        (6_000, 1.0, 4),  # 6,000 req/s: the rate decides
+    ],
+)
+def test_locusts_cores_come_from_the_asked_rate_and_the_users(users: int, rate: float, cores: int) -> None:
+    wait = Wait(constant_throughput=rate)
+    profile = Profile(
+        users=users,
+        spawn_rate=100,
+        run_time="1m",
+        replicas=[1],
+        cpus=1.0,
+        memory="1g",
+        scenario=Scenario(ordinary=UserLoad(share=0.5, wait=wait), heavy=UserLoad(share=0.5, wait=wait)),
+    )
+    assert locust_cores(profile, users) == cores
+
+
+def test_the_ci_profile_fits_a_4_vcpu_runner_and_a_third_replica_does_not(loadtest_cli: Cli) -> None:
+    """The ci profile's Locust needs 2 cores: 1 and 2 replicas of 1 CPU fit GitHub's public 4-vCPU runners;
+    a dispatch of 1,2,3 is refused in the plan job rather than ending inconclusive after 10 minutes."""
+    assert planned(loadtest_cli("plan", "--cores", "4")) == [1, 2]
+    done = loadtest_cli("plan", "--replicas", "1,2,3", "--cores", "4")
+    assert done.returncode == exitcodes.CANNOT_JUDGE
+    (refusal,) = done.stderr.splitlines()
+    assert refusal == (
+        "::error title=The plan refuses::cell r3-cpu1.0-mem1g needs 5 cores: 3 x 1.0 CPU for the API + 2 for Locust "
+        "(10,000 users asking ~2,500 req/s, at ~1,700 req/s and ~5,000 users per core), but the runner has 4: Locust "
+        "would share the API's cores and the cell would end inconclusive. Use a larger runner, or plan fewer "
+        "replicas, smaller CPU limits or fewer users"
+    )
+    # A private repository's 2-vCPU runner: every cell of the ci profile is refused.
+    refused = loadtest_cli("plan", "--cores", "2")
+    assert refused.returncode == exitcodes.CANNOT_JUDGE
+    assert refused.stderr.count("::error") == 2
+    # Fewer users need fewer cores: 5,000 of them leave 1 core's work for Locust.
+    assert planned(loadtest_cli("plan", "--cores", "2", "--replicas", "1", env={"LOADTEST_USERS": "5000"})) == [1]
+
+
+def test_the_cores_default_to_this_machines(loadtest_cli: Cli) -> None:
+    cores = len(os.sched_getaffinity(0))
+    done = loadtest_cli("plan", "--replicas", str(cores), "--cpus", "1.0")
+    assert f"but the runner has {cores}:" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "refusal"),
+    [
+        (["--run-time", "2m"], None),
+        (["--run-time", "23m"], None),  # 23 min + 20 s of ramp + 6 min of set-up: inside 30
+        (
+            ["--run-time", "24m"],
+            "run_time 24m: a cell job needs ~30.3 min (24m of load + 20 s of ramp + ~6 min to set up, calibrate and "
+            "gate), over the perf job's timeout-minutes 30: give at most 23m",
+        ),
+        (["--run-time", "2m", "--users", "10000", "--spawn-rate", "1"], "10000 s of ramp"),
+        (["--mode", "search", "--budget", "39m"], None),
+        (
+            ["--mode", "search", "--budget", "40m"],
+            "budget 40m: the search job needs ~46.0 min (40m of search + ~6 min to set up), over its timeout-minutes "
+            "45: give at most 39m",
+        ),
+        (["--mode", "search"], None),  # the ci profile's 25m
+        (["--mode", "compare"], None),  # the compare profile's 16 trials of 20 s: ~16.7 min
+        (["--mode", "search", "--run-time", "2h"], None),  # run_time is the cells'; the budget bounds a search
+    ],
+)
+def test_inputs_that_cannot_fit_in_their_jobs_timeout_are_refused_in_every_mode(
+    loadtest_cli: Cli, argv: list[str], refusal: str | None
+) -> None:
+    minutes = ["--cell-minutes", "30", "--search-minutes", "45", "--compare-minutes", "30", "--cores", "4"]
+    done = loadtest_cli("plan", *minutes, *argv)
+    if refusal is None:
+        assert done.returncode == exitcodes.PASSED, done.stderr
+    else:
+        assert done.returncode == exitcodes.CANNOT_JUDGE
+        assert refusal in done.stderr
+        assert done.stderr.startswith("::error title=The plan refuses::")
+
+
+def test_a_comparison_longer_than_its_job_is_refused(
+    write_thresholds: Callable[[str], Path], loadtest_cli: Cli
+) -> None:
+    compare = (
+        "  compare: {users: 2, spawn_rate: 2, run_time: 5s, replicas: [1], cpus: 0.5, memory: 512m,"
+        " compare: {trials: 20, run_time: 40s}}\n"
+    )
+    long = write_thresholds(THRESHOLDS + compare)
+    done = loadtest_cli("plan", "--thresholds", long, "--mode", "compare", "--compare-minutes", "30")
+    assert done.returncode == exitcodes.CANNOT_JUDGE
+    assert (
+        "the compare profile's 40 trials of 40s need ~46.0 min (each ~20 s to start and stop, the job ~6 min to set "
+        "up), over the compare job's timeout-minutes 30" in done.stderr
     )
 
 
-def test_the_cores_default_to_this_machines(capsys: pytest.CaptureFixture[str]) -> None:
-    cores = len(os.sched_getaffinity(0))
-    main(["plan", "--replicas", str(cores), "--cpus", "1.0"])
-    assert f"but the runner has {cores};" in capsys.readouterr().err
-
-
 def test_the_profiles_cpus_are_used_without_an_input(
-    write_thresholds: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+    thresholds: Path, write_thresholds: Callable[[str], Path], loadtest_cli: Cli
 ) -> None:
-    roomy = write_thresholds(THRESHOLDS.replace("cpus: 0.5", "cpus: 0.25"))
-    main(["plan", "--thresholds", str(roomy), "--cores", "2"])
-    assert "::warning" not in capsys.readouterr().err  # 3 x 0.25 + 1 core for Locust fits in 2
-    crowded = write_thresholds(THRESHOLDS)
-    main(["plan", "--thresholds", str(crowded), "--cores", "2"])
-    assert "cell r3-cpu0.5-mem512m:" in capsys.readouterr().err  # 3 x 0.5 + 1 does not
+    roomy = write_thresholds(THRESHOLDS.replace("cpus: 0.5", "cpus: 0.25"), "roomy.yaml")
+    assert loadtest_cli("plan", "--thresholds", roomy, "--cores", "2").returncode == exitcodes.PASSED  # 3 x 0.25 + 1
+    done = loadtest_cli("plan", "--thresholds", thresholds, "--cores", "2")
+    assert "cell r3-cpu0.5-mem512m needs 2.5 cores" in done.stderr  # 3 x 0.5 + 1 does not fit

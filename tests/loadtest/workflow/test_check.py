@@ -182,7 +182,7 @@ def test_the_comparison_decides_as_compare_exits(
     tmp_path: Path, document: dict[str, object], passes: bool, message: str
 ) -> None:
     comparison_artifact(tmp_path / "comparison", None, **document)
-    needs = jobs(plan="skipped", perf="skipped", compare="success" if passes else "failure")
+    needs = jobs(perf="skipped", compare="success" if passes else "failure")
     decision = judge(tmp_path, needs, mode="compare")
     assert decision.passed is passes, decision.findings
     assert any(message in finding.text for finding in decision.findings)
@@ -191,18 +191,18 @@ def test_the_comparison_decides_as_compare_exits(
 def test_a_re_run_comparison_is_judged_on_its_newest_attempt(tmp_path: Path) -> None:
     comparison_artifact(tmp_path / "comparison", 1, verdict="inconclusive")
     comparison_artifact(tmp_path / "comparison", 2, verdict="no change")
-    assert judge(tmp_path, jobs(plan="skipped", perf="skipped", compare="success"), mode="compare").passed
+    assert judge(tmp_path, jobs(perf="skipped", compare="success"), mode="compare").passed
 
 
 @pytest.mark.parametrize("compare", ["failure", "cancelled"])
 def test_a_comparison_that_left_nothing_fails(tmp_path: Path, compare: str) -> None:
-    assert errors(judge(tmp_path, jobs(plan="skipped", perf="skipped", compare=compare), mode="compare")) == [
+    assert errors(judge(tmp_path, jobs(perf="skipped", compare=compare), mode="compare")) == [
         f"compare job: {compare}: it left no comparison.json (its log says why)"
     ]
 
 
 def test_a_compare_dispatch_is_judged_on_the_comparison_alone(tmp_path: Path) -> None:
-    needs = jobs(plan="skipped", perf="skipped", compare="success")
+    needs = jobs(perf="skipped", compare="success")
     comparison_artifact(tmp_path / "comparison", None, verdict="no change")
     decision = judge(tmp_path, needs, mode="compare")
     assert decision.passed, decision.findings
@@ -210,7 +210,7 @@ def test_a_compare_dispatch_is_judged_on_the_comparison_alone(tmp_path: Path) ->
     comparison_artifact(tmp_path / "regressed", None, verdict="regressed")
     regressed = decide("compare", needs, tmp_path / "cells", tmp_path / "regressed", tmp_path / "report")
     assert not regressed.passed
-    skipped = judge(tmp_path, jobs(plan="skipped", perf="skipped", compare="skipped"), mode="compare")
+    skipped = judge(tmp_path, jobs(perf="skipped", compare="skipped"), mode="compare")
     assert errors(skipped) == ["mode compare: the comparison did not run (the build job's log says why: no base image)"]
 
 
