@@ -3,7 +3,8 @@
 #   1. builds both images from the Dockerfile (scripts/build_images.sh, as `make build` does);
 #   2. checks the API image: non-root user, `python -m api` entrypoint, no compiler, its size;
 #   3. runs a 2-cell matrix (1 and 2 replicas) through the compose backend, gated on
-#      thresholds.yaml, then merges the cells as the workflow's gate job does.
+#      thresholds.yaml, then lays the cells out as the gate job downloads them and decides the
+#      check with `python -m loadtest verdict`, as the workflow's gate job does.
 # Exit 0 only if every step passed. Settings (environment):
 #   DOCKER=docker  PY=.venv/bin/python  E2E_OUT=results/e2e-docker
 #   COMPOSE=auto   which Compose runs the cells: v2 (`docker compose`), v1 (`docker-compose
@@ -59,10 +60,26 @@ for cell in "$OUT"/r*-cpu*-mem*/; do  # the cells' folders (calibration/ is the 
 done
 [[ $cells -eq 2 ]] || fail "expected 2 cell folders in $OUT, found $cells"
 
-step "merge the cells as the workflow's gate job does"
-report_rc=0
-"$PY" -m loadtest report "$OUT" || report_rc=$?
+# Each cell as the gate job downloads its artifact (perf-r<N>-attempt-<A>/<cell>/), and the jobs'
+# results as toJSON(needs) gives them: the verdict merges the cells and decides the check.
+step "decide the check as the workflow's gate job does (python -m loadtest verdict)"
+gate="$OUT/gate"
+replicas=()
+for cell in "$OUT"/r*-cpu*-mem*/; do
+  name=$(basename "$cell")
+  count=${name%%-*}
+  count=${count#r}
+  replicas+=("$count")
+  mkdir -p "$gate/cells/perf-r$count-attempt-1"
+  cp -r "$cell" "$gate/cells/perf-r$count-attempt-1/$name"
+done
+planned=$(IFS=,; echo "[${replicas[*]}]")
+needs=$(printf '{"plan": {"result": "success", "outputs": {"replicas": "%s"}}, "build": {"result": "success", "outputs": {}}, "perf": {"result": "%s", "outputs": {}}, "compare": {"result": "skipped", "outputs": {}}}' \
+  "$planned" "$([[ $rc -eq 0 ]] && echo success || echo failure)")
+verdict_rc=0
+"$PY" -m loadtest verdict --needs "$needs" --cells "$gate/cells" --comparison "$gate/comparison" \
+  --out "$gate/report" --markdown "$gate/gate.md" || verdict_rc=$?
 
 [[ $rc -eq 0 ]] || fail "python -m loadtest run exited $rc (1 = a limit breached, 2 = could not judge)"
-[[ $report_rc -eq 0 ]] || fail "python -m loadtest report exited $report_rc"
+[[ $verdict_rc -eq 0 ]] || fail "python -m loadtest verdict exited $verdict_rc (its ::error:: lines say why)"
 step "e2e-docker passed (Compose: $COMPOSE): 2 cells gated, artifacts complete"
