@@ -225,8 +225,23 @@ class RunRecord(Record):
 # --------------------------------------------------------------------------- verdict.json
 
 Outcome = Literal["pass", "breach", "inconclusive"]
-"""pass: the service held the SLO; breach: it did not; inconclusive: the measurement is not valid
-(Locust was the limit, limits not enforced), so it says nothing about the service."""
+"""The gate's verdict: pass: the service held the SLO; breach: it did not; inconclusive: the measurement
+is not valid (Locust was the limit, limits not enforced), so it says nothing about the service."""
+RunOutcome = Literal["pass", "breach", "inconclusive", "cannot judge", "cut short", "failed to run"]
+"""How a cell, a probe or a trial ended: the gate's outcome, or why there is none: cannot judge (it ran,
+and the gate could not judge it), cut short (a signal), failed to run (the replicas or Locust broke)."""
+ProbeOutcome = Literal[RunOutcome, "out of budget"]
+"""A probe's: a cell's, or stopped because the search's budget ran out."""
+OUTCOME_WORDS: dict[str, str] = {
+    "pass": "PASS",
+    "breach": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "cannot judge": "CANNOT JUDGE",
+    "cut short": "CUT SHORT",
+    "failed to run": "ERROR",
+    "out of budget": "OUT OF BUDGET",
+}
+"""How each outcome reads in tables and on the terminal."""
 
 
 class Figures(Record):

@@ -17,12 +17,16 @@ from pathlib import Path
 from loadtest.gate.reading import LocustStats
 from loadtest.gate.render import verdict_line
 from loadtest.gate.verdict import limits_reason
-from loadtest.records import Figures, RunRecord, Verdict
+from loadtest.records import OUTCOME_WORDS, Figures, RunOutcome, RunRecord, Verdict
 from loadtest.util.text import first_line
 
-PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
-CANNOT_JUDGE, CUT_SHORT, ERROR = "CANNOT JUDGE", "CUT SHORT", "ERROR"
-_BY_OUTCOME = {"pass": PASS, "breach": FAIL, "inconclusive": INCONCLUSIVE}
+PASS, FAIL, INCONCLUSIVE = OUTCOME_WORDS["pass"], OUTCOME_WORDS["breach"], OUTCOME_WORDS["inconclusive"]
+CANNOT_JUDGE, CUT_SHORT, ERROR = (
+    OUTCOME_WORDS["cannot judge"],
+    OUTCOME_WORDS["cut short"],
+    OUTCOME_WORDS["failed to run"],
+)
+"""How a cell's outcome reads in the matrix's table and matrix.json."""
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,23 @@ class CellResult:
         return self.failure.reason if self.failure is not None else None
 
     @property
-    def result(self) -> str:
-        """PASS, FAIL, INCONCLUSIVE, CANNOT JUDGE, CUT SHORT (interrupted) or ERROR (the run broke)."""
+    def outcome(self) -> RunOutcome:
+        """How the cell ended: the gate's outcome, or why there is none."""
         if self.record.status == "failed":
-            return ERROR
+            return "failed to run"
         if self.record.status == "interrupted":
-            return CUT_SHORT
+            return "cut short"
         if self.verdict is None:
-            return CANNOT_JUDGE
+            return "cannot judge"
         if not self.record.limits_enforced:
             # The gate's rule, also for a verdict made without run.json (an old or hand-made one).
-            return INCONCLUSIVE
-        return _BY_OUTCOME[self.verdict.outcome]
+            return "inconclusive"
+        return self.verdict.outcome
+
+    @property
+    def result(self) -> str:
+        """The outcome in the matrix's words: PASS, FAIL, INCONCLUSIVE, CANNOT JUDGE, CUT SHORT or ERROR."""
+        return OUTCOME_WORDS[self.outcome]
 
     @property
     def reasons(self) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from loadtest.gate.buckets import bucket_bounds, reportable_above, reportable_at_most
 from loadtest.gate.reading import AGGREGATED, LocustStats
-from loadtest.records import Verdict
+from loadtest.records import OUTCOME_WORDS, Verdict
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.units import format_ms, format_rate, format_share
 
@@ -75,9 +75,6 @@ def headline(verdict: Verdict) -> str:
     if not verdict.breached:
         return f"FAILED: the service was starved ({len(verdict.checks)} checks hold, but too few requests were served)"
     return f"FAILED: {len(verdict.breached)} of {len(verdict.checks)} checks breached"
-
-
-OUTCOME_WORDS = {"pass": "PASS", "breach": "FAIL", "inconclusive": "INCONCLUSIVE"}
 
 
 def verdict_line(verdict: Verdict) -> str:

@@ -1,11 +1,12 @@
 """The search: the cheapest configuration (replicas x CPU x memory) that holds the SLO, found by probes.
 
 `config` merges a profile's `search:` block with the flags; `grid` prices and orders the
-configurations; `plan` names the next probe (the pass/fail boundary, walked from the most
-replicas down, a failure ruling out what it covers); `probe` runs one configuration through the
-runner with its early stop and judges it; `budget` keeps the whole within `--budget`; `memory`
-turns the winner's peak into a limit; `capacity` bisects over users; `search` runs the phases;
-`records`, `render` and `chart` write search.json, search.md and search.png.
+configurations; `walk` names the next probe (the pass/fail boundary, walked from the most
+replicas down, a failure ruling out what it covers); `probe` runs one configuration as a cell of
+the engine with its early stop and judges it; `budget` keeps the whole within `--budget`; `memory`
+turns the winner's peak into a limit; `capacity` bisects over users; `search` runs the phases and
+records what each probe means in `state`; `search_summary` (with `records` and `chart`) builds
+search.json, search.md and search.png from that state.
 """
 
 from __future__ import annotations

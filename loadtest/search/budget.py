@@ -65,5 +65,5 @@ class Budget:
         if record.ready_seconds is None:
             return
         self._start_cpu.append(record.ready_seconds * record.cpus)
-        if record.stopped_early is None and record.outcome in ("pass", "fail", "inconclusive"):
+        if record.stopped_early is None and record.outcome in ("pass", "breach", "inconclusive"):
             self._overhead.append(max(0.0, record.duration_seconds - record.ready_seconds - record.run_time_seconds))

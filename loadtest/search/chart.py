@@ -15,18 +15,19 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from loadtest.search.plan import State
+from loadtest.records import OUTCOME_WORDS
 from loadtest.search.records import SearchRecord
+from loadtest.search.walk import State
 
 COLOURS: dict[State, str] = {
     "pass": "#2e7d32",
-    "fail": "#c62828",
+    "breach": "#c62828",
     "inconclusive": "#f9a825",
     "ruled out": "#e57373",
     "not needed": "#c8e6c9",
     "not tried": "#eeeeee",
 }
-_TEXT_ON = {"pass": "white", "fail": "white"}
+_TEXT_ON = {"pass": "white", "breach": "white"}
 _LINE_COLOURS = ["#1565c0", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#455a64"]
 
 
@@ -46,7 +47,11 @@ def render_chart(record: SearchRecord) -> bytes:
 def _heat_map(axis: Axes, record: SearchRecord) -> None:
     replicas = sorted(record.grid.replicas, reverse=True)
     cpus = sorted(record.grid.cpus)
-    p95 = {probe.cell: probe.figures.p95_ms for probe in record.probes if probe.kind == "cpu" and probe.figures}
+    p95 = {
+        probe.cell: probe.figures.p95_ms
+        for probe in record.probes
+        if probe.kind == "cpu" and probe.figures and probe.figures.p95_ms is not None
+    }
     winner = record.winner or record.candidate
     for row in record.configurations:
         x, y = cpus.index(row.cpus), replicas.index(row.replicas)
@@ -61,8 +66,8 @@ def _heat_map(axis: Axes, record: SearchRecord) -> None:
                 linewidth=2,
             )
         )
-        label = row.state.upper() if row.state in ("pass", "fail") else row.state
-        if row.cell in p95 and row.state in ("pass", "fail", "inconclusive"):
+        label = OUTCOME_WORDS[row.state] if row.state in ("pass", "breach") else row.state
+        if row.cell in p95 and row.state in ("pass", "breach", "inconclusive"):
             label += f"\nP95 {p95[row.cell]:,.0f} ms"
         if row.state == "ruled out" and row.by:
             label += f"\nby {row.by.split('-mem')[0]}"
@@ -108,7 +113,7 @@ def _capacity(axis: Axes, record: SearchRecord) -> None:
             label=capacity.cell,
         )
         for users, p95, outcome in points:
-            if outcome == "fail":
+            if outcome == "breach":
                 axis.plot([users], [p95], marker="x", color="#c62828", markersize=10)
             elif outcome != "pass":
                 # Inconclusive (Locust set the pace): measured, but not a failure of the service.

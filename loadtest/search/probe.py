@@ -21,26 +21,19 @@ from pathlib import Path
 from loadtest.gate import HistoryRow
 from loadtest.gate.reading import is_reset
 from loadtest.locust_contract import LoadSettings
-from loadtest.records import RunRecord, Verdict
+from loadtest.records import OUTCOME_WORDS, Figures, ProbeOutcome, RunRecord
 from loadtest.results import CellResult, Interrupted, NotReady, RunFailed
 from loadtest.runner.engine import CellEngine, CellProgress, CellRequest, now
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
 from loadtest.search.budget import Budget
-from loadtest.search.grid import Grid, cost_unit
+from loadtest.search.grid import cost_unit
 from loadtest.search.memory import oom_kills, replica_peaks
-from loadtest.search.records import (
-    OUTCOME_WORDS,
-    PROBES_DIR,
-    ProbeFigures,
-    ProbeKind,
-    ProbeOutcome,
-    ProbeRecord,
-    cell_fields,
-)
+from loadtest.search.records import PROBES_DIR, ProbeKind, ProbeRecord, cell_fields
+from loadtest.search.state import SearchState
 from loadtest.thresholds import Slo
 from loadtest.util.text import first_line
-from loadtest.util.units import format_clock, format_rate
+from loadtest.util.units import format_clock, format_ms, format_rate
 
 P95_FACTOR = 2.0
 """The SLO is clearly lost when P95 is over this many times its limit..."""
@@ -143,58 +136,48 @@ class Judgement:
 
     outcome: ProbeOutcome
     reason: str | None
-    figures: ProbeFigures | None
+    figures: Figures | None
     record: RunRecord | None
-
-
-def figures_of(verdict: Verdict) -> ProbeFigures:
-    """The verdict's Aggregated figures."""
-    total = verdict.figures
-    return ProbeFigures(
-        requests=verdict.requests,
-        failures=total.failures,
-        error_rate=verdict.error_rate,
-        rps=verdict.rps,
-        p50_ms=total.p50_ms,
-        p95_ms=verdict.p95_ms,
-        p99_ms=total.p99_ms,
-        delivered_ratio=verdict.delivery.ratio if verdict.delivery is not None else None,
-    )
+    delivered_ratio: float | None = None
 
 
 def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
-    """What a probe's cell says for the search; `margin_ms`: the P95 a pass must also keep under."""
+    """What a probe's cell says for the search; `margin_ms`: the P95 a pass must also keep under.
+
+    A configuration that was OOM-killed, or had too little CPU to get ready, breached: it cannot serve
+    under those limits. A cell that broke otherwise says nothing about the configuration.
+    """
     record, verdict, failure = result.record, result.verdict, result.failure
-    figures = figures_of(verdict) if verdict is not None else None
+
+    def judged(outcome: ProbeOutcome, reason: str | None) -> Judgement:
+        delivered = verdict.delivery.ratio if verdict is not None and verdict.delivery is not None else None
+        return Judgement(outcome, reason, verdict.figures if verdict is not None else None, record, delivered)
+
     kills = oom_kills(record)
     if isinstance(failure, Interrupted):
-        return Judgement("interrupted", failure.reason, figures, record)
+        return judged("cut short", failure.reason)
     if kills:
-        return Judgement("fail", f"OOM-killed {kills} time(s) under the {record.memory} limit", figures, record)
+        return judged("breach", f"OOM-killed {kills} time(s) under the {record.memory} limit")
     if isinstance(failure, NotReady):
-        # Too little CPU to start is the configuration's failure; anything else that broke is not.
-        return Judgement("fail", f"not ready under its limits: {first_line(failure.reason)}", figures, record)
+        return judged("breach", f"not ready under its limits: {first_line(failure.reason)}")
     if isinstance(failure, RunFailed):
-        return Judgement("error", first_line(failure.reason), figures, record)
+        return judged("failed to run", first_line(failure.reason))
     if record.stopped_early == OUT_OF_BUDGET:
-        return Judgement("budget", OUT_OF_BUDGET, figures, record)
+        return judged("out of budget", OUT_OF_BUDGET)
     if verdict is None:
         why = first_line(failure.reason) if failure is not None else "no verdict"
-        return Judgement("error", f"the gate could not judge it: {why}", None, record)
+        return judged("cannot judge", f"the gate could not judge it: {why}")
     if verdict.outcome == "inconclusive":
-        return Judgement("inconclusive", "; ".join(verdict.reasons), figures, record)
+        return judged("inconclusive", "; ".join(verdict.reasons))
     if record.stopped_early is not None:
-        return Judgement("fail", f"stopped early: {record.stopped_early}", figures, record)
+        return judged("breach", f"stopped early: {record.stopped_early}")
     if verdict.outcome == "breach":
-        return Judgement("fail", "; ".join(verdict.reasons), figures, record)
+        return judged("breach", "; ".join(verdict.reasons))
     if margin_ms is not None and verdict.p95_ms > margin_ms:
-        return Judgement(
-            "fail",
-            f"P95 {verdict.p95_ms:,.0f} ms, over the {margin_ms:,.0f} ms margin ({MARGIN:g} x the limit)",
-            figures,
-            record,
+        return judged(
+            "breach", f"P95 {verdict.p95_ms:,.0f} ms, over the {margin_ms:,.0f} ms margin ({MARGIN:g} x the limit)"
         )
-    return Judgement("pass", None, figures, record)
+    return judged("pass", None)
 
 
 def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
@@ -204,7 +187,7 @@ def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
     )
     figures = record.figures
     measured = (
-        f": P95 {figures.p95_ms:,.0f} ms, {figures.rps:,.1f} req/s, "
+        f": P95 {format_ms(figures.p95_ms)} ms, {figures.rps:,.1f} req/s, "
         f"errors {format_rate(figures.failures, figures.requests)}"
         if figures is not None
         else ""
@@ -232,24 +215,23 @@ Trial = Callable[[Attempt], Judgement]
 
 
 class Prober:
-    """Runs probes one after another through one engine, numbering them and keeping their records."""
+    """Runs probes one after another through one engine, numbering them and recording each in the search's state."""
 
     def __init__(
         self,
         engine: CellEngine,
         progress: CellProgress,
-        grid: Grid,
+        state: SearchState,
         slo: Slo,
         out: Path,
         budget: Budget,
         trial: Trial | None = None,
     ) -> None:
-        self.engine, self.progress, self.grid, self.slo, self.out = engine, progress, grid, slo, out
-        self.budget = budget
+        self.engine, self.progress, self.state, self.slo, self.out = engine, progress, state, slo, out
+        self.grid, self.budget = state.grid, budget
         self.planned: tuple[str, ...] = ()
         """The cells the run's profile plans (each probe's run.json names them)."""
         self.trial: Trial = trial or self.run_cell
-        self.records: list[ProbeRecord] = []
         self.on_record: Callable[[], None] = lambda: None
         """Called after every probe (the search rewrites search.json then)."""
 
@@ -284,7 +266,7 @@ class Prober:
         self, kind: ProbeKind, cell: Cell, settings: LoadSettings, margin_ms: float | None, attempt: int
     ) -> ProbeRecord:
         """One run of `cell` into probes/<index>-<kind>-<cell>[-<users>u]/, judged and recorded."""
-        index = len(self.records) + 1
+        index = len(self.state.probes) + 1
         name = f"{index:02d}-{kind}-{cell.name}" + (f"-{settings.users}u" if kind == "capacity" else "")
         folder = self.out / PROBES_DIR / name
         stop = EarlyStop(self.slo, settings.users, self.budget.stop_at, self.budget.clock, settings.scenario)
@@ -300,10 +282,11 @@ class Prober:
             users=settings.users,
             spawn_rate=settings.spawn_rate,
             run_time_seconds=settings.run_time_seconds,
-            outcome="budget" if stop.out_of_budget else judgement.outcome,
+            outcome="out of budget" if stop.out_of_budget else judgement.outcome,
             reason=judgement.reason,
             stopped_early=run.stopped_early if run is not None else None,
             figures=judgement.figures,
+            delivered_ratio=judgement.delivered_ratio,
             memory_peak_bytes=replica_peaks(run) if run is not None else [],
             oom_kills=oom_kills(run) if run is not None else 0,
             ready_seconds=run.ready_seconds if run is not None else None,
@@ -311,7 +294,7 @@ class Prober:
             duration_seconds=round(self.budget.clock() - clock, 3),
             folder=str(folder.relative_to(self.out)),
         )
-        self.records.append(record)
+        self.state.probed(record)
         self.budget.observe(record)
         self.say(
             f"{describe_probe(record, cost_unit(self.grid.weights))} [{record.duration_seconds:.0f} s; "

@@ -5,17 +5,20 @@ the capacities, the recommended memory and the budget. Written and read back thr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from loadtest.records import Record
+from loadtest.gate.reading import AGGREGATED
+from loadtest.records import Figures, ProbeOutcome, Record
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
-from loadtest.search.plan import State
+from loadtest.search.walk import State
 from loadtest.thresholds import CostWeights, Slo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: one vocabulary of outcomes (`breach` for `fail`, ...) and one figures model (`loadtest.records.Figures`);
+a search.json of version 1 is still read (`--against`)."""
 SEARCH_FILE = "search.json"
 SEARCH_SUMMARY = "search.md"
 SEARCH_CHART = "search.png"
@@ -24,17 +27,14 @@ PROBES_DIR = "probes"
 ProbeKind = Literal["cpu", "memory", "confirm", "runner-up", "capacity"]
 """cpu: a step of the boundary walk; memory: the winner's CPU at a smaller memory limit; confirm: the winner at
 full length; runner-up: the configuration just cheaper than the winner at full length; capacity: more users."""
-ProbeOutcome = Literal["pass", "fail", "inconclusive", "error", "interrupted", "budget"]
-"""error: the cell broke (cannot judge); interrupted: Ctrl-C; budget: stopped because the budget ran out."""
-OUTCOME_WORDS: dict[ProbeOutcome, str] = {
-    "pass": "PASS",
-    "fail": "FAIL",
-    "inconclusive": "INCONCLUSIVE",
-    "error": "CANNOT JUDGE",
-    "interrupted": "CUT SHORT",
-    "budget": "OUT OF BUDGET",
-}
-"""How a probe's outcome reads on the terminal and in search.md."""
+_OUTCOMES_1 = {"fail": "breach", "error": "cannot judge", "interrupted": "cut short", "budget": "out of budget"}
+"""search.json version 1's outcome words, by the word that replaced each."""
+
+
+def _outcome_of_version_1(value: object) -> object:
+    return _OUTCOMES_1.get(value, value) if isinstance(value, str) else value
+
+
 Result = Literal["holds", "none holds", "inconclusive", "cannot judge"]
 Limit = Literal["slo", "generator", "steps", "budget"]
 """What ended a capacity bisection: more users broke the SLO, would ask more than Locust can send, the steps
@@ -53,19 +53,6 @@ class CellFields(TypedDict):
 def cell_fields(cell: Cell) -> CellFields:
     """`cell` as those fields."""
     return CellFields(cell=cell.name, replicas=cell.replicas, cpus=cell.cpus, memory=cell.memory)
-
-
-class ProbeFigures(Record):
-    """The judged window's Aggregated figures."""
-
-    requests: int
-    failures: int
-    error_rate: float
-    rps: float
-    p50_ms: float | None
-    p95_ms: float
-    p99_ms: float | None
-    delivered_ratio: float | None = None
 
 
 class ProbeRecord(Record):
@@ -87,7 +74,10 @@ class ProbeRecord(Record):
     outcome: ProbeOutcome
     reason: str | None = None
     stopped_early: str | None = None
-    figures: ProbeFigures | None = None
+    figures: Figures | None = None
+    """The judged window's Aggregated figures."""
+    delivered_ratio: float | None = None
+    """What the service served of what its users should have sent (the verdict's delivery ratio)."""
     memory_peak_bytes: list[int | None] = Field(default_factory=list)
     """Per replica, from its cgroup (or container)."""
     oom_kills: int = 0
@@ -96,6 +86,19 @@ class ProbeRecord(Record):
     duration_seconds: float
     folder: str
     """Relative to the search's folder."""
+
+    _outcome_of_version_1 = field_validator("outcome", mode="before")(_outcome_of_version_1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _figures_of_version_1(cls, data: Any) -> Any:
+        """Version 1 kept the delivery ratio in the figures, which had no name."""
+        figures = data.get("figures") if isinstance(data, dict) else None
+        if isinstance(figures, dict) and "name" not in figures:
+            figures = dict(figures)
+            data = {**data, "delivered_ratio": figures.pop("delivered_ratio", None), "figures": figures}
+            figures.update(name=AGGREGATED, mean_ms=None)
+        return data
 
 
 class ConfigurationRecord(Record):
@@ -110,6 +113,8 @@ class ConfigurationRecord(Record):
     by: str | None = None
     """ruled out: the failed configuration that covers it; not needed: the cheapest that holds."""
     probes: list[int] = Field(default_factory=list)
+
+    _state_of_version_1 = field_validator("state", mode="before")(_outcome_of_version_1)
 
 
 class SkippedRecord(Record):
@@ -157,6 +162,8 @@ class CapacityPoint(Record):
     rps: float | None
     p95_ms: float | None
     probe: int
+
+    _outcome_of_version_1 = field_validator("outcome", mode="before")(_outcome_of_version_1)
 
 
 class CapacityRecord(Record):
@@ -268,3 +275,10 @@ class SearchRecord(Record):
     generator_rps: float | None = None
     """What one Locust process delivered of the scenario in the calibration."""
     against: AgainstRecord | None = None
+
+    def probe(self, index: int) -> ProbeRecord:
+        """The probe numbered `index` (probes are numbered from 1, in the order they ran)."""
+        found = next((probe for probe in self.probes if probe.index == index), None)
+        if found is None:
+            raise KeyError(f"search.json has no probe {index} (it has {len(self.probes)})")
+        return found

@@ -10,8 +10,10 @@ In order, each step only when the budget still covers it:
    which must fail. A winner without that margin counts as failed and the walk goes on; a runner-up that
    holds becomes the configuration to beat;
 4. capacity (question 3): the most users each configuration that held still holds.
-Whatever stops it (the budget, Ctrl-C, a cell that breaks), search.json, search.md and search.png keep
-what was measured and say what was not tried; search.json is rewritten after every probe.
+What each probe means is recorded in the search's state (`state`), through a transition named for it;
+search.json, search.md and search.png are built from that state by the renderer (`search_summary`).
+Whatever stops it (the budget, Ctrl-C, a cell that breaks), they keep what was measured and say what
+was not tried; search.json is rewritten after every probe.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
 from typing import TextIO
@@ -37,17 +38,6 @@ from loadtest.runner.progress import ProgressLine
 from loadtest.search.budget import Budget
 from loadtest.search.capacity import Bisection
 from loadtest.search.config import SearchConfig
-from loadtest.search.grid import cost_unit
-from loadtest.search.memory import HEADROOM, largest_peaks, recommended_limit
-from loadtest.search.plan import (
-    Finding,
-    Resolution,
-    cheapest_pass,
-    most_probes,
-    next_probe,
-    probes_to_reach,
-    resolve,
-)
 from loadtest.search.probe import MARGIN, Prober, Trial
 from loadtest.search.records import (
     PROBES_DIR,
@@ -56,19 +46,14 @@ from loadtest.search.records import (
     BudgetRecord,
     CapacityPoint,
     CapacityRecord,
-    Choice,
-    ConfigurationRecord,
-    ConfirmationRecord,
-    GridRecord,
     Limit,
-    MemoryRecord,
     ProbeRecord,
-    Result,
     SearchRecord,
-    SkippedRecord,
     cell_fields,
 )
-from loadtest.search.render import write_outputs
+from loadtest.search.search_summary import search_record, write_outputs
+from loadtest.search.state import BudgetRanOut, Confirmation, CutShort, ProbeBroke, SearchState, Stop
+from loadtest.search.walk import Finding, most_probes, probes_to_reach
 from loadtest.util.text import first_line
 from loadtest.util.units import format_clock
 
@@ -76,11 +61,15 @@ CONFIRMATION_RUNS = 2
 
 
 class StopSearch(Exception):
-    """The search cannot go on; the message says why (the budget, a cell that broke, a signal)."""
+    """The search cannot go on: `stop` says why (the budget, a cell that broke, a signal)."""
+
+    def __init__(self, stop: Stop) -> None:
+        super().__init__(stop.reason)
+        self.stop = stop
 
 
 class Search:
-    """One `python -m loadtest search`."""
+    """One `python -m loadtest search`: the phases, each probe's meaning recorded in `state`."""
 
     def __init__(
         self,
@@ -99,33 +88,21 @@ class Search:
         # The probe's own line (`describe_probe`) gives its outcome: the terminal does not repeat the verdict.
         self.progress = ProgressLine(err, numbered=False, verdicts=False)
         self.budget = Budget(config.budget_seconds, clock)
-        self.prober = Prober(self.engine, self.progress, self.grid, config.run.slo, config.run.out, self.budget, trial)
+        self.state = SearchState(
+            self.grid,
+            budget=BudgetRecord(
+                seconds=config.budget_seconds,
+                probe_seconds_estimate=0,
+                reserve_seconds=0,
+                probes_allowed=0,
+                walk_at_most=0,
+            ),
+        )
+        self.prober = Prober(self.engine, self.progress, self.state, config.run.slo, config.run.out, self.budget, trial)
         self.prober.planned = tuple(cell.name for cell in config.run.cells)
         self.prober.on_record = self.save
-        self.cells = self.grid.configurations()
-        self.findings: dict[Cell, Finding] = {}
-        self.demoted: dict[Cell, str] = {}
-        """CPU configurations that passed a probe but not their confirmation, with why."""
-        self.memory_probes: dict[Cell, ProbeRecord] = {}
-        self.confirmations: list[ConfirmationRecord] = []
-        self.winner: Cell | None = None
-        """The confirmed winner, with its memory limit."""
-        self.candidate: Cell | None = None
-        """The cheapest configuration that held its probes, with its memory limit, while it is not confirmed."""
-        self.holding: Cell | None = None
-        """The last configuration that held its confirmation runs (the winner once the runner-up fails)."""
-        self.unsettled: Cell | None = None
-        """A cheaper configuration that both failed and held at full length: the boundary is not settled."""
-        self.capacities: list[CapacityRecord] = []
-        self.stopped: str | None = None
-        """Why the search ended before it was done."""
-        self.broken = False
-        """A probe could not be judged (the cell broke): nothing after it can be trusted to run."""
         self.compared: AgainstRecord | None = None
         """The other search's answer (`--against`), read once at the start."""
-        self.budget_plan = BudgetRecord(
-            seconds=config.budget_seconds, probe_seconds_estimate=0, reserve_seconds=0, probes_allowed=0, walk_at_most=0
-        )
 
     # ----------------------------------------------------------------------------------- the run
 
@@ -166,8 +143,8 @@ class Search:
                 self.plan_budget()
                 self.search()
                 self.measure_capacities()
-            except StopSearch as reason:
-                self.stopped = str(reason)
+            except StopSearch as stopped:
+                self.state.stopped(stopped.stop)
             except interrupts.RunInterrupted:
                 pass
             finally:
@@ -175,7 +152,9 @@ class Search:
                     for problem in self.backend.close():
                         self.say(f"cleanup problem: {problem}")
             if interrupts.received():
-                self.stopped = f"cut short by {interrupts.received()} after {len(self.prober.records)} probe(s)"
+                self.state.stopped(
+                    CutShort(f"cut short by {interrupts.received()} after {len(self.state.probes)} probe(s)")
+                )
             with interrupts.shielded():
                 return self.report()
 
@@ -188,20 +167,22 @@ class Search:
 
     def plan_budget(self) -> None:
         """Say what the budget allows: probes, the confirmation kept aside, what the walk cannot reach."""
-        config, grid, budget = self.config, self.grid, self.budget
-        probe = mean(budget.estimate(cell, config.probe_load().run_time_seconds) for cell in self.cells)
-        full = mean(budget.estimate(cell, config.run.load.run_time_seconds) for cell in self.cells)
+        config, grid, budget, cells = self.config, self.grid, self.budget, self.state.cells
+        probe = mean(budget.estimate(cell, config.probe_load().run_time_seconds) for cell in cells)
+        full = mean(budget.estimate(cell, config.run.load.run_time_seconds) for cell in cells)
         reserve = (CONFIRMATION_RUNS + 1) * full
         allowed = max(0, math.floor((budget.remaining - reserve) / probe))
-        unreachable = [cell.name for cell in self.cells if probes_to_reach(cell, grid) > allowed]
-        self.budget_plan = self.budget_plan.model_copy(
-            update={
-                "probe_seconds_estimate": round(probe, 1),
-                "reserve_seconds": round(reserve, 1),
-                "probes_allowed": allowed,
-                "walk_at_most": most_probes(grid),
-                "could_not_reach": unreachable,
-            }
+        unreachable = [cell.name for cell in cells if probes_to_reach(cell, grid) > allowed]
+        self.state.planned(
+            self.state.budget.model_copy(
+                update={
+                    "probe_seconds_estimate": round(probe, 1),
+                    "reserve_seconds": round(reserve, 1),
+                    "probes_allowed": allowed,
+                    "walk_at_most": most_probes(grid),
+                    "could_not_reach": unreachable,
+                }
+            )
         )
         self.say(
             f"budget {format_clock(config.budget_seconds)} ({format_clock(budget.remaining)} left): about {allowed} "
@@ -215,44 +196,42 @@ class Search:
 
     def search(self) -> None:
         """Walk, fit the memory, confirm; again while a winner loses its confirmation or a runner-up holds."""
-        tried: set[Cell] = set()
+        state = self.state
         while True:
             self.walk()
-            best = cheapest_pass(self.findings, self.grid)
+            best = state.cheapest_pass()
             if best is None:
                 return
-            if best in tried:
-                # It lost its confirmation before and has now held as a runner-up: it sits on the boundary.
-                self.unsettled = best
+            if best in state.proposed:
+                state.boundary_unsettled(best)
                 return
-            tried.add(best)
             final = self.fit_memory(best)
-            self.candidate = final
+            state.propose(best, final)
             confirmation = self.confirm(final)
-            self.confirmations.append(confirmation)
-            if confirmation.held is None:
+            state.confirmation_ended(confirmation)
+            if confirmation.state == "unsettled":
                 return
-            if not confirmation.held:
-                run = self.prober.records[confirmation.runs[-1] - 1]
-                self.demoted[best] = f"held its probe, not its confirmation: {run.reason}"
-                self.findings[best] = "fail"
-                self.candidate = None
+            if confirmation.state == "lost":
+                state.lost(best, f"held its probe, not its confirmation: {confirmation.runs[-1].reason}")
                 self.say(f"{final.name} did not hold at full length with margin: the walk goes on")
                 continue
-            self.holding = final
-            runner_up = (
-                self.prober.records[confirmation.runner_up_runs[-1] - 1] if confirmation.runner_up_runs else None
-            )
-            if confirmation.runner_up_failed is not False:
-                if confirmation.confirmed:
-                    self.winner = final
-                if runner_up is not None and confirmation.runner_up_failed and self.failure_counts(runner_up):
-                    # It may have been inconclusive in the walk: its failure at full length settles it.
-                    self.findings[Cell(runner_up.replicas, runner_up.cpus, self.grid.largest_memory)] = "fail"
-                return
-            assert runner_up is not None  # runner_up_failed is False only once it ran
-            self.findings[Cell(runner_up.replicas, runner_up.cpus, self.grid.largest_memory)] = "pass"
-            self.say(f"the runner-up {runner_up.cell} held at full length: it is now the configuration to beat")
+            state.held(final)
+            if confirmation.runner_up_state == "held":
+                runner_up = self.at_largest_memory(confirmation.runner_up)
+                state.found(runner_up, "pass")
+                self.say(f"the runner-up {runner_up.name} held at full length: it is now the configuration to beat")
+                continue
+            if confirmation.confirmed:
+                state.confirmed(final)
+            if confirmation.runner_up_state == "failed" and self.failure_counts(confirmation.runner_up_runs[-1]):
+                # It may have been inconclusive in the walk: its failure at full length settles it.
+                state.found(self.at_largest_memory(confirmation.runner_up), "breach")
+            return
+
+    def at_largest_memory(self, cell: Cell | None) -> Cell:
+        """`cell`'s replicas and CPU at the grid's largest memory limit: the CPU walk's configuration."""
+        assert cell is not None  # a runner-up ran, so it is known
+        return Cell(cell.replicas, cell.cpus, self.grid.largest_memory)
 
     def failure_counts(self, record: ProbeRecord) -> bool:
         """Whether a failure at `record`'s memory limit is one at the grid's largest (the walk's findings):
@@ -261,17 +240,14 @@ class Search:
 
     def walk(self) -> None:
         """Probe the CPU configurations the walk names until the cheapest that holds is known."""
-        while (cell := next_probe(self.cells, self.findings, self.grid)) is not None:
+        while (cell := self.state.next_probe()) is not None:
             load = self.config.probe_load()
             self.afford(cell, load.run_time_seconds, self.confirmation_cost(cell))
             record = self.settle(self.prober.probe("cpu", cell, load))
-            finding = _finding(record)
-            before = resolve(self.cells, self.findings, self.grid)
-            self.findings[cell] = finding
-            after = resolve(self.cells, self.findings, self.grid)
-            ruled = [other.name for other in self.cells if after[other].state == "ruled out" != before[other].state]
+            ruled = self.state.found(cell, _finding(record))
             if ruled:
-                self.say(f"  {cell.name} failed: it rules out {', '.join(ruled)} (no more of any resource)")
+                names = ", ".join(other.name for other in ruled)
+                self.say(f"  {cell.name} failed: it rules out {names} (no more of any resource)")
 
     def fit_memory(self, best: Cell) -> Cell:
         """The winner's replicas and CPU at the grid's smaller memory limits, largest first; the smallest that held."""
@@ -281,67 +257,54 @@ class Search:
             load = self.config.probe_load()
             self.afford(cell, load.run_time_seconds, self.confirmation_cost(cell))
             record = self.settle(self.prober.probe("memory", cell, load))
-            self.memory_probes[cell] = record
+            self.state.memory_probed(cell, record)
             if record.outcome != "pass":
                 smaller = [other for other in self.grid.memory_variants(best) if other.memory_bytes < cell.memory_bytes]
-                if record.outcome == "fail" and smaller:
+                if record.outcome == "breach" and smaller:
                     self.say(f"  {cell.name} failed: it rules out {', '.join(other.name for other in smaller)}")
                 break
             final = cell
         return final
 
-    def confirm(self, final: Cell) -> ConfirmationRecord:
+    def confirm(self, final: Cell) -> Confirmation:
         """The winner twice at full length with margin, then the configuration just cheaper once."""
         load = self.config.run.load
-        margin = MARGIN * self.config.run.slo.max_p95_ms
-        confirmation = ConfirmationRecord(cell=final.name, margin_p95_ms=margin)
-        runs: list[int] = []
-        held: bool | None = True
+        confirmation = Confirmation(final, MARGIN * self.config.run.slo.max_p95_ms)
         self.say(
-            f"confirming {final.name}: {CONFIRMATION_RUNS} runs at full length, P95 at most {margin:,.0f} ms "
-            f"({MARGIN:g} x the limit)"
+            f"confirming {final.name}: {CONFIRMATION_RUNS} runs at full length, P95 at most "
+            f"{confirmation.margin_p95_ms:,.0f} ms ({MARGIN:g} x the limit)"
         )
         for _ in range(CONFIRMATION_RUNS):
             self.afford(final, load.run_time_seconds, 0.0)
-            record = self.settle(self.prober.probe("confirm", final, load, margin_ms=margin))
-            runs.append(record.index)
-            if record.outcome != "pass":
-                held = False if record.outcome == "fail" else None
-                break
-        confirmation = confirmation.model_copy(update={"runs": runs, "held": held})
-        if not held:
-            return confirmation
+            confirmation.ran(self.settle(self.prober.probe("confirm", final, load, confirmation.margin_p95_ms)))
+            if confirmation.state != "running":
+                return confirmation
+        confirmation.all_held()
         runner_up = self.grid.next_cheaper(final)
         if runner_up is None:
             self.say(f"{final.name} is the grid's cheapest configuration: there is no runner-up to re-run")
-            return confirmation.model_copy(update={"confirmed": True})
+            confirmation.nothing_cheaper()
+            return confirmation
         self.afford(runner_up, load.run_time_seconds, 0.0)
-        record = self.settle(self.prober.probe("runner-up", runner_up, load))
-        failed = {"fail": True, "pass": False}.get(record.outcome)
-        return confirmation.model_copy(
-            update={
-                "runner_up": runner_up.name,
-                "runner_up_runs": [record.index],
-                "runner_up_failed": failed,
-                "confirmed": failed is True,
-            }
-        )
+        confirmation.runner_up_ran(runner_up, self.settle(self.prober.probe("runner-up", runner_up, load)))
+        return confirmation
 
     def measure_capacities(self) -> None:
         """The most users the winner, then every other configuration that held, still holds (budget allowing)."""
-        chosen = self.best_known()
+        chosen = self.state.best_known()
         if self.config.capacity_steps == 0 or chosen is None:
             return
         targets = [chosen]
-        held = [cell for cell in self.grid.cheapest_first(self.findings) if self.findings[cell] == "pass"]
+        findings = self.state.findings
+        held = [cell for cell in self.grid.cheapest_first(findings) if findings[cell] == "pass"]
         for cell in held:
             if all((cell.replicas, cell.cpus) != (other.replicas, other.cpus) for other in targets):
                 targets.append(cell)
         for cell in targets:
-            base = self.last_pass(cell)
+            base = self.state.last_pass(cell, self.config.run.load.users)
             if base is None:
                 continue
-            self.capacities.append(self.capacity(cell, base))
+            self.state.capacity_measured(self.capacity(cell, base))
             self.save()
 
     def capacity(self, cell: Cell, base: ProbeRecord) -> CapacityRecord:
@@ -360,7 +323,7 @@ class Search:
                 limited = "budget"
                 break
             record = self.prober.probe("capacity", cell, load)
-            if record.outcome == "budget":
+            if record.outcome == "out of budget":
                 limited = "budget"
                 break
             self.settle(record)
@@ -386,11 +349,12 @@ class Search:
         """StopSearch unless the budget covers a probe of `cell` and then `reserve` seconds more."""
         need = self.budget.estimate(cell, run_seconds)
         if not self.budget.allows(need + reserve):
-            self.budget_plan = self.budget_plan.model_copy(update={"exhausted": True})
             after = f" and {reserve:.0f} s to confirm a winner" if reserve else ""
             raise StopSearch(
-                f"the budget ran out: {format_clock(self.budget.remaining)} left, not enough for {cell.name} "
-                f"(~{need:.0f} s){after}"
+                BudgetRanOut(
+                    f"the budget ran out: {format_clock(self.budget.remaining)} left, not enough for {cell.name} "
+                    f"(~{need:.0f} s){after}"
+                )
             )
 
     def confirmation_cost(self, cell: Cell) -> float:
@@ -401,14 +365,12 @@ class Search:
 
     def settle(self, record: ProbeRecord) -> ProbeRecord:
         """`record`, unless it ends the search: a cell that broke, Ctrl-C, the budget (StopSearch)."""
-        if record.outcome == "error":
-            self.broken = True
-            raise StopSearch(f"probe {record.index} ({record.cell}) could not be judged: {record.reason}")
-        if record.outcome == "interrupted":
-            raise StopSearch(f"probe {record.index} ({record.cell}) was cut short: {record.reason}")
-        if record.outcome == "budget":
-            self.budget_plan = self.budget_plan.model_copy(update={"exhausted": True})
-            raise StopSearch(f"the budget ran out during probe {record.index} ({record.cell})")
+        if record.outcome in ("failed to run", "cannot judge"):
+            raise StopSearch(ProbeBroke(f"probe {record.index} ({record.cell}) could not be judged: {record.reason}"))
+        if record.outcome == "cut short":
+            raise StopSearch(CutShort(f"probe {record.index} ({record.cell}) was cut short: {record.reason}"))
+        if record.outcome == "out of budget":
+            raise StopSearch(BudgetRanOut(f"the budget ran out during probe {record.index} ({record.cell})"))
         return record
 
     def generator_short(self, cell: Cell, users: int) -> bool:
@@ -420,21 +382,11 @@ class Search:
         asked = self.config.run.load.scenario.asked_rps(users)
         return asked > GENERATOR_HEADROOM * calibration.for_workers(workers).total_rps
 
-    def last_pass(self, cell: Cell) -> ProbeRecord | None:
-        """The newest probe of `cell` at the profile's users that passed."""
-        users = self.config.run.load.users
-        passed = [
-            record
-            for record in self.prober.records
-            if record.cell == cell.name and record.outcome == "pass" and record.users == users
-        ]
-        return passed[-1] if passed else None
-
     # ----------------------------------------------------------------------------------- the answer
 
     def report(self) -> int:
         """Write search.json, search.md and search.png and print the answer; the exit code."""
-        record = self.build_record(complete=self.stopped is None)
+        record = self.record(complete=self.state.stop is None)
         write_record(self.config.run.out / SEARCH_FILE, record)
         console = write_outputs(record, self.config.run.out)
         self.progress.end_line()
@@ -445,158 +397,19 @@ class Search:
 
     def save(self) -> None:
         """search.json as it stands (marked incomplete), after every probe."""
-        write_record(self.config.run.out / SEARCH_FILE, self.build_record(complete=False))
+        write_record(self.config.run.out / SEARCH_FILE, self.record(complete=False))
 
-    def build_record(self, complete: bool) -> SearchRecord:
-        """search.json from what the search knows now."""
-        config, grid = self.config, self.grid
-        resolved = resolve(self.cells, self.findings, grid)
-        by_cell: dict[str, list[int]] = {}
-        for probe in self.prober.records:
-            by_cell.setdefault(probe.cell, []).append(probe.index)
-        configurations = [
-            ConfigurationRecord(
-                **cell_fields(cell),
-                cost=grid.cost(cell),
-                state=resolution.state,
-                by=resolution.by.name if resolution.by is not None else None,
-                probes=by_cell.get(cell.name, []),
-            )
-            for cell, resolution in resolved.items()
-        ]
-        result, code = self.result(resolved)
-        not_tried = [cell.name for cell in self.cells if resolved[cell].state == "not tried"]
-        budget = self.budget_plan.model_copy(
-            update={"used_seconds": round(self.budget.used, 1), "not_tried": not_tried}
-        )
-        return SearchRecord(
-            generated_at=datetime.now(UTC),
+    def record(self, complete: bool) -> SearchRecord:
+        """search.json from the state as it stands."""
+        calibration = self.engine.calibration
+        return search_record(
+            self.state,
+            self.config,
+            used_seconds=self.budget.used,
+            generator_rps=calibration.per_worker_rps if calibration is not None else None,
+            compared=self.compared,
             complete=complete,
-            cut_short=self.stopped,
-            exit_code=code,
-            result=result,
-            answer=self.answer(result),
-            profile=config.run.profile,
-            backend=config.run.backend.name,
-            api_command=config.run.backend.api_command,
-            slo=config.run.slo,
-            users=config.run.load.users,
-            spawn_rate=config.run.load.spawn_rate,
-            run_time_seconds=config.run.load.run_time_seconds,
-            probe_seconds=config.probe_seconds,
-            scenario=config.run.load.scenario,
-            grid=GridRecord(
-                replicas=list(grid.replicas), cpus=list(grid.cpus), memory=list(grid.memory), cost=grid.weights
-            ),
-            configurations=configurations,
-            probes=list(self.prober.records),
-            skipped=self.skipped(resolved),
-            winner=self.choice(self.winner),
-            candidate=self.choice(None if self.winner else self.holding or self.candidate),
-            confirmation=self.confirmations[-1] if self.confirmations else None,
-            capacities=list(self.capacities),
-            memory=self.memory_advice(),
-            budget=budget,
-            generator_rps=self.engine.calibration.per_worker_rps if self.engine.calibration else None,
-            against=self.against_winner(),
-            demoted={cell.name: why for cell, why in self.demoted.items()},
-        )
-
-    def result(self, resolved: dict[Cell, Resolution]) -> tuple[Result, int]:
-        """The search's result and exit code."""
-        states = {resolution.state for resolution in resolved.values()}
-        if self.broken or interrupts.received():
-            return "cannot judge", exitcodes.CANNOT_JUDGE
-        if self.winner is not None:
-            cheaper_unknown = any(
-                self.findings.get(cell) == "inconclusive" and self.grid.cheaper(cell, self.winner)
-                for cell in self.cells
-            )
-            if not cheaper_unknown:
-                return "holds", exitcodes.PASSED
-            return "inconclusive", exitcodes.INCONCLUSIVE
-        if self.stopped is None and self.candidate is None and states <= {"fail", "ruled out"}:
-            return "none holds", exitcodes.BREACHED
-        return "inconclusive", exitcodes.INCONCLUSIVE
-
-    def answer(self, result: Result) -> str:
-        """One sentence for the terminal and search.json."""
-        unit = cost_unit(self.grid.weights)
-        why = f" ({self.stopped})" if self.stopped else ""
-        if result == "holds" and self.winner is not None:
-            return (
-                f"the cheapest configuration that holds is {self.winner.name} ({self.grid.cost(self.winner):g} {unit})"
-            )
-        if result == "none holds":
-            return "no configuration of the grid holds the SLO"
-        if result == "cannot judge":
-            return f"the search could not finish{why}"
-        if self.winner is not None:
-            return f"{self.winner.name} holds, but a cheaper configuration could not be judged"
-        if self.holding is not None:
-            cheaper = self.unsettled or self.grid.next_cheaper(self.holding)
-            name = cheaper.name if cheaper is not None else "the configuration just cheaper"
-            return f"{self.holding.name} holds, but whether {name}, just cheaper, holds too is not settled{why}"
-        if self.candidate is not None:
-            return f"the best so far, {self.candidate.name}, held its probes but is not confirmed{why}"
-        return f"no configuration is known to hold{why}"
-
-    def choice(self, cell: Cell | None) -> Choice | None:
-        """A configuration as search.json names it."""
-        if cell is None:
-            return None
-        return Choice(**cell_fields(cell), cost=self.grid.cost(cell))
-
-    def skipped(self, resolved: dict[Cell, Resolution]) -> list[SkippedRecord]:
-        """Every configuration never probed because one that covers it failed, with that one and its probe."""
-        failed_in: dict[str, int] = {}
-        for record in self.prober.records:
-            if record.outcome == "fail":
-                failed_in.setdefault(record.cell, record.index)
-        rows = []
-        for cell in self.cells:
-            by = resolved[cell].by
-            if resolved[cell].state == "ruled out" and by is not None:
-                rows.append(_skipped(cell, by, failed_in.get(by.name, 0)))
-        for failed, record in self.memory_probes.items():
-            if record.outcome != "fail":
-                continue
-            for cell in self.grid.memory_variants(failed):
-                if cell.memory_bytes < failed.memory_bytes and cell not in self.memory_probes:
-                    rows.append(_skipped(cell, failed, record.index))
-        return rows
-
-    def best_known(self) -> Cell | None:
-        """The winner, else the configuration that held its confirmation, else the cheapest that held a probe."""
-        return self.winner or self.holding or self.candidate
-
-    def memory_advice(self) -> MemoryRecord | None:
-        """The recommended memory limit from the peaks of the winner's CPU configuration."""
-        chosen = self.best_known()
-        if chosen is None:
-            return None
-        runs = [
-            record
-            for record in self.prober.records
-            if (record.replicas, record.cpus) == (chosen.replicas, chosen.cpus) and record.outcome == "pass"
-        ]
-        peaks = largest_peaks(record.memory_peak_bytes for record in runs)
-        if not peaks:
-            return None
-        recommended, size = recommended_limit(max(peaks))
-        return MemoryRecord(
-            cell=chosen.name,
-            peaks_bytes=peaks,
-            peak_bytes=max(peaks),
-            factor=HEADROOM,
-            recommended=recommended,
-            recommended_bytes=size,
-            smallest_holding=chosen.memory,
-            failed={
-                cell.memory: record.reason or "failed"
-                for cell, record in self.memory_probes.items()
-                if record.outcome == "fail"
-            },
+            signal=interrupts.received(),
         )
 
     def against(self) -> AgainstRecord | None:
@@ -610,22 +423,17 @@ class Search:
             self.say(f"cannot compare with {folder}: {first_line(error)}")
             return None
         runs = other.confirmation.runs if other.confirmation is not None else []
-        figures = other.probes[runs[-1] - 1].figures if runs and runs[-1] <= len(other.probes) else None
-        # The ratio waits for this search's winner: `against_winner` sets it.
+        try:
+            figures = other.probe(runs[-1]).figures if runs else None
+        except KeyError:
+            figures = None
+        # The ratio waits for this search's winner: the renderer sets it.
         return AgainstRecord(
             folder=str(folder), winner=other.winner, rps=figures.rps if figures else None, cost_ratio=None
         )
 
-    def against_winner(self) -> AgainstRecord | None:
-        """The comparison with this search's winner as it stands: the cost ratio once both have one."""
-        compared = self.compared
-        if compared is None or compared.winner is None or self.winner is None or compared.winner.cost <= 0:
-            return compared
-        ratio = round(self.grid.cost(self.winner) / compared.winner.cost, 3)
-        return compared.model_copy(update={"cost_ratio": ratio})
 
-
-_FINDINGS: dict[str, Finding] = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive"}
+_FINDINGS: dict[str, Finding] = {"pass": "pass", "breach": "breach", "inconclusive": "inconclusive"}
 
 
 def _finding(record: ProbeRecord) -> Finding:
@@ -642,10 +450,6 @@ def _point(record: ProbeRecord) -> CapacityPoint:
         p95_ms=figures.p95_ms if figures else None,
         probe=record.index,
     )
-
-
-def _skipped(cell: Cell, by: Cell, probe: int) -> SkippedRecord:
-    return SkippedRecord(**cell_fields(cell), ruled_out_by=by.name, probe=probe)
 
 
 def _listed(values: tuple[float, ...] | tuple[int, ...]) -> str:

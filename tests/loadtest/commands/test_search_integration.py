@@ -186,7 +186,7 @@ def test_a_failure_rules_out_what_it_covers(ours: Done) -> None:
     walk = probes(ours, "cpu")
     assert len(walk) < len(record["configurations"]) == 4
     assert [probe["cell"] for probe in walk][:2] == ["r2-cpu0.1-mem256m", "r2-cpu0.5-mem256m"]
-    assert walk[0]["outcome"] == "fail"
+    assert walk[0]["outcome"] == "breach"
     states = {row["cell"]: (row["state"], row["by"]) for row in record["configurations"]}
     assert states["r1-cpu0.1-mem256m"] == ("ruled out", "r2-cpu0.1-mem256m")
     assert {"cell": "r1-cpu0.1-mem256m", "ruled_out_by": "r2-cpu0.1-mem256m", "probe": walk[0]["index"]}.items() <= (
@@ -199,7 +199,7 @@ def test_memory_comes_from_the_peak_and_an_oom_kill_fails(ours: Done) -> None:
     (memory_probe,) = probes(ours, "memory")
     winner = ours.record["winner"]
     assert memory_probe["cell"] == f"r{winner['replicas']}-cpu{winner['cpus']}-mem32m"
-    assert memory_probe["outcome"] == "fail"
+    assert memory_probe["outcome"] == "breach"
     assert memory_probe["reason"].startswith("OOM-killed")
     memory = ours.record["memory"]
     assert memory["smallest_holding"] == "256m"
@@ -283,7 +283,7 @@ def test_ctrl_c_leaves_nothing_and_keeps_what_was_measured(tmp_path: Path) -> No
     assert record["complete"] is False
     assert record["cut_short"].startswith("cut short by SIGINT")
     (probe,) = record["probes"]
-    assert probe["outcome"] == "interrupted"
+    assert probe["outcome"] == "cut short"
     assert (out / probe["folder"] / "locust_stats.csv").is_file()
     assert "The search stopped early: cut short by SIGINT" in (out / "search.md").read_text()
     assert len(done.apis) == 2, "the probe's two replicas were running when Ctrl-C came"
@@ -313,7 +313,7 @@ def test_a_starved_replica_is_stopped_early(tmp_path: Path) -> None:
     done = search(tmp_path, "--capacity-steps", "0", profile=starved, timeout=300)
     assert done.code == exitcodes.BREACHED, done.stderr[-3000:]
     (probe,) = done.record["probes"]
-    assert probe["outcome"] == "fail"
+    assert probe["outcome"] == "breach"
     assert probe["stopped_early"].startswith("served "), probe["stopped_early"]
     assert "under 60%) for 3 s in a row after the warm-up" in probe["stopped_early"]
     assert probe["reason"] == f"stopped early: {probe['stopped_early']}"

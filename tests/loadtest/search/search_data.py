@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from loadtest.records import Figures, ProbeOutcome
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario, UserLoad, Wait
-from loadtest.search.plan import State
 from loadtest.search.records import (
     BudgetRecord,
     CapacityPoint,
@@ -17,12 +17,11 @@ from loadtest.search.records import (
     ConfirmationRecord,
     GridRecord,
     MemoryRecord,
-    ProbeFigures,
-    ProbeOutcome,
     ProbeRecord,
     SearchRecord,
     SkippedRecord,
 )
+from loadtest.search.walk import State
 from loadtest.thresholds import CostWeights, Slo
 
 MIB = 1024**2
@@ -49,8 +48,15 @@ def probe(
         spawn_rate=users / 10,
         run_time_seconds=20,
         outcome=outcome,
-        figures=ProbeFigures(
-            requests=int(rps * 10), failures=0, error_rate=0.0, rps=rps, p50_ms=p95 / 4, p95_ms=p95, p99_ms=p95 * 2
+        figures=Figures(
+            name="Aggregated",
+            requests=int(rps * 10),
+            failures=0,
+            error_rate=0.0,
+            rps=rps,
+            p50_ms=p95 / 4,
+            p95_ms=p95,
+            p99_ms=p95 * 2,
         ),
         memory_peak_bytes=[70 * MIB] * cell.replicas,
         ready_seconds=4.0,
@@ -128,29 +134,29 @@ def holds() -> SearchRecord:
             1,
             "cpu",
             R2_01,
-            "fail",
+            "breach",
             4200,
             410,
             stopped_early="P95 4,200 ms over the last 10 s",
             reason="stopped early: P95 4,200 ms over the last 10 s",
         ),
         probe(2, "cpu", R2_025, "pass", 380, 598),
-        probe(3, "cpu", R1_025, "fail", 2900, 512, reason="P95 2,900 ms, limit 1,000 ms"),
+        probe(3, "cpu", R1_025, "breach", 2900, 512, reason="P95 2,900 ms, limit 1,000 ms"),
         probe(4, "cpu", R1_05, "pass", 120, 601),
         probe(5, "memory", WINNER, "pass", 130, 600),
         probe(6, "confirm", WINNER, "pass", 140, 599),
         probe(7, "confirm", WINNER, "pass", 150, 600),
-        probe(8, "runner-up", Cell(1, 0.25, "256m"), "fail", 3100, 505, reason="P95 3,100 ms, limit 1,000 ms"),
+        probe(8, "runner-up", Cell(1, 0.25, "256m"), "breach", 3100, 505, reason="P95 3,100 ms, limit 1,000 ms"),
         probe(9, "capacity", WINNER, "pass", 400, 1190, users=2000),
-        probe(10, "capacity", WINNER, "fail", 5200, 1320, users=4000, reason="P95 5,200 ms, limit 1,000 ms"),
+        probe(10, "capacity", WINNER, "breach", 5200, 1320, users=4000, reason="P95 5,200 ms, limit 1,000 ms"),
         probe(11, "capacity", WINNER, "pass", 700, 1490, users=3000),
     ]
     return base(
         exit_code=0,
         configurations=[
             configuration(R1_01, "ruled out", R2_01.name),
-            configuration(R2_01, "fail", probes=[1]),
-            configuration(R1_025, "fail", probes=[3]),
+            configuration(R2_01, "breach", probes=[1]),
+            configuration(R1_025, "breach", probes=[3]),
             configuration(R1_05, "pass", probes=[4]),
             configuration(R2_025, "pass", probes=[2]),
             configuration(R2_05, "not needed", R1_05.name),
@@ -182,7 +188,7 @@ def holds() -> SearchRecord:
                 points=[
                     CapacityPoint(users=1000, outcome="pass", rps=600, p95_ms=150, probe=7),
                     CapacityPoint(users=2000, outcome="pass", rps=1190, p95_ms=400, probe=9),
-                    CapacityPoint(users=4000, outcome="fail", rps=1320, p95_ms=5200, probe=10),
+                    CapacityPoint(users=4000, outcome="breach", rps=1320, p95_ms=5200, probe=10),
                     CapacityPoint(users=3000, outcome="pass", rps=1490, p95_ms=700, probe=11),
                 ],
             )
@@ -203,7 +209,7 @@ def none_holds() -> SearchRecord:
     """Every configuration of the top row fails; the one below is ruled out by them."""
     cells = [Cell(2, 0.1, "512m"), Cell(2, 0.25, "512m"), Cell(2, 0.5, "512m")]
     probes = [
-        probe(index, "cpu", cell, "fail", 9000, 90, reason="P95 9,000 ms, limit 1,000 ms")
+        probe(index, "cpu", cell, "breach", 9000, 90, reason="P95 9,000 ms, limit 1,000 ms")
         for index, cell in enumerate(cells, start=1)
     ]
     below = [Cell(1, 0.1, "512m"), Cell(1, 0.25, "512m"), Cell(1, 0.5, "512m")]
@@ -212,7 +218,7 @@ def none_holds() -> SearchRecord:
         result="none holds",
         answer="no configuration of the grid holds the SLO",
         api_command="python scripts/baseline_server.py --port {port}",
-        configurations=[configuration(cell, "fail", probes=[index]) for index, cell in enumerate(cells, start=1)]
+        configurations=[configuration(cell, "breach", probes=[index]) for index, cell in enumerate(cells, start=1)]
         + [configuration(cell, "ruled out", top.name) for cell, top in zip(below, cells, strict=True)],
         probes=probes,
         skipped=[

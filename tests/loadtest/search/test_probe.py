@@ -187,17 +187,19 @@ FAILED_START = {"status": "failed", "error": NOT_READY}
     ("case", "margin", "outcome", "reason"),
     [
         pytest.param({}, None, "pass", None, id="pass"),
-        pytest.param({"p95": 2000}, None, "fail", "P95 2,000 ms, limit 1,000 ms", id="breach"),
-        pytest.param({"p95": 950}, 900.0, "fail", "P95 950 ms, over the 900 ms margin (0.9 x the limit)", id="margin"),
+        pytest.param({"p95": 2000}, None, "breach", "P95 2,000 ms, limit 1,000 ms", id="breach"),
+        pytest.param(
+            {"p95": 950}, 900.0, "breach", "P95 950 ms, over the 900 ms margin (0.9 x the limit)", id="margin"
+        ),
         pytest.param({"p95": 850}, 900.0, "pass", None, id="within-the-margin"),
         pytest.param(
             {"stopped_early": "P95 2,500 ms over the last 10 s"},
             None,
-            "fail",
+            "breach",
             "stopped early: P95 2,500 ms over the last 10 s",
             id="stopped-early",
         ),
-        pytest.param({"stopped_early": OUT_OF_BUDGET}, None, "budget", OUT_OF_BUDGET, id="out-of-budget"),
+        pytest.param({"stopped_early": OUT_OF_BUDGET}, None, "out of budget", OUT_OF_BUDGET, id="out-of-budget"),
         pytest.param(
             {"limits_enforced": False, "limits_not_enforced_reason": "no cgroups"},
             None,
@@ -213,14 +215,14 @@ FAILED_START = {"status": "failed", "error": NOT_READY}
                 "failure": Interrupted("interrupted by SIGINT"),
             },
             None,
-            "interrupted",
+            "cut short",
             "interrupted by SIGINT",
             id="interrupted",
         ),
         pytest.param(
             {"replica_records": [ReplicaRecord(index=0, name="replica-0", restarts=2, usage=usage(2))]},
             None,
-            "fail",
+            "breach",
             "OOM-killed 2 time(s) under the 512m limit",
             id="oom-killed",
         ),
@@ -232,7 +234,7 @@ FAILED_START = {"status": "failed", "error": NOT_READY}
                 "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7])],
             },
             None,
-            "fail",
+            "breach",
             "not ready under its limits: the API was not ready within 60 s",
             id="too-little-cpu-to-start",
         ),
@@ -245,11 +247,11 @@ FAILED_START = {"status": "failed", "error": NOT_READY}
                 "replica_records": [ReplicaRecord(index=0, name="replica-0", pids=[7], exit_codes=[1])],
             },
             None,
-            "error",
+            "failed to run",
             "API replica 0 exited with code 1 before it was ready",
             id="a-broken-service",
         ),
-        pytest.param({"verdict": False}, None, "error", "the gate could not judge it", id="not-judged"),
+        pytest.param({"verdict": False}, None, "cannot judge", "the gate could not judge it", id="not-judged"),
     ],
 )
 def test_judge(tmp_path: Path, case: dict[str, Any], margin: float | None, outcome: str, reason: str | None) -> None:

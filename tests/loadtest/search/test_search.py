@@ -17,12 +17,12 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.commands import search as search_command
-from loadtest.records import read_record, write_record
+from loadtest.records import Figures, ProbeOutcome, read_record, write_record
 from loadtest.runner.backends.base import Deployment
 from loadtest.runner.matrix import Cell
 from loadtest.search import Search, merge_search_config
 from loadtest.search.probe import Attempt, Judgement
-from loadtest.search.records import SEARCH_FILE, SEARCH_SUMMARY, ProbeFigures, ProbeOutcome, SearchRecord
+from loadtest.search.records import SEARCH_FILE, SEARCH_SUMMARY, SearchRecord
 from loadtest.thresholds import parse_thresholds
 from tests.loadtest.search import search_data
 
@@ -53,10 +53,10 @@ profiles:
 R1_01, R2_01 = "r1-cpu0.1-mem512m", "r2-cpu0.1-mem512m"
 R1_03, R2_03 = "r1-cpu0.3-mem512m", "r2-cpu0.3-mem512m"
 R1_05, R2_05 = "r1-cpu0.5-mem512m", "r2-cpu0.5-mem512m"
-P95_MS: dict[ProbeOutcome, float] = {"pass": 200, "fail": 3000, "inconclusive": 600}
+P95_MS: dict[ProbeOutcome, float] = {"pass": 200, "breach": 3000, "inconclusive": 600}
 REASONS: dict[ProbeOutcome, str | None] = {
     "pass": None,
-    "fail": "P95 3,000 ms, limit 1,000 ms",
+    "breach": "P95 3,000 ms, limit 1,000 ms",
     "inconclusive": "Locust CPU 100% (limit 90%) for 5 s of 5 s: the load generator, not the service, set the pace",
 }
 
@@ -83,8 +83,15 @@ class Script:
         kind, cell, outcome = self.steps.pop(0)
         assert made == (kind, cell), f"probe {attempt.index}: the search made {made}, the script expects {kind, cell}"
         self.now += self.seconds
-        figures = ProbeFigures(
-            requests=500, failures=0, error_rate=0.0, rps=100.0, p50_ms=50, p95_ms=P95_MS[outcome], p99_ms=None
+        figures = Figures(
+            name="Aggregated",
+            requests=500,
+            failures=0,
+            error_rate=0.0,
+            rps=100.0,
+            p50_ms=50,
+            p95_ms=P95_MS[outcome],
+            p99_ms=None,
         )
         return Judgement(outcome, REASONS[outcome], figures, None)
 
@@ -148,10 +155,10 @@ CASES = {
         [
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_01, "pass"),
-            ("cpu", R1_01, "fail"),
+            ("cpu", R1_01, "breach"),
             ("confirm", R2_01, "pass"),
             ("confirm", R2_01, "pass"),
-            ("runner-up", R1_01, "fail"),
+            ("runner-up", R1_01, "breach"),
         ],
         exitcodes.PASSED,
         R2_01,
@@ -162,11 +169,11 @@ CASES = {
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_05, "pass"),
-            ("cpu", R1_01, "fail"),
+            ("cpu", R1_01, "breach"),
             ("cpu", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
-            ("runner-up", R2_01, "fail"),
+            ("runner-up", R2_01, "breach"),
         ],
         exitcodes.PASSED,
         R1_05,
@@ -174,14 +181,14 @@ CASES = {
     ),
     "a winner that fails its confirmation is demoted and the next one confirmed": (
         [
-            ("cpu", R2_01, "fail"),
+            ("cpu", R2_01, "breach"),
             ("cpu", R2_05, "pass"),
             ("cpu", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
-            ("confirm", R1_05, "fail"),
+            ("confirm", R1_05, "breach"),
             ("confirm", R2_05, "pass"),
             ("confirm", R2_05, "pass"),
-            ("runner-up", R1_05, "fail"),
+            ("runner-up", R1_05, "breach"),
         ],
         exitcodes.PASSED,
         R2_05,
@@ -192,14 +199,14 @@ CASES = {
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_05, "pass"),
-            ("cpu", R1_01, "fail"),
+            ("cpu", R1_01, "breach"),
             ("cpu", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
             ("runner-up", R2_01, "pass"),
             ("confirm", R2_01, "pass"),
             ("confirm", R2_01, "pass"),
-            ("runner-up", R1_01, "fail"),
+            ("runner-up", R1_01, "breach"),
         ],
         exitcodes.PASSED,
         R2_01,
@@ -207,10 +214,10 @@ CASES = {
     ),
     "a demoted winner that holds as a runner-up leaves the boundary not settled": (
         [
-            ("cpu", R2_01, "fail"),
+            ("cpu", R2_01, "breach"),
             ("cpu", R2_05, "pass"),
             ("cpu", R1_05, "pass"),
-            ("confirm", R1_05, "fail"),
+            ("confirm", R1_05, "breach"),
             ("confirm", R2_05, "pass"),
             ("confirm", R2_05, "pass"),
             ("runner-up", R1_05, "pass"),
@@ -224,7 +231,7 @@ CASES = {
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_01, "inconclusive"),
             ("cpu", R2_05, "pass"),
-            ("cpu", R1_01, "fail"),
+            ("cpu", R1_01, "breach"),
             ("cpu", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
             ("confirm", R1_05, "pass"),
@@ -257,7 +264,7 @@ def test_the_search_follows_the_probes_to_its_answer(
 
 def test_an_inconclusive_probe_twice_stays_inconclusive_and_rules_nothing_out(tmp_path: Path) -> None:
     done = searched(tmp_path, CASES["a runner-up inconclusive at full length too is not settled"][0])
-    assert states(done.record) == {R1_01: "fail", R2_01: "inconclusive", R1_05: "pass", R2_05: "pass"}
+    assert states(done.record) == {R1_01: "breach", R2_01: "inconclusive", R1_05: "pass", R2_05: "pass"}
     assert done.record.skipped == []
     assert done.record.candidate is not None
     assert done.record.candidate.cell == R1_05
@@ -267,14 +274,14 @@ def test_the_runner_ups_failure_at_full_length_is_its_finding(tmp_path: Path) ->
     done = searched(
         tmp_path, CASES["a runner-up inconclusive in the walk that fails at full length settles the answer"][0]
     )
-    assert states(done.record)[R2_01] == "fail"
+    assert states(done.record)[R2_01] == "breach"
     assert done.record.result == "holds"
 
 
 def test_a_demoted_winner_says_why(tmp_path: Path) -> None:
     done = searched(tmp_path, CASES["a winner that fails its confirmation is demoted and the next one confirmed"][0])
     assert done.record.demoted == {R1_05: "held its probe, not its confirmation: P95 3,000 ms, limit 1,000 ms"}
-    assert states(done.record)[R1_05] == "fail"
+    assert states(done.record)[R1_05] == "breach"
     assert "r1-cpu0.5-mem512m did not hold at full length with margin: the walk goes on" in done.err
 
 
@@ -283,12 +290,12 @@ def test_a_cheaper_configuration_inconclusive_keeps_the_winner_from_the_answer(t
         ("cpu", R2_01, "inconclusive"),
         ("cpu", R2_01, "inconclusive"),
         ("cpu", R2_03, "pass"),
-        ("cpu", R1_01, "fail"),
-        ("cpu", R1_03, "fail"),
+        ("cpu", R1_01, "breach"),
+        ("cpu", R1_03, "breach"),
         ("cpu", R1_05, "pass"),
         ("confirm", R1_05, "pass"),
         ("confirm", R1_05, "pass"),
-        ("runner-up", R1_03, "fail"),
+        ("runner-up", R1_03, "breach"),
     ]
     done = searched(tmp_path, steps, "--cpus", "0.1,0.3,0.5")
     record = done.record
@@ -301,7 +308,7 @@ def test_a_cheaper_configuration_inconclusive_keeps_the_winner_from_the_answer(t
 
 def test_a_budget_that_runs_out_mid_walk_gives_a_partial_answer(tmp_path: Path) -> None:
     # 100 s a probe of a 5-minute budget: the third probe and a confirmation after it no longer fit.
-    steps: list[Step] = [("cpu", R2_01, "fail"), ("cpu", R2_05, "pass")]
+    steps: list[Step] = [("cpu", R2_01, "breach"), ("cpu", R2_05, "pass")]
     done = searched(tmp_path, steps, "--budget", "5m", seconds=100)
     record = done.record
     assert (done.code, record.result, record.complete) == (exitcodes.INCONCLUSIVE, "inconclusive", False)
@@ -309,7 +316,7 @@ def test_a_budget_that_runs_out_mid_walk_gives_a_partial_answer(tmp_path: Path) 
     assert record.cut_short.startswith("the budget ran out: 1:40 left")
     assert record.budget.exhausted
     assert record.budget.not_tried == [R1_05]
-    assert states(record) == {R1_01: "ruled out", R2_01: "fail", R1_05: "not tried", R2_05: "pass"}
+    assert states(record) == {R1_01: "ruled out", R2_01: "breach", R1_05: "not tried", R2_05: "pass"}
     assert "Not tried: r1-cpu0.5-mem512m." in (tmp_path / "out" / SEARCH_SUMMARY).read_text()
 
 

@@ -21,11 +21,11 @@ from typing import Literal
 from loadtest.runner.matrix import Cell
 from loadtest.search.grid import Grid, covers
 
-Finding = Literal["pass", "fail", "inconclusive"]
+Finding = Literal["pass", "breach", "inconclusive"]
 Findings = Mapping[Cell, Finding]
 """What each probed configuration was found to be, in the order they were first probed."""
-State = Literal["pass", "fail", "inconclusive", "ruled out", "not needed", "not tried"]
-"""pass, fail, inconclusive: probed; ruled out: covered by a configuration that failed; not needed: costs at
+State = Literal["pass", "breach", "inconclusive", "ruled out", "not needed", "not tried"]
+"""pass, breach, inconclusive: probed; ruled out: covered by a configuration that failed; not needed: costs at
 least as much as one that holds; not tried: neither, and the search stopped before it (budget, Ctrl-C)."""
 
 
@@ -41,7 +41,8 @@ class Resolution:
 def ruled_out_by(cell: Cell, findings: Findings) -> Cell | None:
     """The first failed configuration (in probe order) that covers `cell`, other than itself, if any."""
     return next(
-        (other for other, found in findings.items() if found == "fail" and other != cell and covers(other, cell)), None
+        (other for other, found in findings.items() if found == "breach" and other != cell and covers(other, cell)),
+        None,
     )
 
 

@@ -1,30 +1,46 @@
-"""search.md and the terminal's answer: the workshop's four questions answered from search.json.
+"""The search's answer: search.json built from the search's state, then search.md, search.png and the
+terminal's text, the workshop's four questions answered from search.json.
 
-Pure functions of a `SearchRecord` (so the answers can be rebuilt from the file), except
-`write_outputs`, which writes search.md and search.png beside it.
+`search_record` reads the state (`state.SearchState`) and nothing else; the rest are pure functions of
+a `SearchRecord` (so the answers can be rebuilt from the file), except `write_outputs`, which writes
+search.md and search.png beside it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
+from loadtest import exitcodes
+from loadtest.records import OUTCOME_WORDS
+from loadtest.runner.matrix import Cell
 from loadtest.search.chart import render_chart
+from loadtest.search.config import SearchConfig
 from loadtest.search.grid import cost_unit
+from loadtest.search.memory import HEADROOM, largest_peaks, recommended_limit
 from loadtest.search.records import (
-    OUTCOME_WORDS,
     SEARCH_CHART,
     SEARCH_SUMMARY,
+    AgainstRecord,
     CapacityRecord,
+    Choice,
     ConfigurationRecord,
     ConfirmationRecord,
+    GridRecord,
+    MemoryRecord,
     ProbeRecord,
+    Result,
     SearchRecord,
+    SkippedRecord,
+    cell_fields,
 )
+from loadtest.search.state import BudgetRanOut, CutShort, ProbeBroke, SearchState
+from loadtest.search.walk import Resolution
 from loadtest.util.files import write_atomic
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.text import sentence
-from loadtest.util.units import format_clock, format_rate
+from loadtest.util.units import format_clock, format_ms, format_rate
 
 _MIB = 1024**2
 _HEADLINES = {
@@ -33,6 +49,177 @@ _HEADLINES = {
     "inconclusive": "⚠️ Search: inconclusive",
     "cannot judge": "⛔ Search: could not finish",
 }
+
+
+def search_record(
+    state: SearchState,
+    config: SearchConfig,
+    used_seconds: float,
+    generator_rps: float | None,
+    compared: AgainstRecord | None,
+    complete: bool,
+    signal: str | None,
+) -> SearchRecord:
+    """search.json from what the search knows now (`signal`: the one that cut it short, if any)."""
+    grid = state.grid
+    resolved = state.resolved()
+    by_cell: dict[str, list[int]] = {}
+    for probe in state.probes:
+        by_cell.setdefault(probe.cell, []).append(probe.index)
+    configurations = [
+        ConfigurationRecord(
+            **cell_fields(cell),
+            cost=grid.cost(cell),
+            state=resolution.state,
+            by=resolution.by.name if resolution.by is not None else None,
+            probes=by_cell.get(cell.name, []),
+        )
+        for cell, resolution in resolved.items()
+    ]
+    result, code = _result(state, resolved, signal)
+    not_tried = [cell.name for cell in state.cells if resolved[cell].state == "not tried"]
+    budget = state.budget.model_copy(
+        update={
+            "used_seconds": round(used_seconds, 1),
+            "not_tried": not_tried,
+            "exhausted": isinstance(state.stop, BudgetRanOut),
+        }
+    )
+    run = config.run
+    return SearchRecord(
+        generated_at=datetime.now(UTC),
+        complete=complete,
+        cut_short=state.stop.reason if state.stop is not None else None,
+        exit_code=code,
+        result=result,
+        answer=_answer(state, result),
+        profile=run.profile,
+        backend=run.backend.name,
+        api_command=run.backend.api_command,
+        slo=run.slo,
+        users=run.load.users,
+        spawn_rate=run.load.spawn_rate,
+        run_time_seconds=run.load.run_time_seconds,
+        probe_seconds=config.probe_seconds,
+        scenario=run.load.scenario,
+        grid=GridRecord(
+            replicas=list(grid.replicas), cpus=list(grid.cpus), memory=list(grid.memory), cost=grid.weights
+        ),
+        configurations=configurations,
+        probes=list(state.probes),
+        skipped=_skipped(state, resolved),
+        winner=_choice(state, state.winner),
+        candidate=_choice(state, None if state.winner else state.holding or state.candidate),
+        confirmation=state.confirmations[-1].record() if state.confirmations else None,
+        capacities=list(state.capacities),
+        memory=_memory_advice(state),
+        budget=budget,
+        generator_rps=generator_rps,
+        against=_against_winner(state, compared),
+        demoted={cell.name: why for cell, why in state.demoted.items()},
+    )
+
+
+def _result(state: SearchState, resolved: dict[Cell, Resolution], signal: str | None) -> tuple[Result, int]:
+    """The search's result and exit code."""
+    states = {resolution.state for resolution in resolved.values()}
+    if isinstance(state.stop, (ProbeBroke, CutShort)) or signal:
+        return "cannot judge", exitcodes.CANNOT_JUDGE
+    if state.winner is not None:
+        winner = state.winner
+        cheaper_unknown = any(
+            state.findings.get(cell) == "inconclusive" and state.grid.cheaper(cell, winner) for cell in state.cells
+        )
+        if not cheaper_unknown:
+            return "holds", exitcodes.PASSED
+        return "inconclusive", exitcodes.INCONCLUSIVE
+    if state.stop is None and state.candidate is None and states <= {"breach", "ruled out"}:
+        return "none holds", exitcodes.BREACHED
+    return "inconclusive", exitcodes.INCONCLUSIVE
+
+
+def _answer(state: SearchState, result: Result) -> str:
+    """One sentence for the terminal and search.json."""
+    grid, unit = state.grid, cost_unit(state.grid.weights)
+    why = f" ({state.stop.reason})" if state.stop is not None else ""
+    if result == "holds" and state.winner is not None:
+        return f"the cheapest configuration that holds is {state.winner.name} ({grid.cost(state.winner):g} {unit})"
+    if result == "none holds":
+        return "no configuration of the grid holds the SLO"
+    if result == "cannot judge":
+        return f"the search could not finish{why}"
+    if state.winner is not None:
+        return f"{state.winner.name} holds, but a cheaper configuration could not be judged"
+    if state.holding is not None:
+        cheaper = state.unsettled or grid.next_cheaper(state.holding)
+        name = cheaper.name if cheaper is not None else "the configuration just cheaper"
+        return f"{state.holding.name} holds, but whether {name}, just cheaper, holds too is not settled{why}"
+    if state.candidate is not None:
+        return f"the best so far, {state.candidate.name}, held its probes but is not confirmed{why}"
+    return f"no configuration is known to hold{why}"
+
+
+def _choice(state: SearchState, cell: Cell | None) -> Choice | None:
+    """A configuration as search.json names it."""
+    return Choice(**cell_fields(cell), cost=state.grid.cost(cell)) if cell is not None else None
+
+
+def _skipped(state: SearchState, resolved: dict[Cell, Resolution]) -> list[SkippedRecord]:
+    """Every configuration never probed because one that covers it failed, with that one and its probe."""
+    failed_in: dict[str, int] = {}
+    for probe in state.probes:
+        if probe.outcome == "breach":
+            failed_in.setdefault(probe.cell, probe.index)
+    rows = []
+    for cell in state.cells:
+        by = resolved[cell].by
+        if resolved[cell].state == "ruled out" and by is not None:
+            rows.append(SkippedRecord(**cell_fields(cell), ruled_out_by=by.name, probe=failed_in.get(by.name, 0)))
+    for failed, probe in state.memory_probes.items():
+        if probe.outcome != "breach":
+            continue
+        for cell in state.grid.memory_variants(failed):
+            if cell.memory_bytes < failed.memory_bytes and cell not in state.memory_probes:
+                rows.append(SkippedRecord(**cell_fields(cell), ruled_out_by=failed.name, probe=probe.index))
+    return rows
+
+
+def _memory_advice(state: SearchState) -> MemoryRecord | None:
+    """The recommended memory limit from the peaks of the winner's CPU configuration."""
+    chosen = state.best_known()
+    if chosen is None:
+        return None
+    runs = [
+        probe
+        for probe in state.probes
+        if (probe.replicas, probe.cpus) == (chosen.replicas, chosen.cpus) and probe.outcome == "pass"
+    ]
+    peaks = largest_peaks(probe.memory_peak_bytes for probe in runs)
+    if not peaks:
+        return None
+    recommended, size = recommended_limit(max(peaks))
+    return MemoryRecord(
+        cell=chosen.name,
+        peaks_bytes=peaks,
+        peak_bytes=max(peaks),
+        factor=HEADROOM,
+        recommended=recommended,
+        recommended_bytes=size,
+        smallest_holding=chosen.memory,
+        failed={
+            cell.memory: probe.reason or "failed"
+            for cell, probe in state.memory_probes.items()
+            if probe.outcome == "breach"
+        },
+    )
+
+
+def _against_winner(state: SearchState, compared: AgainstRecord | None) -> AgainstRecord | None:
+    """The comparison with this search's winner as it stands: the cost ratio once both have one."""
+    if compared is None or compared.winner is None or state.winner is None or compared.winner.cost <= 0:
+        return compared
+    ratio = round(state.grid.cost(state.winner) / compared.winner.cost, 3)
+    return compared.model_copy(update={"cost_ratio": ratio})
 
 
 def write_outputs(record: SearchRecord, out: Path) -> str:
@@ -127,13 +314,13 @@ def minimum_resources(record: SearchRecord) -> str:
 
 def _confirmation_sentences(record: SearchRecord, confirmation: ConfirmationRecord) -> str:
     """How the chosen configuration held at full length, what the one just cheaper did, what lost its place."""
-    runs = [_probe(record, index) for index in confirmation.runs]
+    runs = [record.probe(index) for index in confirmation.runs]
     text = (
         f" It held {len(runs)} times at full length ({record.run_time_seconds} s) with P95 under the "
         f"{confirmation.margin_p95_ms:,.0f} ms margin: {' and '.join(_figures(run) for run in runs)}."
     )
     if confirmation.runner_up is not None and confirmation.runner_up_runs:
-        runner_up = _probe(record, confirmation.runner_up_runs[-1])
+        runner_up = record.probe(confirmation.runner_up_runs[-1])
         failed = confirmation.runner_up_failed
         verb = "was inconclusive" if failed is None else "failed again" if failed else "held too"
         text += (
@@ -214,8 +401,9 @@ def one_against_several(record: SearchRecord) -> str:
             f"Capacity per CPU: {one.users / single.cost:,.0f} users with one replica against "
             f"{many.users / several.cost:,.0f} with {several.replicas}."
         )
-    if several.figures is not None and single.figures is not None:
-        one_ms, many_ms = single.figures.p95_ms, several.figures.p95_ms
+    one_ms = single.figures.p95_ms if single.figures is not None else None
+    many_ms = several.figures.p95_ms if several.figures is not None else None
+    if one_ms is not None and many_ms is not None:
         tail = (
             f"{several.replicas} replicas answer faster at the tail: P95 {many_ms:,.0f} ms against {one_ms:,.0f} ms"
             if many_ms < one_ms
@@ -282,7 +470,7 @@ def probe_rows(probes: Sequence[ProbeRecord]) -> list[list[str]]:
                 f"{probe.cost:g}",
                 f"{probe.users:,}",
                 OUTCOME_WORDS[probe.outcome],
-                f"{figures.p95_ms:,.0f}" if figures else "–",
+                format_ms(figures.p95_ms) if figures else "–",
                 f"{figures.rps:,.1f}" if figures else "–",
                 format_rate(figures.failures, figures.requests) if figures else "–",
                 f"{probe.duration_seconds:.0f} s",
@@ -336,16 +524,12 @@ def _unit(record: SearchRecord) -> str:
     return cost_unit(record.grid.cost)
 
 
-def _probe(record: SearchRecord, index: int) -> ProbeRecord:
-    return record.probes[index - 1]
-
-
 def _figures(probe: ProbeRecord) -> str:
     figures = probe.figures
     if figures is None:
         return f"no figures ({probe.outcome})"
     errors = format_rate(figures.failures, figures.requests)
-    return f"P95 {figures.p95_ms:,.0f} ms, {figures.rps:,.1f} req/s, errors {errors}"
+    return f"P95 {format_ms(figures.p95_ms)} ms, {figures.rps:,.1f} req/s, errors {errors}"
 
 
 def _because(probe: ProbeRecord) -> str:
@@ -374,7 +558,7 @@ def _replica_row(record: SearchRecord, count: int) -> tuple[int, ConfigurationRe
     """One replica count: up to which CPU limit it fails, where it holds, what was left."""
     rows = [row for row in record.configurations if row.replicas == count]
     held = next((row for row in rows if row.state == "pass"), None)
-    failed = [row for row in rows if row.state in ("fail", "ruled out")]
+    failed = [row for row in rows if row.state in ("breach", "ruled out")]
     parts = []
     if failed:
         parts.append(f"fails up to {max(row.cpus for row in failed):g} CPU each")

@@ -8,7 +8,7 @@ import pytest
 
 from loadtest.search.chart import render_chart
 from loadtest.search.records import SEARCH_CHART, SEARCH_SUMMARY, AgainstRecord, Choice
-from loadtest.search.render import against_sentence, answers, render_console, render_markdown, write_outputs
+from loadtest.search.search_summary import against_sentence, answers, render_console, render_markdown, write_outputs
 from tests.loadtest.search import search_data
 
 PNG = b"\x89PNG\r\n\x1a\n"

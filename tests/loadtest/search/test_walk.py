@@ -12,7 +12,7 @@ import pytest
 
 from loadtest.runner.matrix import Cell
 from loadtest.search.grid import Grid, covers
-from loadtest.search.plan import (
+from loadtest.search.walk import (
     Finding,
     cheapest_pass,
     most_probes,
@@ -41,7 +41,7 @@ def walk(grid: Grid, truth: Truth) -> tuple[list[Cell], dict[Cell, Finding]]:
 
 
 def total_at_least(cpus: float) -> Truth:
-    return lambda cell: "pass" if cell.replicas * cell.cpus >= cpus - 1e-9 else "fail"
+    return lambda cell: "pass" if cell.replicas * cell.cpus >= cpus - 1e-9 else "breach"
 
 
 def names(cells: list[Cell]) -> list[str]:
@@ -70,10 +70,10 @@ def test_when_everything_holds_each_replica_count_is_probed_once() -> None:
 
 
 def test_when_nothing_holds_the_top_row_rules_out_everything_below() -> None:
-    probed, findings = walk(GRID, lambda _cell: "fail")
+    probed, findings = walk(GRID, lambda _cell: "breach")
     assert names(probed) == ["r2-cpu0.05", "r2-cpu0.1", "r2-cpu0.25", "r2-cpu0.5"]
     assert cheapest_pass(findings, GRID) is None
-    assert {found.state for found in resolve(CELLS, findings, GRID).values()} == {"fail", "ruled out"}
+    assert {found.state for found in resolve(CELLS, findings, GRID).values()} == {"breach", "ruled out"}
 
 
 def test_an_inconclusive_probe_rules_out_nothing() -> None:
@@ -87,7 +87,7 @@ def test_an_inconclusive_probe_rules_out_nothing() -> None:
 
 
 def test_the_first_failure_that_covers_it_is_named() -> None:
-    findings: dict[Cell, Finding] = {Cell(2, 0.5, "512m"): "fail", Cell(2, 0.1, "512m"): "fail"}
+    findings: dict[Cell, Finding] = {Cell(2, 0.5, "512m"): "breach", Cell(2, 0.1, "512m"): "breach"}
     assert ruled_out_by(Cell(1, 0.05, "512m"), findings) == Cell(2, 0.5, "512m")
     assert ruled_out_by(Cell(2, 0.1, "512m"), findings) == Cell(2, 0.5, "512m")
     assert ruled_out_by(Cell(2, 0.5, "512m"), findings) is None
@@ -99,7 +99,7 @@ def test_open_cells_are_cheaper_than_the_best_pass() -> None:
 
 
 def test_nothing_left_to_try_is_not_tried() -> None:
-    findings: dict[Cell, Finding] = {Cell(2, 0.05, "512m"): "fail"}
+    findings: dict[Cell, Finding] = {Cell(2, 0.05, "512m"): "breach"}
     resolved = resolve(CELLS, findings, GRID)
     assert resolved[Cell(1, 0.1, "512m")].state == "not tried"
 
@@ -141,7 +141,7 @@ def test_for_every_monotone_truth_the_walk_finds_the_cheapest_and_skips_only_fai
     assert len(truths) > 10
     cells = grid.configurations()
     for holding in truths:
-        probed, findings = walk(grid, lambda cell, holding=holding: "pass" if cell in holding else "fail")
+        probed, findings = walk(grid, lambda cell, holding=holding: "pass" if cell in holding else "breach")
         best = next((cell for cell in cells if cell in holding), None)
         assert cheapest_pass(findings, grid) == best
         assert len(probed) <= most_probes(grid)
