@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.gate.reading import LocustStats
-from loadtest.gate.render import verdict_line
 from loadtest.gate.verdict import limits_reason
+from loadtest.gate.verdict_summary import verdict_line
 from loadtest.records import OUTCOME_WORDS, Figures, RunOutcome, RunRecord, Verdict
 from loadtest.util.text import first_line
 

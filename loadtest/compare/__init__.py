@@ -2,7 +2,7 @@
 
 `session.run_comparison` prepares both sides (`sides`), runs their trials alternately in randomised
 blocks (`trials`), judges the per-block changes (`statistics`) and writes comparison.json, .md and
-.png (`render`). Reference: docs/compare.md.
+.png (`comparison_summary`). Reference: docs/compare.md.
 """
 
 from loadtest.compare.config import CompareConfig

@@ -2,7 +2,7 @@
 
 `run_comparison` prepares both sides (`sides`), runs their trials alternately in randomised blocks
 (`trials`), judges the per-block changes (`statistics`), and writes comparison.json after every trial
-(`complete: false` until the end) and comparison.md and comparison.png at the end (`render`).
+(`complete: false` until the end) and comparison.md and comparison.png at the end (`comparison_summary`).
 Whatever happens (a side that cannot start, Ctrl-C, SIGTERM), every replica, Locust process, container,
 cgroup and worktree it made is gone before it returns, and the trials done so far stay on disk.
 Reference: docs/compare.md.
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TextIO
 
 from loadtest import exitcodes
+from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
 from loadtest.compare.config import CompareConfig
-from loadtest.compare.render import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
 from loadtest.compare.sides import WORKING_TREE, Side, SideError, Workspace, image_side, revision_side
 from loadtest.compare.statistics import Block, judge_metrics, overall_verdict
 from loadtest.compare.trials import TRIALS_DIR, TrialRunner, plan_trials

@@ -1,7 +1,7 @@
 """The gate: read one Locust run's CSVs, judge them against the SLO, write and explain the verdict.
 
 `judge_folder` is what `python -m loadtest gate` calls: it reads the CSVs (`reading`) and the
-cell's run.json when there is one, evaluates (`verdict`, `measurement`), renders (`render`,
+cell's run.json when there is one, evaluates (`verdict`, `measurement`), renders (`verdict_summary`,
 `timeline`) and writes `verdict.json`, `timeline.png` and `summary.md`. The cell engine
 (`loadtest.runner.engine`), which has the record of what ran in hand, calls the same steps itself.
 """
@@ -22,9 +22,9 @@ from loadtest.gate.reading import (
     read_stats,
     stats_totals,
 )
-from loadtest.gate.render import render_cannot_judge, render_console, render_summary, verdict_line
 from loadtest.gate.timeline import TIMELINE_FILE, render_timeline
 from loadtest.gate.verdict import evaluate
+from loadtest.gate.verdict_summary import render_cannot_judge, render_console, render_summary, verdict_line
 from loadtest.locust_contract import CSV_PREFIX
 from loadtest.records import (
     RUN_FILE,

@@ -1,7 +1,7 @@
 """The matrix report: every cell side by side, as the workshop's table did.
 
 `write_report` reads nothing itself: it takes the cells (`collect_cell` reads a folder), builds the
-table (`table`), renders it (`render`, `chart`) and writes matrix.json, summary.md and matrix.png.
+table (`table`), renders it (`matrix_summary`, `chart`) and writes matrix.json, summary.md and matrix.png.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from loadtest.report.cells import (
     mixed_runs,
 )
 from loadtest.report.chart import render_chart
-from loadtest.report.render import render_matrix_console, render_matrix_markdown
+from loadtest.report.matrix_summary import render_matrix_console, render_matrix_markdown
 from loadtest.report.table import build_table, matrix_document, outcome
 from loadtest.results import CellResult
 from loadtest.util.files import write_atomic, write_json_atomic

@@ -1,4 +1,4 @@
-"""The verdict for people (loadtest/gate/render.py): the Markdown summary and the terminal view."""
+"""The verdict for people (loadtest/gate/verdict_summary.py): the Markdown summary and the terminal view."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The matrix for people (loadtest/report/render.py): summary.md and the terminal view, warnings loud."""
+"""The matrix for people (loadtest/report/matrix_summary.py): summary.md and the terminal view, warnings loud."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.report import CellResult, collect_cell
 from loadtest.report.cells import cut_short_reasons, missing_cells, mixed_runs
-from loadtest.report.render import matrix_headline, render_matrix_console, render_matrix_markdown
+from loadtest.report.matrix_summary import matrix_headline, render_matrix_console, render_matrix_markdown
 from loadtest.report.table import build_table
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import R1, R2, write_cell

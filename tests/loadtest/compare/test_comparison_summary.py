@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from loadtest.compare.render import render_chart, render_console, render_markdown
+from loadtest.compare.comparison_summary import render_chart, render_console, render_markdown
 from loadtest.compare.statistics import judge_metrics, overall_verdict
 from loadtest.records import Comparison, ComparisonCell, SideInfo, SideRole, TrialFigures, TrialRecord
 from loadtest.thresholds import CompareSettings
