@@ -73,8 +73,15 @@ def highest_value(index: int) -> int:
 
 
 def record(counts: Counts, value_us: float) -> None:
-    """Count one value into `counts` (the hot path of the Locust side)."""
-    index = bucket_index(value_us)
+    """Count one value into `counts` (the hot path of the Locust side: `bucket_index` written inline)."""
+    value = int(value_us)
+    if value < 0:
+        value = 0
+    elif value > HIGHEST_US:
+        value = HIGHEST_US
+    bucket = (value | _SUB_BUCKET_MASK).bit_length() - _MASK_BITS
+    # value >> bucket is the sub-bucket: the unit magnitude is 0 (LOWEST_US is 1).
+    index = ((bucket + 1) << _SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (value >> bucket) - _SUB_BUCKET_HALF_COUNT
     counts[index] = counts.get(index, 0) + 1
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -511,12 +511,15 @@ class RecordingWriter:
         self._file: IO[str] = self.path.open("w", encoding="utf-8")
         self._write(HEADER)
 
-    def append(self, source: str, deltas: Iterable[IntervalDelta]) -> None:
-        """A process's counts since its last report."""
+    def append(self, source: str, deltas: Iterable[IntervalDelta], pause: Callable[[], None] | None = None) -> None:
+        """A process's counts since its last report; `pause` is called after each line (a lone Locust
+        lets its users run between two encodings)."""
         self._sources.add(source)
         for delta in deltas:
             self._write(delta.to_line(source))
             self._merge(delta)
+            if pause is not None:
+                pause()
         self._file.flush()
 
     def close_source(self, source: str, at: float) -> None:

@@ -23,12 +23,14 @@ Pure: times are plain floats on any monotonic clock, so the tests drive it with 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Arrivals = Literal["exponential", "constant"]
 ARRIVALS: tuple[Arrivals, ...] = ("exponential", "constant")
@@ -99,16 +101,17 @@ class ClosedLoop:
 Pacing = OpenLoop | ClosedLoop
 
 
-@dataclass(frozen=True)
-class Intended:
-    """One send the schedule means to make: when, and what (a request name)."""
+class Intended(NamedTuple):
+    """One send the schedule means to make: when, and what (a request name).
+
+    NamedTuples, not dataclasses, for this and `Send`: one of each per request on Locust's core.
+    """
 
     at: float
     name: str
 
 
-@dataclass(frozen=True)
-class Send:
+class Send(NamedTuple):
     """One send as it happened: timed from `intended.at`, made at `actual`."""
 
     intended: Intended
@@ -141,12 +144,13 @@ class RequestMix:
         if not self.names:
             raise PacingError(f"every request has weight 0 ({', '.join(weights)}): there is nothing to send")
         self.weights = [float(weights[name]) for name in self.names]
+        self._cumulative = list(itertools.accumulate(self.weights))
 
     def choose(self, rng: random.Random) -> str:
         """One request name, drawn by weight."""
         if len(self.names) == 1:
             return self.names[0]
-        return rng.choices(self.names, self.weights)[0]
+        return self.names[bisect.bisect(self._cumulative, rng.random() * self._cumulative[-1])]
 
 
 @dataclass(eq=False)  # one per user, kept in sets: equal only to itself

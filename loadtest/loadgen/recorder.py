@@ -14,49 +14,70 @@ corrected and uncorrected latencies, and as `closed_loop`.
 nothing after counts, so a request still in flight (or never sent) stays intended but not
 completed: unfinished, over every limit.
 
-Pure: the Locust hooks (`locust_hooks`) feed it, with times on one monotonic clock and a function
-from that clock to Unix time for the seconds.
+Pure: the Locust hooks (`locust_hooks`) feed it, with times on one monotonic clock and that
+clock's offset from Unix time for the seconds.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from loadtest.latency import hdr
-from loadtest.latency.recording import HISTOGRAM_KINDS, IntervalDelta
+from loadtest.latency.hdr import record
+from loadtest.latency.recording import IntervalDelta
 from loadtest.loadgen.pacing import Intended, Schedule, Send
 
 _US = 1_000_000.0
+PAUSE_EVERY = 500
+"""Schedules counted between two pauses: a Locust process of 10,000 users pauses 20 times a second."""
 
 
-@dataclass
 class _Cell:
-    """The running delta of one (second, request name)."""
+    """The running delta of one (second, request name): plain attributes, read on every request."""
 
-    intended: int = 0
-    sent: int = 0
-    completed: int = 0
-    failed: int = 0
-    closed_loop: int = 0
-    histograms: dict[str, hdr.Counts] = field(default_factory=dict)
+    __slots__ = (
+        "closed_loop",
+        "completed",
+        "corrected",
+        "failed",
+        "failed_corrected",
+        "intended",
+        "lag_generator",
+        "lag_service",
+        "sent",
+        "uncorrected",
+    )
 
-    def record(self, kind: str, value_us: float) -> None:
-        counts = self.histograms.get(kind)
-        if counts is None:
-            counts = self.histograms[kind] = {}
-        hdr.record(counts, value_us)
+    def __init__(self) -> None:
+        self.intended = self.sent = self.completed = self.failed = self.closed_loop = 0
+        self.corrected: hdr.Counts = {}
+        self.uncorrected: hdr.Counts = {}
+        self.lag_service: hdr.Counts = {}
+        self.lag_generator: hdr.Counts = {}
+        self.failed_corrected: hdr.Counts = {}
+
+    def histograms(self) -> dict[str, hdr.Counts]:
+        by_kind = {
+            "corrected": self.corrected,
+            "uncorrected": self.uncorrected,
+            "lag_service": self.lag_service,
+            "lag_generator": self.lag_generator,
+            "failed": self.failed_corrected,
+        }
+        return {kind: counts for kind, counts in by_kind.items() if counts}
 
 
 @dataclass
 class Recorder:
     """Counts and histograms of one process, by second of intended send and request name."""
 
-    to_unix: Callable[[float], float]
-    """The recorder's clock (a monotonic one) to Unix seconds."""
+    unix_offset: float
+    """Unix time minus the recorder's clock (a monotonic one): the clock's times to Unix seconds."""
     _cells: dict[tuple[int, str], _Cell] = field(default_factory=dict, init=False)
+    _last: tuple[tuple[int, str], _Cell] | None = field(default=None, init=False)
+    """The cell last used: most requests in a row fall in the same second and name."""
     _schedules: set[Schedule] = field(default_factory=set, init=False)
     closed_at: float | None = field(default=None, init=False)
     """Unix time the books were closed; None while they are open."""
@@ -80,10 +101,13 @@ class Recorder:
             self._count_overdue(schedule, now)
             self._schedules.discard(schedule)
 
-    def count_overdue(self, now: float) -> None:
-        """Count every schedule's intended sends before `now` that are not made yet (once a second)."""
-        for schedule in self._schedules:
+    def count_overdue(self, now: float, pause: Callable[[], None] | None = None) -> None:
+        """Count every schedule's intended sends before `now` that are not made yet (once a second);
+        `pause` is called every PAUSE_EVERY schedules (Locust yields to its users there)."""
+        for position, schedule in enumerate(list(self._schedules), start=1):
             self._count_overdue(schedule, now)
+            if pause is not None and position % PAUSE_EVERY == 0:
+                pause()
 
     def on_send(self, send: Send) -> None:
         """A paced request goes out."""
@@ -108,7 +132,7 @@ class Recorder:
         """
         if self.closed:
             return
-        uncorrected_us = max(0.0, response_ms) * 1000.0
+        uncorrected_us = response_ms * 1000.0
         if send is None:
             cell = self._cell(now - uncorrected_us / _US, name)
             cell.intended += 1
@@ -116,27 +140,28 @@ class Recorder:
             cell.closed_loop += 1
             corrected_us = uncorrected_us
         else:
-            cell = self._cell(send.intended.at, send.intended.name)
-            corrected_us = uncorrected_us + send.lag * _US
-            cell.record("lag_service", send.service_lag * _US)
-            cell.record("lag_generator", send.generator_lag * _US)
+            intended = send.intended
+            cell = self._cell(intended.at, intended.name)
+            corrected_us = uncorrected_us + (send.service_lag + send.generator_lag) * _US
+            record(cell.lag_service, send.service_lag * _US)
+            record(cell.lag_generator, send.generator_lag * _US)
         cell.completed += 1
-        cell.record("corrected", corrected_us)
-        cell.record("uncorrected", uncorrected_us)
+        record(cell.corrected, corrected_us)
+        record(cell.uncorrected, uncorrected_us)
         if failed:
             cell.failed += 1
-            cell.record("failed", corrected_us)
+            record(cell.failed_corrected, corrected_us)
 
     def close(self, now: float) -> None:
         """End the books at `now`: count what was intended before it; nothing after counts."""
         if self.closed:
             return
         self.count_overdue(now)
-        self.closed_at = self.to_unix(now)
+        self.closed_at = now + self.unix_offset
 
     def take(self) -> list[IntervalDelta]:
         """What was counted since the last `take`, by second and request name; the running deltas restart."""
-        cells, self._cells = self._cells, {}
+        cells, self._cells, self._last = self._cells, {}, None
         return [
             IntervalDelta(
                 start=start,
@@ -146,7 +171,7 @@ class Recorder:
                 completed=cell.completed,
                 failed=cell.failed,
                 closed_loop=cell.closed_loop,
-                histograms={kind: cell.histograms[kind] for kind in HISTOGRAM_KINDS if kind in cell.histograms},
+                histograms=cell.histograms(),
             )
             for (start, name), cell in sorted(cells.items())
         ]
@@ -156,10 +181,14 @@ class Recorder:
             self._cell(intended.at, intended.name).intended += 1
 
     def _cell(self, at: float, name: str) -> _Cell:
-        key = (math.floor(self.to_unix(at)), name)
+        key = (int(at + self.unix_offset), name)  # Unix times are positive: int() is floor()
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
         cell = self._cells.get(key)
         if cell is None:
             cell = self._cells[key] = _Cell()
+        self._last = (key, cell)
         return cell
 
 

@@ -17,7 +17,7 @@ UNIX = 1_767_000_000.0
 
 
 def _recorder() -> Recorder:
-    return Recorder(to_unix=lambda clock: clock + UNIX)
+    return Recorder(unix_offset=UNIX)
 
 
 def _schedule(recorder: Recorder, rate: float = 1.0, name: str = "POST /predict") -> Schedule:
