@@ -1,22 +1,27 @@
 """Recording inside Locust: the request hook, the once-a-second report, and the histogram file.
 
-Imported by Locust only (through `locust_users`, or as a `-f` plugin): gevent patches the process.
+Imported by Locust only (through `locust_users`): gevent patches the process.
 
 Every process that runs users (a lone Locust, or each worker) keeps one `Recorder`. Once a
 second it counts overdue sends and reports what it counted through Locust's own message channel
 (`runner.send_message`): a worker's reports go to the master over Locust's connection, so nothing
-needs a shared folder (compose's workers have none), and a lone Locust's go straight to its own
-handler. The master (or the lone Locust) appends them to `histograms.jsonl` beside `--csv`.
+needs a shared folder (compose's workers have none). The master (or a lone Locust, its own
+master) appends them to `histograms.jsonl` beside `--csv`.
 
 The end of a test: each recording process closes its books when it stops its users (Locust's
 `test_stopping`) and sends its final report. A headless master stops by quitting, and tells its
 workers to quit only after `test_stop`, so on `test_stop` the master asks every worker to close
 its books now and waits (at most FINALS_TIMEOUT_SECONDS) for every final report, then writes the
 test's end (naming any process whose final report never came) and compacts the file.
+
+Once every user is spawned, the process's objects are frozen out of Python's full collections
+(`gc.freeze`): one such collection held a process of 1,000 users for 58-88 ms here, and every
+send due meanwhile went out late.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -30,7 +35,7 @@ from locust.env import Environment
 from locust.rpc.protocol import Message
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtest.latency.recording import FILE_NAME, RecordingWriter
+from loadtest.latency.recording import FILE_NAME, IntervalDelta, RecordingWriter
 from loadtest.loadgen.pacing import Send
 from loadtest.loadgen.recorder import Recorder, deltas_from_wire, deltas_to_wire
 
@@ -91,7 +96,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         _process.source = runner.client_id
         runner.register_message(CLOSE_MESSAGE, _on_close_message)
-    if _process.writes:
+    if isinstance(runner, MasterRunner):
         runner.register_message(REPORT_MESSAGE, _on_report)
 
 
@@ -125,6 +130,7 @@ def _on_test_stopping(**_: Any) -> None:
 
 
 def _on_test_stop(environment: Environment, **_: Any) -> None:
+    gc.unfreeze()  # the stopped users' objects can go (Locust's web UI may start another test)
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         _collect_finals(runner)
@@ -135,6 +141,15 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
             logger.warning("histograms: no final counts from %s; their seconds are incomplete", names)
         _process.writer.end(missing)
         _process.writer.finish()
+
+
+def _on_spawning_complete(**_: Any) -> None:
+    # Python's full collections walk every object: with thousands of users (their sessions and
+    # schedules) one took 58-88 ms on this machine, holding every user and sending them late all at
+    # once. Users are made by now; frozen, they are not walked again until the test stops.
+    if _process.records:
+        gc.collect()
+        gc.freeze()
 
 
 def _collect_finals(runner: MasterRunner) -> None:
@@ -182,6 +197,9 @@ def _send_report(final: bool) -> None:
     deltas = RECORDER.take()
     if not deltas and not final:
         return
+    if _process.writes:  # a lone Locust is its own master: no message, no wire form
+        _receive(_process.source, deltas, final, RECORDER.closed_at)
+        return
     data = {
         "source": _process.source,
         "deltas": deltas_to_wire(deltas),
@@ -197,15 +215,20 @@ def _send_report(final: bool) -> None:
 def _on_report(environment: Environment, msg: Message, **_: Any) -> None:
     del environment
     data = msg.data
-    source = str(data.get("source", msg.node_id))
+    closed_at = data.get("closed_at")
+    deltas = deltas_from_wire(data.get("deltas", []))
+    _receive(str(data.get("source", msg.node_id)), deltas, bool(data.get("final")), closed_at)
+
+
+def _receive(source: str, deltas: list[IntervalDelta], final: bool, closed_at: float | None) -> None:
     _process.reporting.add(source)
     writer = _process.writer
     if writer is not None:
-        writer.append(source, deltas_from_wire(data.get("deltas", [])), pause=_let_users_run)
-    if data.get("final"):
+        writer.append(source, deltas, pause=_let_users_run)
+    if final:
         _process.finals.add(source)
-        if writer is not None and data.get("closed_at") is not None:
-            writer.close_source(source, float(data["closed_at"]))
+        if writer is not None and closed_at is not None:
+            writer.close_source(source, float(closed_at))
 
 
 def _listen(hook: Any, listener: Callable[..., None]) -> None:
@@ -219,3 +242,4 @@ _listen(events.test_start, _on_test_start)
 _listen(events.request, _on_request)
 _listen(events.test_stopping, _on_test_stopping)
 _listen(events.test_stop, _on_test_stop)
+_listen(events.spawning_complete, _on_spawning_complete)
