@@ -24,7 +24,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import gevent
 from locust import FastHttpUser, task
 from locust.env import Environment
 
@@ -54,12 +53,15 @@ class PacedHttpUser(FastHttpUser):
         raise NotImplementedError(f"{type(self).__name__} must define send(name) to make its requests")
 
     def on_start(self) -> None:
-        """Start the schedule (open loop) and sleep until its first intended send."""
+        """Start the schedule (open loop) and wait until its first intended send.
+
+        Locust's own `wait` (not a bare sleep): a user is stoppable while it waits, whereas in
+        `on_start` it counts as running, so a stop would wait for its first gap, up to --stop-timeout.
+        """
         if isinstance(self.pacing, OpenLoop):
-            now = time.perf_counter()
-            self._schedule = Schedule(self.pacing, self._mix, now, _RNG)
+            self._schedule = Schedule(self.pacing, self._mix, time.perf_counter(), _RNG)
             RECORDER.add_schedule(self._schedule)
-            gevent.sleep(self._schedule.wait(now))
+            self.wait()  # type: ignore[no-untyped-call]  # Locust leaves it unannotated
 
     def on_stop(self) -> None:
         """Sends it meant to make before now and never made are counted (unfinished)."""

@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,17 +53,25 @@ def serve(started: list[subprocess.Popen[bytes]], *flags: str) -> int:
     return port
 
 
-def run_locust(folder: Path, port: int, users: int, seconds: int, rate: float, processes: int = 1) -> Path:
+def run_locust(
+    folder: Path, port: int, users: int, seconds: int, rate: float, processes: int = 1, stop_timeout: int = 2
+) -> Path:
     command = [
         sys.executable, "-m", "locust", f"--locustfile={LOCUSTFILE}", "--headless",
         f"--host=http://127.0.0.1:{port}", f"--users={users}", f"--spawn-rate={users}", f"--run-time={seconds}s",
-        "--stop-timeout=2", f"--csv={folder / 'locust'}", "--only-summary", "--exit-code-on-error=0",
+        f"--stop-timeout={stop_timeout}", f"--csv={folder / 'locust'}", "--only-summary", "--exit-code-on-error=0",
     ]  # fmt: skip
     if processes > 1:
         command.append(f"--processes={processes}")
     environment = {**os.environ, "PACED_RATE": str(rate), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=seconds + 90, check=False
+        command,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=seconds + stop_timeout + 90,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return folder / FILE_NAME
@@ -114,3 +123,18 @@ def test_a_stalled_service_leaves_its_held_and_unsent_requests_counted_over_ever
     before = recording.window(None, seconds[0] + 2).total()
     assert before.completed > 0
     assert before.corrected_percentiles().p95_ms < 100
+
+
+def test_users_waiting_for_their_first_send_stop_at_once_not_after_the_stop_timeout(
+    tmp_path: Path, reference: list[subprocess.Popen[bytes]]
+) -> None:
+    # One send every ~17 minutes a user: every user is still waiting for its first send when the
+    # run ends. Locust treats a user in on_start as running (it waits --stop-timeout for it to finish
+    # its task); a paced user's first wait is Locust's own, which a stop ends at once.
+    port = serve(reference)
+    started = time.monotonic()
+    recording = read_recording(run_locust(tmp_path, port, users=20, seconds=2, rate=0.001, stop_timeout=60))
+    took = time.monotonic() - started
+
+    assert took < 30, f"Locust took {took:.0f} s to stop 20 waiting users (its stop timeout is 60 s)"
+    assert recording.complete, (recording.sources, recording.closed, recording.missing)
