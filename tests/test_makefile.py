@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from loadtest.cli import build_parser
+from loadtest.thresholds import load_thresholds
+from loadtest.ui.ui_options import UiOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,16 +46,18 @@ def test_help_lists_each_target_with_one_line(target: str) -> None:
     [
         (["REPLICAS=2", "CPUS=1.0"], {"replicas": 2, "cpus": 1.0, "memory": None, "backend": "process"}),
         (["MEMORY=256m", "WEB_PORT=8090"], {"replicas": None, "memory": "256m", "web_port": 8090}),
-        (["BACKEND=compose"], {"backend": "compose", "image": "inference-gate-api:local"}),
+        (["BACKEND=compose"], {"backend": "compose", "api_image": "inference-gate-api:local"}),
     ],
     ids=["replicas-cpus", "memory-port", "compose"],
 )
 def test_make_ui_passes_its_variables_to_the_ui_command(variables: list[str], expected: dict[str, object]) -> None:
     argv = loadtest_command(make("-n", "ui", "UI_OUT=results/x", *variables))
     args = build_parser().parse_args(argv)
-    assert (args.command, args.out) == ("ui", Path("results/x"))
+    assert args.command == "ui"
+    options, _, _ = UiOptions.resolve_with_profile(args, {}, lambda _: load_thresholds(ROOT / "thresholds.yaml"))
+    assert options.out == Path("results/x")
     for key, value in expected.items():
-        assert getattr(args, key) == value, key
+        assert getattr(options, key) == value, key
 
 
 def test_make_ui_on_compose_builds_the_images_first() -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 from loadtest import exitcodes
 from loadtest.gate import (
@@ -25,14 +25,45 @@ from loadtest.gate import (
     write_verdict,
 )
 from loadtest.locust_contract import CSV_PREFIX
-from loadtest.options import Options
+from loadtest.options import CommandOptions, Flag, OptionsError
 from loadtest.records import RecordError
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class GateOptions(CommandOptions):
+    """The options of `python -m loadtest gate`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {"input": ("input", None), "output": ("output", None)}
+
+    thresholds: Annotated[
+        Path, Flag(f"the thresholds file (default: {DEFAULT_PATH})", "input", parse=Path, metavar="PATH")
+    ] = DEFAULT_PATH
+    csv_prefix: Annotated[
+        str,
+        Flag(f"file part of Locust's --csv prefix (default: {CSV_PREFIX})", "input", metavar="NAME", flag="--prefix"),
+    ] = CSV_PREFIX
+    verdict_json: Annotated[
+        Path | None,
+        Flag(
+            "where to write verdict.json (default: RUN_DIR/verdict.json)",
+            "output",
+            parse=Path,
+            metavar="PATH",
+            flag="--json",
+        ),
+    ] = None
+    summary: Annotated[
+        Path | None,
+        Flag(
+            'where to write the Markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (default: RUN_DIR/summary.md)',
+            "output",
+            parse=Path,
+            metavar="PATH",
+        ),
+    ] = None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the `gate` subcommand."""
     parser = subparsers.add_parser(
         "gate",
@@ -44,38 +75,13 @@ def register(
             "cannot be judged, 3 inconclusive (Locust was the limit, or the limits were not enforced)."
         ),
     )
-    options = Options(parser, os.environ if environ is None else environ)
-    inputs = parser.add_argument_group("input")
-    inputs.add_argument(
+    groups = GateOptions.add_to(parser)
+    groups["input"].add_argument(
         "run_dir",
         metavar="RUN_DIR",
         type=Path,
         help="folder holding locust_stats.csv, locust_failures.csv, locust_exceptions.csv and "
         "locust_stats_history.csv (Locust's --csv RUN_DIR/locust --csv-full-history)",
-    )
-    options.add(inputs, "--thresholds", f"the thresholds file (default: {DEFAULT_PATH})", type=Path, metavar="PATH")
-    options.add(
-        inputs,
-        "--prefix",
-        f"file part of Locust's --csv prefix (default: {CSV_PREFIX})",
-        env="LOADTEST_CSV_PREFIX",
-        metavar="NAME",
-    )
-    outputs = parser.add_argument_group("output")
-    options.add(
-        outputs,
-        "--json",
-        "where to write verdict.json (default: RUN_DIR/verdict.json)",
-        env="LOADTEST_VERDICT_JSON",
-        type=Path,
-        metavar="PATH",
-    )
-    options.add(
-        outputs,
-        "--summary",
-        'where to write the Markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (default: RUN_DIR/summary.md)',
-        type=Path,
-        metavar="PATH",
     )
     parser.set_defaults(handler=gate_command)
     return parser
@@ -83,10 +89,16 @@ def register(
 
 def gate_command(args: argparse.Namespace) -> int:
     """Judge RUN_DIR; print the tables (stdout) or why it cannot be judged (stderr)."""
-    json_path, summary_path = output_paths(args.run_dir, args.json, args.summary)
     try:
-        slo = load_thresholds(args.thresholds or DEFAULT_PATH).slo
-        stats = read_stats(args.run_dir, args.prefix or CSV_PREFIX)
+        options = GateOptions.resolve(args, os.environ)
+    except OptionsError as error:
+        # Before any output path is known: nothing is written.
+        print(f"gate: cannot judge: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    json_path, summary_path = output_paths(args.run_dir, options.verdict_json, options.summary)
+    try:
+        slo = load_thresholds(options.thresholds).slo
+        stats = read_stats(args.run_dir, options.csv_prefix)
         record = read_run_record(args.run_dir)
         verdict = evaluate(stats, slo, record)
     except (ThresholdsError, GateInputError, RecordError) as error:

@@ -10,17 +10,32 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 from loadtest import exitcodes, packaged
-from loadtest.options import Options
+from loadtest.options import CommandOptions, Flag, OptionsError
 from loadtest.util.files import write_atomic
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class InitOptions(CommandOptions):
+    """The options of `inference-gate init`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {"output": ("output", None)}
+
+    init_dir: Annotated[
+        Path | None,
+        Flag(
+            "the folder to write them in (default: the current folder)",
+            "output",
+            parse=Path,
+            metavar="DIR",
+            flag="--dir",
+        ),
+    ] = None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `init` to the top-level parser."""
     parser = subparsers.add_parser(
         "init",
@@ -28,22 +43,18 @@ def register(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    options = Options(parser, os.environ if environ is None else environ)
-    options.add(
-        parser.add_argument_group("output"),
-        "--dir",
-        "the folder to write them in (default: the current folder)",
-        type=Path,
-        metavar="DIR",
-        env="LOADTEST_INIT_DIR",
-    )
+    InitOptions.add_to(parser)
     parser.set_defaults(handler=handle)
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
     """Write the starter files; 0, or 2 when one exists or the folder cannot be written."""
-    folder = Path(args.dir) if args.dir is not None else Path.cwd()
+    try:
+        folder = InitOptions.resolve(args, os.environ).init_dir or Path.cwd()
+    except OptionsError as error:
+        print(f"loadtest init: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
     targets = [folder / name for name in packaged.STARTER_FILES]
     present = [path for path in targets if path.exists()]
     if present:

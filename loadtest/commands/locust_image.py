@@ -14,20 +14,38 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 from loadtest import exitcodes
-from loadtest.options import Options
+from loadtest.options import CommandOptions, Flag, OptionsError
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose import DEFAULT_LOADTEST_IMAGE
 from loadtest.runner.backends.docker import run_command
 from loadtest.runner.backends.locust_image import BUILD_TIMEOUT, DEFAULT_BASE_IMAGE, build_command, build_context
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class LocustImageOptions(CommandOptions):
+    """The options of `inference-gate locust-image`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {"image": ("image", None)}
+
+    # `--tag` reads the variable `run --loadtest-image` reads: the image built is the image run.
+    locust_image: Annotated[
+        str,
+        Flag(
+            f"the image's name, what `run --loadtest-image` takes (default {DEFAULT_LOADTEST_IMAGE})",
+            "image",
+            metavar="REF",
+            flag="--tag",
+        ),
+    ] = DEFAULT_LOADTEST_IMAGE
+    base_image: Annotated[
+        str, Flag(f"the Python image it starts from (default {DEFAULT_BASE_IMAGE})", "image", metavar="REF")
+    ] = DEFAULT_BASE_IMAGE
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `locust-image` to the top-level parser."""
     parser = subparsers.add_parser(
         "locust-image",
@@ -35,24 +53,7 @@ def register(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    options = Options(parser, os.environ if environ is None else environ)
-    image = parser.add_argument_group("image")
-    options.add(
-        image,
-        "--tag",
-        f"the image's name, what `run --loadtest-image` takes (default {DEFAULT_LOADTEST_IMAGE})",
-        env="LOADTEST_LOCUST_IMAGE",
-        metavar="REF",
-        default=DEFAULT_LOADTEST_IMAGE,
-    )
-    options.add(
-        image,
-        "--base-image",
-        f"the Python image it starts from (default {DEFAULT_BASE_IMAGE})",
-        env="LOADTEST_BASE_IMAGE",
-        metavar="REF",
-        default=DEFAULT_BASE_IMAGE,
-    )
+    LocustImageOptions.add_to(parser)
     parser.set_defaults(handler=handle)
     return parser
 
@@ -60,13 +61,19 @@ def register(
 def handle(args: argparse.Namespace) -> int:
     """Assemble the context in a temporary folder and build it; 0, or 2 with the reason."""
     try:
+        options = LocustImageOptions.resolve(args, os.environ)
+    except OptionsError as error:
+        print(f"loadtest locust-image: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    tag, base_image = options.locust_image, options.base_image
+    try:
         if run_command(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30).returncode != 0:
             raise BackendError("the Docker daemon does not answer (`docker info` failed): start it")
         buildx = run_command(["docker", "buildx", "version"], timeout=30).returncode == 0
         with tempfile.TemporaryDirectory(prefix="locust-image-") as folder:
             context = build_context(Path(folder))
-            command, variables = build_command(context, args.tag, args.base_image, buildx)
-            print(f"building {args.tag} from {args.base_image}: {' '.join(command)}", flush=True)
+            command, variables = build_command(context, tag, base_image, buildx)
+            print(f"building {tag} from {base_image}: {' '.join(command)}", flush=True)
             # The build's own output goes straight to the terminal: it is long and shows progress.
             done = subprocess.run(command, env={**os.environ, **variables}, timeout=BUILD_TIMEOUT, check=False)
     except BackendError as error:
@@ -80,7 +87,5 @@ def handle(args: argparse.Namespace) -> int:
             f"loadtest locust-image: docker build exited {done.returncode} (its output above says why)", file=sys.stderr
         )
         return exitcodes.CANNOT_JUDGE
-    print(
-        f"built {args.tag}: `inference-gate run --backend compose --loadtest-image {args.tag} --image YOUR-API-IMAGE`"
-    )
+    print(f"built {tag}: `inference-gate run --backend compose --loadtest-image {tag} --image YOUR-API-IMAGE`")
     return exitcodes.PASSED

@@ -24,22 +24,24 @@ import json
 import math
 import os
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
 
 from loadtest import exitcodes
-from loadtest.options import Options, choice, comma_list, positive_float, positive_int, run_time
-from loadtest.runner.config import profile_cells
+from loadtest.compare.compare_options import COMPARE_PROFILE
+from loadtest.options import Flag, ProfileOptions, choice, comma_list, duration, positive_float, positive_int
 from loadtest.runner.linux.processes import usable_cores
 from loadtest.runner.matrix import Cell, reject_duplicates
+from loadtest.runner.run_options import profile_cells
 from loadtest.scenario.legacy import QUICK_REPLY_MS
-from loadtest.thresholds import DEFAULT_PATH, Profile, ThresholdsError, load_thresholds
-from loadtest.util.units import format_cpus, parse_run_time
+from loadtest.thresholds import Profile, Thresholds, ThresholdsError
+from loadtest.util.units import Duration, format_cpus
 
-DEFAULT_PROFILE = "ci"
-COMPARE_PROFILE = "compare"
-"""The profile the workflow's compare job runs (`--profile compare`)."""
+PLAN_PROFILE = "ci"
+"""The profile whose replicas the perf workflow runs unless the dispatch gives others."""
+# The compare job runs loadtest.compare.compare_options.COMPARE_PROFILE (`--profile compare`): its
+# trials are what the compare mode checks against the job's timeout.
 
 RPS_PER_LOCUST_CORE = 1_700
 USERS_PER_LOCUST_CORE = 5_000
@@ -61,9 +63,115 @@ class Refusal:
     text: str
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class PlanOptions(ProfileOptions):
+    """The options of `python -m loadtest plan`: the dispatch's inputs, the jobs' timeouts, the runner."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "matrix": ("matrix", None),
+        "profile": ("matrix", None),
+        "jobs": ("the jobs' timeouts (their timeout-minutes in perf.yml)", None),
+        "machine": ("the runner", None),
+    }
+
+    replicas: Annotated[
+        list[int],
+        Flag(
+            "replica counts, e.g. 1,2 (default: the profile's)",
+            "matrix",
+            parse=comma_list(positive_int),
+            metavar="N[,N...]",
+        ),
+    ]
+    cpus: Annotated[
+        list[float] | None,
+        Flag(
+            "CPU limit per replica, e.g. 1.0 or 0.5,1.0 (default: the profile's); for the cores check",
+            "matrix",
+            parse=comma_list(positive_float),
+            metavar="CPUS[,...]",
+        ),
+    ] = None
+    users: Annotated[int, Flag("peak Locust users (default: the profile's)", "matrix", parse=positive_int, metavar="N")]
+    spawn_rate: Annotated[
+        float, Flag("users started per second (default: the profile's)", "matrix", parse=positive_float, metavar="N")
+    ]
+    run_time: Annotated[
+        Duration, Flag("each cell's load, e.g. 2m (default: the profile's)", "matrix", parse=duration, metavar="T")
+    ]
+    profile: Annotated[
+        str, Flag(f"profile whose replicas are used (default {PLAN_PROFILE})", "profile", metavar="NAME")
+    ] = PLAN_PROFILE
+    mode: Annotated[
+        str,
+        Flag(
+            "the dispatch's mode: matrix, search or compare (default matrix): what is checked",
+            "matrix",
+            parse=choice("matrix", "search", "compare"),
+            metavar="MODE",
+        ),
+    ] = "matrix"
+    budget: Annotated[
+        Duration | None,
+        Flag("search: the whole search's length (default: the profile's)", "matrix", parse=duration, metavar="T"),
+    ] = None
+    cell_minutes: Annotated[
+        int | None,
+        Flag(
+            "the timeout of a perf cell job, in minutes (default: not checked)",
+            "jobs",
+            parse=positive_int,
+            metavar="MIN",
+        ),
+    ] = None
+    search_minutes: Annotated[
+        int | None,
+        Flag(
+            "the timeout of the search job, in minutes (default: not checked)",
+            "jobs",
+            parse=positive_int,
+            metavar="MIN",
+        ),
+    ] = None
+    compare_minutes: Annotated[
+        int | None,
+        Flag(
+            "the timeout of the compare job, in minutes (default: not checked)",
+            "jobs",
+            parse=positive_int,
+            metavar="MIN",
+        ),
+    ] = None
+    cores: Annotated[
+        int | None,
+        Flag(
+            "cores of the machine each cell runs on (default: this one's, from its CPU affinity)",
+            "machine",
+            parse=positive_int,
+            metavar="N",
+        ),
+    ] = None
+    summary: Annotated[
+        Path | None,
+        Flag(
+            "also append the refusals, in Markdown, to this file (the workflow's $GITHUB_STEP_SUMMARY)",
+            "machine",
+            parse=Path,
+            metavar="PATH",
+        ),
+    ] = None
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> dict[str, Any]:
+        return {
+            "replicas": list(dict.fromkeys(spec.replicas for spec in profile.cell_specs())),
+            "users": profile.users,
+            "spawn_rate": profile.spawn_rate,
+            "run_time": profile.run_time,
+            "budget": profile.search.budget if profile.search is not None else None,
+        }
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `plan` to the top-level parser."""
     parser = subparsers.add_parser(
         "plan",
@@ -71,82 +179,9 @@ def register(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    options = Options(parser, os.environ if environ is None else environ)
-    matrix = parser.add_argument_group("matrix")
-    options.add(
-        matrix,
-        "--replicas",
-        "replica counts, e.g. 1,2 (default: the profile's)",
-        type=comma_list(positive_int),
-        metavar="N[,N...]",
-    )
-    options.add(
-        matrix,
-        "--cpus",
-        "CPU limit per replica, e.g. 1.0 or 0.5,1.0 (default: the profile's); for the cores check",
-        type=comma_list(positive_float),
-        metavar="CPUS[,...]",
-    )
-    options.add(matrix, "--users", "peak Locust users (default: the profile's)", type=positive_int, metavar="N")
-    options.add(
-        matrix, "--spawn-rate", "users started per second (default: the profile's)", type=positive_float, metavar="N"
-    )
-    options.add(matrix, "--run-time", "each cell's load, e.g. 2m (default: the profile's)", type=run_time, metavar="T")
-    options.add(matrix, "--profile", f"profile whose replicas are used (default {DEFAULT_PROFILE})", metavar="NAME")
-    options.add(matrix, "--thresholds", f"the thresholds file (default {DEFAULT_PATH})", type=Path, metavar="PATH")
-    options.add(
-        matrix,
-        "--mode",
-        "the dispatch's mode: matrix, search or compare (default matrix): what is checked",
-        type=choice("matrix", "search", "compare"),
-        default="matrix",
-        metavar="MODE",
-    )
-    options.add(
-        matrix, "--budget", "search: the whole search's length (default: the profile's)", type=run_time, metavar="T"
-    )
-    jobs = parser.add_argument_group("the jobs' timeouts (their timeout-minutes in perf.yml)")
-    for flag, job in (
-        ("--cell-minutes", "a perf cell job"),
-        ("--search-minutes", "the search job"),
-        ("--compare-minutes", "the compare job"),
-    ):
-        options.add(
-            jobs, flag, f"the timeout of {job}, in minutes (default: not checked)", type=positive_int, metavar="MIN"
-        )
-    machine = parser.add_argument_group("the runner")
-    options.add(
-        machine,
-        "--cores",
-        "cores of the machine each cell runs on (default: this one's, from its CPU affinity)",
-        type=positive_int,
-        metavar="N",
-    )
-    options.add(
-        machine,
-        "--summary",
-        "also append the refusals, in Markdown, to this file (the workflow's $GITHUB_STEP_SUMMARY)",
-        type=Path,
-        metavar="PATH",
-    )
+    PlanOptions.add_to(parser)
     parser.set_defaults(handler=handle)
     return parser
-
-
-def plan_replicas(replicas: list[int] | None, profile: str, thresholds: Path) -> list[int]:
-    """`replicas` when given, else the profile's; ValueError (ThresholdsError) names the problem."""
-    if replicas is None:
-        replicas = list(dict.fromkeys(spec.replicas for spec in read_profile(profile, thresholds).cell_specs()))
-    reject_duplicates("replica count", replicas)
-    return replicas
-
-
-def read_profile(profile: str, thresholds: Path) -> Profile:
-    """The profile of thresholds.yaml called `profile`; ValueError (ThresholdsError) names the problem."""
-    profiles = load_thresholds(thresholds).profiles
-    if profile not in profiles:
-        raise ValueError(f"{thresholds}: no profile {profile!r} (have: {', '.join(sorted(profiles))})")
-    return profiles[profile]
 
 
 def planned_cells(profile: Profile, replicas: list[int], cpus: list[float] | None) -> list[Cell]:
@@ -188,10 +223,10 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
 
-def cell_time_refusal(profile: Profile, users: int, spawn_rate: float, length: str, minutes: int) -> Refusal | None:
+def cell_time_refusal(users: int, spawn_rate: float, length: Duration, minutes: int) -> Refusal | None:
     """A refusal when one cell's ramp, run_time and the job's set-up cannot fit in `minutes`."""
     ramp = users / spawn_rate
-    needed = ramp + parse_run_time(length) + JOB_SETUP_SECONDS
+    needed = ramp + length.seconds + JOB_SETUP_SECONDS
     if needed <= minutes * 60:
         return None
     longest = max(0, math.floor((minutes * 60 - ramp - JOB_SETUP_SECONDS) / 60))
@@ -202,9 +237,9 @@ def cell_time_refusal(profile: Profile, users: int, spawn_rate: float, length: s
     )
 
 
-def budget_refusal(budget: str, minutes: int) -> Refusal | None:
+def budget_refusal(budget: Duration, minutes: int) -> Refusal | None:
     """A refusal when the search's budget and the job's set-up cannot fit in `minutes`."""
-    needed = parse_run_time(budget) + JOB_SETUP_SECONDS
+    needed = budget.seconds + JOB_SETUP_SECONDS
     if needed <= minutes * 60:
         return None
     longest = max(0, (minutes * 60 - JOB_SETUP_SECONDS) // 60)
@@ -218,7 +253,7 @@ def compare_refusal(profile: Profile, minutes: int) -> Refusal | None:
     """A refusal when the compare profile's trials and the job's set-up cannot fit in `minutes`."""
     settings = profile.compare
     trials = 2 * settings.trials
-    needed = trials * (parse_run_time(settings.run_time) + TRIAL_SETUP_SECONDS) + JOB_SETUP_SECONDS
+    needed = trials * (settings.run_time.seconds + TRIAL_SETUP_SECONDS) + JOB_SETUP_SECONDS
     if needed <= minutes * 60:
         return None
     return Refusal(
@@ -228,44 +263,39 @@ def compare_refusal(profile: Profile, minutes: int) -> Refusal | None:
     )
 
 
-def refusals(args: argparse.Namespace, profile_name: str, thresholds: Path, replicas: list[int]) -> list[Refusal]:
-    """Everything the plan refuses in the dispatch's mode; ValueError (ThresholdsError) names a bad file."""
-    profile = read_profile(profile_name, thresholds)
-    users = args.users or profile.users
+def refusals(options: PlanOptions, thresholds: Thresholds, profile: Profile) -> list[Refusal]:
+    """Everything the plan refuses in the dispatch's mode; ValueError names a missing compare profile."""
     found: list[Refusal | None] = []
-    if args.mode == "matrix":
-        cells = planned_cells(profile, replicas, args.cpus)
-        found += crowded_cells(cells, args.cores or usable_cores(), locust_cores(profile, users), profile, users)
-        if args.cell_minutes is not None:
-            spawn_rate = args.spawn_rate or profile.spawn_rate
-            found.append(
-                cell_time_refusal(profile, users, spawn_rate, args.run_time or profile.run_time, args.cell_minutes)
-            )
-    elif args.mode == "search" and args.search_minutes is not None:
-        budget = args.budget or (profile.search.budget if profile.search is not None else None)
-        if budget is not None:
-            found.append(budget_refusal(budget, args.search_minutes))
-    elif args.mode == "compare" and args.compare_minutes is not None:
-        found.append(compare_refusal(read_profile(COMPARE_PROFILE, thresholds), args.compare_minutes))
+    if options.mode == "matrix":
+        cells = planned_cells(profile, options.replicas, options.cpus)
+        cores = options.cores or usable_cores()
+        found += crowded_cells(cells, cores, locust_cores(profile, options.users), profile, options.users)
+        if options.cell_minutes is not None:
+            found.append(cell_time_refusal(options.users, options.spawn_rate, options.run_time, options.cell_minutes))
+    elif options.mode == "search" and options.search_minutes is not None and options.budget is not None:
+        found.append(budget_refusal(options.budget, options.search_minutes))
+    elif options.mode == "compare" and options.compare_minutes is not None:
+        compare = thresholds.profile(COMPARE_PROFILE, options.thresholds)
+        found.append(compare_refusal(compare, options.compare_minutes))
     return [refusal for refusal in found if refusal is not None]
 
 
 def handle(args: argparse.Namespace) -> int:
     """Print the matrix line, or refuse what cannot run; the exit code."""
-    profile, thresholds = args.profile or DEFAULT_PROFILE, args.thresholds or DEFAULT_PATH
     try:
-        replicas = plan_replicas(args.replicas, profile, thresholds)
-        refused = refusals(args, profile, thresholds, replicas)
+        options, thresholds, profile = PlanOptions.resolve_with_profile(args, os.environ)
+        reject_duplicates("replica count", options.replicas)
+        refused = refusals(options, thresholds, profile)
     except (ThresholdsError, ValueError) as error:
         print(f"loadtest plan: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
     for refusal in refused:
         print(f"::error title=The plan refuses::{refusal.text}", file=sys.stderr)
     if refused:
-        if args.summary is not None:
+        if options.summary is not None:
             lines = "".join(f"- {refusal.text}\n" for refusal in refused)
-            with args.summary.open("a", encoding="utf-8") as summary:
-                summary.write(f"### ❌ The plan refuses this run ({args.mode} mode)\n\n{lines}\n")
+            with options.summary.open("a", encoding="utf-8") as summary:
+                summary.write(f"### ❌ The plan refuses this run ({options.mode} mode)\n\n{lines}\n")
         return exitcodes.CANNOT_JUDGE
-    print(f"replicas={json.dumps(replicas)}")
+    print(f"replicas={json.dumps(options.replicas)}")
     return exitcodes.PASSED

@@ -13,18 +13,33 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 from loadtest import exitcodes
-from loadtest.options import Options
+from loadtest.options import CommandOptions, Flag, OptionsError
 from loadtest.records import SUMMARY_FILE
 from loadtest.report import ReportError, collect_cell, find_cell_folders, write_report
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class ReportOptions(CommandOptions):
+    """The options of `python -m loadtest report`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {"output": ("output", None)}
+
+    report_out: Annotated[
+        Path | None,
+        Flag(
+            "where matrix.json, summary.md and matrix.png go (default: DIR when only one is given)",
+            "output",
+            parse=Path,
+            metavar="DIR",
+            flag="--out",
+        ),
+    ] = None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `report` to the top-level parser."""
     parser = subparsers.add_parser(
         "report",
@@ -34,23 +49,18 @@ def register(
     )
     inputs = parser.add_argument_group("input")
     inputs.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="a cell folder, or a folder of cell folders")
-    options = Options(parser, os.environ if environ is None else environ)
-    output = parser.add_argument_group("output")
-    options.add(
-        output,
-        "--out",
-        "where matrix.json, summary.md and matrix.png go (default: DIR when only one is given)",
-        env="LOADTEST_REPORT_OUT",
-        type=Path,
-        metavar="DIR",
-    )
+    ReportOptions.add_to(parser)
     parser.set_defaults(handler=handle)
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
     """Collect the cells, write the report, print it; the exit code."""
-    out = Path(args.out) if args.out is not None else None
+    try:
+        out = ReportOptions.resolve(args, os.environ).report_out
+    except OptionsError as error:
+        print(f"loadtest report: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
     if out is None:
         if len(args.dirs) > 1:
             print("loadtest report: several folders given: say where the report goes with --out DIR", file=sys.stderr)

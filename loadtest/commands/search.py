@@ -18,24 +18,14 @@ what was not tried).
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Mapping
 from pathlib import Path
 
-from loadtest.commands.run import (
-    add_load_options,
-    add_matrix_options,
-    add_profile_options,
-    add_server_options,
-    prepare,
-)
-from loadtest.options import Options, run_time, whole_number
-from loadtest.search import Search, merge_search_config
+from loadtest.commands.run import prepare
+from loadtest.search import Search, search_config
+from loadtest.search.search_options import SearchOptions
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `search` to the top-level parser."""
     parser = subparsers.add_parser(
         "search",
@@ -43,59 +33,14 @@ def register(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    options = Options(parser, os.environ if environ is None else environ)
-    add_profile_options(parser, options)
-    grid = parser.add_argument_group(
-        "grid", "the configurations searched: every replica count x CPU limit x memory limit (default: the profile's)"
-    )
-    add_matrix_options(grid, options)
-    search = parser.add_argument_group("search", "how long it may take")
-    options.add(
-        search,
-        "--budget",
-        "the whole search never takes longer than this, e.g. 15m (default: the profile's, else 15m)",
-        type=run_time,
-        metavar="T",
-    )
-    options.add(
-        search,
-        "--probe-time",
-        "a probe's measured window after its ramp, e.g. 15s (default: the profile's, else 15s)",
-        type=run_time,
-        metavar="T",
-    )
-    options.add(
-        search,
-        "--capacity-steps",
-        "probes per configuration that holds to find the most users it holds (0: none; default 4)",
-        type=whole_number,
-        metavar="N",
-    )
-    options.add(
-        search,
-        "--against",
-        "another search's results folder (another service, same grid and load) to compare the answer with",
-        type=Path,
-        metavar="DIR",
-    )
-    load = add_load_options(parser, options)
-    # A search needs its limits: it offers no --no-limits.
-    add_server_options(parser, options, load, no_limits=False)
-    output = parser.add_argument_group("output")
-    options.add(
-        output,
-        "--out",
-        "results folder: search.json, search.md, search.png, probes/ (default results/search)",
-        type=Path,
-        metavar="DIR",
-    )
-    parser.set_defaults(handler=handle, no_limits=False)
+    SearchOptions.add_to(parser)
+    parser.set_defaults(handler=handle)
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run the search; the exit code."""
-    prepared = prepare("search", args, merge_search_config)
+    prepared = prepare("search", args, search_config)
     if isinstance(prepared, int):
         return prepared
     config, backend = prepared

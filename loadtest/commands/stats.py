@@ -12,19 +12,44 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 from loadtest import exitcodes
-from loadtest.options import Options, positive_float, positive_int
+from loadtest.options import CommandOptions, Flag, OptionsError, positive_float, positive_int
 from loadtest.records import STATE_FILE
 from loadtest.runner.resources import REFRESH_SECONDS, find_states, watch_cells
 from loadtest.ui import DEFAULT_UI_OUT
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class StatsOptions(CommandOptions):
+    """The options of `python -m loadtest stats`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {"view": ("view", None)}
+
+    stats_interval: Annotated[
+        float,
+        Flag(
+            f"seconds between two frames (default {REFRESH_SECONDS:g})",
+            "view",
+            parse=positive_float,
+            metavar="S",
+            flag="--interval",
+        ),
+    ] = REFRESH_SECONDS
+    stats_count: Annotated[
+        int | None,
+        Flag(
+            "frames to show, then exit (default: until the cells end)",
+            "view",
+            parse=positive_int,
+            metavar="N",
+            flag="--count",
+        ),
+    ] = None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `stats` to the top-level parser."""
     parser = subparsers.add_parser(
         "stats",
@@ -32,7 +57,6 @@ def register(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    options = Options(parser, os.environ if environ is None else environ)
     parser.add_argument(
         "dir",
         nargs="?",
@@ -41,29 +65,18 @@ def register(
         metavar="DIR",
         help=f"a cell folder of `ui`, or its results folder (default {DEFAULT_UI_OUT})",
     )
-    view = parser.add_argument_group("view")
-    options.add(
-        view,
-        "--interval",
-        f"seconds between two frames (default {REFRESH_SECONDS:g})",
-        type=positive_float,
-        metavar="S",
-        env="LOADTEST_STATS_INTERVAL",
-    )
-    options.add(
-        view,
-        "--count",
-        "frames to show, then exit (default: until the cells end)",
-        type=positive_int,
-        metavar="N",
-        env="LOADTEST_STATS_COUNT",
-    )
+    StatsOptions.add_to(parser)
     parser.set_defaults(handler=handle)
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
     """Show the view; the exit code."""
+    try:
+        options = StatsOptions.resolve(args, os.environ)
+    except OptionsError as error:
+        print(f"loadtest stats: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
     paths = find_states(args.dir)
     if not paths:
         print(
@@ -72,4 +85,4 @@ def handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return exitcodes.CANNOT_JUDGE
-    return watch_cells(paths, sys.stdout, args.interval or REFRESH_SECONDS, args.count)
+    return watch_cells(paths, sys.stdout, options.stats_interval, options.stats_count)

@@ -20,20 +20,82 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar, Literal
 
 from loadtest import exitcodes
-from loadtest.options import Options, choice
+from loadtest.options import CommandOptions, Flag, OptionsError, choice
 from loadtest.util.files import write_atomic
 from loadtest.workflow.check import NeedsError, decide, parse_needs, render_markdown
 
 DEFAULT_CELLS, DEFAULT_COMPARISON, DEFAULT_OUT = Path("cells"), Path("comparison"), Path("report")
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], environ: Mapping[str, str] | None = None
-) -> argparse.ArgumentParser:
+class VerdictOptions(CommandOptions):
+    """The options of `python -m loadtest verdict`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "run": ("the workflow run", None),
+        "output": ("output", None),
+    }
+
+    needs: Annotated[
+        str | None,
+        Flag(
+            "the gate job's ${{ toJSON(needs) }}: each upstream job's result and outputs (required)",
+            "run",
+            metavar="JSON",
+        ),
+    ] = None
+    mode: Annotated[
+        Literal["matrix", "compare"],
+        Flag(
+            "the dispatch's mode: matrix (pushes, pull requests) or compare (default matrix)",
+            "run",
+            parse=choice("matrix", "compare"),
+            metavar="MODE",
+        ),
+    ] = "matrix"
+    cells: Annotated[
+        Path,
+        Flag(
+            f"the folder the cells' artifacts were downloaded into, each in its own folder (default {DEFAULT_CELLS})",
+            "run",
+            parse=Path,
+            metavar="DIR",
+        ),
+    ] = DEFAULT_CELLS
+    comparison: Annotated[
+        Path,
+        Flag(
+            f"the folder the comparison's artifacts were downloaded into (default {DEFAULT_COMPARISON})",
+            "run",
+            parse=Path,
+            metavar="DIR",
+        ),
+    ] = DEFAULT_COMPARISON
+    verdict_out: Annotated[
+        Path,
+        Flag(
+            f"where the merged report of the cells goes: matrix.json, summary.md, matrix.png (default {DEFAULT_OUT})",
+            "output",
+            parse=Path,
+            metavar="DIR",
+            flag="--out",
+        ),
+    ] = DEFAULT_OUT
+    markdown: Annotated[
+        Path | None,
+        Flag(
+            "also write the check and its tables in Markdown to this file (the job summary, the PR comment)",
+            "output",
+            parse=Path,
+            metavar="PATH",
+        ),
+    ] = None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `verdict` to the top-level parser."""
     parser = subparsers.add_parser(
         "verdict",
@@ -41,67 +103,24 @@ def register(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    options = Options(parser, os.environ if environ is None else environ)
-    run = parser.add_argument_group("the workflow run")
-    options.add(
-        run,
-        "--needs",
-        "the gate job's ${{ toJSON(needs) }}: each upstream job's result and outputs (required)",
-        metavar="JSON",
-    )
-    options.add(
-        run,
-        "--mode",
-        "the dispatch's mode: matrix (pushes, pull requests) or compare (default matrix)",
-        type=choice("matrix", "compare"),
-        default="matrix",
-        metavar="MODE",
-    )
-    options.add(
-        run,
-        "--cells",
-        f"the folder the cells' artifacts were downloaded into, each in its own folder (default {DEFAULT_CELLS})",
-        type=Path,
-        default=DEFAULT_CELLS,
-        metavar="DIR",
-    )
-    options.add(
-        run,
-        "--comparison",
-        f"the folder the comparison's artifacts were downloaded into (default {DEFAULT_COMPARISON})",
-        type=Path,
-        default=DEFAULT_COMPARISON,
-        metavar="DIR",
-    )
-    output = parser.add_argument_group("output")
-    options.add(
-        output,
-        "--out",
-        f"where the merged report of the cells goes: matrix.json, summary.md, matrix.png (default {DEFAULT_OUT})",
-        env="LOADTEST_VERDICT_OUT",
-        type=Path,
-        default=DEFAULT_OUT,
-        metavar="DIR",
-    )
-    options.add(
-        output,
-        "--markdown",
-        "also write the check and its tables in Markdown to this file (the job summary, the PR comment)",
-        type=Path,
-        metavar="PATH",
-    )
+    VerdictOptions.add_to(parser)
     parser.set_defaults(handler=handle)
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
     """Decide the check, print its reasons as annotations; the exit code."""
-    if not args.needs:
+    try:
+        options = VerdictOptions.resolve(args, os.environ)
+    except OptionsError as error:
+        print(f"loadtest verdict: {error}", file=sys.stderr)
+        return exitcodes.CANNOT_JUDGE
+    if not options.needs:
         print("loadtest verdict: give --needs: the gate job's ${{ toJSON(needs) }}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
     try:
-        needs = parse_needs(args.needs, ("plan", "build", "perf", "compare"))
-        decision = decide(args.mode, needs, Path(args.cells), Path(args.comparison), Path(args.out))
+        needs = parse_needs(options.needs, ("plan", "build", "perf", "compare"))
+        decision = decide(options.mode, needs, options.cells, options.comparison, options.verdict_out)
     except NeedsError as error:
         print(f"loadtest verdict: --needs: {error}", file=sys.stderr)
         return exitcodes.CANNOT_JUDGE
@@ -111,6 +130,6 @@ def handle(args: argparse.Namespace) -> int:
         prefix = {"error": "::error::", "notice": "::notice::", "info": ""}[finding.level]
         print(f"{prefix}{finding.text}")
     print("perf gate: " + ("passed" if decision.passed else "failed"))
-    if args.markdown is not None:
-        write_atomic(Path(args.markdown), render_markdown(decision))
+    if options.markdown is not None:
+        write_atomic(options.markdown, render_markdown(decision))
     return decision.code

@@ -5,7 +5,7 @@ blocks (`trials`), judges the per-block changes (`statistics`) and writes compar
 .png (`comparison_summary`). Reference: docs/compare.md.
 """
 
-from loadtest.compare.config import CompareConfig
+from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.session import run_comparison
 
 __all__ = ["CompareConfig", "run_comparison"]

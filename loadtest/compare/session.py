@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TextIO
 
 from loadtest import exitcodes
+from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
-from loadtest.compare.config import CompareConfig
 from loadtest.compare.sides import WORKING_TREE, Side, SideError, Workspace, image_side, revision_side
 from loadtest.compare.statistics import Block, judge_metrics, overall_verdict
 from loadtest.compare.trials import TRIALS_DIR, TrialRunner, plan_trials
@@ -128,7 +128,7 @@ class ComparisonSession:
         """What the comparison will run and about how long it takes."""
         config, settings = self.config, self.config.settings
         trials = len(self.plan)
-        seconds = trials * (settings.run_time_seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
+        seconds = trials * (settings.run_time.seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
         revisions = len({config.base, config.head} - {None}) if config.backend.name == "process" else 0
         prepare = f", plus ~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)" if revisions else ""
         judged = ", ".join(settings.judged)
@@ -254,7 +254,7 @@ class ComparisonSession:
                 scenario=None if config.backend.locustfile is not None else config.load.scenario,
             ),
             settings=config.settings,
-            run_time_seconds=config.settings.run_time_seconds,
+            run_time_seconds=config.settings.run_time.seconds,
             seed=config.seed,
             planned=[planned.role for planned in self.plan],
             trials=self.trials,

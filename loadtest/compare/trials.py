@@ -21,10 +21,10 @@ from loadtest.gate import HistoryRow
 from loadtest.records import SideRole, TrialFigures, TrialRecord, Verdict
 from loadtest.results import CellResult, Interrupted
 from loadtest.runner.backends import Backend
-from loadtest.runner.config import RunConfig
 from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
 from loadtest.runner.matrix import Cell
 from loadtest.runner.matrix_run import run_engine
+from loadtest.runner.run_options import RunConfig
 
 TRIALS_DIR = "trials"
 
@@ -145,7 +145,7 @@ class TrialRunner:
             load=self.run_config.load,
             folder=self.run_config.out / planned.folder,
             label=f"trial {planned.index}",
-            run_time=self.run_config.run_time,
+            run_time=self.run_config.run_time.text,
         )
         started_at, clock = datetime.now(UTC), time.monotonic()
         result = self.engines[planned.role].run_cell(request, self.progress)

@@ -59,8 +59,8 @@ from loadtest.results import (
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun, NotReadyError, ReplicaDiedError
 from loadtest.runner.calibration import Calibration
-from loadtest.runner.config import BackendSettings
 from loadtest.runner.matrix import Cell
+from loadtest.runner.run_options import BackendSettings
 from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
 from loadtest.util.files import write_atomic

@@ -19,10 +19,10 @@ from loadtest.results import CellResult
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend
 from loadtest.runner.calibration import Calibration, CalibrationError, calibrate, capacity_notes
-from loadtest.runner.config import RunConfig
 from loadtest.runner.engine import CellEngine, CellRequest
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.progress import ProgressLine
+from loadtest.runner.run_options import RunConfig
 from loadtest.thresholds import Slo
 from loadtest.util.git import revision
 from loadtest.util.text import first_line
@@ -86,7 +86,7 @@ class MatrixRun:
                         label=f"[{position}/{len(config.cells)}]",
                         position=position,
                         planned=tuple(c.name for c in config.cells),
-                        run_time=config.run_time,
+                        run_time=config.run_time.text,
                     )
                     results.append(self.engine.run_cell(request, self.progress))
                     if interrupts.received():

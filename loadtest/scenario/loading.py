@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from loadtest.scenario.bodies import BodiesError, read_bodies
 from loadtest.scenario.model import Scenario
-from loadtest.thresholds import describe_validation_error
+from loadtest.util.model_errors import describe_validation_error
 from loadtest.util.yaml_files import parse_yaml, read_text, type_name
 
 WORKSHOP_SCENARIO = Path(str(resources.files("loadtest.scenario") / "workshop.yaml"))

@@ -1,6 +1,7 @@
 """The search: the cheapest configuration (replicas x CPU x memory) that holds the SLO, found by probes.
 
-`config` merges a profile's `search:` block with the flags; `grid` prices and orders the
+`search_options` layers a profile's `search:` block, the variables and the
+flags; `grid` prices and orders the
 configurations; `walk` names the next probe (the pass/fail boundary, walked from the most
 replicas down, a failure ruling out what it covers); `probe` runs one configuration as a cell of
 the engine with its early stop and judges it; `budget` keeps the whole within `--budget`; `memory`
@@ -11,7 +12,7 @@ search.json, search.md and search.png from that state.
 
 from __future__ import annotations
 
-from loadtest.search.config import SearchConfig, merge_search_config
 from loadtest.search.search import Search
+from loadtest.search.search_options import SearchConfig, search_config
 
-__all__ = ["Search", "SearchConfig", "merge_search_config"]
+__all__ = ["Search", "SearchConfig", "search_config"]

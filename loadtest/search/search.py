@@ -37,7 +37,6 @@ from loadtest.runner.matrix_run import GENERATOR_HEADROOM, measure_generator, of
 from loadtest.runner.progress import ProgressLine
 from loadtest.search.budget import Budget
 from loadtest.search.capacity import Bisection
-from loadtest.search.config import SearchConfig
 from loadtest.search.probe import MARGIN, Prober, Trial
 from loadtest.search.records import (
     PROBES_DIR,
@@ -51,6 +50,7 @@ from loadtest.search.records import (
     SearchRecord,
     cell_fields,
 )
+from loadtest.search.search_options import SearchConfig
 from loadtest.search.search_summary import search_record, write_outputs
 from loadtest.search.state import BudgetRanOut, Confirmation, CutShort, ProbeBroke, SearchState, Stop
 from loadtest.search.walk import Finding, most_probes, probes_to_reach

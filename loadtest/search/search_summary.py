@@ -16,7 +16,6 @@ from loadtest import exitcodes
 from loadtest.records import OUTCOME_WORDS
 from loadtest.runner.matrix import Cell
 from loadtest.search.chart import render_chart
-from loadtest.search.config import SearchConfig
 from loadtest.search.grid import cost_unit
 from loadtest.search.memory import HEADROOM, largest_peaks, recommended_limit
 from loadtest.search.records import (
@@ -35,6 +34,7 @@ from loadtest.search.records import (
     SkippedRecord,
     cell_fields,
 )
+from loadtest.search.search_options import SearchConfig
 from loadtest.search.state import BudgetRanOut, CutShort, ProbeBroke, SearchState
 from loadtest.search.walk import Resolution
 from loadtest.util.files import write_atomic

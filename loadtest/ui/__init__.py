@@ -5,7 +5,8 @@ ready); then Locust runs with its web UI, the start form pre-filled with the pro
 spawn rate. Tests are started and stopped from the UI; each stopped test is judged into
 `<cell>/test-N/`. One concept a module:
 
-- `settings`: the profile and the flags merged, for one cell (`UiConfig`, `merge_ui_config`);
+- `ui_options`: the options of `ui` (the profile, the variables and the flags layered) for one cell
+  (`UiOptions`, `UiConfig`, `ui_config`);
 - `detection`: which test Locust is in, from its web API's answers (`SessionTests`);
 - `capture`: a stopped test's rows, cut out of the session's history (read by the gate's one reader);
 - `judging`: a stopped test's folder and run.json, judged by the cell engine;
@@ -14,6 +15,6 @@ spawn rate. Tests are started and stopped from the UI; each stopped test is judg
 """
 
 from loadtest.ui.session import Session
-from loadtest.ui.settings import DEFAULT_UI_OUT, UiConfig, merge_ui_config
+from loadtest.ui.ui_options import DEFAULT_UI_OUT, UiConfig, ui_config
 
-__all__ = ["DEFAULT_UI_OUT", "Session", "UiConfig", "merge_ui_config"]
+__all__ = ["DEFAULT_UI_OUT", "Session", "UiConfig", "ui_config"]

@@ -14,7 +14,7 @@ from loadtest.results import result_line
 from loadtest.runner.backends import Deployment, LoadRun
 from loadtest.runner.engine import CellEngine, cell_record
 from loadtest.ui.detection import RunningTest
-from loadtest.ui.settings import UiConfig
+from loadtest.ui.ui_options import UiConfig
 from loadtest.util.files import write_atomic
 
 CAPTURE_TIMEOUT = 30.0

@@ -39,7 +39,7 @@ from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.ui.capture import SessionHistory, span_of_test
 from loadtest.ui.detection import SessionTests, next_test_number
 from loadtest.ui.judging import DOWNLOADS, REPORT_DOWNLOAD, Capture, TestJudge
-from loadtest.ui.settings import UiConfig
+from loadtest.ui.ui_options import UiConfig
 from loadtest.ui.view import farewell_lines, view_lines
 from loadtest.util.git import revision
 from loadtest.util.text import first_line

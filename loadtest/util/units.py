@@ -6,6 +6,11 @@ Parsers raise ValueError with a message that names the text; formatters never fa
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
 
 _RUN_TIME = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
 # Docker's (go-units RAMInBytes) grammar: "512m", "512mb", "512 MiB", "1g", "1.5g", "268435456".
@@ -38,6 +43,40 @@ def parse_run_time(text: str) -> int:
     if seconds <= 0:
         raise ValueError(f"{text!r} is not a positive duration")
     return seconds
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A Locust duration parsed once, where it was read (a flag, a variable, a profile key): the text
+    as written, for messages and records, and its seconds, for everything that waits or computes."""
+
+    text: str
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        """`text` ("90s", "2m", "1h30m", "45"); ValueError names it when it is not a positive duration."""
+        return cls(text.strip(), parse_run_time(text))
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: type[Any], handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # In a model (thresholds.yaml, a command's options) a Duration is read from its text and
+        # written back as that text, so files and records keep the form people wrote.
+        return core_schema.no_info_plain_validator_function(
+            cls._validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @classmethod
+    def _validate(cls, value: object) -> Duration:
+        if isinstance(value, Duration):
+            return value
+        if not isinstance(value, str):
+            # The error a strict `str` field gives: a YAML `run_time: 90` is not read as seconds.
+            raise PydanticCustomError("string_type", "Input should be a valid string")
+        return cls.parse(value)
 
 
 def parse_memory(text: str) -> int:

@@ -26,7 +26,7 @@ from loadtest.runner.backends.compose import OPEN_FILES_WANTED, compose_environm
 from loadtest.runner.backends.compose_web import web_override
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import load_thresholds
-from loadtest.util.units import parse_memory, parse_run_time
+from loadtest.util.units import parse_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "loadtest" / "container" / "docker-compose.ci.yaml"
@@ -185,7 +185,7 @@ def test_without_an_environment_a_cell_is_the_ci_profiles(resolve: Resolve, tmp_
     limits = config["services"]["api"]["deploy"]["resources"]["limits"]
     assert float(limits["cpus"]) == ci.cpus
     assert parse_memory(str(limits["memory"])) == parse_memory(ci.memory)
-    settings = LoadSettings(users=ci.users, spawn_rate=ci.spawn_rate, run_time_seconds=parse_run_time(ci.run_time))
+    settings = LoadSettings(users=ci.users, spawn_rate=ci.spawn_rate, run_time_seconds=ci.run_time.seconds)
     flags = set(master_flags(config))
     assert set(locust_args(settings, API_URL, PurePosixPath("/results"))) - flags == {
         f"--run-time={settings.run_time_seconds}s"

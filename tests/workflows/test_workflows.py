@@ -25,11 +25,10 @@ import pytest
 import yaml
 
 from loadtest.cli import build_parser
-from loadtest.commands.plan import COMPARE_PROFILE as PLAN_COMPARE_PROFILE
-from loadtest.compare.config import merge_compare_config
-from loadtest.runner.config import merge_config
+from loadtest.compare.compare_options import COMPARE_PROFILE, compare_config
 from loadtest.runner.matrix import Cell
-from loadtest.search import merge_search_config
+from loadtest.runner.run_options import run_config
+from loadtest.search import search_options
 from loadtest.thresholds import load_thresholds
 from loadtest.workflow.artifacts import cell_artifact_name, comparison_artifact_name
 from scripts.push_image import image_tags, sanitize_tag
@@ -680,9 +679,9 @@ def test_the_plan_checks_against_the_jobs_own_timeouts(perf: dict[str, Any]) -> 
     assert args.cell_minutes == jobs["perf"]["timeout-minutes"]
     assert args.search_minutes == jobs["search"]["timeout-minutes"]
     assert args.compare_minutes == jobs["compare"]["timeout-minutes"]
-    assert (args.profile, PLAN_COMPARE_PROFILE) == ("ci", "compare")
+    assert (args.profile, COMPARE_PROFILE) == ("ci", "compare")
     compare_command = shlex.split(step_named(jobs["compare"], "Compare head with base (compose backend)")["run"])
-    assert compare_command[compare_command.index("--profile") + 1] == PLAN_COMPARE_PROFILE
+    assert compare_command[compare_command.index("--profile") + 1] == COMPARE_PROFILE
     # Every dispatch input the plan can check reaches it.
     env = step_named(jobs["plan"], "Plan")["env"]
     read = {name for name in perf["on"]["workflow_dispatch"]["inputs"] if f"inputs.{name}" in " ".join(env.values())}
@@ -705,7 +704,7 @@ def runner_config(perf: dict[str, Any], inputs: dict[str, str], monkeypatch: pyt
     command = shlex.split(step["run"])
     assert command[:3] == [".venv/bin/python", "-m", "loadtest"], "the perf step is one runner command"
     args = build_parser().parse_args(command[3:])
-    return merge_config(args, load_thresholds(THRESHOLDS), THRESHOLDS)
+    return run_config(args, os.environ, lambda _: load_thresholds(THRESHOLDS))
 
 
 def test_a_push_runs_the_ci_profile_on_the_compose_backend(
@@ -723,7 +722,7 @@ def test_every_dispatch_input_reaches_the_runner(perf: dict[str, Any], monkeypat
     inputs = {"cpus": "0.5", "memory": "512M", "users": "50", "spawn_rate": "5", "run_time": "30s"}
     config = runner_config(perf, inputs, monkeypatch)
     assert config.cells == [Cell(replicas=2, cpus=0.5, memory="512m")]
-    assert (config.load.users, config.load.spawn_rate, config.run_time) == (50, 5.0, "30s")
+    assert (config.load.users, config.load.spawn_rate, config.run_time.text) == (50, 5.0, "30s")
     dispatch = set(perf["on"]["workflow_dispatch"]["inputs"])
     read = {name for name in dispatch if f"inputs.{name}" in yaml.safe_dump(perf["jobs"]["perf"])}
     # replicas reaches the cells through the plan's matrix; mode picks the jobs (the perf job's `if:`);
@@ -779,7 +778,8 @@ def search_config(perf: dict[str, Any], inputs: dict[str, str], monkeypatch: pyt
         monkeypatch.setenv(name, to_text(interpolate(value, {"inputs": inputs, "env": perf["env"]})))
     command = shlex.split(step["run"])
     assert command[:3] == [".venv/bin/python", "-m", "loadtest"], "the search step is one search command"
-    return merge_search_config(build_parser().parse_args(command[3:]), load_thresholds(THRESHOLDS), THRESHOLDS)
+    args = build_parser().parse_args(command[3:])
+    return search_options.search_config(args, os.environ, lambda _: load_thresholds(THRESHOLDS))
 
 
 def test_a_search_dispatch_walks_the_ci_profiles_grid_with_this_commits_images(
@@ -801,7 +801,7 @@ def test_every_search_input_reaches_the_search(perf: dict[str, Any], monkeypatch
     config = search_config(perf, {**inputs, "users": "500", "spawn_rate": "50", "run_time": "40s"}, monkeypatch)
     assert (config.grid.replicas, config.grid.cpus, config.grid.memory) == ((1, 3), (0.25, 0.5), ("256m", "512m"))
     assert (config.budget_seconds, config.run.load.users, config.run.load.spawn_rate) == (600, 500, 50)
-    assert config.run.run_time == "40s"
+    assert config.run.run_time.text == "40s"
 
 
 @pytest.mark.parametrize("answered", [True, False])
@@ -1050,7 +1050,8 @@ def test_the_compare_job_compares_this_commits_image_with_the_bases_beside_the_c
     (line,) = [line for line in step["run"].splitlines() if "-m loadtest compare" in line]
     command = shlex.split(line.split("||")[0])
     assert command[:3] == [".venv/bin/python", "-m", "loadtest"]
-    config = merge_compare_config(build_parser().parse_args(command[3:]), load_thresholds(THRESHOLDS), THRESHOLDS)
+    args = build_parser().parse_args(command[3:])
+    config = compare_config(args, os.environ, lambda _: load_thresholds(THRESHOLDS))
     assert (config.base, config.head) == (perf["env"]["BASE_IMAGE"], perf["env"]["API_IMAGE"])
     assert (config.backend.name, config.backend.locust_image) == ("compose", perf["env"]["LOCUST_IMAGE"])
     assert config.profile == "compare"

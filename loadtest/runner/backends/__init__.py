@@ -19,7 +19,7 @@ from loadtest.runner.backends.base import (
 )
 from loadtest.runner.backends.compose import ComposeBackend
 from loadtest.runner.backends.process import ProcessBackend
-from loadtest.runner.config import BackendSettings
+from loadtest.runner.run_options import BackendSettings
 
 __all__ = [
     "Backend",

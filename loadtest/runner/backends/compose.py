@@ -46,10 +46,10 @@ from loadtest.runner.backends.docker import (
     run_command,
     sample_memory,
 )
-from loadtest.runner.config import ComposeVersion
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
 from loadtest.runner.matrix import Cell
+from loadtest.runner.run_options import ComposeVersion
 from loadtest.util.files import read_tail, write_atomic
 from loadtest.util.units import format_cpus
 

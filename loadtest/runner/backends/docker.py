@@ -15,8 +15,8 @@ from typing import Any
 
 from loadtest.records import ReplicaLimits
 from loadtest.runner.backends.base import BackendError
-from loadtest.runner.config import ComposeVersion
 from loadtest.runner.linux.cgroup_stats import CPU_PERIOD_US
+from loadtest.runner.run_options import ComposeVersion
 from loadtest.util.text import first_line
 from loadtest.util.units import parse_stats_size
 

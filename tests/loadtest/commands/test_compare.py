@@ -10,7 +10,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import compare
-from loadtest.compare.config import CompareConfig, merge_compare_config
+from loadtest.compare.compare_options import CompareConfig, compare_config
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Scenario
 from loadtest.thresholds import parse_thresholds
@@ -32,21 +32,22 @@ profiles:
 )
 
 
-def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    compare.register(parser.add_subparsers(), environ=environ or {})
+    compare.register(parser.add_subparsers())
     return parser.parse_args(["compare", *argv])
 
 
 def merged(argv: list[str], environ: dict[str, str] | None = None) -> CompareConfig:
-    return merge_compare_config(parse(["--base", "main", *argv], environ), THRESHOLDS, Path("thresholds.yaml"))
+    """What `compare --base main ARGV` runs with the variables of `environ` (only), THRESHOLDS read as the file."""
+    return compare_config(parse(["--base", "main", *argv]), environ or {}, lambda _: THRESHOLDS)
 
 
 def test_the_compare_profile_gives_every_default() -> None:
     config = merged([])
     assert (config.profile, config.base, config.head) == ("compare", "main", None)
     assert config.cell == Cell(1, 0.5, "512m")
-    assert (config.settings.trials, config.settings.run_time, config.settings.delta) == (6, "15s", 0.05)
+    assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (6, "15s", 0.05)
     assert config.settings.judged == ["throughput", "error_rate"]
     assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (32, 32, 15)
     assert config.load.warmup == "spawn"
@@ -59,7 +60,7 @@ def test_a_profile_without_a_compare_block_gets_the_defaults_and_its_first_cell(
     # Its 10,000 users take 20 s to spawn: a trial must be longer than the default 20 s.
     config = merged(["--profile", "ci", "--run-time", "30s"])
     assert config.cell == Cell(1, 1.0, "1g")
-    assert (config.settings.trials, config.settings.run_time, config.settings.delta) == (8, "30s", 0.10)
+    assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (8, "30s", 0.10)
     assert config.settings.judged == ["p95", "throughput", "error_rate"]
     assert config.load.scenario == Scenario()
 
@@ -92,7 +93,7 @@ def test_flags_override_the_profile_and_its_compare_block() -> None:
         ]
     )
     assert config.head == "feature"
-    assert (config.settings.trials, config.settings.run_time_seconds, config.settings.delta) == (10, 30, 0.2)
+    assert (config.settings.trials, config.settings.run_time.seconds, config.settings.delta) == (10, 30, 0.2)
     assert config.settings.gate == ["throughput"]
     assert config.seed == 7
     assert config.cell == Cell(2, 1.0, "1g")

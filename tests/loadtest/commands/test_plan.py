@@ -67,7 +67,7 @@ def test_an_empty_variable_is_no_input(loadtest_cli: Cli, thresholds: Path) -> N
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--profile", "nope"], "no profile 'nope' (have: ci, nightly)"),
+        (["--profile", "nope"], "profile 'nope' is not in"),
         (["--thresholds", "missing.yaml"], "missing.yaml"),
         (["--replicas", "2,1,2"], "replica count 2 is listed twice"),
     ],

@@ -17,31 +17,38 @@ import pytest
 from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import run
+from loadtest.runner.run_options import RunOptions
 
 if TYPE_CHECKING:
     from tests.conftest import Cli
 
 
-def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    run.register(parser.add_subparsers(), environ=environ or {})
+    run.register(parser.add_subparsers())
     return parser.parse_args(["run", *argv])
 
 
+def resolved(argv: list[str], environ: dict[str, str]) -> RunOptions:
+    options, _, _ = RunOptions.resolve_with_profile(parse(argv), environ)
+    return options
+
+
 def test_the_backend_options() -> None:
-    args = parse(
-        ["--backend", "compose", "--image", "me/api:1", "--ready-timeout", "90", "--api-port", "18250", "--no-limits"]
+    options = resolved(
+        ["--backend", "compose", "--image", "me/api:1", "--ready-timeout", "90", "--api-port", "18250", "--no-limits"],
+        {},
     )
-    assert (args.backend, args.image, args.ready_timeout, args.api_port, args.no_limits) == (
+    assert (options.backend, options.api_image, options.ready_timeout, options.api_port, options.no_limits) == (
         "compose",
         "me/api:1",
         90.0,
         18250,
         True,
     )
-    assert parse([], {"LOADTEST_API_IMAGE": "x/api:2", "LOADTEST_NO_LIMITS": "1"}).image == "x/api:2"
-    assert parse([], {"LOADTEST_NO_LIMITS": "yes"}).no_limits is True
-    assert parse([]).no_limits is False
+    assert resolved([], {"LOADTEST_API_IMAGE": "x/api:2", "LOADTEST_NO_LIMITS": "1"}).api_image == "x/api:2"
+    assert resolved([], {"LOADTEST_NO_LIMITS": "yes"}).no_limits is True
+    assert resolved([], {}).no_limits is False
 
 
 @pytest.mark.parametrize(
@@ -72,10 +79,12 @@ def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.Captu
     assert message in error
 
 
-def test_a_bad_environment_variable_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        parse([], {"LOADTEST_USERS": "many"})
-    assert "environment variable LOADTEST_USERS='many': 'many' is not a whole number" in capsys.readouterr().err
+def test_a_bad_environment_variable_exits_2_and_is_named(loadtest_cli: Cli, tmp_path: Path) -> None:
+    done = loadtest_cli("run", "--out", tmp_path / "out", env={"LOADTEST_USERS": "many"})
+    assert done.returncode == exitcodes.CANNOT_JUDGE
+    assert "loadtest run: environment variable LOADTEST_USERS='many': 'many' is not a whole number" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_broken_thresholds_file_exits_2_before_anything_runs(
@@ -145,6 +154,6 @@ def test_outside_this_checkout_the_process_backend_needs_a_service_command(
 @pytest.mark.parametrize("flag", ["--health-path", "--locustfile", "--api-command"])
 def test_the_help_says_which_options_are_the_process_backends(flag: str) -> None:
     parser = argparse.ArgumentParser()
-    command = run.register(parser.add_subparsers(), environ={})
+    command = run.register(parser.add_subparsers())
     action = next(action for action in command._actions if flag in action.option_strings)
     assert "(process backend" in (action.help or "")

@@ -11,8 +11,7 @@ from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import search
 from loadtest.runner.matrix import Cell
-from loadtest.search import merge_search_config
-from loadtest.search.config import SearchConfig
+from loadtest.search.search_options import SearchConfig, search_config
 from loadtest.thresholds import CostWeights, parse_thresholds
 
 THRESHOLDS = parse_thresholds(
@@ -43,14 +42,15 @@ profiles:
 )
 
 
-def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    search.register(parser.add_subparsers(), environ=environ or {})
+    search.register(parser.add_subparsers())
     return parser.parse_args(["search", *argv])
 
 
 def merged(argv: list[str], environ: dict[str, str] | None = None) -> SearchConfig:
-    return merge_search_config(parse(argv, environ), THRESHOLDS, Path("thresholds.yaml"))
+    """What `search ARGV` walks with the variables of `environ` (only), THRESHOLDS read as the file."""
+    return search_config(parse(argv), environ or {}, lambda _: THRESHOLDS)
 
 
 def test_the_profiles_search_block() -> None:
@@ -115,12 +115,12 @@ def test_bad_flags_name_the_flag_and_value(argv: list[str], message: str, capsys
 
 
 def test_a_bad_environment_variable_is_named(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("LOADTEST_PROBE_TIME", "fast")
-    with pytest.raises(SystemExit):
-        main(["search"])
-    assert "environment variable LOADTEST_PROBE_TIME='fast'" in capsys.readouterr().err
+    assert main(["search", "--out", str(tmp_path / "out")]) == exitcodes.CANNOT_JUDGE
+    assert "loadtest search: environment variable LOADTEST_PROBE_TIME='fast'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from loadtest.runner.linux.cgroups import PARENT_ENV
 from loadtest.runner.linux.sockets import free_port
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import parse_thresholds
-from loadtest.ui import UiConfig, merge_ui_config
+from loadtest.ui import UiConfig, ui_config
 from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
 
 REPO = Path(__file__).resolve().parents[3]
@@ -59,14 +59,15 @@ TEST_FILES = (
 )
 
 
-def parse(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    ui.register(parser.add_subparsers(), environ=environ or {})
+    ui.register(parser.add_subparsers())
     return parser.parse_args(["ui", *argv])
 
 
 def merged(argv: list[str], environ: dict[str, str] | None = None) -> UiConfig:
-    return merge_ui_config(parse(argv, environ), THRESHOLDS, Path("thresholds.yaml"))
+    """What `ui ARGV` starts with the variables of `environ` (only), THRESHOLDS read as the file."""
+    return ui_config(parse(argv), environ or {}, lambda _: THRESHOLDS)
 
 
 def test_the_profile_gives_one_cell_and_the_start_form() -> None:
@@ -91,21 +92,23 @@ def test_flags_and_variables_override_the_profile() -> None:
 
 
 @pytest.mark.parametrize(
-    ("argv", "environ", "message"),
+    ("argv", "message"),
     [
-        (["--replicas", "1,2"], {}, "argument --replicas: '1,2' is not a whole number"),
-        (["--web-port", "70000"], {}, "argument --web-port: '70000' is not between 1 and 65535"),
-        (["--cpus", "0"], {}, "argument --cpus: '0' must be greater than 0"),
-        ([], {"LOADTEST_WEB_PORT": "web"}, "environment variable LOADTEST_WEB_PORT='web': 'web' is not a whole number"),
+        (["--replicas", "1,2"], "argument --replicas: '1,2' is not a whole number"),
+        (["--web-port", "70000"], "argument --web-port: '70000' is not between 1 and 65535"),
+        (["--cpus", "0"], "argument --cpus: '0' must be greater than 0"),
     ],
 )
-def test_bad_values_are_named(
-    argv: list[str], environ: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        parse(argv, environ)
+        parse(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_bad_variable_is_named() -> None:
+    with pytest.raises(ValueError, match="environment variable LOADTEST_WEB_PORT='web': 'web' is not a whole number"):
+        merged([], {"LOADTEST_WEB_PORT": "web"})
 
 
 def test_an_unknown_profile_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

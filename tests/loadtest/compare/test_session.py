@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.commands import compare
-from loadtest.compare.config import merge_compare_config
+from loadtest.compare.compare_options import compare_config
 from loadtest.compare.session import ComparisonSession, minimum_blocks
 from loadtest.thresholds import load_thresholds
 
@@ -19,9 +19,9 @@ THRESHOLDS = REPO / "thresholds.yaml"
 
 def session(*argv: str) -> ComparisonSession:
     parser = argparse.ArgumentParser()
-    compare.register(parser.add_subparsers(), environ={})
+    compare.register(parser.add_subparsers())
     args = parser.parse_args(["compare", *argv])
-    config = merge_compare_config(args, load_thresholds(THRESHOLDS), THRESHOLDS)
+    config = compare_config(args, {}, lambda _: load_thresholds(THRESHOLDS))
     return ComparisonSession(config, REPO, io.StringIO(), io.StringIO())
 
 

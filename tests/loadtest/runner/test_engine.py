@@ -22,9 +22,9 @@ from loadtest.records import RUN_FILE, SUMMARY_FILE, VERDICT_FILE, LiveReplica, 
 from loadtest.results import CannotJudge, CellResult, LocustFailed, NotReady, ReplicaDied, RunFailed
 from loadtest.runner import interrupts
 from loadtest.runner.backends import BackendError, NotReadyError, ReplicaDiedError
-from loadtest.runner.config import BackendSettings
 from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
 from loadtest.runner.matrix import Cell
+from loadtest.runner.run_options import BackendSettings
 from loadtest.thresholds import Slo
 from tests.loadtest.locust_csv import Entry, SyntheticRun, healthy_run
 

@@ -20,7 +20,7 @@ from loadtest.commands import search as search_command
 from loadtest.records import Figures, ProbeOutcome, read_record, write_record
 from loadtest.runner.backends.base import Deployment
 from loadtest.runner.matrix import Cell
-from loadtest.search import Search, merge_search_config
+from loadtest.search import Search, search_config
 from loadtest.search.probe import Attempt, Judgement
 from loadtest.search.records import SEARCH_FILE, SEARCH_SUMMARY, SearchRecord
 from loadtest.thresholds import parse_thresholds
@@ -129,9 +129,9 @@ def run_search(
     tmp_path: Path, steps: list[Step], *flags: str, seconds: float = 30.0, backend: Backend | None = None
 ) -> tuple[int, Script, str]:
     parser = argparse.ArgumentParser()
-    search_command.register(parser.add_subparsers(), environ={})
+    search_command.register(parser.add_subparsers())
     argv = ["search", "--profile", "case", "--out", str(tmp_path / "out"), "--no-calibration", *flags]
-    config = merge_search_config(parser.parse_args(argv), THRESHOLDS, Path("thresholds.yaml"))
+    config = search_config(parser.parse_args(argv), {}, lambda _: THRESHOLDS)
     script = Script(list(steps), seconds)
     err = io.StringIO()
     searcher = Search(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from loadtest.util.units import (
+    Duration,
     format_clock,
     format_cpus,
     format_ms,
@@ -32,6 +34,40 @@ def test_parse_run_time(text: str, seconds: int) -> None:
 def test_parse_run_time_names_what_it_rejects(text: str) -> None:
     with pytest.raises(ValueError, match=re.escape(repr(text))):
         parse_run_time(text)
+
+
+def test_a_duration_keeps_its_text_and_its_seconds() -> None:
+    duration = Duration.parse(" 1h30m ")
+    assert (duration.text, duration.seconds, str(duration), f"{duration}") == ("1h30m", 5400, "1h30m", "1h30m")
+
+
+class _Timed(BaseModel):
+    run_time: Duration
+
+
+def test_a_model_reads_a_duration_from_its_text_and_writes_the_text_back() -> None:
+    timed = _Timed.model_validate({"run_time": "2m"})
+    assert timed.run_time == Duration("2m", 120)
+    assert _Timed.model_validate({"run_time": timed.run_time}) == timed  # already parsed: kept as it is
+    assert timed.model_dump() == {"run_time": "2m"}
+    assert timed.model_dump_json() == '{"run_time":"2m"}'
+    assert _Timed.model_validate_json(timed.model_dump_json()) == timed
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "message"),
+    [
+        ("soon", "value_error", "'soon' is not a Locust duration"),
+        ("0s", "value_error", "'0s' is not a positive duration"),
+        (90, "string_type", "Input should be a valid string"),
+    ],
+)
+def test_a_model_names_a_bad_duration(value: object, kind: str, message: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        _Timed.model_validate({"run_time": value})
+    (detail,) = raised.value.errors()
+    assert (detail["type"], detail["loc"]) == (kind, ("run_time",))
+    assert message in detail["msg"]
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,8 @@ from loadtest.records import RunRecord, Verdict, read_record
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose import OPEN_FILES_WANTED, ComposeBackend, project_name
 from loadtest.runner.backends.docker import detect_compose
-from loadtest.runner.config import ComposeVersion
 from loadtest.runner.matrix import Cell
+from loadtest.runner.run_options import ComposeVersion
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration

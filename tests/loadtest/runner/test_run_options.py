@@ -1,4 +1,4 @@
-"""What one run does (loadtest/runner/config.py): a profile of thresholds.yaml with the flags on top."""
+"""What one run does (loadtest/runner/run_options.py): a profile, the variables and the flags on top."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from loadtest.commands import run
-from loadtest.runner.config import RunConfig, merge_config
 from loadtest.runner.matrix import Cell
+from loadtest.runner.run_options import RunConfig, run_config
 from loadtest.thresholds import parse_thresholds
+from loadtest.util.units import Duration
 
 THRESHOLDS = parse_thresholds(
     """
@@ -22,15 +23,16 @@ profiles:
 )
 
 
-def args_of(argv: list[str], environ: dict[str, str] | None = None) -> argparse.Namespace:
-    """`python -m loadtest run ARGV` as its parser reads it (the variables from `environ` only)."""
+def args_of(argv: list[str]) -> argparse.Namespace:
+    """`python -m loadtest run ARGV` as its parser reads it."""
     parser = argparse.ArgumentParser()
-    run.register(parser.add_subparsers(), environ=environ or {})
+    run.register(parser.add_subparsers())
     return parser.parse_args(["run", *argv])
 
 
 def merged(argv: list[str], environ: dict[str, str] | None = None) -> RunConfig:
-    return merge_config(args_of(argv, environ), THRESHOLDS, Path("thresholds.yaml"))
+    """What `run ARGV` runs with the variables of `environ` (only), THRESHOLDS read as the file."""
+    return run_config(args_of(argv), environ or {}, lambda _: THRESHOLDS)
 
 
 def test_the_local_profile_gives_every_default() -> None:
@@ -38,7 +40,7 @@ def test_the_local_profile_gives_every_default() -> None:
     assert config.profile == "local"
     assert config.cells == [Cell(1, 0.5, "512m"), Cell(2, 0.5, "512m")]
     assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (1000, 100, 30)
-    assert config.run_time == "30s"
+    assert config.run_time == Duration("30s", 30)
     assert config.out == Path("results")
     assert config.slo == THRESHOLDS.slo
     assert config.backend.name == "process"
@@ -62,7 +64,7 @@ def test_every_flag_overrides_its_key_of_the_profile() -> None:
 
 def test_a_flag_leaves_the_other_keys_to_the_profile() -> None:
     config = merged(["--profile", "ci", "--users", "5"])
-    assert (config.load.users, config.load.spawn_rate, config.run_time) == (5, 500, "2m")
+    assert (config.load.users, config.load.spawn_rate, config.run_time.text) == (5, 500, "2m")
 
 
 def test_lists_make_a_matrix() -> None:
@@ -100,3 +102,14 @@ def test_an_unknown_profile_is_named() -> None:
 def test_a_duplicate_cell_is_named() -> None:
     with pytest.raises(ValueError, match="replica count 2 is listed twice"):
         merged(["--replicas", "2,2"])
+
+
+def test_a_bad_environment_variable_is_named_with_its_value() -> None:
+    with pytest.raises(ValueError, match="environment variable LOADTEST_USERS='many': 'many' is not a whole number"):
+        merged([], {"LOADTEST_USERS": "many"})
+
+
+def test_the_warmup_and_the_calibration() -> None:
+    assert (merged([]).load.warmup, merged([]).backend.calibrate) == ("none", True)
+    config = merged(["--warmup", "spawn"], {"LOADTEST_NO_CALIBRATION": "1"})
+    assert (config.load.warmup, config.backend.calibrate) == ("spawn", False)

@@ -1,42 +1,21 @@
-"""`thresholds.yaml`: the service-level objective the gate enforces and the load profiles.
+"""The schema of thresholds.yaml: the service-level objective the gate enforces and the load profiles.
 
-The file is validated when it is read. Every problem becomes one `ThresholdsError` whose
-message names the file, the key and the value, e.g.
-`thresholds.yaml: Threshold 'max_p95_ms' has value 'abc': not a number (in slo)`.
+Every duration (a profile's run time, a search's probe time and budget, a comparison's trial) is
+a `Duration`, parsed once when the file is read. `loading` reads the file;
+`loadtest.util.model_errors` words pydantic's complaints.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import Field, field_validator, model_validator
 
 from loadtest.scenario import Scenario
 from loadtest.util.models import StrictModel
-from loadtest.util.units import parse_memory, parse_run_time
-from loadtest.util.yaml_files import parse_yaml, read_text, type_name
-
-DEFAULT_PATH = Path("thresholds.yaml")
-"""Where the commands look for the file unless told otherwise (relative to the working dir)."""
-
-
-class ThresholdsError(ValueError):
-    """thresholds.yaml cannot be used; the message names the file, the key and the value."""
-
-
-def _checked(parse: Callable[[str], int], value: str) -> str:
-    """Run a parser as a field validator; the error message leaves out the value (it is shown)."""
-    try:
-        parse(value)
-    except ValueError as error:
-        raise ValueError(str(error).removeprefix(f"{value!r} is ")) from None
-    return value
-
+from loadtest.util.units import Duration, parse_memory
 
 # --------------------------------------------------------------------------- the models
 
@@ -85,7 +64,8 @@ class CellSpec(StrictModel):
     @field_validator("memory")
     @classmethod
     def _check_memory(cls, value: str) -> str:
-        return _checked(parse_memory, value)
+        parse_memory(value)
+        return value
 
 
 def _distinct(values: list[Any], key: Callable[[Any], Any] = lambda value: value) -> None:
@@ -121,24 +101,19 @@ class SearchSettings(StrictModel):
     replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]
     cpus: Annotated[list[Positive], Field(min_length=1)]
     memory: Annotated[list[Memory], Field(min_length=1)]
-    probe_time: str = "15s"
+    probe_time: Duration = Duration.parse("15s")
     """The measured window of one probe, after the ramp (the warm-up, not judged)."""
-    budget: str = "15m"
+    budget: Duration = Duration.parse("15m")
     """The whole search never takes longer than this."""
     cost: CostWeights = CostWeights()
     capacity_steps: Annotated[int, Field(ge=0, le=10)] = 4
     """Probes per passing configuration to find the most users it holds (0: no capacity)."""
 
-    @field_validator("probe_time", "budget")
-    @classmethod
-    def _check_duration(cls, value: str) -> str:
-        return _checked(parse_run_time, value)
-
     @field_validator("memory")
     @classmethod
     def _check_memory(cls, value: list[str]) -> list[str]:
         for size in value:
-            _checked(parse_memory, size)
+            parse_memory(size)
         _distinct(value, parse_memory)
         return value
 
@@ -164,7 +139,7 @@ class CompareSettings(StrictModel):
 
     trials: Annotated[int, Field(ge=2)] = 8
     """Trials of each side, in as many randomised blocks (one base and one head trial each, in random order)."""
-    run_time: str = "20s"
+    run_time: Duration = Duration.parse("20s")
     """Each trial's length, Locust syntax; the warm-up (`warmup: spawn`) is part of it and is not judged."""
     delta: Annotated[float, Field(gt=0, lt=1)] = 0.10
     """The margin: a change within a factor 1 + delta either way is no change."""
@@ -180,22 +155,12 @@ class CompareSettings(StrictModel):
     """The share of trials that may be inconclusive (Locust saturated, limits not enforced) before the
     whole comparison is."""
 
-    @field_validator("run_time")
-    @classmethod
-    def _check_run_time(cls, value: str) -> str:
-        return _checked(parse_run_time, value)
-
     @field_validator("gate")
     @classmethod
     def _check_gate_unique(cls, value: list[ComparedMetric]) -> list[ComparedMetric]:
         if len(set(value)) != len(value):
             raise ValueError("lists a metric more than once")
         return value
-
-    @property
-    def run_time_seconds(self) -> int:
-        """`run_time` in seconds."""
-        return parse_run_time(self.run_time)
 
     @property
     def judged(self) -> list[ComparedMetric]:
@@ -212,7 +177,7 @@ class Profile(StrictModel):
 
     users: Annotated[int, Field(ge=1)]
     spawn_rate: Positive
-    run_time: str
+    run_time: Duration
     replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
     cpus: Positive | None = None
     memory: Memory | None = None
@@ -227,15 +192,12 @@ class Profile(StrictModel):
     compare: CompareSettings = CompareSettings()
     """How `python -m loadtest compare` runs its trials with this profile's load and cell."""
 
-    @field_validator("run_time")
-    @classmethod
-    def _check_run_time(cls, value: str) -> str:
-        return _checked(parse_run_time, value)
-
     @field_validator("memory")
     @classmethod
     def _check_memory(cls, value: str | None) -> str | None:
-        return None if value is None else _checked(parse_memory, value)
+        if value is not None:
+            parse_memory(value)
+        return value
 
     @field_validator("replicas")
     @classmethod
@@ -255,11 +217,6 @@ class Profile(StrictModel):
             raise ValueError(f"lacks {', '.join(missing)} (or give cells: a list of replicas, cpus and memory)")
         return self
 
-    @property
-    def run_time_seconds(self) -> int:
-        """`run_time` in seconds."""
-        return parse_run_time(self.run_time)
-
     def cell_specs(self) -> list[CellSpec]:
         """The profile's cells, the matrix spelled out (CPU limit outermost, replica count innermost)."""
         if self.cells is not None:
@@ -276,143 +233,9 @@ class Thresholds(StrictModel):
     slo: Slo
     profiles: dict[str, Profile] = Field(default_factory=dict)
 
-
-# --------------------------------------------------------------------------- reading
-
-
-def load_thresholds(path: Path) -> Thresholds:
-    """Read and validate thresholds.yaml; raise ThresholdsError naming the key and the value."""
-    return parse_thresholds(read_text(path, "a thresholds file", ThresholdsError), source=str(path))
-
-
-def parse_thresholds(text: str, source: str = "thresholds.yaml") -> Thresholds:
-    """Validate thresholds.yaml given as text; `source` names it in error messages."""
-    document = parse_yaml(text, source, ThresholdsError)
-    if document is None:
-        raise ThresholdsError(f"{source}: is empty; it needs an 'slo' mapping (see the README)")
-    if not isinstance(document, dict):
-        raise ThresholdsError(
-            f"{source}: the top level must be a mapping with 'slo' and 'profiles', not {type_name(document)}"
-        )
-    try:
-        return Thresholds.model_validate(document)
-    except ValidationError as error:
-        raise ThresholdsError(f"{source}: {describe_validation_error(error)}") from None
-
-
-# --------------------------------------------------------------------------- error messages
-
-_MAX_ERRORS_SHOWN = 3
-
-
-def describe_validation_error(
-    error: ValidationError, root: type[BaseModel] | None = None, noun: str = "Threshold"
-) -> str:
-    """One line for all of pydantic's complaints, the first few in full.
-
-    `root` is the model that was validated (default `Thresholds`: it lists the keys an unknown one could
-    have been), `noun` what a key is called in the message ("Threshold 'max_p95_ms' has value ...").
-    """
-    details = error.errors(include_url=False)
-    messages = [_describe(detail, root or Thresholds, noun) for detail in details[:_MAX_ERRORS_SHOWN]]
-    hidden = len(details) - len(messages)
-    return "; ".join(messages) + (f" (and {hidden} more)" if hidden else "")
-
-
-def _describe(detail: ErrorDetails, root: type[BaseModel], noun: str) -> str:
-    loc = detail["loc"]
-    if not any(isinstance(part, str) for part in loc):  # the whole document's own rule (a model validator)
-        return _problem(detail, root)
-    key_at = max((i for i, part in enumerate(loc) if isinstance(part, str)), default=0)
-    key = str(loc[key_at]) + "".join(f"[{part}]" for part in loc[key_at + 1 :])
-    where = _format_location(loc[:key_at])
-    suffix = f" (in {where})" if where else ""
-    if detail["type"] == "missing":
-        return f"{noun} {key!r} is missing: it is required{suffix}"
-    if detail["type"] == "value_error" and isinstance(detail["input"], dict) and detail["input"]:
-        return f"{noun} {key!r} {_problem(detail, root)}{suffix}"
-    return f"{noun} {key!r} has value {_format_value(detail['input'])}: {_problem(detail, root)}{suffix}"
-
-
-def _problem(detail: ErrorDetails, root: type[BaseModel]) -> str:
-    kind, ctx = detail["type"], detail.get("ctx", {})
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(detail["loc"][:-1], root)
-        return "unknown key" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
-    if kind == "value_error":
-        return str(ctx.get("error", detail["msg"]))
-    if kind == "literal_error":
-        return f"must be {ctx['expected']}"
-    simple = {
-        "float_type": "not a number",
-        "finite_number": "not a finite number",
-        "int_type": "not a whole number",
-        "string_type": "not a string",
-        "list_type": "not a list (write e.g. [1, 2])",
-        "dict_type": "not a mapping",
-        "model_type": "not a mapping",
-        "too_short": "must not be empty",
-    }
-    if kind in simple:
-        return simple[kind]
-    bounds = {
-        "greater_than": ("must be greater than", "gt"),
-        "greater_than_equal": ("must be at least", "ge"),
-        "less_than": ("must be less than", "lt"),
-        "less_than_equal": ("must be at most", "le"),
-    }
-    if kind in bounds:
-        text, name = bounds[kind]
-        return f"{text} {_format_value(ctx[name])}"
-    return detail["msg"]
-
-
-def _allowed_keys(loc: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
-    """The keys the model found at `loc` accepts (walking the root model's annotations)."""
-    annotation: Any = root
-    for part in loc:
-        annotation = _without_none(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            fields = {field.alias or name: field for name, field in annotation.model_fields.items()}
-            if str(part) not in fields:
-                return []
-            annotation = fields[str(part)].annotation
-        elif get_origin(annotation) in (dict, list):
-            annotation = get_args(annotation)[-1]
-        else:
-            return []
-    annotation = _without_none(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [field.alias or name for name, field in annotation.model_fields.items()]
-    return []
-
-
-def _without_none(annotation: Any) -> Any:
-    """`X | None` -> X (an optional block's keys are X's)."""
-    if get_origin(annotation) in (Union, UnionType):
-        others = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return others[0] if len(others) == 1 else annotation
-    return annotation
-
-
-def _format_location(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{part}]"]
-        elif re.fullmatch(r"\w+", part):
-            parts.append(part)
-        else:
-            parts.append(f'"{part}"')
-    return ".".join(parts)
-
-
-def _format_value(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    def profile(self, name: str, source: Path) -> Profile:
+        """The profile called `name`; ValueError names the file `source` and the profiles it has."""
+        if name not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise ValueError(f"profile {name!r} is not in {source} (profiles: {known})")
+        return self.profiles[name]

@@ -1,4 +1,4 @@
-"""thresholds.yaml: the committed file, the models, and every validation error's message."""
+"""thresholds.yaml (loadtest/thresholds/): the committed file, the models, and every validation error's message."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.commands import plan
-from loadtest.runner import config
+from loadtest.commands.plan import PLAN_PROFILE
+from loadtest.compare.compare_options import COMPARE_PROFILE
+from loadtest.runner.run_options import RUN_PROFILE
 from loadtest.scenario import Scenario
+from loadtest.search import search_options
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
+from loadtest.ui.ui_options import UI_PROFILE
+from loadtest.util.units import Duration
 
 VALID_SLO = "slo: {max_error_rate: 0.01, max_p95_ms: 1000}\n"
 VALID_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1, 2], cpus: 0.5, memory: 512m}"
 Write = Callable[[str], Path]
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_committed_file_is_valid_and_has_the_commands_default_profiles() -> None:
     profiles = load_thresholds(REPO_ROOT / DEFAULT_PATH).profiles
-    assert {config.DEFAULT_PROFILE, plan.DEFAULT_PROFILE} <= set(profiles)
+    assert {RUN_PROFILE, search_options.SEARCH_PROFILE, UI_PROFILE, COMPARE_PROFILE, PLAN_PROFILE} <= set(profiles)
 
 
 def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
@@ -42,7 +46,7 @@ def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
     assert thresholds.slo.endpoints["POST /predict"].max_p95_ms == 500
     assert thresholds.slo.endpoints["GET /health"].max_error_rate is None
     tiny = thresholds.profiles["tiny"]
-    assert tiny.run_time_seconds == 5400
+    assert tiny.run_time == Duration("1h30m", 5400)
     assert [(spec.replicas, spec.cpus, spec.memory) for spec in tiny.cell_specs()] == [(3, 2, "1.5g")]
     assert (tiny.warmup, tiny.scenario) == ("none", Scenario())
 
@@ -286,14 +290,14 @@ def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -
     assert profile.warmup == "spawn"
     assert all(load.wait.between == [0, 0] for load in profile.scenario.kinds().values())
     settings = profile.compare
-    assert (settings.trials, settings.run_time_seconds, settings.delta) == (8, 20, 0.10)
+    assert (settings.trials, settings.run_time.seconds, settings.delta) == (8, 20, 0.10)
     assert settings.judged == ["p95", "throughput", "error_rate"]
 
 
 def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: Write) -> None:
     thresholds = load_thresholds(write_thresholds(VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
     settings = thresholds.profiles["local"].compare
-    assert (settings.trials, settings.run_time, settings.delta, settings.confidence) == (8, "20s", 0.10, 0.90)
+    assert (settings.trials, settings.run_time.text, settings.delta, settings.confidence) == (8, "20s", 0.10, 0.90)
     assert (settings.gate, settings.error_rate_margin, settings.max_inconclusive_share) == (
         ["p95", "throughput"],
         0.001,
@@ -335,7 +339,7 @@ def test_a_search_block_round_trips(write_thresholds: Write) -> None:
     )
     assert search is not None
     assert (search.replicas, search.cpus, search.memory) == ([2, 1], [0.5, 0.25], ["1g", "256m"])
-    assert (search.probe_time, search.budget, search.capacity_steps) == ("20s", "10m", 0)
+    assert (search.probe_time, search.budget, search.capacity_steps) == (Duration("20s", 20), Duration("10m", 600), 0)
     assert (search.cost.cpu, search.cost.memory_gib) == (1.0, 0.0)
 
 

@@ -1,0 +1,218 @@
+"""The options of `python -m loadtest compare`, and what they resolve to: a profile's load, its first
+cell and its `compare:` block, the LOADTEST_ variables and the flags on top, as a CompareConfig."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
+
+from loadtest.locust_contract import LoadSettings
+from loadtest.options import (
+    Flag,
+    ProfileOptions,
+    at_least_two,
+    duration,
+    memory_size,
+    open_fraction,
+    positive_float,
+    positive_int,
+    profile_flag,
+    random_seed,
+)
+from loadtest.runner.matrix import Cell
+from loadtest.runner.run_options import BackendOptions, BackendSettings, LimitsOption, RunConfig, profile_cells
+from loadtest.thresholds import CompareSettings, Profile, Slo, Thresholds, load_thresholds
+from loadtest.util.units import Duration
+
+COMPARE_PROFILE = "compare"
+"""The profile `compare` takes its defaults from unless told otherwise."""
+DEFAULT_OUT = Path("results/compare")
+MIN_MEASURED_SECONDS = 2
+"""A trial must measure at least this long after its ramp (the CPU samples come once a second)."""
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Everything a comparison needs, profile and flags merged."""
+
+    profile: str
+    thresholds: Path
+    slo: Slo
+    settings: CompareSettings
+    """The profile's `compare:` block, with --trials, --run-time and --delta on top."""
+    cell: Cell
+    load: LoadSettings
+    """The profile's load; each trial runs `settings.run_time`, its ramp not judged."""
+    backend: BackendSettings
+    base: str
+    head: str | None
+    """None: the working tree (process backend) or the image under test (`--image`, compose)."""
+    base_api_command: str | None
+    head_api_command: str | None
+    seed: int
+    out: Path
+
+    def run_config(self, out: Path) -> RunConfig:
+        """The one-cell run each trial is, with its folder under `out`."""
+        return RunConfig(
+            profile=self.profile,
+            cells=[self.cell],
+            load=self.load,
+            run_time=self.settings.run_time,
+            thresholds=self.thresholds,
+            slo=self.slo,
+            out=out,
+            backend=self.backend,
+        )
+
+
+class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
+    """The options of `python -m loadtest compare`."""
+
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "sides": ("sides", "what is compared"),
+        **ProfileOptions.GROUPS,
+        "trials": ("trials", "how many, how long, how judged (default: the profile's compare:)"),
+        "cell": ("cell", "the one cell both sides run in (default: the profile's first)"),
+        "load": ("load", "the same for both sides, from this checkout"),
+        "backend": (
+            "backend",
+            "where the replicas run (compose: --base and --head are images; --image is the head's default)",
+        ),
+        "output": ("output", None),
+    }
+
+    base: Annotated[
+        str | None, Flag("the base: a git revision (compose: an image reference); required", "sides", metavar="REV")
+    ] = None
+    head: Annotated[
+        str | None,
+        Flag(
+            "the head: a git revision (default: the working tree as it is; compose: an image, default --image)",
+            "sides",
+            metavar="REV",
+        ),
+    ] = None
+    api_command: Annotated[
+        str | None,
+        Flag(
+            "both sides' server instead of python -m api, with {port}; each runs in its own checkout",
+            "sides",
+            metavar="CMD",
+        ),
+    ] = None
+    base_api_command: Annotated[
+        str | None, Flag("the base's server command only (wins over --api-command)", "sides", metavar="CMD")
+    ] = None
+    head_api_command: Annotated[
+        str | None, Flag("the head's server command only (wins over --api-command)", "sides", metavar="CMD")
+    ] = None
+    profile: Annotated[str, profile_flag(COMPARE_PROFILE)] = COMPARE_PROFILE
+    trials: Annotated[
+        int, Flag("trials of each side, in as many blocks (at least 2)", "trials", parse=at_least_two, metavar="N")
+    ]
+    run_time: Annotated[
+        Duration,
+        Flag("each trial's length, ramp included, Locust syntax: 20s, 1m", "trials", parse=duration, metavar="T"),
+    ]
+    delta: Annotated[
+        float,
+        Flag("the margin: no change within a factor 1 + delta (0.1 = 10%%)", "trials", parse=open_fraction),
+    ]
+    seed: Annotated[
+        int, Flag("the seed of the blocks' random order (default: a random one, recorded)", "trials", parse=random_seed)
+    ] = Field(default_factory=lambda: secrets.randbelow(2**32))
+    replicas: Annotated[int | None, Flag("API replicas", "cell", parse=positive_int, metavar="N")] = None
+    cpus: Annotated[
+        float | None, Flag("CPU limit per replica (Docker's --cpus)", "cell", parse=positive_float, metavar="CPUS")
+    ] = None
+    memory: Annotated[
+        str | None,
+        Flag("memory limit per replica, Docker syntax: 512m, 1g", "cell", parse=memory_size, metavar="SIZE"),
+    ] = None
+    users: Annotated[int, Flag("concurrent Locust users", "load", parse=positive_int, metavar="N")]
+    spawn_rate: Annotated[float, Flag("users started per second", "load", parse=positive_float, metavar="R")]
+    out: Annotated[
+        Path,
+        Flag(
+            f"folder for comparison.json/.md/.png and trials/ (default {DEFAULT_OUT})",
+            "output",
+            parse=Path,
+            metavar="DIR",
+        ),
+    ] = DEFAULT_OUT
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> dict[str, Any]:
+        block = profile.compare
+        return {
+            "trials": block.trials,
+            "run_time": block.run_time,
+            "delta": block.delta,
+            "users": profile.users,
+            "spawn_rate": profile.spawn_rate,
+        }
+
+    def config(self, thresholds: Thresholds, profile: Profile, base: str) -> CompareConfig:
+        """What the comparison runs; ValueError names a setting it cannot run with."""
+        settings = profile.compare.model_copy(
+            update={"trials": self.trials, "run_time": self.run_time, "delta": self.delta}
+        )
+        # Both sides run one cell: the profile's first, or the one the flags give.
+        cell = profile_cells(
+            profile,
+            [self.replicas] if self.replicas is not None else None,
+            [self.cpus] if self.cpus is not None else None,
+            [self.memory] if self.memory is not None else None,
+        )[0]
+        ramp = self.users / self.spawn_rate
+        if self.run_time.seconds < ramp + MIN_MEASURED_SECONDS:
+            raise ValueError(
+                f"a trial of {self.run_time} leaves less than {MIN_MEASURED_SECONDS} s after the ramp "
+                f"({self.users:,} users at {self.spawn_rate:g}/s take {ramp:g} s): give a longer --run-time"
+            )
+        load = LoadSettings(
+            users=self.users,
+            spawn_rate=self.spawn_rate,
+            run_time_seconds=self.run_time.seconds,
+            scenario=profile.scenario,
+            warmup="spawn",
+        )
+        # Each side's server command is its own (`sides`); a comparison never calibrates: its trials
+        # show whether Locust was the limit.
+        backend = self.backend_settings(api_command=None, calibrate=False, enforce_limits=not self.no_limits)
+        if backend.name == "compose" and (self.api_command or self.base_api_command or self.head_api_command):
+            raise ValueError("--api-command is for the process backend; the compose backend compares images")
+        return CompareConfig(
+            profile=self.profile,
+            thresholds=self.thresholds,
+            slo=thresholds.slo,
+            settings=settings,
+            cell=cell,
+            load=load,
+            backend=backend,
+            base=base,
+            head=self.head,
+            base_api_command=self.base_api_command or self.api_command,
+            head_api_command=self.head_api_command or self.api_command,
+            seed=self.seed,
+            out=self.out,
+        )
+
+
+def compare_config(
+    flags: argparse.Namespace, environ: Mapping[str, str], read: Callable[[Path], Thresholds] = load_thresholds
+) -> CompareConfig:
+    """What `compare` runs: its profile (in the thresholds file as `read` reads it), the LOADTEST_
+    variables of `environ` and the flags on top. ThresholdsError or ValueError names what is wrong,
+    a missing --base among them."""
+    options, thresholds, profile = CompareOptions.resolve_with_profile(flags, environ, read)
+    if not options.base:
+        raise ValueError("give --base: a git revision such as main (compose: an image)")
+    return options.config(thresholds, profile, options.base)
