@@ -69,6 +69,12 @@ class Watch:
     limits: dict[int, tuple[int | None, int | None, int | None]] = field(default_factory=dict)
 
 
+def is_replica(pid: int) -> bool:
+    """An API replica: our API (`python -m api`) or the reference service (tests/loadtest/integration.py)."""
+    argv = cmdline(pid)
+    return argv[1:3] == ["-m", "api"] or (len(argv) > 1 and Path(argv[1]).name == "reference_service.py")
+
+
 def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Callable[[], bool] | None = None) -> None:
     """Note the runner's replicas and their cgroups' limits until it exits, `until()` holds or `timeout` passes."""
     deadline = time.monotonic() + timeout
@@ -77,7 +83,7 @@ def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Callab
             return
         found = descendants(run.pid)
         seen.all_pids.update(found)
-        apis = [pid for pid in found if cmdline(pid)[1:3] == ["-m", "api"]]
+        apis = [pid for pid in found if is_replica(pid)]
         seen.api_counts.add(len(apis))
         for pid in apis:
             seen.api_pids.add(pid)

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,10 +17,9 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.gate import HistoryFollower
-from loadtest.runner.linux.cgroups import PARENT_ENV
+from tests.loadtest.integration import start
 from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
 
-REPO = Path(__file__).resolve().parents[3]
 CELL_FILES = (
     "locust_stats.csv",
     "locust_stats_history.csv",
@@ -40,22 +38,9 @@ Write = Callable[[str], Path]
 
 
 def start_run(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`python -m loadtest run` on the process backend, from the checkout, `env` added to this environment.
-
-    The caller's LOADTEST_* options are dropped, so only the arguments decide the run; the delegated
-    cgroup a machine may need (LOADTEST_CGROUP_PARENT) is kept.
-    """
-    inherited = {
-        key: value for key, value in os.environ.items() if not key.startswith("LOADTEST_") or key == PARENT_ENV
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "loadtest", "run", "--backend", "process", "--out", str(out), *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**inherited, **(env or {})},
-    )
+    """`python -m loadtest run` on the process backend, from the checkout, `env` added to this environment
+    (without the caller's LOADTEST_* options: tests/loadtest/integration.py)."""
+    return start("run", "--backend", "process", "--out", out, *args, env=env)
 
 
 def finish(run: subprocess.Popen[str], timeout: float) -> tuple[int, str, str]:
@@ -223,7 +208,7 @@ def test_sigint_stops_everything_keeps_results_and_says_cut_short(tmp_path: Path
 def test_a_replica_that_cannot_start_exits_2_and_names_it(tmp_path: Path) -> None:
     out = tmp_path / "results"
     no_model = {"MODEL_DIR": str(tmp_path / "no-model-here")}
-    run = start_run(out, "--replicas", "1", "--users", "5", "--run-time", "5s", env=no_model)
+    run = start_run(out, "--replicas", "1", "--users", "5", "--run-time", "5s", "--no-calibration", env=no_model)
     seen = Watch()
     watch(run, seen, timeout=60)
     code, stdout, stderr = finish(run, timeout=30)

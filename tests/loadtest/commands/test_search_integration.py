@@ -1,51 +1,51 @@
-"""`python -m loadtest search` for real: our API and the workshop's design under cgroup limits, real Locust.
+"""`python -m loadtest search` for real: the reference service under cgroup limits, real Locust.
 
-One search of our API on a 2 x 2 grid is shared by the tests that read it: whatever winner it reports
-must hold again under `python -m loadtest run` and the configuration just cheaper must fail again; a
-failure must rule out what it covers; the memory phase must fail the grid's too-small limit with its OOM
-kill. Then the workshop's design (scikit-learn per request) under the same load, a budget too small for
-the grid, and Ctrl-C. The load (800 users asking 1 req/s each) is a quarter of what one Locust process
-sends here. Last, a replica starved at the local profile's load, which the probe's early stop must end.
+One search on a 2 x 2 grid is shared by the tests that read it: whatever winner it reports must hold
+again under `python -m loadtest run` and the configuration just cheaper must fail again; a failure
+must rule out what it covers, and the starved first probe must be stopped early; the memory phase
+must fail the grid's too-small limit with its OOM kill. Then a costlier service under the same load,
+a budget too small for the grid, and Ctrl-C.
+
+The service is the reference service at a fixed CPU cost per request, so each configuration's
+capacity is its CPU over that cost on any host (tests/loadtest/integration.py); what our own API
+does when starved is measured by scripts/starved_bench.py, not asserted here.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import signal
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from loadtest import exitcodes
-from tests.loadtest.processes import leftover_cgroups, needs_cgroups
-from tests.procfs import alive, cmdline, descendants
+from tests.loadtest.integration import capacity_rps, reference, start, thresholds_file
+from tests.loadtest.processes import Watch, leftover_cgroups, needs_cgroups, watch
+from tests.procfs import alive
 from tests.waiting import wait_until_gone
-
-REPO = Path(__file__).resolve().parents[3]
-PYTHON = shlex.quote(sys.executable)
-BASELINE = f"{PYTHON} scripts/baseline_server.py --port {{port}} --reuse-port"
 
 pytestmark = [
     pytest.mark.integration,
     needs_cgroups,
 ]
 
-# Our API serves ~2,200-2,900 req/s per CPU here, even at 0.1 CPU, as the other work on the machine allows.
-# At 800 req/s 2 x 0.1 CPU (~550) and 1 x 0.1 fail by far, while 1 x 0.5 and 2 x 0.5 run at about half their
-# CPU: every configuration is far from its boundary, as a probe of a few seconds needs. P95 2 s keeps the
-# margin (1.8 s) clear of the CFS quota's stalls.
+USERS = 200
+CPU_MS = 1.5
+# 200 users asking 1 req/s each of the reference service at 1.5 ms of CPU a request: 2 x 0.05 CPU
+# serves ~67 req/s (a third of what is asked: the probe's early stop ends it, on the delivery rule),
+# 1 x 0.5 ~333 (60% busy) and 2 x 0.5 ~667. Every configuration is far from its boundary, on any host.
+# 40 MiB held from the start: a 32m limit is an OOM kill. P95 5 s: no probe of 12 s can breach it,
+# so what stops the starved one is the delivery rule.
+SERVICE = reference(cpu_ms=CPU_MS, memory_mb=40)
+MAX_P95_MS = 5000
 PROFILE: dict[str, Any] = {
-    "users": 800,
-    "spawn_rate": 200,
-    "run_time": "10s",
+    "users": USERS,
+    "spawn_rate": USERS,
+    "run_time": "12s",
     "replicas": [1],
     "cpus": 0.5,
     "memory": "256m",
@@ -56,13 +56,14 @@ PROFILE: dict[str, Any] = {
     },
     "search": {
         "replicas": [1, 2],
-        "cpus": [0.1, 0.5],
+        "cpus": [0.05, 0.5],
         "memory": ["32m", "256m"],
-        "probe_time": "5s",
+        "probe_time": "12s",
         "budget": "6m",
         "capacity_steps": 0,
     },
 }
+assert capacity_rps(0.05, CPU_MS, replicas=2) < 0.4 * USERS < 1.5 * USERS < capacity_rps(0.5, CPU_MS)
 
 
 @dataclass
@@ -74,83 +75,55 @@ class Done:
     stderr: str
     out: Path
     pid: int
-    seen: set[int]
-    apis: set[int]
-    """The API replicas (`python -m api`) among `seen`."""
+    seen: Watch
 
     @property
     def record(self) -> dict[str, Any]:
         return json.loads((self.out / "search.json").read_text())
 
 
-def thresholds(folder: Path, profile: dict[str, Any]) -> Path:
-    """thresholds.yaml with its SLO's P95 at 2 s and the one profile `case`."""
-    document = yaml.safe_load((REPO / "thresholds.yaml").read_text())
-    document["slo"]["max_p95_ms"] = 2000
-    document["profiles"] = {"case": profile}
-    path = folder / "thresholds.yaml"
-    path.write_text(yaml.safe_dump(document))
-    return path
-
-
-def start(
-    command: str, folder: Path, *flags: str, profile: dict[str, Any] = PROFILE
+def begin(
+    command: str, folder: Path, *flags: str, profile: dict[str, Any] = PROFILE, service: str = SERVICE
 ) -> tuple[subprocess.Popen[str], Path]:
-    where = ["--thresholds", str(thresholds(folder, profile)), "--profile", "case"]
-    argv = [sys.executable, "-m", "loadtest", command, *where]
-    # From `folder`, with a relative --out, as `make search` runs it from the checkout.
-    process = subprocess.Popen(
-        [*argv, "--out", "results", "--no-calibration", *flags],
-        cwd=folder,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    """The command from `folder`, with a relative --out, as `make search` runs it from the checkout."""
+    where = ["--thresholds", thresholds_file(folder, profile, max_p95_ms=MAX_P95_MS), "--profile", "case"]
+    process = start(
+        command, *where, "--api-command", service, "--out", "results", "--no-calibration", *flags, cwd=folder
     )
     return process, folder / "results"
 
 
-def watch(
-    process: subprocess.Popen[str], seen: set[int], apis: set[int], timeout: float, until: Path | None = None
-) -> None:
-    """Note every descendant (and which are API replicas) while the command runs, until it exits or `until` exists."""
-    deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        if until is not None and until.exists():
-            return
-        found = descendants(process.pid)
-        seen.update(found)
-        apis.update(pid for pid in found if cmdline(pid)[1:3] == ["-m", "api"])
-        time.sleep(0.25)
-
-
-def finish(process: subprocess.Popen[str], out: Path, timeout: float, seen: set[int], apis: set[int]) -> Done:
-    watch(process, seen, apis, timeout)
+def finish(process: subprocess.Popen[str], out: Path, timeout: float, seen: Watch | None = None) -> Done:
+    seen = seen or Watch()
+    watch(process, seen, timeout)
     if process.poll() is None:
         process.kill()
         pytest.fail(f"did not finish in {timeout} s:\n{process.communicate()[1][-3000:]}")
     stdout, stderr = process.communicate()
-    return Done(process.returncode, stdout, stderr, out, process.pid, seen, apis)
+    return Done(process.returncode, stdout, stderr, out, process.pid, seen)
 
 
-def search(folder: Path, *flags: str, timeout: float = 360, profile: dict[str, Any] = PROFILE) -> Done:
-    process, out = start("search", folder, *flags, profile=profile)
-    return finish(process, out, timeout, set(), set())
+def search(folder: Path, *flags: str, timeout: float = 360, service: str = SERVICE) -> Done:
+    process, out = begin("search", folder, *flags, service=service)
+    return finish(process, out, timeout)
 
 
 def assert_nothing_left(done: Done) -> None:
-    wait_until_gone(lambda: [pid for pid in done.seen if alive(pid)], 5, "the search's processes")
+    wait_until_gone(lambda: [pid for pid in done.seen.all_pids if alive(pid)], 5, "the search's processes")
     assert leftover_cgroups(done.pid) == []
 
 
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Done:
-    """The search of our API, run once for the tests that read it."""
+    """The search of the reference service, run once for the tests that read it."""
     return search(tmp_path_factory.mktemp("ours"))
 
 
 def probes(done: Done, kind: str) -> list[dict[str, Any]]:
     return [probe for probe in done.record["probes"] if probe["kind"] == kind]
+
+
+STARVED, HOLDS, RULED_OUT = "r2-cpu0.05-mem256m", "r2-cpu0.5-mem256m", "r1-cpu0.05-mem256m"
 
 
 def test_the_winner_holds_again_and_the_next_cheaper_fails_again(ours: Done, tmp_path: Path) -> None:
@@ -159,20 +132,20 @@ def test_the_winner_holds_again_and_the_next_cheaper_fails_again(ours: Done, tmp
     assert record["result"] == "holds"
     assert record["complete"] is True
     winner, confirmation = record["winner"], record["confirmation"]
-    assert confirmation["cell"] == winner["cell"]
+    assert confirmation["cell"] == winner["cell"] == "r1-cpu0.5-mem256m"
     assert (confirmation["confirmed"], confirmation["held"], len(confirmation["runs"])) == (True, True, 2)
     for run in confirmation["runs"]:
-        assert record["probes"][run - 1]["figures"]["p95_ms"] <= 0.9 * 2000
+        assert record["probes"][run - 1]["figures"]["p95_ms"] <= 0.9 * MAX_P95_MS
     assert confirmation["runner_up_failed"] is True
     (runner_up,) = [probe for probe in record["probes"] if probe["index"] == confirmation["runner_up_runs"][0]]
-    assert runner_up["cell"] == confirmation["runner_up"]
+    assert runner_up["cell"] == confirmation["runner_up"] == STARVED
     assert runner_up["cost"] <= winner["cost"]
 
     # The same two configurations, run again by `run` at full length: a profile that lists just them.
     cells = [{key: row[key] for key in ("replicas", "cpus", "memory")} for row in (winner, runner_up)]
     again = {key: value for key, value in PROFILE.items() if key not in ("search", "replicas", "cpus", "memory")}
-    process, out = start("run", tmp_path, profile={**again, "cells": cells})
-    done = finish(process, out, 150, set(), set())
+    process, out = begin("run", tmp_path, profile={**again, "cells": cells})
+    done = finish(process, out, 150)
     assert done.code == exitcodes.BREACHED, done.stderr[-3000:]
     matrix = json.loads((out / "matrix.json").read_text())
     assert {cell["cell"]: cell["result"] for cell in matrix["cells"]} == {
@@ -185,14 +158,35 @@ def test_a_failure_rules_out_what_it_covers(ours: Done) -> None:
     record = ours.record
     walk = probes(ours, "cpu")
     assert len(walk) < len(record["configurations"]) == 4
-    assert [probe["cell"] for probe in walk][:2] == ["r2-cpu0.1-mem256m", "r2-cpu0.5-mem256m"]
+    assert [probe["cell"] for probe in walk][:2] == [STARVED, HOLDS]
     assert walk[0]["outcome"] == "breach"
     states = {row["cell"]: (row["state"], row["by"]) for row in record["configurations"]}
-    assert states["r1-cpu0.1-mem256m"] == ("ruled out", "r2-cpu0.1-mem256m")
-    assert {"cell": "r1-cpu0.1-mem256m", "ruled_out_by": "r2-cpu0.1-mem256m", "probe": walk[0]["index"]}.items() <= (
+    assert states[RULED_OUT] == ("ruled out", STARVED)
+    assert {"cell": RULED_OUT, "ruled_out_by": STARVED, "probe": walk[0]["index"]}.items() <= (
         record["skipped"][0].items()
     )
-    assert "r2-cpu0.1-mem256m failed: it rules out r1-cpu0.1-mem256m" in ours.stderr
+    assert f"{STARVED} failed: it rules out {RULED_OUT}" in ours.stderr
+
+
+def history_seconds(folder: Path) -> int:
+    """From the first to the last row of a cell's Locust history (one a second while Locust runs)."""
+    rows = (folder / "locust_stats_history.csv").read_text().splitlines()[1:]
+    stamps = [int(line.split(",")[0]) for line in rows if ",Aggregated," in line]
+    return stamps[-1] - stamps[0]
+
+
+def test_a_starved_replica_is_stopped_early(ours: Done) -> None:
+    # The walk's first probe serves a third of what its users ask: its queued requests wait but do not
+    # fail, and its P95 cannot reach twice the limit in a probe. What stops it is the delivery rule:
+    # served under 60% of what is asked, for 3 rows after the warm-up.
+    probe = probes(ours, "cpu")[0]
+    assert probe["outcome"] == "breach"
+    assert probe["stopped_early"].startswith("served "), probe["stopped_early"]
+    assert "under 60%) for 3 s in a row after the warm-up" in probe["stopped_early"]
+    assert probe["reason"] == f"stopped early: {probe['stopped_early']}"
+    run = json.loads((ours.out / probe["folder"] / "run.json").read_text())
+    assert run["stopped_early"] == probe["stopped_early"]
+    assert history_seconds(ours.out / probe["folder"]) < probe["run_time_seconds"]
 
 
 def test_memory_comes_from_the_peak_and_an_oom_kill_fails(ours: Done) -> None:
@@ -205,7 +199,7 @@ def test_memory_comes_from_the_peak_and_an_oom_kill_fails(ours: Done) -> None:
     assert memory["smallest_holding"] == "256m"
     assert memory["failed"]["32m"].startswith("OOM-killed")
     assert len(memory["peaks_bytes"]) == winner["replicas"]
-    assert 30 * 2**20 < memory["peak_bytes"] < 256 * 2**20
+    assert 40 * 2**20 < memory["peak_bytes"] < 256 * 2**20  # the 40 MiB the service holds, and the rest
     assert memory["recommended_bytes"] >= 1.25 * memory["peak_bytes"]
 
 
@@ -226,25 +220,28 @@ def test_the_outputs_answer_the_four_questions(ours: Done) -> None:
     for probe in ours.record["probes"]:
         assert (ours.out / probe["folder"] / "run.json").is_file()
     assert "Results:" in ours.stdout
-    assert "probe 1 (cpu) r2-cpu0.1-mem256m" in ours.stderr
-    assert len(ours.apis) >= len(ours.record["probes"]), "every probe started its replicas"
+    assert f"probe 1 (cpu) {STARVED}" in ours.stderr
+    assert len(ours.seen.api_pids) >= len(ours.record["probes"]), "every probe started its replicas"
     assert_nothing_left(ours)
 
 
-def test_the_workshops_design_holds_nowhere_we_hold(ours: Done, tmp_path: Path) -> None:
+def test_a_costlier_service_holds_nowhere_we_hold(ours: Done, tmp_path: Path) -> None:
+    # 10 ms a request: 2 x 0.5 CPU serves ~100 of the 200 req/s asked.
+    costly = reference(cpu_ms=10)
+    assert capacity_rps(0.5, 10, replicas=2) < 0.6 * USERS
     grid = ["--replicas", "1,2", "--cpus", "0.5", "--memory", "256m"]
-    done = search(tmp_path, "--api-command", BASELINE, *grid, "--against", str(ours.out), timeout=240)
+    done = search(tmp_path, *grid, "--against", str(ours.out), timeout=240, service=costly)
     assert done.code == exitcodes.BREACHED, done.stderr[-3000:]
     record = done.record
     assert record["result"] == "none holds"
     assert [probe["cell"] for probe in record["probes"]] == ["r2-cpu0.5-mem256m"]
     assert record["skipped"][0]["cell"] == "r1-cpu0.5-mem256m"
     served = record["probes"][0]["figures"]["rps"]
-    assert served < 0.9 * 800
+    assert served < 0.9 * USERS
     ours_winner = ours.record["winner"]
     assert record["against"]["winner"] == ours_winner
     markdown = (done.out / "search.md").read_text()
-    assert "None of the grid's 2 CPU configurations holds the SLO for 800 users" in markdown
+    assert f"None of the grid's 2 CPU configurations holds the SLO for {USERS} users" in markdown
     assert (
         f"holds at {ours_winner['cell']} ({ours_winner['cost']:g} CPU, serving ~{record['against']['rps']:,.0f} "
         f"req/s); this one holds in no configuration of the grid: at its dearest probed, r2-cpu0.5-mem256m "
@@ -269,15 +266,14 @@ def test_a_budget_too_small_stops_cleanly_saying_what_was_not_tried(tmp_path: Pa
 
 
 def test_ctrl_c_leaves_nothing_and_keeps_what_was_measured(tmp_path: Path) -> None:
-    process, out = start("search", tmp_path, "--cpus", "0.5", "--memory", "256m")
-    seen: set[int] = set()
-    apis: set[int] = set()
+    process, out = begin("search", tmp_path, "--cpus", "0.5", "--memory", "256m")
+    seen = Watch()
     history = out / "probes" / "01-cpu-r2-cpu0.5-mem256m" / "locust_stats_history.csv"
-    watch(process, seen, apis, timeout=60, until=history)
+    watch(process, seen, timeout=60, until=history.exists)
     assert history.exists(), "the first probe never started Locust"
-    watch(process, seen, apis, timeout=2)
+    watch(process, seen, timeout=2)
     process.send_signal(signal.SIGINT)
-    done = finish(process, out, 45, seen, apis)
+    done = finish(process, out, 45, seen)
     assert done.code == exitcodes.CANNOT_JUDGE
     record = done.record
     assert record["complete"] is False
@@ -286,38 +282,5 @@ def test_ctrl_c_leaves_nothing_and_keeps_what_was_measured(tmp_path: Path) -> No
     assert probe["outcome"] == "cut short"
     assert (out / probe["folder"] / "locust_stats.csv").is_file()
     assert "The search stopped early: cut short by SIGINT" in (out / "search.md").read_text()
-    assert len(done.apis) == 2, "the probe's two replicas were running when Ctrl-C came"
-    assert_nothing_left(done)
-
-
-def history_seconds(folder: Path) -> int:
-    """From the first to the last row of a cell's Locust history (one a second while Locust runs)."""
-    rows = (folder / "locust_stats_history.csv").read_text().splitlines()[1:]
-    stamps = [int(line.split(",")[0]) for line in rows if ",Aggregated," in line]
-    return stamps[-1] - stamps[0]
-
-
-def test_a_starved_replica_is_stopped_early(tmp_path: Path) -> None:
-    # The local profile's load (1,000 users asking ~550 req/s) on 1 replica x 0.1 CPU, which serves about
-    # half of it: its queued requests finish only once the load stops, so the rolling P95 stays near the
-    # limit and no request fails. What stops it is the delivery rule: served under 60% of what is asked.
-    local = yaml.safe_load((REPO / "thresholds.yaml").read_text())["profiles"]["local"]
-    load = {key: local[key] for key in ("users", "spawn_rate", "run_time", "warmup", "scenario")}
-    starved = {
-        **load,
-        "replicas": [1],
-        "cpus": 0.1,
-        "memory": "512m",
-        "search": {"replicas": [1], "cpus": [0.1], "memory": ["512m"], "probe_time": "20s", "budget": "5m"},
-    }
-    done = search(tmp_path, "--capacity-steps", "0", profile=starved, timeout=300)
-    assert done.code == exitcodes.BREACHED, done.stderr[-3000:]
-    (probe,) = done.record["probes"]
-    assert probe["outcome"] == "breach"
-    assert probe["stopped_early"].startswith("served "), probe["stopped_early"]
-    assert "under 60%) for 3 s in a row after the warm-up" in probe["stopped_early"]
-    assert probe["reason"] == f"stopped early: {probe['stopped_early']}"
-    run = json.loads((done.out / probe["folder"] / "run.json").read_text())
-    assert run["stopped_early"] == probe["stopped_early"]
-    assert history_seconds(done.out / probe["folder"]) < probe["run_time_seconds"] == 10 + 20
+    assert len(done.seen.api_pids) == 2, "the probe's two replicas were running when Ctrl-C came"
     assert_nothing_left(done)
