@@ -148,6 +148,15 @@ class UiRun:
         if not condition():
             pytest.fail(f"no {what} in time; the session's output:\n{self.output.read_text()[-4000:]}")
 
+    def verdict(self, test: Path) -> Verdict:
+        """A judged test's verdict; a test that could not be judged fails with its summary and the output."""
+        if not (test / "verdict.json").is_file():
+            summary = (test / "summary.md").read_text() if (test / "summary.md").is_file() else "(no summary.md)"
+            pytest.fail(
+                f"{test.name} was not judged:\n{summary}\nthe session's output:\n{self.output.read_text()[-4000:]}"
+            )
+        return read_record(test / "verdict.json", Verdict)
+
     def sigint(self) -> int:
         """Ctrl-C, and its exit code."""
         self.process.send_signal(signal.SIGINT)
@@ -292,7 +301,7 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
         client.post("/stop")
         verdict_path = cell_dir / "test-1" / "verdict.json"
         ui.wait_for(judged(cell_dir / "test-1"), "verdict of test 1")
-        first = read_record(verdict_path, Verdict)
+        first = ui.verdict(cell_dir / "test-1")
         assert first.requests >= 150
         assert first.figures.name == "Aggregated"
         for name in TEST_FILES:
@@ -312,7 +321,7 @@ def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_
         ui.wait_for(running_with(client, 10), "running test 2")
         client.post("/stop")
         ui.wait_for(judged(cell_dir / "test-2"), "verdict of test 2")
-        assert read_record(cell_dir / "test-2" / "verdict.json", Verdict).requests >= 10
+        assert ui.verdict(cell_dir / "test-2").requests >= 10
         assert verdict_path.read_bytes() == kept
 
         # Test 3 is running when SIGINT comes.
@@ -381,7 +390,7 @@ def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_p
         assert re.search(r"MiB / 256 MiB \(\d+%\)", view), view
         client.post("/stop")
         ui.wait_for(judged(cell_dir / "test-1"), "verdict of test 1")
-        assert read_record(cell_dir / "test-1" / "verdict.json", Verdict).requests >= 60
+        assert ui.verdict(cell_dir / "test-1").requests >= 60
         code = ui.sigint()
     said = ui.output.read_text()
     assert code == exitcodes.PASSED, said
