@@ -168,11 +168,16 @@ def test_a_failure_rules_out_what_it_covers(ours: Done) -> None:
     assert f"{STARVED} failed: it rules out {RULED_OUT}" in ours.stderr
 
 
-def history_seconds(folder: Path) -> int:
-    """From the first to the last row of a cell's Locust history (one a second while Locust runs)."""
-    rows = (folder / "locust_stats_history.csv").read_text().splitlines()[1:]
-    stamps = [int(line.split(",")[0]) for line in rows if ",Aggregated," in line]
-    return stamps[-1] - stamps[0]
+def stopped_after(folder: Path) -> int | None:
+    """Seconds from the first row of a cell's Locust history (one a second) to the first row with fewer
+    users than at its peak: when a stop began (the users then leave as their waits end); None when the
+    users never fell (a run to its end stops them all at once, after its last row)."""
+    rows = [line.split(",") for line in (folder / "locust_stats_history.csv").read_text().splitlines()[1:]]
+    users = [(int(row[0]), int(row[1])) for row in rows if row[3] == "Aggregated"]
+    peak = max(count for _, count in users)
+    top = next(index for index, (_, count) in enumerate(users) if count == peak)
+    stop = next((stamp for stamp, count in users[top:] if count < peak), None)
+    return None if stop is None else stop - users[0][0]
 
 
 def test_a_starved_replica_is_stopped_early(ours: Done) -> None:
@@ -186,7 +191,9 @@ def test_a_starved_replica_is_stopped_early(ours: Done) -> None:
     assert probe["reason"] == f"stopped early: {probe['stopped_early']}"
     run = json.loads((ours.out / probe["folder"] / "run.json").read_text())
     assert run["stopped_early"] == probe["stopped_early"]
-    assert history_seconds(ours.out / probe["folder"]) < probe["run_time_seconds"]
+    stopped = stopped_after(ours.out / probe["folder"])
+    assert stopped is not None, "the users never fell: Locust ran its whole run time"
+    assert stopped < probe["run_time_seconds"] - 1
 
 
 def test_memory_comes_from_the_peak_and_an_oom_kill_fails(ours: Done) -> None:
