@@ -337,9 +337,17 @@ SideRole = Literal["base", "head"]
 ComparisonVerdict = Literal["regressed", "improved", "no change", "inconclusive"]
 """regressed: the interval lies beyond 1 + delta on the bad side; improved: the mirror case; no change:
 it lies inside [1 / (1 + delta), 1 + delta]; inconclusive: anything else (see docs/compare.md)."""
-TrialStatus = Literal["valid", "inconclusive", "failed", "interrupted"]
-"""valid: measured the service; inconclusive: the gate found the measurement invalid (its reasons);
-failed / interrupted: the trial's run did not complete."""
+COMPARISON_SCHEMA_VERSION = 2
+"""comparison.json 2: a trial's `outcome` (the one vocabulary) in place of `status`; its figures are the
+gate's `Figures`."""
+COMPARED_FIGURES: dict[ComparedMetric, str] = {
+    "throughput": "rps",
+    "p50": "p50_ms",
+    "p95": "p95_ms",
+    "p99": "p99_ms",
+    "error_rate": "error_rate",
+}
+"""Which field of a trial's `Figures` each metric of a comparison (thresholds.yaml's names) is."""
 
 
 class SideInfo(Record):
@@ -370,20 +378,6 @@ class SideInfo(Record):
         return f"{self.role} ({', '.join(parts)})"
 
 
-class TrialFigures(Record):
-    """One trial's values: the Aggregated row of its judged window."""
-
-    throughput: float
-    """Requests per second."""
-    p50: float | None
-    p95: float | None
-    p99: float | None
-    """Milliseconds (None: no requests)."""
-    error_rate: float
-    requests: int
-    failures: int
-
-
 class TrialRecord(Record):
     """One trial: a short run of one side, in its own folder with the Locust CSVs and run.json."""
 
@@ -393,11 +387,26 @@ class TrialRecord(Record):
     role: SideRole
     folder: str
     """Relative to the comparison's folder."""
-    status: TrialStatus
+    outcome: RunOutcome
+    """pass or breach: it measured the service (the comparison does not judge the SLO); inconclusive: the gate
+    found the measurement invalid (its reasons); cannot judge, failed to run, cut short: no measurement."""
     reasons: list[str] = []
-    figures: TrialFigures | None = None
+    figures: Figures | None = None
+    """The Aggregated row of its judged window."""
     started_at: datetime
     duration_seconds: float
+
+    @property
+    def valid(self) -> bool:
+        """It measured the service: its figures count."""
+        return self.outcome in ("pass", "breach")
+
+    def value(self, metric: ComparedMetric) -> float | None:
+        """One metric of the comparison in this trial (None: no figures, or not measured)."""
+        if self.figures is None:
+            return None
+        value: float | None = getattr(self.figures, COMPARED_FIGURES[metric])
+        return value
 
 
 class Interval(Record):
@@ -452,7 +461,7 @@ class ComparisonCell(Record):
 class Comparison(Record):
     """`comparison.json`: every trial's figures, the ratios with intervals, p-values and verdicts."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = COMPARISON_SCHEMA_VERSION
     complete: bool
     """False while trials are still running, or when the comparison was cut short or could not go on."""
     verdict: ComparisonVerdict

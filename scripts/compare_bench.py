@@ -167,7 +167,7 @@ def row(name: str, comparison: Comparison | None) -> list[str]:
             cells.append(
                 f"{metric.change:+.1%} [{metric.interval.low:+.1%}, {metric.interval.high:+.1%}] {metric.verdict}"
             )
-    invalid = sum(trial.status != "valid" for trial in comparison.trials)
+    invalid = sum(not trial.valid for trial in comparison.trials)
     return [name, comparison.verdict, *cells, f"{invalid}/{len(comparison.trials)}"]
 
 

@@ -94,7 +94,7 @@ def _side(comparison: Comparison, role: str) -> str:
 def trial_counts(comparison: Comparison) -> str:
     """`16 of 16 trials run, 1 inconclusive`."""
     done = len(comparison.trials)
-    inconclusive = sum(trial.status == "inconclusive" for trial in comparison.trials)
+    inconclusive = sum(trial.outcome == "inconclusive" for trial in comparison.trials)
     return f"{done} of {len(comparison.planned)} trials run, {inconclusive} inconclusive"
 
 
@@ -131,10 +131,10 @@ def render_markdown(comparison: Comparison, chart: str | None = CHART_FILE) -> s
         "",
         *(f"- {reason}" for reason in comparison.reasons),
     ]
-    inconclusive = [trial for trial in comparison.trials if trial.status != "valid"]
+    inconclusive = [trial for trial in comparison.trials if not trial.valid]
     if inconclusive:
         lines += ["", "Trials that gave no value:", ""]
-        lines += [f"- {_trial_label(trial)}: {trial.status}: {'; '.join(trial.reasons)}" for trial in inconclusive]
+        lines += [f"- {_trial_label(trial)}: {trial.outcome}: {'; '.join(trial.reasons)}" for trial in inconclusive]
     if chart is not None:
         lines += ["", f"![base vs head per trial, and each block's change with the interval]({chart})"]
     return "\n".join(lines) + "\n"
@@ -194,8 +194,8 @@ def _values_panel(axis: Axes, metric: MetricResult, trials: list[TrialRecord]) -
             points = [
                 (trial.block, value * _scale(metric))
                 for trial in trials
-                if trial.role == role and trial.figures is not None and (trial.status == "valid") == valid
-                if (value := getattr(trial.figures, metric.metric)) is not None
+                if trial.role == role and trial.valid == valid
+                if (value := trial.value(metric.metric)) is not None
             ]
             if points:
                 axis.plot(
@@ -241,9 +241,9 @@ def _block_changes(metric: MetricResult, trials: list[TrialRecord]) -> list[tupl
     """Each block's change of `metric` (both trials valid), on the reported scale."""
     sides: dict[int, dict[str, float]] = {}
     for trial in trials:
-        if trial.status != "valid" or trial.figures is None:
+        if not trial.valid:
             continue
-        value = getattr(trial.figures, metric.metric)
+        value = trial.value(metric.metric)
         if value is not None:
             sides.setdefault(trial.block, {})[trial.role] = value
     changes = []

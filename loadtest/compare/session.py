@@ -27,6 +27,7 @@ from loadtest.compare.statistics import Block, judge_metrics, overall_verdict
 from loadtest.compare.trials import TRIALS_DIR, TrialRunner, plan_trials
 from loadtest.records import (
     COMPARISON_FILE,
+    OUTCOME_WORDS,
     Comparison,
     ComparisonCell,
     ComparisonVerdict,
@@ -195,12 +196,12 @@ class ComparisonSession:
             self.trials.append(trial)
             self.say(f"  {trial_line(trial)}")
             self.write_progress()
-            if trial.status == "failed":
+            if trial.outcome in ("failed to run", "cannot judge"):
                 side = self.sides[trial.role].label
                 return f"{side} could not be measured (trial {trial.index}): {trial.reasons[0]}"
-            if trial.status == "interrupted" or interrupts.received():
+            if trial.outcome == "cut short" or interrupts.received():
                 return None
-            inconclusive = sum(t.status == "inconclusive" for t in self.trials)
+            inconclusive = sum(t.outcome == "inconclusive" for t in self.trials)
             if inconclusive > settings.max_inconclusive_share * len(self.plan):
                 self.say(
                     f"stopping: {inconclusive} of {len(self.plan)} planned trials are inconclusive already, more than "
@@ -221,8 +222,8 @@ class ComparisonSession:
             base, head = pairs[block].get("base"), pairs[block].get("head")
             result.append(
                 (
-                    base.figures if base is not None and base.status == "valid" else None,
-                    head.figures if head is not None and head.status == "valid" else None,
+                    base.figures if base is not None and base.valid else None,
+                    head.figures if head is not None and head.valid else None,
                 )
             )
         return result
@@ -272,7 +273,7 @@ class ComparisonSession:
         """The verdict: comparison.json, comparison.md, comparison.png, the terminal; the exit code."""
         config = self.config
         signal = interrupts.received()
-        inconclusive = sum(trial.status == "inconclusive" for trial in self.trials)
+        inconclusive = sum(trial.outcome == "inconclusive" for trial in self.trials)
         verdict: ComparisonVerdict = "inconclusive"
         if failure is not None:
             reasons, complete, code = [f"cannot judge: {failure}"], False, exitcodes.CANNOT_JUDGE
@@ -300,13 +301,12 @@ class ComparisonSession:
 def trial_line(trial: TrialRecord) -> str:
     """One trial's outcome for the terminal."""
     figures = trial.figures
-    if trial.status in ("failed", "interrupted"):
-        return f"{trial.status.upper()}: {first_line(trial.reasons[0] if trial.reasons else trial.status)}"
-    assert figures is not None  # valid and inconclusive trials carry their figures
+    if figures is None:
+        return f"{OUTCOME_WORDS[trial.outcome]}: {first_line(trial.reasons[0] if trial.reasons else trial.outcome)}"
     text = (
-        f"{figures.throughput:,.0f} req/s, P50 {figures.p50 or 0:,.0f} ms, P95 {figures.p95 or 0:,.0f} ms, "
-        f"errors {figures.error_rate:.2%}"
+        f"{figures.rps:,.0f} req/s, P50 {figures.p50_ms or 0:,.0f} ms, P95 {figures.p95_ms or 0:,.0f} ms, "
+        f"errors {figures.error_rate or 0:.2%}"
     )
-    if trial.status == "inconclusive":
+    if trial.outcome == "inconclusive":
         text += f" — INCONCLUSIVE (not counted): {first_line('; '.join(trial.reasons))}"
     return text

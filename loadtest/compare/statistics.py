@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 import scipy.stats
 
-from loadtest.records import ComparisonVerdict, Interval, MetricResult, TrialFigures
+from loadtest.records import COMPARED_FIGURES, ComparisonVerdict, Figures, Interval, MetricResult
 from loadtest.thresholds import ComparedMetric, CompareSettings
 
 Claim = Literal["regressed", "improved", "no change"]
@@ -47,9 +47,9 @@ class MetricSpec:
     relative: bool
     """Judged on log(head / base) against delta; else on head - base against an absolute band."""
 
-    def value(self, figures: TrialFigures) -> float | None:
+    def value(self, figures: Figures) -> float | None:
         """This metric in one trial (None: not measured, or not positive where a ratio is taken)."""
-        value: float | None = getattr(figures, self.key)
+        value: float | None = getattr(figures, COMPARED_FIGURES[self.key])
         if value is None or not math.isfinite(value) or (self.relative and value <= 0):
             return None
         return value
@@ -64,7 +64,7 @@ METRICS: dict[ComparedMetric, MetricSpec] = {
 }
 """Every metric of a trial, in the order the reports show them."""
 
-Block = tuple[TrialFigures | None, TrialFigures | None]
+Block = tuple[Figures | None, Figures | None]
 """One block's base and head figures (None: that trial did not give a valid measurement)."""
 
 

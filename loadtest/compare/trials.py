@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loadtest.gate import HistoryRow
-from loadtest.records import SideRole, TrialFigures, TrialRecord, Verdict
-from loadtest.results import CellResult, Interrupted
+from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
+from loadtest.results import CellResult
 from loadtest.runner.backends import Backend
 from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
 from loadtest.runner.matrix import Cell
@@ -55,47 +55,28 @@ def plan_trials(blocks: int, seed: int) -> list[PlannedTrial]:
     return plan
 
 
-def trial_figures(verdict: Verdict) -> TrialFigures:
-    """The trial's values: its judged window's Aggregated row."""
-    figures = verdict.figures
-    return TrialFigures(
-        throughput=figures.rps,
-        p50=figures.p50_ms,
-        p95=figures.p95_ms,
-        p99=figures.p99_ms,
-        error_rate=verdict.error_rate,
-        requests=figures.requests,
-        failures=figures.failures,
-    )
-
-
 def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime, seconds: float) -> TrialRecord:
     """What the trial's cell gave: valid figures, the gate's doubts, or why it did not run."""
 
-    def record(status: str, reasons: list[str], figures: TrialFigures | None = None) -> TrialRecord:
-        return TrialRecord.model_validate(
-            {
-                "index": planned.index,
-                "block": planned.block,
-                "role": planned.role,
-                "folder": f"{TRIALS_DIR}/{planned.folder}",
-                "status": status,
-                "reasons": reasons,
-                "figures": figures,
-                "started_at": started_at,
-                "duration_seconds": round(seconds, 3),
-            }
+    def record(outcome: RunOutcome, reasons: list[str], figures: Figures | None = None) -> TrialRecord:
+        return TrialRecord(
+            index=planned.index,
+            block=planned.block,
+            role=planned.role,
+            folder=f"{TRIALS_DIR}/{planned.folder}",
+            outcome=outcome,
+            reasons=reasons,
+            figures=figures,
+            started_at=started_at,
+            duration_seconds=round(seconds, 3),
         )
 
     verdict, failure = result.verdict, result.failure
-    if isinstance(failure, Interrupted):
-        return record("interrupted", [failure.reason])
     if failure is not None or verdict is None:
-        # The run broke, or the gate could not judge it (no requests, a broken locustfile): say why, as it did.
-        return record("failed", [failure.reason if failure is not None else "the trial has no verdict"])
-    if verdict.outcome == "inconclusive":
-        return record("inconclusive", verdict.reasons, trial_figures(verdict))
-    return record("valid", [], trial_figures(verdict))
+        # Cut short, broke, or the gate could not judge it (no requests, a broken locustfile): say why, as it did.
+        return record(result.outcome, [failure.reason if failure is not None else "the trial has no verdict"])
+    # Pass or breach alike measured the service: the comparison does not judge the SLO.
+    return record(result.outcome, verdict.reasons if verdict.outcome == "inconclusive" else [], verdict.figures)
 
 
 class TrialProgress:

@@ -112,7 +112,7 @@ def test_too_many_inconclusive_trials_make_the_comparison_inconclusive_never_a_p
     assert document["verdict"] == "inconclusive"
     assert document["complete"] is True
     assert len(document["trials"]) == 4
-    assert all(trial["status"] == "inconclusive" for trial in document["trials"])
+    assert all(trial["outcome"] == "inconclusive" for trial in document["trials"])
     assert document["trials"][0]["reasons"][0].startswith("limits were not enforced (disabled with --no-limits)")
     assert document["reasons"] == [
         "4 of 4 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"

@@ -9,30 +9,31 @@ import pytest
 
 from loadtest.compare.comparison_summary import render_chart, render_console, render_markdown
 from loadtest.compare.statistics import judge_metrics, overall_verdict
-from loadtest.records import Comparison, ComparisonCell, SideInfo, SideRole, TrialFigures, TrialRecord
+from loadtest.records import Comparison, ComparisonCell, Figures, RunOutcome, SideInfo, SideRole, TrialRecord
 from loadtest.thresholds import CompareSettings
 
 SETTINGS = CompareSettings(trials=6)
 WOBBLE = (0.01, -0.012, 0.004, -0.006, 0.011, -0.003)
 
 
-def trial(index: int, block: int, role: SideRole, throughput: float, status: str = "valid") -> TrialRecord:
+def trial(index: int, block: int, role: SideRole, throughput: float, outcome: RunOutcome = "pass") -> TrialRecord:
     return TrialRecord.model_validate(
         {
             "index": index,
             "block": block,
             "role": role,
             "folder": f"trials/{index:02d}-{role}",
-            "status": status,
-            "reasons": ["Locust CPU 100% (limit 90%) for 9 s of 18 s"] if status == "inconclusive" else [],
-            "figures": TrialFigures(
-                throughput=throughput,
-                p50=16_000 / throughput,
-                p95=32_000 / throughput * 2,
-                p99=32_000 / throughput * 3,
-                error_rate=0.0,
+            "outcome": outcome,
+            "reasons": ["Locust CPU 100% (limit 90%) for 9 s of 18 s"] if outcome == "inconclusive" else [],
+            "figures": Figures(
+                name="Aggregated",
                 requests=int(throughput * 18),
                 failures=0,
+                error_rate=0.0,
+                rps=throughput,
+                p50_ms=16_000 / throughput,
+                p95_ms=32_000 / throughput * 2,
+                p99_ms=32_000 / throughput * 3,
             ),
             "started_at": datetime(2026, 12, 1, tzinfo=UTC),
             "duration_seconds": 26.0,
@@ -45,12 +46,12 @@ def comparison(ratio: float, inconclusive_block: int | None = None, complete: bo
     for block, wobble in enumerate(WOBBLE, start=1):
         base = 1000.0 * (1 + 0.02 * block)
         head = base * ratio * math.exp(wobble)
-        status = "inconclusive" if block == inconclusive_block else "valid"
-        trials.append(trial(len(trials) + 1, block, "base", base, status))
+        outcome: RunOutcome = "inconclusive" if block == inconclusive_block else "pass"
+        trials.append(trial(len(trials) + 1, block, "base", base, outcome))
         trials.append(trial(len(trials) + 1, block, "head", head))
     blocks = [
         (
-            next(t.figures for t in trials if t.block == block and t.role == "base" and t.status == "valid")
+            next(t.figures for t in trials if t.block == block and t.role == "base" and t.valid)
             if block != inconclusive_block
             else None,
             next(t.figures for t in trials if t.block == block and t.role == "head"),

@@ -15,7 +15,7 @@ from loadtest.compare.statistics import (
     judge_metrics,
     overall_verdict,
 )
-from loadtest.records import MetricResult, TrialFigures
+from loadtest.records import Figures, MetricResult
 from loadtest.thresholds import CompareSettings
 
 SETTINGS = CompareSettings()
@@ -23,16 +23,17 @@ NOISE = np.array([0.012, -0.008, 0.004, -0.015, 0.009, -0.002, 0.011, -0.006])
 """Eight blocks' worth of small, fixed run-to-run noise on the log scale (about 1%)."""
 
 
-def figures(throughput: float, p95: float, error_rate: float = 0.0) -> TrialFigures:
+def figures(throughput: float, p95: float, error_rate: float = 0.0) -> Figures:
     requests = round(throughput * 18)
-    return TrialFigures(
-        throughput=throughput,
-        p50=p95 / 2,
-        p95=p95,
-        p99=p95 * 1.3,
-        error_rate=error_rate,
+    return Figures(
+        name="Aggregated",
         requests=requests,
         failures=round(error_rate * requests),
+        error_rate=error_rate,
+        rps=throughput,
+        p50_ms=p95 / 2,
+        p95_ms=p95,
+        p99_ms=p95 * 1.3,
     )
 
 
@@ -171,7 +172,7 @@ def test_identical_rounded_percentiles_in_every_block_are_no_change() -> None:
 def test_only_judged_metrics_decide() -> None:
     # P50 alone regresses (not judged by default): the comparison is no change.
     series = [
-        (base, head.model_copy(update={"p50": (head.p50 or 0) * 1.5}))
+        (base, head.model_copy(update={"p50_ms": (head.p50_ms or 0) * 1.5}))
         for base, head in blocks(0.0)
         if base is not None and head is not None
     ]

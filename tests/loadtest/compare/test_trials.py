@@ -57,10 +57,11 @@ def trial_result(tmp_path: Path, served: float = 900.0, failures: int = 0, **rec
 def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
     trial = trial_record(trial_result(tmp_path, failures=9), PLANNED, NOW, 16.5)
     assert (trial.index, trial.block, trial.role, trial.folder) == (3, 2, "head", "trials/03-head")
-    assert trial.status == "valid"
+    assert (trial.outcome, trial.valid) == ("pass", True)
     assert trial.reasons == []
     assert trial.figures is not None
-    assert (trial.figures.throughput, trial.figures.p50, trial.figures.p95, trial.figures.p99) == (900, 30, 70, 90)
+    assert (trial.figures.rps, trial.figures.p50_ms, trial.figures.p95_ms, trial.figures.p99_ms) == (900, 30, 70, 90)
+    assert (trial.value("throughput"), trial.value("p95")) == (900, 70)
     assert (trial.figures.requests, trial.figures.failures) == (9000, 9)
     assert trial.figures.error_rate == pytest.approx(0.001)
     assert trial.duration_seconds == 16.5
@@ -69,7 +70,7 @@ def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
 def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) -> None:
     result = trial_result(tmp_path, limits_enforced=False, limits_not_enforced_reason="no cgroups here")
     trial = trial_record(result, PLANNED, NOW, 1.0)
-    assert trial.status == "inconclusive"
+    assert (trial.outcome, trial.valid) == ("inconclusive", False)
     assert trial.reasons[0].startswith("limits were not enforced (no cgroups here)")
     assert trial.figures is not None
 
@@ -77,15 +78,15 @@ def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) 
 def test_a_trial_that_failed_says_why(tmp_path: Path) -> None:
     error = "API replica 0 exited with code 1 before it was ready: ImportError"
     trial = trial_record(trial_result(tmp_path, status="failed", error=error), PLANNED, NOW, 1.0)
-    assert (trial.status, trial.reasons, trial.figures) == ("failed", [error], None)
+    assert (trial.outcome, trial.reasons, trial.figures) == ("failed to run", [error], None)
 
 
 def test_a_trial_cut_short_is_interrupted(tmp_path: Path) -> None:
     trial = trial_record(trial_result(tmp_path, status="interrupted", error="interrupted by SIGINT"), PLANNED, NOW, 1.0)
-    assert (trial.status, trial.reasons, trial.figures) == ("interrupted", ["interrupted by SIGINT"], None)
+    assert (trial.outcome, trial.reasons, trial.figures) == ("cut short", ["interrupted by SIGINT"], None)
 
 
 def test_a_trial_the_gate_could_not_judge_gives_the_gates_reason(tmp_path: Path) -> None:
     trial = trial_record(trial_result(tmp_path, served=0), PLANNED, NOW, 1.0)
-    assert trial.status == "failed"
+    assert trial.outcome == "cannot judge"
     assert "zero requests in the Aggregated row" in trial.reasons[0]
