@@ -415,7 +415,7 @@ class Interval(Record):
     low: float
     high: float
     level: float
-    """Its two-sided confidence level (the Holm-corrected level the verdict was tested at)."""
+    """Its two-sided confidence level: 1 - 2 x the one-sided level its claim was tested at."""
 
 
 class MetricResult(Record):
@@ -425,7 +425,7 @@ class MetricResult(Record):
     title: str
     unit: str
     judged: bool
-    """Part of the verdict (and of the Holm correction); else shown for information."""
+    """Part of the verdict (and of the correction over the judged metrics); else shown for information."""
     relative: bool
     """True: the change is head / base - 1 (from per-block log-ratios); False: head - base (the error rate)."""
     blocks: int
@@ -438,9 +438,13 @@ class MetricResult(Record):
     p_regressed: float | None = None
     p_improved: float | None = None
     p_no_change: float | None = None
-    """One-sided paired t-tests against the margin (before the Holm correction)."""
+    """One-sided paired t-tests against the margin, for the record (uncorrected)."""
     signed_rank_p: float | None = None
     """The exact Wilcoxon signed-rank test of the claim made (the check on the t-interval)."""
+    detectable: float | None = None
+    """The smallest change this comparison's budget would find regressed in 80% of runs at the spread its
+    blocks showed (on the worse side; head - base for the error rate). None: fewer than 2 blocks, or not
+    judged."""
     verdict: ComparisonVerdict
     reason: str
 

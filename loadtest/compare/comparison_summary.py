@@ -109,7 +109,8 @@ def settings_line(comparison: Comparison) -> str:
         f"cell {cell.replicas} x {cell.cpus:g} CPU, {cell.memory}, {cell.users:,} users · "
         f"**δ = {settings.delta:.0%}**: no change within a factor {1 + settings.delta:g}, error rate within "
         f"±{settings.error_rate_margin:.2%} · intervals: paired t on the blocks' log-ratios head/base at the "
-        f"Holm-corrected level ({level} before correction), checked by the exact Wilcoxon signed-rank test"
+        f"level its claim was tested at ({level} for no change, every metric; regressed or improved at that "
+        "level's one-sided share over the judged metrics), checked by the exact Wilcoxon signed-rank test"
     )
 
 

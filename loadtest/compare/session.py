@@ -52,8 +52,8 @@ SIDES_DIR = "sides"
 
 
 def minimum_blocks(alpha: float, judged: int) -> int:
-    """The fewest blocks with which the exact signed-rank test can confirm a verdict at Holm's
-    strictest level (its smallest p-value is 1/2^n)."""
+    """The fewest blocks with which the exact signed-rank test can confirm a regression at its level,
+    alpha over the judged metrics (its smallest p-value is 1/2^n)."""
     return max(2, math.floor(math.log2(judged / alpha)) + 1)
 
 
@@ -137,8 +137,8 @@ class ComparisonSession:
             f"compare: {trials} trials ({settings.trials} blocks of one base and one head trial, in random order, "
             f"seed {config.seed}) of {settings.run_time} each on {config.cell.name} under {config.load.users:,} users: "
             f"about {seconds / 60:.0f} min{prepare}",
-            f"judged: {judged}; δ {settings.delta:.0%}, intervals at {settings.confidence:.0%} before Holm's "
-            "correction",
+            f"judged: {judged}; δ {settings.delta:.0%}, no change at {settings.confidence:.0%}, regressed or "
+            f"improved at {1 - (1 - settings.confidence) / len(settings.judged):.1%} per metric",
         ]
         alpha = (1 - settings.confidence) / 2
         needed = minimum_blocks(alpha, len(settings.judged))

@@ -1,7 +1,7 @@
 """The trials: both sides alternately on the same cores, in randomised blocks, one short run each.
 
 Block after block, one base trial and one head trial run back to back in an order drawn at random
-(A B, B A, B A, A B ...), so neither side always runs first, warm or cold, early or late. Each
+(A B, B A, B A, A B ...; balanced in pairs, `orders`), so neither side runs first more often. Each
 trial is a cell of the cell engine (`loadtest.runner.engine`: replicas started fresh under the cell's
 limits, Locust, run.json, the gate's verdict.json) in `trials/NN-<side>/`; its ramp is not judged.
 A trial gives one value per metric, from the Aggregated row of its judged window; a trial that
@@ -10,13 +10,13 @@ the gate finds inconclusive (Locust saturated, limits not enforced) gives none.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loadtest.compare.orders import balanced_orders
 from loadtest.gate import HistoryRow
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.results import CellResult
@@ -45,13 +45,11 @@ class PlannedTrial:
 
 
 def plan_trials(blocks: int, seed: int) -> list[PlannedTrial]:
-    """`blocks` blocks of one base and one head trial, each block's order drawn with `seed`."""
-    rng = random.Random(seed)
+    """`blocks` blocks of one base and one head trial, in orders balanced by pairs (`orders`), drawn with `seed`."""
     plan: list[PlannedTrial] = []
-    for block in range(1, blocks + 1):
-        order: list[SideRole] = ["base", "head"]
-        rng.shuffle(order)
-        plan += [PlannedTrial(len(plan) + offset, block, role) for offset, role in enumerate(order, start=1)]
+    for block, order in enumerate(balanced_orders(blocks, seed), start=1):
+        roles: list[SideRole] = ["base", "head"] if order == "base-first" else ["head", "base"]
+        plan += [PlannedTrial(len(plan) + offset, block, role) for offset, role in enumerate(roles, start=1)]
     return plan
 
 

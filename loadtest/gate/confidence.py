@@ -222,13 +222,41 @@ def sequential_boundaries(information: Sequence[float], spent: Sequence[float]) 
 
 
 @functools.lru_cache(maxsize=256)
-def nominal_levels(first: int, last: int, total: int, alpha: float) -> tuple[float, ...]:
+def nominal_levels(first: int, last: int, total: int, alpha: float, final: bool = False) -> tuple[float, ...]:
     """The one-sided nominal level of each look from block `first` to block `last` (one look per block) of
-    a design that spends `alpha` over `total` blocks with the Pocock-type function."""
+    a design that spends `alpha` over `total` blocks with the Pocock-type function.
+
+    `final`: the look at `last` is the last one whatever `total` planned (a comparison whose budget ran out
+    with fewer valid blocks than planned): it spends whatever is left of `alpha`.
+    """
     looks = range(first, last + 1)
     spent = [pocock_spending(alpha, look / total) for look in looks]
+    if final:
+        spent[-1] = alpha
     boundaries = sequential_boundaries([float(look) for look in looks], spent)
     return tuple(float(scipy.stats.norm.sf(bound)) for bound in boundaries)
+
+
+def sequential_power(information: Sequence[float], boundaries: Sequence[float], drift: float) -> float:
+    """The chance that a group-sequential test with these z `boundaries` crosses one at some look, when each
+    unit of information moves the running sum by `drift` standard deviations (0: the false-alarm rate).
+
+    The same recursion as `sequential_boundaries`, run forward with the boundaries fixed.
+    """
+    if len(information) != len(boundaries) or not information:
+        raise ConfidenceError(f"{len(information)} looks with {len(boundaries)} boundaries: one each, at least one")
+    points, mass = np.zeros(1), np.ones(1)
+    previous = crossed = 0.0
+    for info, z in zip(information, boundaries, strict=True):
+        step = math.sqrt(info - previous)
+        shift = drift * (info - previous)
+        bound = z * math.sqrt(info)
+        crossed += float(mass @ scipy.stats.norm.sf((bound - points - shift) / step))
+        top = min(bound, 8 * math.sqrt(info) + drift * info)
+        grid, weights = _simpson(-8 * math.sqrt(info) + drift * info, top, 150)
+        density = (scipy.stats.norm.pdf((grid[:, None] - points[None, :] - shift) / step) / step) @ mass
+        points, mass, previous = grid, density * weights, info
+    return crossed
 
 
 @dataclass(frozen=True)

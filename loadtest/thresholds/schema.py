@@ -144,8 +144,8 @@ class CompareSettings(StrictModel):
     delta: Annotated[float, Field(gt=0, lt=1)] = 0.10
     """The margin: a change within a factor 1 + delta either way is no change."""
     confidence: Annotated[float, Field(ge=0.5, lt=1)] = 0.90
-    """The two-sided level of each interval before the Holm correction (each claim is a one-sided test
-    at (1 - confidence) / 2)."""
+    """The two-sided level of each "no change" interval (each claim is a one-sided test at
+    (1 - confidence) / 2; "regressed" and "improved" at that over the judged metrics)."""
     gate: Annotated[list[ComparedMetric], Field(min_length=1)] = Field(default_factory=lambda: list(DEFAULT_GATE))
     """The metrics whose verdict decides the comparison; the error rate is always judged."""
     error_rate_margin: Annotated[float, Field(gt=0, le=1)] = 0.001

@@ -51,7 +51,10 @@ def test_the_budget_says_what_runs_and_how_long(argv: list[str], expected: str) 
     assert lines[0].startswith("compare: 16 trials (8 blocks of one base and one head trial, in random order, seed ")
     assert "of 20s each on r1-cpu0.5-mem512m under 32 users: about " in lines[0]
     assert lines[0].endswith(f" min{expected}")
-    assert lines[1] == "judged: p95, throughput, error_rate; δ 10%, intervals at 90% before Holm's correction"
+    assert (
+        lines[1]
+        == "judged: p95, throughput, error_rate; δ 10%, no change at 90%, regressed or improved at 96.7% per metric"
+    )
     assert len(lines) == 2
 
 

@@ -25,6 +25,7 @@ from loadtest.gate.confidence import (
     nominal_levels,
     pocock_spending,
     sequential_boundaries,
+    sequential_power,
     share_bound,
     share_text,
     steadiness,
@@ -403,3 +404,26 @@ def test_too_few_blocks_tell_nothing_about_steadiness() -> None:
 )
 def test_shares_are_written_with_two_significant_digits_below_one_percent(share: float, text: str) -> None:
     assert share_text(share) == text
+
+
+def test_a_design_with_no_drift_crosses_as_often_as_it_spends() -> None:
+    looks = [float(n) for n in range(3, 13)]
+    boundaries = sequential_boundaries(looks, [pocock_spending(0.05, n / 12) for n in looks])
+    assert sequential_power(looks, boundaries, 0.0) == pytest.approx(0.05, rel=1e-3)
+
+
+def test_the_power_of_one_look_is_the_normal_one() -> None:
+    # One look after 9 blocks, each moving the sum by 0.5 sd: the z statistic's mean is 0.5 * sqrt(9) = 1.5.
+    z = scipy.stats.norm.isf(0.05)
+    assert sequential_power([9.0], [z], 0.5) == pytest.approx(scipy.stats.norm.sf(z - 1.5), rel=1e-6)
+
+
+def test_a_last_look_that_comes_early_spends_what_is_left() -> None:
+    planned = nominal_levels(3, 8, 12, 0.05)
+    final = nominal_levels(3, 8, 12, 0.05, final=True)
+    assert planned[:-1] == pytest.approx(final[:-1])
+    assert final[-1] > planned[-1]
+    looks = [float(n) for n in range(3, 9)]
+    assert sequential_power(looks, [scipy.stats.norm.isf(level) for level in final], 0.0) == pytest.approx(
+        0.05, rel=1e-3
+    )
