@@ -190,6 +190,9 @@ class RunRecord(Record):
     spawn_rate: float
     run_time: str
     run_time_seconds: int
+    max_run_time_seconds: int | None = None
+    """How long the load could run when too close to call at `run_time` (the profile's `max_run_time`; None:
+    not extended). The gate plans its looks from both, so it re-judges the folder as the run was judged."""
     thresholds: str
     git_commit: str | None
     git_dirty: bool | None
@@ -262,16 +265,38 @@ class Figures(Record):
     """Locust's "Average Response Time" (not bucketed); None with zero requests."""
 
 
+LimitState = Literal["within", "beyond", "too close to call"]
+"""Where a limit's confidence interval lies: within the SLO, beyond it, or across it (loadtest.gate.confidence)."""
+
+
 class Check(Record):
-    """One limit of the SLO applied to one scope (the Aggregated row or an endpoint)."""
+    """One limit of the SLO applied to one scope (the Aggregated row or an endpoint).
+
+    From a run's histograms (histograms.jsonl) a latency or error-rate limit is judged as a share of the
+    intended requests over it, with a confidence interval: `allowed` (5% for a P95), the `estimate`, its
+    `lower` and `upper` bounds and their `state`. From Locust's CSVs alone (a locustfile that does not
+    record) they are None and `value` against `limit` decides, as a point.
+    """
 
     name: str
     """The key in thresholds.yaml: max_error_rate, max_p95_ms or min_rps."""
     scope: str
     """`Aggregated` or an endpoint label such as `POST /predict`."""
     value: float
+    """The figure itself: P95 in ms (corrected from the histograms), the error rate, req/s."""
     limit: float
     passed: bool
+    """Within the limit (from the histograms: its interval's upper bound within the allowed share)."""
+    allowed: float | None = None
+    """The share of intended requests allowed over the limit: 0.05 for a P95, max_error_rate for errors."""
+    estimate: float | None = None
+    """The share of intended requests over the limit (slow, failed or never answered; failed for errors)."""
+    lower: float | None = None
+    upper: float | None = None
+    """The share's one-sided confidence bounds at the look that decided (the sequential design's levels)."""
+    state: LimitState | None = None
+    more_seconds: float | None = None
+    """Too close to call: about how much longer a run would need to settle it at the blocks' spread."""
 
 
 class Delivery(Record):
@@ -300,6 +325,85 @@ class Resources(Record):
     """Seconds of the window in which Locust used 90% or more of its cores."""
 
 
+Loop = Literal["open", "closed", "mixed"]
+"""open: every judged request had an intended send time on its user's schedule and is timed from it; closed:
+its user waited for the previous reply before sending (`between` waits, or a locustfile without our pacing),
+so a slow service slows its own users and their latency is timed from the actual send; mixed: both."""
+
+
+class RequestCounts(Record):
+    """The judged window's requests by their intended send (histograms.jsonl)."""
+
+    intended: int
+    sent: int
+    completed: int
+    """Answered, success or failure, before the books closed."""
+    failed: int
+    unfinished: int
+    """Intended but never sent or never answered: over every latency limit."""
+    closed_loop: int = 0
+    """Of `intended`, sent by closed-loop users (no schedule: timed from the actual send)."""
+
+
+class LatencyPercentiles(Record):
+    """P50, P95, P99, P99.9 and the maximum, in ms (None: no request at all)."""
+
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    p999_ms: float | None
+    max_ms: float | None
+    at_least: list[str] = []
+    """The percentiles that fall among requests never answered: each is how long those had waited when the
+    books closed, a lower bound (`p95_ms`, ...)."""
+
+
+class ScopeLatency(Record):
+    """One scope's latency (the Aggregated requests, or one endpoint's), from the merged histograms."""
+
+    scope: str
+    counts: RequestCounts
+    corrected: LatencyPercentiles
+    """From the intended send time: what a user arriving on schedule waited (the gate judges these)."""
+    uncorrected: LatencyPercentiles
+    """From the actual send, answered requests only: what Locust's own statistics report."""
+
+
+class GeneratorLag(Record):
+    """How late the load generator itself sent (its share of the schedule lag): a saturated Locust."""
+
+    threshold_ms: float
+    """A send is late when Locust sent it this much after its intended time while its user was free."""
+    late: int
+    sent: int
+    """Paced requests sent in the judged window."""
+    share: float
+    allowed_share: float
+    """Over this share of late sends, the cell is inconclusive: the generator set the pace."""
+
+
+class Sequential(Record):
+    """How the run's looks went: blocks, the design, and the decision (loadtest.gate.confidence)."""
+
+    confidence: float
+    """thresholds.yaml's `slo.confidence`: each claim (pass, breach) is wrong in at most 1 - this of runs."""
+    block_seconds: float
+    blocks: int
+    """Whole blocks judged (the look that decided)."""
+    run_blocks: int
+    """The blocks of `run_time`'s judged window: the first look that may pass."""
+    max_blocks: int
+    """The blocks of `max_run_time`'s: the last look."""
+    decision: Outcome
+    stopped_early: bool
+    """A breach decided before `run_time`."""
+    extended: bool
+    """Judged past `run_time`: too close to call, or not steady, at `run_time`."""
+    steady: bool | None = None
+    """The steady-state test (first third against last third); None: not made (too few blocks)."""
+    steadiness: str | None = None
+
+
 class Verdict(Record):
     """`verdict.json`: the gate's decision on one run, with the figures and the SLO it was made on."""
 
@@ -314,7 +418,9 @@ class Verdict(Record):
     requests: int
     checks: list[Check]
     figures: Figures
-    """The Aggregated row the checks were made on (the report reads it instead of the CSVs)."""
+    """The Aggregated figures the checks were made on (the report reads them instead of the CSVs): from the
+    histograms, `requests` are the intended ones, `failures` the failed, `rps` the answered per second and
+    the percentiles corrected (from the intended send); else Locust's own Aggregated row."""
     slo: Slo
     """The objective the run was judged against."""
     window: Window
@@ -322,6 +428,17 @@ class Verdict(Record):
     resources: Resources | None = None
     generator_capacity_rps: float | None = None
     """The cell's Locust ceiling: run.json's `generator_capacity_rps.total_rps` (None: not calibrated)."""
+    source: Literal["histograms", "locust"] = "locust"
+    """Where the figures and checks come from: the cell's histograms.jsonl (exact, from the intended send,
+    with confidence bounds), or Locust's CSVs (its rounded `95%` column, a point estimate)."""
+    loop: Loop | None = None
+    """How the judged requests were sent (None: a verdict.json older than the field)."""
+    latency: list[ScopeLatency] = []
+    """From the histograms: the Aggregated requests first, then each endpoint."""
+    sequential: Sequential | None = None
+    generator_lag: GeneratorLag | None = None
+    locust_figures: Figures | None = None
+    """Locust's own Aggregated row when `figures` come from the histograms (its rounded, closed-loop view)."""
 
     @property
     def breached(self) -> list[Check]:

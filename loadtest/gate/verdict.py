@@ -1,24 +1,47 @@
 """Judging one run: pass, breach, or inconclusive when the measurement says nothing about the service.
 
-The SLO's limits are applied to Locust's own figures of the judged window: error rate = Failure
-Count / Request Count, compared exactly (100 failures in 10,000 requests is 1%, and fails at a 1%
-limit); P95 = Locust's `95%` column; on the Aggregated row for the SLO's limits and on an
-endpoint's row for its own limits. With the cell's run.json the gate also asks whether the run
-measured the service (`measurement`):
+From the cell's histograms (`histograms.jsonl`, written by our locustfile's pacing and recording), each
+latency and error-rate limit is a share of the intended requests of the judged window over it, judged
+with its confidence bound look after look (`sequential`): a breach beyond doubt, a pass within it, or
+inconclusive, too close to call or not steady. Percentiles are exact and corrected (from the intended
+send); requests never answered count over every latency limit; the delivered ratio is a figure, no
+longer a rule, for an open loop (a starved open loop leaves its requests unanswered, and they count).
 
-- inconclusive when the replicas ran without their limits, when Locust's CPU was saturated, or
-  when the users fell short of what they should have sent while the API was not CPU-limited;
-- breach when a limit is over, or when the service served less than `slo.min_delivered_ratio` of
-  what its users should have sent while the API was CPU-limited (a starved service).
+From Locust's CSVs alone (a locustfile without our recording: a closed loop, uncorrected) the limits are
+applied to Locust's own figures: error rate = Failure Count / Request Count, compared exactly (100
+failures in 10,000 requests is 1%, and fails at a 1% limit); P95 = Locust's `95%` column; on the
+Aggregated row for the SLO's limits and on an endpoint's row for its own limits.
+
+With the cell's run.json the gate also asks whether the run measured the service (`measurement`):
+
+- inconclusive when the replicas ran without their limits, when Locust's CPU was saturated, when Locust
+  itself sent late (its share of the schedule lag, from the histograms), or when a closed loop's users
+  fell short of what they should have sent while the API was not CPU-limited;
+- breach when a closed loop's service served less than `slo.min_delivered_ratio` of what its users
+  should have sent while the API was CPU-limited (a starved service).
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+from loadtest.gate import latency, sequential
+from loadtest.gate.confidence import ConfidenceError, share_text
 from loadtest.gate.measurement import LOCUST_BUSY_CPU, delivery, resources
 from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats
-from loadtest.records import Check, Delivery, Figures, Outcome, Resources, RunRecord, Verdict
+from loadtest.latency.recording import FILE_NAME, Recording
+from loadtest.records import (
+    Check,
+    Delivery,
+    Figures,
+    Outcome,
+    Resources,
+    RunRecord,
+    ScopeLatency,
+    Verdict,
+    Window,
+)
 from loadtest.thresholds import Slo
 from loadtest.util.text import first_line
 
@@ -48,6 +71,10 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
             f"{run.paths['exceptions']}: "
             f"the locustfile raised {count} exception(s), first {first!r}: the load itself is broken"
         )
+    window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
+    recording = latency.read_cell_recording(run.run_dir)
+    if recording is not None:
+        return _from_histograms(run, recording, slo, record, window)
     checks = _checks(total, slo.max_error_rate, slo.max_p95_ms)
     if slo.min_rps is not None:
         checks.append(
@@ -62,7 +89,6 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
                 f"never requested (its endpoints: {known})"
             )
         checks.extend(_checks(figures, limits.max_error_rate, limits.max_p95_ms))
-    window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
     measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
     delivered = delivery(run, record.scenario, window) if record and record.scenario else None
     capacity = record.generator_capacity_rps.total_rps if record and record.generator_capacity_rps else None
@@ -86,6 +112,215 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
         delivery=delivered,
         resources=measured,
         generator_capacity_rps=capacity,
+        source="locust",
+        loop="closed",
+    )
+
+
+def _from_histograms(
+    run: LocustStats, recording: Recording, slo: Slo, record: RunRecord | None, locust_window: Window
+) -> Verdict:
+    """The verdict from the cell's histograms: exact corrected figures, each limit with its bound."""
+    where = run.run_dir / FILE_NAME
+    closed_at = recording.closed_at
+    seconds = recording.seconds()
+    if closed_at is None or not seconds:
+        raise GateInputError(
+            f"{where}: {'no Locust process closed its books' if seconds else 'no request recorded'}: "
+            "the load did not end cleanly, or never ran"
+        )
+    for label in slo.endpoints:
+        if label not in recording.endpoints():
+            known = ", ".join(repr(name) for name in recording.endpoints()) or "none"
+            raise GateInputError(
+                f"{where}: thresholds set limits for endpoint {label!r}, which the run never requested "
+                f"(its endpoints: {known})"
+            )
+    after_spawn = locust_window.kind == "after spawn" and locust_window.start is not None
+    start = math.ceil(locust_window.start) if after_spawn and locust_window.start is not None else seconds[0]
+    end = closed_at - sequential.answer_seconds(slo)
+    plan = _plan(record, slo)
+    judged: sequential.Judged | None = None
+    try:
+        judged = sequential.judge(recording, slo, plan, start, end)
+        judged_end: int = judged.end
+    except ConfidenceError as error:
+        too_short = str(error)
+        judged_end = max(start, math.floor(end))
+    part = recording.window(start, judged_end)
+    window = Window(kind=locust_window.kind, start=float(start), end=float(judged_end), seconds=judged_end - start)
+    scopes = latency.latency_by_scope(part, closed_at)
+    figures = latency.aggregated_figures(scopes[0], window.seconds)
+    totals = part.total()
+    loop = latency.loop_of(totals) if totals.intended else "open"
+    lag = latency.generator_lag(totals, slo.max_p95_ms)
+
+    checks = _bounded_checks(judged, scopes) if judged is not None else []
+    if slo.min_rps is not None:
+        passed = figures.rps >= slo.min_rps
+        checks.append(Check(name="min_rps", scope=AGGREGATED, value=figures.rps, limit=slo.min_rps, passed=passed))
+    measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
+    delivered = delivery(run, record.scenario, window) if record and record.scenario else None
+    capacity = record.generator_capacity_rps.total_rps if record and record.generator_capacity_rps else None
+    # An open loop's shortfall is in its counts already (unanswered requests are over every limit): the
+    # delivered ratio stays a figure there. A closed loop hides it, so its rules stay.
+    ratio_rules = delivered if loop != "open" else None
+    doubts = _inconclusive(record, measured, ratio_rules, capacity, slo) if record else []
+    if (late := latency.generator_reason(lag)) is not None:
+        doubts.append(late + _capacity_note(delivered, capacity))
+    if recording.missing:
+        doubts.append(
+            f"{where}: the final counts of Locust process(es) {', '.join(sorted(recording.missing))} never came, "
+            "so requests they sent may read as never answered"
+        )
+    stopped = record is not None and record.stopped_early is not None
+    breaches, undecided = _decided(judged, checks, scopes, part, stopped) if judged is not None else ([], [too_short])
+    breaches += [_describe(check) for check in checks if check.name == "min_rps" and not check.passed]
+    if not doubts and ratio_rules is not None and ratio_rules.ratio < slo.min_delivered_ratio:
+        breaches.append(_shortfall(ratio_rules, measured))
+    outcome: Outcome = "inconclusive" if doubts else "breach" if breaches else "inconclusive" if undecided else "pass"
+    reasons = doubts if doubts else breaches if breaches else undecided
+    if loop != "open" and outcome != "pass":
+        reasons = [*reasons, _closed_loop_note(loop)]
+    return Verdict(
+        outcome=outcome,
+        reasons=reasons,
+        passed=outcome == "pass",
+        error_rate=figures.error_rate or 0.0,
+        p95_ms=figures.p95_ms if figures.p95_ms is not None else 0.0,
+        rps=figures.rps,
+        requests=figures.requests,
+        checks=checks,
+        figures=figures,
+        slo=slo,
+        window=window,
+        delivery=delivered,
+        resources=measured,
+        generator_capacity_rps=capacity,
+        source="histograms",
+        loop=loop,
+        latency=scopes,
+        sequential=sequential.sequential_record(judged) if judged is not None else None,
+        generator_lag=lag,
+        locust_figures=run.aggregated,
+    )
+
+
+def _decided(
+    judged: sequential.Judged, checks: list[Check], scopes: list[ScopeLatency], part: Recording, stopped: bool
+) -> tuple[list[str], list[str]]:
+    """The bounded limits' reasons: the breaches beyond doubt, or why the run is undecided (empty: a pass).
+    `stopped`: the run was stopped by its looks (run.json's `stopped_early`); a breach found at an early look
+    of a run that went on is stated without "stopped early"."""
+    found, design = judged.look, judged.design
+    if found.decision == "breach":
+        when = (
+            f"stopped early at {found.seconds:g} s of {design.run_blocks * design.block_seconds:g} s: "
+            if found.stopped_early and stopped
+            else ""
+        )
+        return [when + _bounded_text(check, scopes, part) for check in checks if check.state == "beyond"], []
+    if found.decision == "pass":
+        return [], []
+    undecided = [
+        f"too close to call: {_bounded_text(check, scopes, part)}"
+        for check in checks
+        if check.state == "too close to call"
+    ]
+    if found.steadiness is not None and found.steadiness.steady is False:
+        undecided.append(found.steadiness.reason)
+    if found.decision == "continue":
+        undecided.append(
+            f"the run ended after {found.seconds:g} s of judged load, before max_run_time's "
+            f"{design.max_blocks * design.block_seconds:g} s could settle it"
+        )
+    return [], undecided
+
+
+def _plan(record: RunRecord | None, slo: Slo) -> sequential.RunPlan | None:
+    """The looks the cell's run planned, from its run.json (None: none known, one look at the whole window)."""
+    if record is None:
+        return None
+    return sequential.RunPlan.of_load(
+        record.run_time_seconds,
+        record.max_run_time_seconds,
+        sequential.ramp_seconds(record.users, record.spawn_rate, record.warmup),
+        slo.confidence,
+    )
+
+
+def _bounded_checks(judged: sequential.Judged, scopes: list[ScopeLatency]) -> list[Check]:
+    """One check per limit, its figure, its share over the limit and the bounds at the look that decided."""
+    by_scope = {scope.scope: scope for scope in scopes}
+    checks = []
+    for spec, found in zip(judged.limits, judged.look.limits, strict=True):
+        checks.append(
+            Check(
+                name=spec.check,
+                scope=spec.scope,
+                value=_figure_of(spec, by_scope.get(spec.scope)),
+                limit=spec.limit,
+                passed=found.state == "within",
+                allowed=spec.allowed,
+                estimate=found.estimate,
+                lower=found.lower,
+                upper=found.upper,
+                state=found.state,
+                more_seconds=found.more_seconds,
+            )
+        )
+    return checks
+
+
+def _figure_of(spec: sequential.LimitSpec, scope: ScopeLatency | None) -> float:
+    """The limit's own figure in its scope: the corrected P95 (ms), or the failed share of intended requests."""
+    if scope is None:
+        return 0.0
+    if spec.check == "max_p95_ms":
+        return scope.corrected.p95_ms or 0.0
+    counts = scope.counts
+    return counts.failed / counts.intended if counts.intended else 0.0
+
+
+def _bounded_text(check: Check, scopes: list[ScopeLatency], part: Recording) -> str:
+    """`P95 1,012 ms (corrected); 5.3% over 1,000 ms [4.1%, 6.6%], allowed 5%`, and for a latency limit the
+    requests held back: how many intended were over it or failed, how many never answered."""
+    of = "" if check.scope == AGGREGATED else f" of {check.scope}"
+    share = share_text
+    bounds = f"[{share(check.lower or 0.0)}, {share(check.upper or 0.0)}]"
+    if check.name == "max_p95_ms":
+        scope = next((s for s in scopes if s.scope == check.scope), None)
+        at_least = "at least " if scope is not None and "p95_ms" in scope.corrected.at_least else ""
+        text = (
+            f"P95{of} {at_least}{check.value:,.0f} ms (corrected); {share(check.estimate or 0.0)} over "
+            f"{check.limit:,g} ms {bounds}, allowed {share(check.allowed or 0.0)}"
+        )
+        stats = part.total(None if check.scope == AGGREGATED else check.scope)
+        if over := stats.over(check.limit):
+            text += (
+                f": {over:,} of {stats.intended:,} intended requests over {check.limit:,g} ms or failed, "
+                f"{stats.unfinished:,} of them never answered"
+            )
+            if scope is not None and scope.uncorrected.p95_ms is not None:
+                text += f" (P95 from the actual send, as a closed loop sees it: {scope.uncorrected.p95_ms:,.0f} ms)"
+    else:
+        estimate = share(check.estimate or 0.0)
+        text = f"error rate{of} {estimate} {bounds} of the intended requests, limit {share(check.limit)}"
+    if check.state == "too close to call":
+        text += (
+            f" (about {check.more_seconds:,.0f} s more at this spread)"
+            if check.more_seconds is not None
+            else " (it sits on the limit: no run length settles it)"
+        )
+    return text
+
+
+def _closed_loop_note(loop: str) -> str:
+    """What a closed loop's figures are, in every report that shows them."""
+    which = "some of its users" if loop == "mixed" else "its users"
+    return (
+        f"closed loop: {which} waited for each reply before the next request, so a slow service slowed them "
+        "and their latency is timed from the actual send"
     )
 
 

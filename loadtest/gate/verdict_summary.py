@@ -6,8 +6,9 @@ Pure functions: they build text from a run's statistics and its verdict, and wri
 from __future__ import annotations
 
 from loadtest.gate.buckets import bucket_bounds, reportable_above, reportable_at_most
+from loadtest.gate.confidence import share_text
 from loadtest.gate.reading import AGGREGATED, LocustStats
-from loadtest.records import OUTCOME_WORDS, Verdict
+from loadtest.records import OUTCOME_WORDS, Check, Figures, LatencyPercentiles, Verdict
 from loadtest.util.tables import markdown_table, text_table
 from loadtest.util.units import format_ms, format_rate, format_share
 
@@ -40,20 +41,54 @@ _CHECK_TITLES = {"max_error_rate": "Error rate", "max_p95_ms": "P95", "min_rps":
 
 
 def check_rows(run: LocustStats, verdict: Verdict) -> list[list[str]]:
-    """One row per check: what was measured, the rule it had to meet, pass or breach."""
+    """One row per check: what was measured, the rule it had to meet, pass, breach or too close to call.
+
+    A check judged from the histograms states its share over the limit and that share's interval:
+    `1,012 ms; 5.3% over 1,000 ms [4.1%, 6.6%]`."""
     rows = []
     for check in verdict.checks:
-        figures = run.aggregated if check.scope == AGGREGATED else run.endpoints[check.scope]
-        if check.name == "max_error_rate":
+        if check.estimate is not None:
+            value, rule = _bounded_value(check, verdict), _bounded_rule(check)
+        elif check.name == "max_error_rate":
+            figures = run.aggregated if check.scope == AGGREGATED else run.endpoints[check.scope]
             value = f"{format_rate(figures.failures, figures.requests)} ({figures.failures:,}/{figures.requests:,})"
             rule = f"< {check.limit * 100:g}%"
         elif check.name == "max_p95_ms":
             value, rule = f"{check.value:,.0f} ms", f"≤ {check.limit:,g} ms"
         else:
             value, rule = f"{check.value:,.1f} req/s", f"≥ {check.limit:,g} req/s"
-        result = "pass" if check.passed else "BREACHED"
-        rows.append([_CHECK_TITLES.get(check.name, check.name), check.scope, value, rule, result])
+        rows.append([_CHECK_TITLES.get(check.name, check.name), check.scope, value, rule, _result(check)])
     return rows
+
+
+def _bounded_value(check: Check, verdict: Verdict) -> str:
+    """The figure with its share over the limit and the share's interval."""
+    if check.name == "max_p95_ms":
+        scope = next((s for s in verdict.latency if s.scope == check.scope), None)
+        at_least = "≥ " if scope is not None and "p95_ms" in scope.corrected.at_least else ""
+        return f"{at_least}{check.value:,.0f} ms; {share_over_text(check)}"
+    return f"{share_text(check.estimate or 0.0)} {_bounds(check)}"
+
+
+def _bounds(check: Check) -> str:
+    return f"[{share_text(check.lower or 0.0)}, {share_text(check.upper or 0.0)}]"
+
+
+def share_over_text(check: Check) -> str:
+    """A latency check's share over its limit and the share's interval: `5.3% over 1,000 ms [4.1%, 6.6%]`."""
+    return f"{share_text(check.estimate or 0.0)} over {check.limit:,g} ms {_bounds(check)}"
+
+
+def _bounded_rule(check: Check) -> str:
+    if check.name == "max_p95_ms":
+        return f"≤ {check.limit:,g} ms (≤ {share_text(check.allowed or 0.0)} over)"
+    return f"≤ {share_text(check.limit)} of intended"
+
+
+def _result(check: Check) -> str:
+    if check.state == "too close to call":
+        return "too close to call"
+    return "pass" if check.passed else "BREACHED"
 
 
 def failure_rows(run: LocustStats) -> list[list[str]]:
@@ -69,6 +104,10 @@ ICONS = {"pass": "✅", "breach": "❌", "inconclusive": "⚠️"}
 def headline(verdict: Verdict) -> str:
     """PASSED, FAILED or INCONCLUSIVE, with the count of checks."""
     if verdict.outcome == "inconclusive":
+        first = verdict.reasons[0] if verdict.reasons else ""
+        for undecided in ("too close to call", "not steady"):
+            if first.startswith(undecided):
+                return f"INCONCLUSIVE: {undecided}"
         return "INCONCLUSIVE: this run did not measure the service"
     if verdict.passed:
         return f"PASSED: all {len(verdict.checks)} checks hold"
@@ -77,13 +116,72 @@ def headline(verdict: Verdict) -> str:
     return f"FAILED: {len(verdict.breached)} of {len(verdict.checks)} checks breached"
 
 
+def _p95_words(verdict: Verdict) -> str:
+    """`P95 1,012 ms (corrected)`: which P95 the headline figures give."""
+    corrected = " (corrected)" if verdict.source == "histograms" else ""
+    return f"P95 {verdict.p95_ms:,.0f} ms{corrected}"
+
+
 def verdict_line(verdict: Verdict) -> str:
     """The outcome with the run's headline figures on one line, and why, one reason a line below it."""
     return (
         f"{OUTCOME_WORDS[verdict.outcome]} — {verdict.requests:,} requests, {verdict.rps:,.1f} req/s, "
-        f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, P95 {verdict.p95_ms:,.0f} ms"
+        f"error rate {format_rate(verdict.figures.failures, verdict.requests)}, {_p95_words(verdict)}"
         + "".join(f"\n    {reason}" for reason in verdict.reasons)
     )
+
+
+LATENCY_HEADERS = ["Scope", "Timed from", "P50 (ms)", "P95 (ms)", "P99 (ms)", "P99.9 (ms)", "Max (ms)"]
+LATENCY_ALIGN = "llrrrrr"
+REQUEST_HEADERS = ["Scope", "Intended", "Sent", "Completed", "Failed", "Unfinished"]
+REQUEST_ALIGN = "lrrrrr"
+_PERCENTILE_KEYS = ("p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms")
+
+
+def latency_rows(verdict: Verdict) -> list[list[str]]:
+    """Per scope, the percentiles from the intended send (what the gate judges) above those from the actual
+    send (what Locust reports). `≥` marks a percentile among requests never answered: how long they had
+    waited when the books closed."""
+    rows = []
+    for scope in verdict.latency:
+        for label, figures in (("intended send", scope.corrected), ("actual send", scope.uncorrected)):
+            rows.append([scope.scope, label, *_percentile_cells(figures)])
+    return rows
+
+
+def _percentile_cells(figures: LatencyPercentiles) -> list[str]:
+    cells = []
+    for key in _PERCENTILE_KEYS:
+        value = getattr(figures, key)
+        cells.append(("≥ " if key in figures.at_least else "") + format_ms(value))
+    return cells
+
+
+def request_rows(verdict: Verdict) -> list[list[str]]:
+    """Per scope, what became of the intended requests of the judged window."""
+    return [
+        [
+            scope.scope,
+            *(
+                f"{value:,}"
+                for value in (
+                    scope.counts.intended,
+                    scope.counts.sent,
+                    scope.counts.completed,
+                    scope.counts.failed,
+                    scope.counts.unfinished,
+                )
+            ),
+        ]
+        for scope in verdict.latency
+    ]
+
+
+_LOOPS = {
+    "open": "open: every request on its user's schedule, timed from its intended send",
+    "closed": "closed: each user waited for its reply before the next request, timed from the actual send",
+    "mixed": "mixed: some users waited for each reply (closed loop), the rest kept a schedule",
+}
 
 
 MEASUREMENT_HEADERS = ["Measurement", "Value"]
@@ -94,14 +192,38 @@ def measurement_rows(verdict: Verdict) -> list[list[str]]:
     """How valid the measurement was: the judged window, served against expected, who used the CPU."""
     window = verdict.window
     rows = [["judged window", f"{window.seconds:,.0f} s, {window.kind}"]]
+    if verdict.loop is not None:
+        rows.append(["loop", _LOOPS[verdict.loop]])
+    looks = verdict.sequential
+    if looks is not None:
+        how = "stopped early" if looks.stopped_early else "extended past run_time" if looks.extended else ""
+        rows.append(
+            [
+                "looks",
+                f"{looks.blocks} blocks of {looks.block_seconds:g} s (run_time {looks.run_blocks}, at most "
+                f"{looks.max_blocks}), confidence {looks.confidence:.0%}" + (f", {how}" if how else ""),
+            ]
+        )
+    lag = verdict.generator_lag
+    if lag is not None:
+        rows.append(
+            [
+                "Locust sent late",
+                f"{lag.late:,} of {lag.sent:,} ({share_text(lag.share)}) over {lag.threshold_ms:,g} ms after "
+                f"their intended time; allowed {share_text(lag.allowed_share)}",
+            ]
+        )
     delivered = verdict.delivery
     if delivered is not None:
         rows.append(["users (mean over the window)", f"{delivered.users:,.0f}"])
+        # An open loop's shortfall is in its counts (unanswered requests are over every limit): its ratio
+        # is a figure, not a rule.
+        limit = "a figure" if verdict.loop == "open" else f"limit {verdict.slo.min_delivered_ratio:.0%}"
         rows.append(
             [
                 "served / expected",
                 f"{delivered.served_rps:,.1f} / {delivered.expected_rps:,.1f} req/s ({delivered.ratio:.0%}; "
-                f"limit {verdict.slo.min_delivered_ratio:.0%}, {delivered.basis})",
+                f"{limit}, {delivered.basis})",
             ]
         )
     measured = verdict.resources
@@ -133,10 +255,48 @@ def bucketing_note(p95_ms: float, limit_ms: float) -> str:
     )
 
 
+HISTOGRAM_NOTE = (
+    "Percentiles from the cell's HdrHistograms (3 significant digits), timed from each request's intended "
+    "send time; requests never answered count over every latency limit, and a percentile among them (≥) is "
+    "how long they had waited when the run ended. Each limit is judged as the share of intended requests "
+    "over it with its confidence bound over time blocks: pass when the upper bound is within the allowed "
+    "share, breach when the lower bound is beyond it (docs/measurement.md)."
+)
+
+
+def _note(verdict: Verdict) -> str:
+    if verdict.source == "histograms":
+        return HISTOGRAM_NOTE
+    return bucketing_note(verdict.p95_ms, verdict.slo.max_p95_ms)
+
+
+def _headline_figures(run: LocustStats, verdict: Verdict) -> str:
+    """The judged figures in bold: the histograms' (intended requests, corrected P95), else Locust's row."""
+    total: Figures = verdict.figures if verdict.source == "histograms" else run.aggregated
+    requests = "intended requests" if verdict.source == "histograms" else "requests"
+    corrected = " (corrected)" if verdict.source == "histograms" else ""
+    return (
+        f"**{total.requests:,} {requests}**, **{format_rate(total.failures, total.requests)} errors**, "
+        f"**{total.rps:,.1f} req/s**, **P95 {format_ms(total.p95_ms)} ms{corrected}**"
+    )
+
+
+def _latency_parts(verdict: Verdict) -> list[str]:
+    if not verdict.latency:
+        return []
+    return [
+        "### Latency",
+        "",
+        markdown_table(LATENCY_HEADERS, latency_rows(verdict), LATENCY_ALIGN),
+        "",
+        markdown_table(REQUEST_HEADERS, request_rows(verdict), REQUEST_ALIGN),
+        "",
+    ]
+
+
 def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = None) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY and PR comments: the verdict first, then the tables."""
     icon = ICONS[verdict.outcome]
-    total = run.aggregated
     load = []
     if run.peak_users is not None:
         load.append(f"{run.peak_users:,} users at peak")
@@ -145,10 +305,7 @@ def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = No
     parts = [
         f"## {icon} Performance gate {headline(verdict)}",
         "",
-        f"**{total.requests:,} requests**, **{format_rate(total.failures, total.requests)} errors**, "
-        f"**{total.rps:,.1f} req/s**, **P95 {format_ms(total.p95_ms)} ms**"
-        + (f" ({', '.join(load)})" if load else "")
-        + f". Run: `{run.run_dir}`",
+        _headline_figures(run, verdict) + (f" ({', '.join(load)})" if load else "") + f". Run: `{run.run_dir}`",
         "",
         *[f"- {reason}" for reason in verdict.reasons],
         *([""] if verdict.reasons else []),
@@ -161,11 +318,12 @@ def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = No
             if timeline
             else []
         ),
+        *_latency_parts(verdict),
         "### Measurement",
         "",
         markdown_table(MEASUREMENT_HEADERS, measurement_rows(verdict), MEASUREMENT_ALIGN),
         "",
-        "### Requests by endpoint",
+        "### Requests by endpoint" + (" (Locust's own figures, from the actual send)" if verdict.latency else ""),
         "",
         markdown_table(ENDPOINT_HEADERS, endpoint_rows(run), ENDPOINT_ALIGN, bold_last=True),
         "",
@@ -173,13 +331,15 @@ def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = No
         "",
         markdown_table(FAILURE_HEADERS, failure_rows(run), FAILURE_ALIGN) if run.failures else "No failures.",
         "",
-        f"<sub>{bucketing_note(verdict.p95_ms, verdict.slo.max_p95_ms)}</sub>",
+        f"<sub>{_note(verdict)}</sub>",
         "",
     ]
     return "\n".join(parts)
 
 
 def _result_mark(result: str) -> str:
+    if result == "too close to call":
+        return "⚠️ too close to call"
     return "✅ pass" if result == "pass" else "❌ **breached**"
 
 
@@ -193,8 +353,15 @@ def render_console(run: LocustStats, verdict: Verdict) -> str:
         "",
         text_table(MEASUREMENT_HEADERS, measurement_rows(verdict), MEASUREMENT_ALIGN),
         "",
-        text_table(ENDPOINT_HEADERS, endpoint_rows(run), ENDPOINT_ALIGN),
     ]
+    if verdict.latency:
+        parts += [
+            text_table(LATENCY_HEADERS, latency_rows(verdict), LATENCY_ALIGN),
+            "",
+            text_table(REQUEST_HEADERS, request_rows(verdict), REQUEST_ALIGN),
+            "",
+        ]
+    parts += [text_table(ENDPOINT_HEADERS, endpoint_rows(run), ENDPOINT_ALIGN)]
     if run.failures:
         parts += ["", text_table(FAILURE_HEADERS, failure_rows(run), FAILURE_ALIGN)]
     return "\n".join(parts) + "\n"

@@ -49,6 +49,9 @@ class Slo(StrictModel):
     should have sent (the closed loop's Little's law, or a constant-throughput target)."""
     on_inconclusive: Literal["fail", "pass"] = "fail"
     """What the workflow's required check does with an inconclusive result."""
+    confidence: Annotated[float, Field(ge=0.5, lt=1)] = 0.95
+    """How sure a pass or a breach must be: each limit's share over it is judged with a confidence bound at
+    this level (a pass or a breach is wrong in at most 1 - confidence of runs); in between, inconclusive."""
 
 
 Memory = Annotated[str, Field(description="a Docker memory size such as 512m or 1g")]

@@ -10,6 +10,7 @@ import pytest
 from loadtest.gate import GateInputError, judge_folder, write_cannot_judge
 from loadtest.records import Verdict, read_record
 from loadtest.thresholds import Slo
+from tests.loadtest import histogram_files as hist
 from tests.loadtest.locust_csv import SyntheticRun, healthy_run
 
 
@@ -34,7 +35,14 @@ def test_verdict_json_and_the_summary_go_into_the_run_folder(tmp_path: Path, slo
         "delivery",
         "resources",
         "generator_capacity_rps",
+        "source",
+        "loop",
+        "latency",
+        "sequential",
+        "generator_lag",
+        "locust_figures",
     ]
+    assert (document["source"], document["loop"], document["latency"]) == ("locust", "closed", [])
     assert (document["outcome"], document["reasons"]) == ("pass", [])
     assert document["checks"][0] == {
         "name": "max_error_rate",
@@ -42,9 +50,24 @@ def test_verdict_json_and_the_summary_go_into_the_run_folder(tmp_path: Path, slo
         "value": 0.0099,
         "limit": 0.01,
         "passed": True,
+        "allowed": None,
+        "estimate": None,
+        "lower": None,
+        "upper": None,
+        "state": None,
+        "more_seconds": None,
     }
     assert (run_dir / "summary.md").read_text(encoding="utf-8").startswith("## ✅")
     assert [path.name for path in run_dir.iterdir() if path.name.startswith(".")] == []  # no temp files
+
+
+def test_a_verdict_from_the_histograms_reads_back_whole(tmp_path: Path, slo: Slo) -> None:
+    run_dir = healthy_run().write(tmp_path / "run")
+    hist.steady(30, hist.n_in_100(100, 2)).write(run_dir)
+    _, verdict = judge_folder(run_dir, slo)
+    assert verdict.source == "histograms"
+    assert read_record(run_dir / "verdict.json", Verdict) == verdict
+    assert "### Latency" in (run_dir / "summary.md").read_text(encoding="utf-8")
 
 
 def test_the_files_go_where_they_are_asked_to(tmp_path: Path, slo: Slo) -> None:

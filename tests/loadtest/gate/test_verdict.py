@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from loadtest.gate import GateInputError, evaluate, read_stats
+from loadtest.records import RunRecord, Verdict
 from loadtest.thresholds import EndpointLimits, Slo
+from tests.loadtest import histogram_files as hist
+from tests.loadtest.cell_folders import R1, run_record
 from tests.loadtest.locust_csv import REAL_RUNS, Entry, SyntheticRun, healthy_run
 
 if TYPE_CHECKING:
@@ -130,3 +135,238 @@ def test_a_real_healthy_run_passes(slo: Slo) -> None:
 def test_a_real_run_against_a_dead_api_breaches_on_errors(slo: Slo) -> None:
     verdict = evaluate(read_stats(REAL_RUNS / "api-down"), slo)
     assert [check.name for check in verdict.breached] == ["max_error_rate"]
+
+
+# --------------------------------------------------------------------------- from the histograms (issues 20, 21)
+
+
+def _judge_cell(tmp_path: Path, run: hist.Run, slo: Slo, record: RunRecord | None = None) -> Verdict:
+    """A cell folder with Locust's CSVs and `run`'s histograms, judged (with `record` as its run.json)."""
+    folder = tmp_path / "cell"
+    healthy_run().write(folder)
+    run.write(folder)
+    return evaluate(read_stats(folder), slo, record)
+
+
+def _planned(run_time: int, max_run_time: int | None = None, stopped_early: str | None = None) -> RunRecord:
+    """run.json of a cell that planned `run_time` s of judged load (no ramp), extended up to `max_run_time`
+    (`stopped_early`: why its stop check ended it)."""
+    return run_record(
+        R1,
+        run_time=f"{run_time}s",
+        run_time_seconds=run_time,
+        max_run_time_seconds=max_run_time,
+        warmup="none",
+        stopped_early=stopped_early,
+    )
+
+
+def test_the_histograms_give_exact_corrected_percentiles_beside_locusts_rounded_ones(tmp_path: Path, slo: Slo) -> None:
+    # Issue 20: 10 of every 100 replies at 1,234 ms, the rest at 5 ms. Locust's column says 100 here.
+    verdict = _judge_cell(tmp_path, hist.steady(40, hist.n_in_100(200, 10, slow_ms=1234)), slo)
+
+    assert (verdict.source, verdict.loop) == ("histograms", "open")
+    assert 1234 <= verdict.p95_ms <= 1290
+    assert verdict.figures.p50_ms is not None
+    assert verdict.figures.p50_ms < 20
+    aggregated = verdict.latency[0]
+    assert aggregated.scope == "Aggregated"
+    assert aggregated.corrected == aggregated.uncorrected  # every request went out on time
+    assert aggregated.counts.unfinished == 0
+    assert verdict.locust_figures is not None
+    assert verdict.locust_figures.p95_ms == 100
+    # 10% over 1,000 ms where 5% are allowed: a breach beyond doubt, whose reason says both figures.
+    assert verdict.outcome == "breach"
+    assert verdict.reasons[0].startswith("P95 1,23")
+    assert "10.0% over 1,000 ms [" in verdict.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("slow", "outcome", "seconds", "early"),
+    [(2, "pass", 60, False), (12, "breach", 15, True)],
+    ids=["N=2", "N=12"],
+)
+def test_n_in_100_over_the_limit_passes_at_run_time_or_breaches_early(
+    tmp_path: Path, slo: Slo, slow: int, outcome: str, seconds: int, early: bool
+) -> None:
+    # Issue 21's cases at 200 req/s: the share over 1,000 ms is exactly N%.
+    # The N = 12 run was stopped by its stop check (its file ends at 18 s); the N = 2 one ran on.
+    stop = "decided after 15 s of judged load: breach" if early else None
+    run = hist.steady(18 if early else 62, hist.n_in_100(200, slow))
+    verdict = _judge_cell(tmp_path, run, slo, _planned(60, stopped_early=stop))
+
+    assert verdict.outcome == outcome
+    assert verdict.sequential is not None
+    assert (verdict.sequential.blocks * verdict.sequential.block_seconds, verdict.sequential.stopped_early) == (
+        seconds,
+        early,
+    )
+    assert verdict.window.seconds == seconds
+    p95 = next(check for check in verdict.checks if check.name == "max_p95_ms")
+    assert p95.estimate == pytest.approx(slow / 100)
+    assert p95.lower is not None
+    assert p95.upper is not None
+    assert p95.lower <= slow / 100 <= p95.upper
+    if early:
+        assert verdict.reasons[0].startswith("stopped early at 15 s of 60 s: P95 1,50")
+
+
+def test_a_breach_found_at_an_early_look_of_a_run_that_went_on_is_not_called_stopped_early(
+    tmp_path: Path, slo: Slo
+) -> None:
+    verdict = _judge_cell(tmp_path, hist.steady(62, hist.n_in_100(200, 12)), slo, _planned(60))
+
+    assert verdict.outcome == "breach"
+    assert verdict.reasons[0].startswith("P95 1,50")
+
+
+def test_a_share_on_the_limit_extends_to_max_run_time_and_stays_too_close_to_call(tmp_path: Path, slo: Slo) -> None:
+    verdict = _judge_cell(tmp_path, hist.steady(122, hist.n_in_100(200, 5)), slo, _planned(60, 120))
+
+    assert verdict.outcome == "inconclusive"
+    assert verdict.sequential is not None
+    assert (verdict.sequential.blocks, verdict.sequential.extended) == (24, True)
+    # Exactly 5% over: the 95th percentile is the last fast reply.
+    assert verdict.reasons[0].startswith("too close to call: P95 5 ms (corrected); 5.0% over 1,000 ms [")
+    assert verdict.reasons[0].endswith("(it sits on the limit: no run length settles it)")
+
+
+def test_a_run_that_ended_before_max_run_time_while_too_close_is_inconclusive(tmp_path: Path, slo: Slo) -> None:
+    verdict = _judge_cell(tmp_path, hist.steady(82, hist.n_in_100(200, 5)), slo, _planned(60, 120))
+
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reasons[-1] == (
+        "the run ended after 80 s of judged load, before max_run_time's 120 s could settle it"
+    )
+
+
+def _stall(start: int, length: int) -> Callable[[int], list[hist.Second]]:
+    """Every request intended from `start` s on is held until `start + length` s, then answered at once: timed
+    from the intended send it waited until then; timed from the actual send (each user's one held request
+    aside, the rest were sent once it was free), it looks fast."""
+
+    def second(i: int) -> list[hist.Second]:
+        if start <= i < start + length:
+            return [hist.Second([(start + length - i) * 1000.0] * 100, uncorrected_ms=[5.0] * 100)]
+        return [hist.Second([5.0] * 100)]
+
+    return second
+
+
+def test_a_long_stall_breaches_naming_the_held_requests_and_the_corrected_p95(tmp_path: Path, slo: Slo) -> None:
+    verdict = _judge_cell(tmp_path, hist.Run(61, _stall(10, 40)), slo)
+
+    assert verdict.outcome == "breach"
+    reason = verdict.reasons[0]
+    assert reason.startswith(f"P95 {verdict.p95_ms:,.0f} ms (corrected); ")
+    assert verdict.p95_ms > 10_000
+    assert "intended requests over 1,000 ms or failed, 0 of them never answered" in reason
+    assert "(P95 from the actual send, as a closed loop sees it: 5 ms)" in reason
+
+
+def test_one_short_stall_is_never_a_pass_but_one_event_is_too_close_to_call(tmp_path: Path, slo: Slo) -> None:
+    # 7 s of requests over the limit in an 88 s window: 8% over, all of it in two of 17 blocks. The run's
+    # share is over 5%, but blocks this uneven leave the service's own share anywhere in [0.9%, 15%].
+    verdict = _judge_cell(tmp_path, hist.Run(90, _stall(20, 8)), slo)
+
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reasons[0].startswith("too close to call: P95 ")
+    p95 = next(check for check in verdict.checks if check.name == "max_p95_ms")
+    assert p95.estimate is not None
+    assert p95.estimate > 0.05
+
+
+def test_requests_never_answered_count_over_every_limit_and_their_p95_is_a_lower_bound(
+    tmp_path: Path, slo: Slo
+) -> None:
+    held = hist.Second([5.0] * 80, unanswered=20, unsent=15)
+    verdict = _judge_cell(tmp_path, hist.steady(30, held), slo)
+
+    aggregated = verdict.latency[0]
+    # 28 s judged: the 29 s before the books closed, less the 1 s limit's answers, in whole blocks of 4 s.
+    assert (aggregated.counts.intended, aggregated.counts.unfinished) == (2_800, 560)
+    assert aggregated.corrected.at_least == ["p95_ms", "p99_ms", "p999_ms", "max_ms"]
+    assert aggregated.uncorrected.p95_ms == pytest.approx(5, abs=0.01)
+    assert verdict.outcome == "breach"
+    assert "560 of them never answered" in verdict.reasons[0]
+    assert verdict.reasons[0].startswith("P95 at least ")
+
+
+def test_a_late_generator_makes_the_cell_inconclusive(tmp_path: Path, slo: Slo) -> None:
+    late = hist.Second([5.0] * 100, generator_lag_ms=[80.0] * 2 + [0.0] * 98)
+    verdict = _judge_cell(tmp_path, hist.steady(30, late), slo, _planned(30))
+
+    assert verdict.outcome == "inconclusive"
+    assert verdict.generator_lag is not None
+    assert (verdict.generator_lag.threshold_ms, verdict.generator_lag.share) == (50, pytest.approx(0.02))
+    assert verdict.reasons[0].startswith("the load generator sent 56 of 2,800 requests (2.0%) more than 50 ms")
+
+
+def test_a_closed_loop_says_so_in_its_reasons(tmp_path: Path, slo: Slo) -> None:
+    closed = hist.Second([5.0] * 88 + [1500.0] * 12, closed_loop=True)
+    verdict = _judge_cell(tmp_path, hist.steady(30, closed), slo)
+
+    assert (verdict.loop, verdict.outcome) == ("closed", "breach")
+    assert verdict.reasons[-1].startswith("closed loop: its users waited for each reply")
+
+
+def test_an_endpoints_own_limits_are_bounded_too(tmp_path: Path) -> None:
+    slo = Slo(max_error_rate=0.01, max_p95_ms=1000, endpoints={"GET /": EndpointLimits(max_p95_ms=100)})
+    run = hist.Run(30, lambda _: [hist.Second([5.0] * 100), hist.Second([5.0] * 8 + [200.0] * 2, endpoint="GET /")])
+    verdict = _judge_cell(tmp_path, run, slo)
+
+    assert [(check.name, check.scope, check.state) for check in verdict.checks] == [
+        ("max_error_rate", "Aggregated", "within"),
+        ("max_p95_ms", "Aggregated", "within"),
+        ("max_p95_ms", "GET /", "beyond"),
+    ]
+    assert verdict.reasons == [
+        "P95 of GET / 200 ms (corrected); 20.0% over 100 ms [" + verdict.reasons[0].split("[", 1)[1]
+    ]
+    assert [scope.scope for scope in verdict.latency] == ["Aggregated", "GET /", "POST /predict"]
+
+
+def test_an_endpoint_limit_the_histograms_never_saw_cannot_be_judged(tmp_path: Path) -> None:
+    slo = Slo(max_error_rate=0.01, max_p95_ms=1000, endpoints={"GET /": EndpointLimits(max_p95_ms=100)})
+    with pytest.raises(GateInputError, match=r"histograms.jsonl: thresholds set limits for endpoint 'GET /'"):
+        _judge_cell(tmp_path, hist.steady(30, hist.Second([5.0] * 10)), slo)
+
+
+def test_failures_are_the_error_rate_of_the_intended_requests(tmp_path: Path, slo: Slo) -> None:
+    failing = hist.Second([5.0] * 100, failed_ms=[5.0] * 3)
+    verdict = _judge_cell(tmp_path, hist.steady(30, failing), slo)
+
+    assert verdict.outcome == "breach"
+    assert verdict.error_rate == pytest.approx(0.03)
+    assert verdict.reasons[0].startswith("error rate 3.0% [")
+    assert verdict.reasons[0].endswith("of the intended requests, limit 1.0%")
+
+
+def test_a_window_too_short_for_a_bound_is_inconclusive(tmp_path: Path, slo: Slo) -> None:
+    verdict = _judge_cell(tmp_path, hist.steady(3, hist.Second([5.0] * 10)), slo)
+
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reasons == [
+        "the judged window holds 2 s: too short for a confidence bound (at least 3 blocks of 1 s)"
+    ]
+
+
+def test_histograms_whose_books_never_closed_cannot_be_judged(tmp_path: Path, slo: Slo) -> None:
+    run = hist.steady(30, hist.Second([5.0] * 10))
+    run.closed = False
+    with pytest.raises(GateInputError, match=r"histograms.jsonl: no Locust process closed its books"):
+        _judge_cell(tmp_path, run, slo)
+
+
+def test_a_process_whose_final_counts_never_came_makes_the_cell_inconclusive(tmp_path: Path, slo: Slo) -> None:
+    run = hist.Run(30, lambda _: [hist.Second([5.0] * 10), hist.Second([5.0] * 10)], sources=("w1", "w2"))
+    run.missing = ("w2",)
+    verdict = _judge_cell(tmp_path, run, slo)
+
+    assert verdict.outcome == "inconclusive"
+    assert "the final counts of Locust process(es) w2 never came" in verdict.reasons[0]
+
+
+def test_without_histograms_the_verdict_is_locusts_closed_loop_view(judged: Judge) -> None:
+    _, verdict = judged(healthy_run())
+    assert (verdict.source, verdict.loop, verdict.latency, verdict.sequential) == ("locust", "closed", [], None)

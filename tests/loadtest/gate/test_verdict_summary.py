@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loadtest.gate import evaluate, read_stats, render_console, render_summary
+from loadtest.gate import LocustStats, evaluate, read_stats, render_console, render_summary
+from loadtest.gate.confidence import share_text
+from loadtest.gate.verdict_summary import HISTOGRAM_NOTE
+from loadtest.records import Verdict
 from loadtest.thresholds import EndpointLimits, Slo
+from tests.loadtest import histogram_files as hist
 from tests.loadtest.locust_csv import REAL_RUNS, Entry, Failure, SyntheticRun, healthy_run
 
 if TYPE_CHECKING:
@@ -91,3 +96,67 @@ def test_the_console_table_is_aligned(judged: Judge) -> None:
 def test_the_console_lists_failures_only_when_there_are_some(judged: Judge) -> None:
     assert "Occurrences" not in render_console(*judged(healthy_run()))
     assert "Occurrences" in render_console(*judged(healthy_run(failures=5)))
+
+
+# --------------------------------------------------------------------------- from the histograms (issues 20, 21)
+
+
+def _histogram_cell(tmp_path: Path, run: hist.Run, slo: Slo) -> tuple[LocustStats, Verdict]:
+    folder = tmp_path / "cell"
+    healthy_run().write(folder)
+    run.write(folder)
+    stats = read_stats(folder)
+    return stats, evaluate(stats, slo)
+
+
+def test_a_bounded_check_states_its_share_over_the_limit_and_the_interval(tmp_path: Path, slo: Slo) -> None:
+    stats, verdict = _histogram_cell(tmp_path, hist.steady(30, hist.n_in_100(200, 12)), slo)
+    summary = render_summary(stats, verdict)
+    lines = summary.splitlines()
+
+    p95 = next(check for check in verdict.checks if check.name == "max_p95_ms")
+    assert p95.lower is not None
+    assert p95.upper is not None
+    interval = f"[{share_text(p95.lower)}, {share_text(p95.upper)}]"
+    assert lines[0] == "## ❌ Performance gate FAILED: 1 of 2 checks breached"
+    row = f"| P95 | Aggregated | {verdict.p95_ms:,.0f} ms; 12.0% over 1,000 ms {interval} | ≤ 1,000 ms (≤ 5.0% over) |"
+    assert f"{row} ❌ **breached** |" in lines
+    assert "**5,600 intended requests**" in lines[2]  # 28 s judged in blocks of 4 s
+    assert "(corrected)" in lines[2]
+    assert "| Scope | Timed from | P50 (ms) | P95 (ms) | P99 (ms) | P99.9 (ms) | Max (ms) |" in lines
+    assert any(line.startswith("| Aggregated | intended send | 5 | 1,50") for line in lines)
+    assert any(line.startswith("| Aggregated | actual send | 5 | 1,50") for line in lines)
+    assert "| Aggregated | 5,600 | 5,600 | 5,600 | 0 | 0 |" in lines
+    assert "| loop | open: every request on its user's schedule, timed from its intended send |" in lines
+    assert HISTOGRAM_NOTE in summary
+    assert "true P95 between" not in summary  # Locust's bucketing note belongs to Locust's figures
+
+
+def test_a_run_too_close_to_call_says_so_in_its_headline(tmp_path: Path, slo: Slo) -> None:
+    stats, verdict = _histogram_cell(tmp_path, hist.steady(30, hist.n_in_100(200, 5)), slo)
+    summary = render_summary(stats, verdict)
+
+    assert summary.startswith("## ⚠️ Performance gate INCONCLUSIVE: too close to call\n")
+    assert "| ⚠️ too close to call |" in summary
+    assert "INCONCLUSIVE: too close to call" in render_console(stats, verdict)
+
+
+def test_unanswered_requests_make_their_percentiles_lower_bounds(tmp_path: Path, slo: Slo) -> None:
+    held = hist.Second([5.0] * 80, unanswered=20, unsent=15)
+    stats, verdict = _histogram_cell(tmp_path, hist.steady(30, held), slo)
+    console = render_console(stats, verdict)
+
+    corrected = next(line for line in console.splitlines() if line.startswith("Aggregated") and "intended" in line)
+    assert corrected.count("≥") == 4  # P95, P99, P99.9 and the max fall among the unanswered
+    assert "Unfinished" in console
+
+
+def test_a_run_without_histograms_is_labelled_closed_loop(judged: Judge) -> None:
+    stats, verdict = judged(healthy_run())
+    summary = render_summary(stats, verdict)
+
+    assert (
+        "| loop | closed: each user waited for its reply before the next request, timed from the actual send |"
+        in summary
+    )
+    assert "### Latency" not in summary

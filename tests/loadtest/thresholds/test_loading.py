@@ -6,13 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from loadtest.commands.plan import PLAN_PROFILE
 from loadtest.compare.compare_options import COMPARE_PROFILE
 from loadtest.runner.run_options import RUN_PROFILE
 from loadtest.scenario import Scenario
 from loadtest.search import search_options
-from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
+from loadtest.thresholds import DEFAULT_PATH, Slo, ThresholdsError, load_thresholds
 from loadtest.ui.ui_options import UI_PROFILE
 from loadtest.util.units import Duration
 
@@ -96,8 +97,8 @@ def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
         pytest.param(
             "slo: {max_error_rate: 0.01, max_p95_ms: 1000, max_p99_ms: 2000}",
             "Threshold 'max_p99_ms' has value 2000: unknown key; "
-            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints, min_delivered_ratio, on_inconclusive "
-            "(in slo)",
+            "expected one of max_error_rate, max_p95_ms, min_rps, endpoints, min_delivered_ratio, on_inconclusive, "
+            "confidence (in slo)",
             id="unknown-slo-key",
         ),
         pytest.param(
@@ -389,3 +390,9 @@ def test_a_bad_search_block_names_the_key(write_thresholds: Write, block: str, m
     with pytest.raises(ThresholdsError) as raised:
         load_thresholds(write_thresholds(VALID_SLO + "profiles: {p: " + SEARCH_PROFILE % block + "}"))
     assert str(raised.value).endswith(message)
+
+
+def test_the_confidence_of_the_slo_defaults_to_95_percent_and_must_be_a_level() -> None:
+    assert Slo(max_error_rate=0.01, max_p95_ms=1000).confidence == 0.95
+    with pytest.raises(ValidationError, match="confidence"):
+        Slo(max_error_rate=0.01, max_p95_ms=1000, confidence=1.0)

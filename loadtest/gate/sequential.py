@@ -1,0 +1,283 @@
+"""The SLO judged with its uncertainty, look after look (issue 21), on a cell's histograms.
+
+Each latency limit ("P95 <= 1,000 ms": at most 5% of the intended requests over 1,000 ms, failed or never
+answered) and the error rate ("at most 1% of the intended requests fail") is a share of intended requests,
+counted per time block of the judged window (requests belong to it by their intended send). After each
+whole block the run is looked at with `loadtest.gate.confidence.look`: a breach beyond doubt ends it (early,
+before `run_time`, if it comes then), a pass comes no sooner than `run_time`'s blocks, and a run still too
+close to call, or not steady, goes on up to `max_run_time`'s.
+
+The same replay decides everywhere: the engine's stop check (`SequentialStop`) replays the looks on the
+file as Locust writes it, and the gate replays them on the finished file and takes the first look that
+decided, so the verdict says what the run stopped on. A folder whose run did not plan its looks (Locust's
+web UI, a run of an older version, a hand-made folder) is judged in one look at the blocks it holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from loadtest.gate.confidence import (
+    MIN_BLOCKS,
+    BlockCount,
+    BlockFigures,
+    ConfidenceError,
+    Design,
+    Limit,
+    Look,
+    look,
+    share_text,
+)
+from loadtest.gate.latency import mean_ms
+from loadtest.gate.reading import AGGREGATED
+from loadtest.latency.recording import Block, IntervalStats, Recording
+from loadtest.records import Sequential
+from loadtest.thresholds import Slo
+
+P95_ALLOWED = 0.05
+"""A P95 limit lets 5% of the intended requests be over it."""
+DEFAULT_CONFIDENCE = 0.95
+STEADY_TOLERANCE = 0.1
+"""The steady-state test tolerates a drift of this share of the P95 limit (100 ms for 1,000 ms): a drift that
+small does not move a verdict."""
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One SLO limit of one scope, as a share of intended requests."""
+
+    check: str
+    """The key in thresholds.yaml: max_p95_ms or max_error_rate."""
+    scope: str
+    limit: float
+
+    @property
+    def allowed(self) -> float:
+        """The share of intended requests allowed over it."""
+        return P95_ALLOWED if self.check == "max_p95_ms" else self.limit
+
+    @property
+    def name(self) -> str:
+        """How the reasons name it: `P95 1,000 ms`, `error rate of POST /predict`."""
+        of = "" if self.scope == AGGREGATED else f" of {self.scope}"
+        if self.check == "max_p95_ms":
+            return f"P95{of} {self.limit:,g} ms"
+        return f"error rate{of}"
+
+    def count(self, stats: IntervalStats) -> BlockCount:
+        """A block's count over the limit: slow, failed or never answered for a latency limit; failed for
+        the error rate."""
+        over = stats.over(self.limit) if self.check == "max_p95_ms" else stats.failed
+        return BlockCount(over=over, intended=stats.intended)
+
+
+def slo_limits(slo: Slo) -> list[LimitSpec]:
+    """Every latency and error-rate limit of the SLO: the Aggregated ones first, then each endpoint's."""
+    limits = [
+        LimitSpec("max_error_rate", AGGREGATED, slo.max_error_rate),
+        LimitSpec("max_p95_ms", AGGREGATED, slo.max_p95_ms),
+    ]
+    for scope, endpoint in slo.endpoints.items():
+        if endpoint.max_error_rate is not None:
+            limits.append(LimitSpec("max_error_rate", scope, endpoint.max_error_rate))
+        if endpoint.max_p95_ms is not None:
+            limits.append(LimitSpec("max_p95_ms", scope, endpoint.max_p95_ms))
+    return limits
+
+
+def answer_seconds(slo: Slo) -> int:
+    """The longest latency limit, in whole seconds: a request intended later than this before the books
+    closed had less time to be answered than the limit allows, so the judged window ends that early."""
+    limits = [slo.max_p95_ms, *(e.max_p95_ms for e in slo.endpoints.values() if e.max_p95_ms is not None)]
+    return math.ceil(max(limits) / 1000)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How long a cell's judged window lasts at `run_time` and at most, and the confidence: its design."""
+
+    run_seconds: float
+    max_seconds: float
+    confidence: float = DEFAULT_CONFIDENCE
+    block_seconds: float | None = None
+    """None: `Design.plan`'s choice (5 s, shorter for a short window)."""
+
+    @classmethod
+    def of_load(
+        cls,
+        run_time_seconds: float,
+        max_run_time_seconds: float | None,
+        ramp_seconds: float,
+        confidence: float = DEFAULT_CONFIDENCE,
+    ) -> RunPlan:
+        """A cell's plan: Locust's run time less the ramp (not judged), extended up to `max_run_time_seconds`
+        (None: no extension)."""
+        longest = max(run_time_seconds, max_run_time_seconds or run_time_seconds)
+        return cls(max(0.0, run_time_seconds - ramp_seconds), max(0.0, longest - ramp_seconds), confidence)
+
+    def design(self) -> Design:
+        """The looks' design (ConfidenceError: too short for even `MIN_BLOCKS` blocks)."""
+        return Design.plan(self.run_seconds, self.max_seconds, self.confidence, self.block_seconds)
+
+
+def ramp_seconds(users: int, spawn_rate: float, warmup: str) -> float:
+    """How long the ramp that is not judged lasts (the warm-up `spawn`), as Locust spawns: 0 without one."""
+    return math.ceil(users / spawn_rate) if warmup == "spawn" and spawn_rate > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The looks at a recording's judged window."""
+
+    design: Design
+    look: Look
+    """The first look that decided, else the last one (its decision `continue`)."""
+    blocks: list[Block]
+    """Every whole block of the window (the look may have decided on fewer)."""
+    limits: list[LimitSpec]
+
+    @property
+    def start(self) -> int:
+        """The judged window's first second (Unix)."""
+        return self.blocks[0].start
+
+    @property
+    def end(self) -> int:
+        """The end of the blocks the deciding look judged (Unix, exclusive)."""
+        return self.blocks[0].start + round(self.look.blocks * self.design.block_seconds)
+
+
+def block_figures(blocks: Sequence[Block]) -> list[BlockFigures]:
+    """Each block's throughput, corrected P95 and mean schedule lag, for the steady-state test. A block whose
+    P95 was never answered has none (its share over the limit says it)."""
+    figures = []
+    for block in blocks:
+        stats = block.stats
+        seconds = block.end - block.start
+        p95 = stats.corrected_percentiles().p95_ms
+        lags = [value for value in (mean_ms(stats.lag_service), mean_ms(stats.lag_generator)) if value is not None]
+        figures.append(
+            BlockFigures(
+                throughput=stats.completed / seconds if seconds else None,
+                p95_ms=p95 if math.isfinite(p95) else None,
+                lag_ms=sum(lags) if lags else None,
+            )
+        )
+    return figures
+
+
+def block_counts(recording: Recording, limits: Sequence[LimitSpec], blocks: Sequence[Block]) -> list[list[BlockCount]]:
+    """Each limit's count per block, from its own scope's requests (an endpoint's limit counts only that
+    endpoint's)."""
+    counts: list[list[BlockCount]] = [[] for _ in limits]
+    for block in blocks:
+        part = recording.window(block.start, block.end)
+        for index, spec in enumerate(limits):
+            stats = block.stats if spec.scope == AGGREGATED else part.total(spec.scope)
+            counts[index].append(spec.count(stats))
+    return counts
+
+
+def replay(
+    design: Design,
+    limits: Sequence[LimitSpec],
+    blocks: Sequence[Block],
+    recording: Recording,
+    tolerance_ms: float,
+    once: bool = False,
+) -> Look | None:
+    """Every look a run makes after each whole block, in order: the first that decides, else the last
+    (None: fewer than `MIN_BLOCKS` blocks, no look yet). `once`: only the last look (a run that did not plan
+    its looks was not stopped by any earlier one)."""
+    counts = block_counts(recording, limits, blocks)
+    figures = block_figures(blocks)
+    last: Look | None = None
+    looks = min(len(blocks), design.max_blocks)
+    for k in range(looks if once else MIN_BLOCKS, looks + 1):
+        last = look(
+            design,
+            [Limit(spec.name, spec.allowed, per_block[:k]) for spec, per_block in zip(limits, counts, strict=True)],
+            figures[:k],
+            tolerance_ms,
+        )
+        if last.decision != "continue":
+            break
+    return last
+
+
+def window_blocks(recording: Recording, start: int, end: float, block_seconds: float) -> list[Block]:
+    """The whole blocks of intended sends in [start, end)."""
+    return recording.window(start, math.floor(end)).blocks(max(1, round(block_seconds)), start=start)
+
+
+def judge(recording: Recording, slo: Slo, plan: RunPlan | None, start: int, end: float) -> Judged:
+    """The finished run's looks, replayed: the first that decided, else a final look at what it holds.
+
+    `plan`: the looks the run planned (None: one look at the whole window). A window shorter than the plan's
+    `run_time` is the planned looks' breach when one of them decided (the run stopped early), else (an older
+    run, or one cut short) judged in one look at the blocks it holds; one that
+    ended before `max_run_time` while still too close to call is inconclusive. ConfidenceError when the window
+    is too short for any bound.
+    """
+    limits = slo_limits(slo)
+    tolerance = STEADY_TOLERANCE * slo.max_p95_ms
+    confidence = plan.confidence if plan is not None else slo.confidence
+    available = max(0.0, math.floor(end) - start)
+    design: Design | None = None
+    if plan is not None and plan.run_seconds > 0:
+        planned = plan.design()
+        if available >= planned.run_blocks * planned.block_seconds:
+            design = planned
+        else:
+            # Stopped before run_time: by a breach beyond doubt at a planned look (the stop check's), which
+            # the same looks find again; else it ended short for another reason and gets one look below.
+            early = window_blocks(recording, start, end, planned.block_seconds)
+            found = replay(planned, limits, early, recording, tolerance) if len(early) >= MIN_BLOCKS else None
+            if found is not None and found.decision != "continue":
+                return Judged(planned, found, early, limits)
+    # One look at the whole window (at the last look's level of a design that could have looked at every
+    # block: conservative) when the run planned none, or ended before its plan's run_time.
+    once = design is None
+    if design is None:
+        if available < MIN_BLOCKS:
+            raise ConfidenceError(
+                f"the judged window holds {available:g} s: too short for a confidence bound (at least "
+                f"{MIN_BLOCKS} blocks of 1 s)"
+            )
+        design = Design.plan(available, available, confidence)
+    blocks = window_blocks(recording, start, end, design.block_seconds)
+    if len(blocks) < MIN_BLOCKS:  # seconds without a request at the window's end
+        raise ConfidenceError(
+            f"the judged window holds {len(blocks)} whole block(s) of {design.block_seconds:g} s: too short "
+            f"for a confidence bound (at least {MIN_BLOCKS})"
+        )
+    decided = replay(design, limits, blocks, recording, tolerance, once)
+    assert decided is not None  # at least MIN_BLOCKS blocks
+    return Judged(design, decided, blocks, limits)
+
+
+def sequential_record(judged: Judged) -> Sequential:
+    """verdict.json's account of the looks."""
+    found = judged.look
+    design = judged.design
+    decision = "inconclusive" if found.decision == "continue" else found.decision
+    steady = found.steadiness
+    return Sequential(
+        confidence=design.confidence,
+        block_seconds=design.block_seconds,
+        blocks=found.blocks,
+        run_blocks=design.run_blocks,
+        max_blocks=design.max_blocks,
+        decision=decision,
+        stopped_early=found.stopped_early,
+        extended=found.blocks > design.run_blocks,
+        steady=steady.steady if steady is not None else None,
+        steadiness=steady.reason if steady is not None else None,
+    )
+
+
+def interval_text(estimate: float, lower: float, upper: float) -> str:
+    """`5.3% [4.1%, 6.6%]`."""
+    return f"{share_text(estimate)} [{share_text(lower)}, {share_text(upper)}]"
