@@ -64,7 +64,7 @@ def table_rows(table: pd.DataFrame) -> list[list[str]]:
             _error_percent(row["failures"], row["requests"]),
             _fmt(row["rps"], ",.1f"),
             _fmt(row["p50_ms"], ",.0f"),
-            _fmt(row["p95_ms"], ",.0f"),
+            _fmt(row["p95_ms"], ",.0f") + (f"; {row['p95_over']}" if row["p95_over"] else ""),
             _fmt(row["p99_ms"], ",.0f"),
             _fmt(row["rps_per_cpu"], ",.1f"),
             row["result"],

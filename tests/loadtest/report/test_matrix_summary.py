@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from loadtest import exitcodes
+from loadtest.gate import judge_folder
 from loadtest.report import CellResult, collect_cell
 from loadtest.report.cells import cut_short_reasons, missing_cells, mixed_runs
 from loadtest.report.matrix_summary import matrix_headline, render_matrix_console, render_matrix_markdown
 from loadtest.report.table import build_table
 from loadtest.thresholds import Slo
+from tests.loadtest import histogram_files as hist
 from tests.loadtest.cell_folders import R1, R2, write_cell
 
 PLANNED = [R1.name, R2.name]
@@ -114,3 +116,14 @@ def test_matrix_headline(code: int, results: list[str], reasons: list[str], head
     import pandas as pd  # noqa: PLC0415 - the table's shape only, for this test
 
     assert matrix_headline(code, pd.DataFrame({"result": results}), reasons) == headline
+
+
+def test_a_cell_judged_from_its_histograms_shows_its_share_over_the_p95_limit(tmp_path: Path, slo: Slo) -> None:
+    folder = write_cell(tmp_path, R1, slo, planned=PLANNED)
+    hist.steady(30, hist.n_in_100(200, 12)).write(folder)
+    judge_folder(folder, slo)  # again, now from the histograms
+    markdown, console = _rendered([collect_cell(folder)])
+
+    row = next(line for line in markdown.splitlines() if line.startswith(f"| {R1.name} |") and "over" in line)
+    assert "| 1,500; 12.0% over 1,000 ms [" in row
+    assert "12.0% over 1,000 ms [" in console
