@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loadtest.gate.latency import read_cell_recording
 from loadtest.gate.reading import (
     AGGREGATED,
     GateInputError,
@@ -79,7 +80,8 @@ def write_verdict(
     The summary shows the timeline when it sits beside it, in the run folder.
     """
     write_record(json_path, verdict)
-    picture = render_timeline(stats, verdict.window, verdict.slo, record)
+    recording = read_cell_recording(stats.run_dir) if verdict.source == "histograms" else None
+    picture = render_timeline(stats, verdict.window, verdict.slo, record, recording)
     embedded = None
     if picture is not None:
         write_atomic(stats.run_dir / TIMELINE_FILE, picture)
