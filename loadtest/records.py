@@ -72,6 +72,8 @@ class ReplicaLimits(Record):
     """None: no memory limit."""
     swap_bytes: int | None
     """Swap allowed on top of memory_bytes: 0 = none; None = not limited or not accounted."""
+    cpuset: str | None = None
+    """The CPUs it was pinned to ("1", "0-1": cpuset.cpus, Docker's --cpuset-cpus); None: not pinned."""
     paths: list[str] = []
     """The cgroup folders (process backend) or the container id (compose)."""
 

@@ -118,11 +118,17 @@ class LocustProcess:
 
 
 def start_locust(
-    locustfile: Path, host: str, cell_dir: Path, settings: LoadSettings, workers: int, cwd: Path
+    locustfile: Path,
+    host: str,
+    cell_dir: Path,
+    settings: LoadSettings,
+    workers: int,
+    cwd: Path,
+    cores: frozenset[int] | None = None,
 ) -> LocustProcess:
-    """Start Locust for one cell (through the launcher, open-files limit raised)."""
+    """Start Locust for one cell (through the launcher, open-files limit raised; pinned to `cores` if given)."""
     command = locust_command(locustfile, host, cell_dir, settings, workers)
-    return _spawn(command, cell_dir, workers, settings, settings.run_time_seconds, cwd)
+    return _spawn(command, cell_dir, workers, settings, settings.run_time_seconds, cwd, cores)
 
 
 def start_locust_web(
@@ -140,12 +146,14 @@ def _spawn(
     settings: LoadSettings | WebSettings,
     run_time_seconds: int | None,
     cwd: Path,
+    cores: frozenset[int] | None = None,
 ) -> LocustProcess:
     log_path = cell_dir / LOG_FILE
     log = log_path.open("ab")
     try:
         environment = {**os.environ, **locust_environment(settings)}
-        process = processes.start(launch.build_command(command, raise_nofile=True), log, cwd=cwd, env=environment)
+        argv = launch.build_command(command, raise_nofile=True, cpus=cores)
+        process = processes.start(argv, log, cwd=cwd, env=environment)
     except OSError:
         log.close()
         raise

@@ -4,9 +4,10 @@ The replicas share one port through SO_REUSEPORT, so the kernel spreads connecti
 as Docker's DNS round-robin does (a command of your own must bind that way for more than one
 replica). Each replica is a slot with its own cgroup (CPU quota, memory limit) that its process
 joins before it execs; a process that dies is restarted into the same slot and counted, as
-Docker's restart policy would. Readiness: every replica (or a process it started) holds a
-listening socket on the port (uvicorn binds after the lifespan has loaded the model) and the
-health path answers 200 over fresh connections.
+Docker's restart policy would. A backend `pinned` to a set of cores runs its replicas in a cpuset of
+those cores and its Locust with that CPU affinity (a comparison's duet: each side on its own cores).
+Readiness: every replica (or a process it started) holds a listening socket on the port (uvicorn
+binds after the lifespan has loaded the model) and the health path answers 200 over fresh connections.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDiedError
 from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
-from loadtest.runner.generator import cell_workers
+from loadtest.runner.generator import cell_workers, worker_processes
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
 from loadtest.runner.linux.processes import describe_exit
@@ -90,13 +91,15 @@ class Replica:
         """replica-0, replica-1, ..."""
         return f"replica-{self.index}"
 
-    def launch(self, command: list[str], cwd: Path) -> None:
-        """Start a process in this slot (joining the slot's cgroup before it execs)."""
+    def launch(self, command: list[str], cwd: Path, cores: frozenset[int] | None = None) -> None:
+        """Start a process in this slot (joining the slot's cgroup before it execs; without a cgroup, pinned to
+        `cores` by its CPU affinity, as a cgroup's cpuset would have)."""
         if self._log is None:
             self._log = self.log_path.open("ab")
         procs = self.cgroup.procs_files if self.cgroup is not None else []
+        affinity = cores if self.cgroup is None else None
         self.process = processes.start(
-            launch.build_command(command, cgroup_procs=[str(p) for p in procs]), self._log, cwd
+            launch.build_command(command, cgroup_procs=[str(p) for p in procs], cpus=affinity), self._log, cwd
         )
         self.pids.append(self.process.pid)
 
@@ -127,8 +130,11 @@ class ProcessDeployment:
         health_path: str = "/health",
         locustfile: Path | None = None,
         api_cwd: Path | None = None,
+        cores: frozenset[int] | None = None,
     ) -> None:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
+        self.cores = cores
+        """The CPUs its replicas and Locust are pinned to (None: not pinned)."""
         self.api_cwd = api_cwd or cwd
         """Where the replicas run (a comparison's side: its own checkout); Locust runs in `cwd`."""
         self.ready_timeout = ready_timeout
@@ -170,14 +176,14 @@ class ProcessDeployment:
             if self.cgroups is not None:
                 try:
                     cgroup = self.cgroups.create(
-                        f"{self.cell.name}-replica-{index}", self.cell.cpus, self.cell.memory_bytes
+                        f"{self.cell.name}-replica-{index}", self.cell.cpus, self.cell.memory_bytes, self.cores
                     )
                 except CgroupError as error:
                     raise BackendError(f"replica {index}: {error}") from None
             replica = Replica(index=index, cgroup=cgroup, log_path=self.cell_dir / f"replica-{index}.log")
             self.replicas.append(replica)
             try:
-                replica.launch(self.api_command or [], self.api_cwd)
+                replica.launch(self.api_command or [], self.api_cwd, self.cores)
             except OSError as error:
                 raise BackendError(f"cannot start API replica {index}: {error}") from None
 
@@ -221,7 +227,9 @@ class ProcessDeployment:
 
     def start_load(self, settings: LoadSettings) -> LocustProcess:
         """Start Locust against the shared port, with the cores the replicas leave free."""
-        self.load = start_locust(self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd)
+        self.load = start_locust(
+            self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd, cores=self.cores
+        )
         return self.load
 
     def start_web_ui(self, settings: WebSettings) -> LocustProcess:
@@ -252,6 +260,9 @@ class ProcessDeployment:
         return self.locustfile
 
     def _workers(self) -> int:
+        if self.cores is not None and self.locust_workers is None:
+            # Pinned: the cores of its own set that the replicas' quota leaves free, not the machine's.
+            return worker_processes(len(self.cores), self.cell.total_cpus)
         return cell_workers(self.cell, self.locust_workers)
 
     def sample(self) -> ResourceSample:
@@ -299,7 +310,7 @@ class ProcessDeployment:
             if replica.restarts >= MAX_RESTARTS_PER_REPLICA:
                 raise ReplicaDiedError(f"API replica {replica.index} died {replica.restarts + 1} times; giving up")
             replica.restarts += 1
-            replica.launch(self.api_command or [], self.api_cwd)
+            replica.launch(self.api_command or [], self.api_cwd, self.cores)
             oom = ""
             if replica.cgroup is not None:
                 kills = _safe_usage(replica.cgroup)
@@ -411,6 +422,8 @@ class ProcessBackend:
         self.command_template, self.health_path, self.locustfile = api_command, health_path, locustfile
         self.api_cwd = cwd
         """Where the replicas run; Locust always runs in `cwd`."""
+        self.cores: frozenset[int] | None = None
+        """The CPUs this backend's cells run on (a `pinned` view); None: wherever the kernel puts them."""
         _check_template(api_command)
         self.cgroups: ReplicaCgroups | None = None
         self.limits_not_enforced_reason: str | None = None
@@ -442,6 +455,15 @@ class ProcessBackend:
         view.command_template, view.api_cwd = api_command, api_cwd
         return view
 
+    def pinned(self, cores: frozenset[int] | None) -> ProcessBackend:
+        """This backend (same cgroups, service and Locust) with every cell's replicas and Locust on `cores`
+        (None: unpinned). Like `serving`, a view: close this backend, not the view."""
+        if cores is not None and not cores:
+            raise BackendError("cannot pin a cell to an empty set of CPUs")
+        view = copy.copy(self)
+        view.cores = cores
+        return view
+
     def deployment(self, cell: Cell, cell_dir: Path) -> ProcessDeployment:
         """The cell's replicas; entering starts them and waits until ready, leaving stops everything."""
         port = self.port or free_port(HOST)
@@ -457,6 +479,7 @@ class ProcessBackend:
             health_path=self.health_path,
             locustfile=self.locustfile,
             api_cwd=self.api_cwd,
+            cores=self.cores,
         )
         deployment.locust_workers = self.locust_workers
         return deployment

@@ -20,6 +20,9 @@ CPU_PERIOD_US = 100_000
 _UNLIMITED_V1 = 2**62
 """v1 reports "no limit" as a huge page-aligned number (9223372036854771712)."""
 _V1_ROLES = ("cpu", "cpuacct", "memory")
+"""The v1 controllers every replica cgroup uses."""
+CPUSET = "cpuset"
+"""The v1 controller (and v2 interface files) that pins a replica to cores; used only when asked for."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def parse_mountinfo(text: str) -> list[Mount]:
         if tail[0] == "cgroup2":
             mounts.append(Mount(point, fields[3], 2, frozenset()))
         else:
-            options = set(tail[2].split(",")) & set(_V1_ROLES)
+            options = set(tail[2].split(",")) & {*_V1_ROLES, CPUSET}
             mounts.append(Mount(point, fields[3], 1, frozenset(options)))
     return mounts
 
@@ -105,6 +108,48 @@ def cgroup_dir(mount: Mount, path: str) -> Path | None:
     return mount.point / relative if relative else mount.point
 
 
+def v1_cpuset_dir(mounts: Iterable[Mount], paths: Mapping[str, str]) -> Path | None:
+    """A process's v1 cpuset cgroup folder, None when the cpuset controller is not mounted (or not its)."""
+    for mount in mounts:
+        if mount.version == 1 and CPUSET in mount.controllers and CPUSET in paths:
+            return cgroup_dir(mount, paths[CPUSET])
+    return None
+
+
+def parse_cpu_list(text: str) -> frozenset[int]:
+    """The kernel's CPU list ("0-2,5", as cpuset.cpus and taskset -c write it) as a set of CPU numbers.
+
+    Raises ValueError naming the text when it is not one; an empty list is the empty set.
+    """
+    cpus: set[int] = set()
+    for part in text.strip().split(","):
+        if not part:
+            continue
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(f"not a CPU list: {text.strip()!r} (write CPU numbers and ranges, e.g. 0-1,3)")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"not a CPU list: {text.strip()!r} (the range {part} runs backwards)")
+        cpus.update(range(first, last + 1))
+    return frozenset(cpus)
+
+
+def format_cpu_list(cpus: Iterable[int]) -> str:
+    """CPU numbers as the kernel writes them: ranges of consecutive numbers, "0-2,5"."""
+    ordered = sorted(set(cpus))
+    parts: list[str] = []
+    start = previous = None
+    for cpu in [*ordered, None]:
+        if cpu is not None and previous is not None and cpu == previous + 1:
+            previous = cpu
+            continue
+        if start is not None and previous is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = cpu
+    return ",".join(parts)
+
+
 def quota_for(cpus: float) -> int:
     """The CFS quota in microseconds for `cpus` CPUs at the 100 ms period."""
     return max(1000, round(cpus * CPU_PERIOD_US))
@@ -123,7 +168,15 @@ def read_optional(path: Path) -> str | None:
         return None
 
 
-def read_limits_v1(cpu: Path, memory: Path, folders: list[Path]) -> ReplicaLimits:
+def read_cpuset(folder: Path | None) -> str | None:
+    """The CPUs a cgroup is pinned to, as the kernel lists them (None: no cpuset file, or empty = not pinned)."""
+    text = read_optional(folder / "cpuset.cpus") if folder is not None else None
+    if text is None:
+        return None
+    return format_cpu_list(parse_cpu_list(text)) or None
+
+
+def read_limits_v1(cpu: Path, memory: Path, folders: list[Path], cpuset: Path | None = None) -> ReplicaLimits:
     quota = parse_limit(read_text(cpu / "cpu.cfs_quota_us"))
     period = int(read_text(cpu / "cpu.cfs_period_us"))
     memory_limit = parse_limit(read_text(memory / "memory.limit_in_bytes"))
@@ -137,6 +190,7 @@ def read_limits_v1(cpu: Path, memory: Path, folders: list[Path]) -> ReplicaLimit
         cpu_period_us=period,
         memory_bytes=memory_limit,
         swap_bytes=swap,
+        cpuset=read_cpuset(cpuset),
         paths=[str(folder) for folder in folders],
     )
 
@@ -151,6 +205,7 @@ def read_limits_v2(unified: Path) -> ReplicaLimits:
         cpu_period_us=period,
         memory_bytes=parse_limit(read_text(unified / "memory.max")),
         swap_bytes=parse_limit(swap_text) if swap_text is not None else None,
+        cpuset=read_cpuset(unified),
         paths=[str(unified)],
     )
 
@@ -224,7 +279,7 @@ def v1_dirs(mounts: Iterable[Mount], paths: Mapping[str, str]) -> dict[str, Path
     """{role: folder} of a process's v1 cgroups for cpu (+cpuacct) and memory; None unless both exist."""
     dirs: dict[str, Path] = {}
     for mount in mounts:
-        for role in mount.controllers:
+        for role in mount.controllers & set(_V1_ROLES):
             if role in paths and role not in dirs:
                 folder = cgroup_dir(mount, paths[role])
                 if folder is not None:

@@ -6,7 +6,11 @@ own cgroup (v1: per controller, e.g. cpu at "/" and memory nested), or on v2 a d
 when running as root. Every replica gets a cgroup inside it with
 - CPU: v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`, v2 `cpu.max` (quota = cpus x 100 ms period);
 - memory: v1 `memory.limit_in_bytes` (+ `memory.memsw.limit_in_bytes`, no swap), v2 `memory.max`
-  (+ `memory.swap.max` 0).
+  (+ `memory.swap.max` 0);
+- cores, when a replica is pinned (a comparison's duet trial gives each side its own): v1 the `cpuset`
+  controller's `cpuset.cpus` (+ `cpuset.mems`, which v1 leaves empty and which must be set before a process
+  may join), in a group of its own made only then; v2 `cpuset.cpus`, the controller enabled where the
+  kernel offers it (Docker's --cpuset-cpus writes the same file).
 A replica process joins its cgroup before it execs (see `loadtest.runner.linux.launch`). When this is not
 possible, `open_cgroups` raises `CgroupUnavailable` whose message says why.
 """
@@ -28,6 +32,8 @@ from loadtest.runner.linux.cgroup_stats import (
     CPU_PERIOD_US,
     Mount,
     cgroup_dir,
+    format_cpu_list,
+    parse_cpu_list,
     parse_mountinfo,
     parse_proc_cgroup,
     quota_for,
@@ -37,6 +43,7 @@ from loadtest.runner.linux.cgroup_stats import (
     read_text,
     read_usage_v1,
     read_usage_v2,
+    v1_cpuset_dir,
     v1_dirs,
 )
 
@@ -44,6 +51,8 @@ PARENT_ENV = "LOADTEST_CGROUP_PARENT"
 """cgroup v2: a delegated cgroup to create the run's group in (path under the cgroup2 mount)."""
 
 GROUP_PREFIX = "loadtest-"
+CPUSET_ROLE = "cpuset"
+"""v1: a pinned replica's `dirs` key for its cpuset folder."""
 _GROUP_NAME = re.compile(r"loadtest-(?P<pid>\d+)(?:-runner)?")
 _DELEGATION_HINT = (
     "run as root, or inside a delegated cgroup: systemd-run --user --scope -p Delegate=yes <command> (cgroup v2)"
@@ -125,8 +134,11 @@ class ReplicaCgroup:
         """The processes in it now."""
         return sorted({pid for folder in self.folders for pid in read_pids(folder)})
 
-    def apply(self, cpus: float, memory_bytes: int) -> None:
-        """Set the CPU quota and the memory limit, with no swap beyond it where the kernel allows."""
+    def apply(self, cpus: float, memory_bytes: int, cores: frozenset[int] | None = None) -> None:
+        """Set the CPU quota and the memory limit, with no swap beyond it where the kernel allows, and pin
+        it to `cores` (None: not pinned)."""
+        if cores is not None:
+            self._pin(cores)
         if self.version == 1:
             cpu, memory = self.dirs["cpu"], self.dirs["memory"]
             _write(cpu / "cpu.cfs_period_us", str(CPU_PERIOD_US))
@@ -148,12 +160,31 @@ class ReplicaCgroup:
                 f"cgroup {self.name}: the kernel kept quota {limits.cpu_quota_us} us and memory "
                 f"{limits.memory_bytes} bytes instead of {quota_for(cpus)} us and {memory_bytes} bytes"
             )
+        if cores is not None and limits.cpuset != format_cpu_list(cores):
+            raise CgroupError(
+                f"cgroup {self.name}: the kernel kept cpuset.cpus {limits.cpuset!r} "
+                f"instead of {format_cpu_list(cores)!r}"
+            )
+
+    def _pin(self, cores: frozenset[int]) -> None:
+        """cpuset.cpus (v1: cpuset.mems first, copied from the parent: a v1 cpuset starts with none, and a
+        process cannot join a cpuset without memory nodes)."""
+        if not cores:
+            raise CgroupError(f"cgroup {self.name}: an empty set of cores to pin it to")
+        folder = self.dirs.get(CPUSET_ROLE) if self.version == 1 else self.dirs["unified"]
+        if folder is None:
+            raise CgroupError(f"cgroup {self.name} has no cpuset folder to pin it with")
+        if self.version == 1:
+            mems = read_optional(folder.parent / "cpuset.mems")
+            if mems is not None and not (read_optional(folder / "cpuset.mems") or "").strip():
+                _write(folder / "cpuset.mems", mems.strip())
+        _write(folder / "cpuset.cpus", format_cpu_list(cores))
 
     def read_limits(self) -> ReplicaLimits:
         """The limits as the kernel reports them now."""
         try:
             if self.version == 1:
-                return read_limits_v1(self.dirs["cpu"], self.dirs["memory"], self.folders)
+                return read_limits_v1(self.dirs["cpu"], self.dirs["memory"], self.folders, self.dirs.get(CPUSET_ROLE))
             return read_limits_v2(self.dirs["unified"])
         except (OSError, ValueError) as error:
             raise CgroupError(f"cannot read the limits of cgroup {self.name}: {error}") from None
@@ -185,15 +216,25 @@ class ReplicaCgroups:
     """v1: {role: group folder}; v2: {"unified": group folder}."""
     evacuated: _Evacuation | None = None
     replicas: list[ReplicaCgroup] = field(default_factory=list)
+    cpuset_parent: Path | None = None
+    """v1: this process's cpuset cgroup, where the run's cpuset group is made when a replica is first pinned."""
+    cpuset_group: Path | None = None
+    """v1: the run's cpuset group, once made."""
+    cpuset_unavailable: str | None = None
+    """Why replicas cannot be pinned here (None: they can)."""
 
     def describe(self) -> str:
         """One line for the terminal."""
         folders = ", ".join(str(folder) for folder in dict.fromkeys(self.groups.values()))
         return f"cgroup v{self.version}: {folders}"
 
-    def create(self, name: str, cpus: float, memory_bytes: int) -> ReplicaCgroup:
-        """A new cgroup for one replica, limits applied and verified."""
+    def create(self, name: str, cpus: float, memory_bytes: int, cores: frozenset[int] | None = None) -> ReplicaCgroup:
+        """A new cgroup for one replica, limits applied and verified, pinned to `cores` if given."""
+        if cores is not None and self.cpuset_unavailable is not None:
+            raise CgroupError(f"cannot pin {name} to CPUs {format_cpu_list(cores)}: {self.cpuset_unavailable}")
         dirs = {role: group / name for role, group in self.groups.items()}
+        if cores is not None and self.version == 1:
+            dirs[CPUSET_ROLE] = self._cpuset_group() / name
         cgroup = ReplicaCgroup(name=name, version=self.version, dirs=dirs)
         self.replicas.append(cgroup)
         for folder in cgroup.folders:
@@ -203,8 +244,35 @@ class ReplicaCgroups:
                 raise CgroupError(f"cgroup {folder} already exists") from None
             except OSError as error:
                 raise CgroupError(f"cannot create cgroup {folder}: {error.strerror}") from None
-        cgroup.apply(cpus, memory_bytes)
+        cgroup.apply(cpus, memory_bytes, cores)
         return cgroup
+
+    def _cpuset_group(self) -> Path:
+        """v1: the run's cpuset group, made on first use with all of its parent's CPUs and memory nodes."""
+        if self.cpuset_group is not None:
+            return self.cpuset_group
+        if self.cpuset_parent is None:
+            raise CgroupError("the v1 cpuset controller is not mounted here")
+        group = self.cpuset_parent / next(iter(self.groups.values())).name
+        try:
+            group.mkdir()
+        except OSError as error:
+            raise CgroupError(f"cannot create cgroup {group}: {error.strerror}") from None
+        self.cpuset_group = group
+        for setting in ("cpuset.cpus", "cpuset.mems"):
+            _write(group / setting, read_text(self.cpuset_parent / setting).strip())
+        return group
+
+    def cores(self) -> frozenset[int]:
+        """The CPUs replicas may be pinned to: the run's group's (else this process's affinity)."""
+        text: str | None = None
+        if self.version == 1:
+            folder = self.cpuset_group or self.cpuset_parent
+            if folder is not None:
+                text = read_optional(folder / "cpuset.effective_cpus") or read_optional(folder / "cpuset.cpus")
+        else:
+            text = read_optional(self.groups["unified"] / "cpuset.cpus.effective")
+        return parse_cpu_list(text) if text and text.strip() else frozenset(os.sched_getaffinity(0))
 
     def remove(self, cgroup: ReplicaCgroup) -> None:
         """Remove one replica's cgroup."""
@@ -220,7 +288,8 @@ class ReplicaCgroups:
                 self.remove(cgroup)
             except CgroupError as error:
                 problems.append(str(error))
-        for folder in dict.fromkeys(self.groups.values()):
+        groups = [*self.groups.values(), *([self.cpuset_group] if self.cpuset_group is not None else [])]
+        for folder in dict.fromkeys(groups):
             try:
                 _rmdir(folder)
             except CgroupError as error:
@@ -243,16 +312,16 @@ def open_cgroups(environ: Mapping[str, str] | None = None) -> ReplicaCgroups:
     group_name = f"{GROUP_PREFIX}{os.getpid()}"
     v1 = v1_dirs(mounts, paths)
     if v1 is not None:
-        return _open_v1(v1, group_name)
+        return _open_v1(v1, group_name, v1_cpuset_dir(mounts, paths))
     unified = next((m for m in mounts if m.version == 2), None)
     if unified is None:
         raise CgroupUnavailable("neither cgroup v2 nor the v1 cpu and memory controllers are mounted")
     return _open_v2(unified, paths.get("", "/"), group_name, environ.get(PARENT_ENV))
 
 
-def _open_v1(own: dict[str, Path], group_name: str) -> ReplicaCgroups:
+def _open_v1(own: dict[str, Path], group_name: str, cpuset: Path | None = None) -> ReplicaCgroups:
     groups = {role: folder / group_name for role, folder in own.items()}
-    for parent in dict.fromkeys(own.values()):
+    for parent in dict.fromkeys([*own.values(), *([cpuset] if cpuset is not None else [])]):
         sweep_stale_groups(parent)
     made: list[Path] = []
     for folder in dict.fromkeys(groups.values()):
@@ -265,7 +334,12 @@ def _open_v1(own: dict[str, Path], group_name: str) -> ReplicaCgroups:
                 f"cannot create the cgroup v1 folder {folder}: {error.strerror}; {_DELEGATION_HINT}"
             ) from None
         made.append(folder)
-    return ReplicaCgroups(version=1, groups=groups)
+    unavailable = None
+    if cpuset is None:
+        unavailable = "the cgroup v1 cpuset controller is not mounted"
+    elif not os.access(cpuset / "cgroup.procs", os.W_OK):
+        unavailable = f"this process may not create cpuset cgroups in {cpuset}"
+    return ReplicaCgroups(version=1, groups=groups, cpuset_parent=cpuset, cpuset_unavailable=unavailable)
 
 
 def _open_v2(mount: Mount, own_path: str, group_name: str, explicit: str | None) -> ReplicaCgroups:
@@ -295,7 +369,12 @@ def _open_v2(mount: Mount, own_path: str, group_name: str, explicit: str | None)
             except CgroupError:
                 group.rmdir()
                 raise
-            return ReplicaCgroups(version=2, groups={"unified": group}, evacuated=evacuation)
+            unavailable, enabled_above = _enable_cpuset(group)
+            if evacuation is not None:
+                evacuation.cpuset_enabled = enabled_above
+            return ReplicaCgroups(
+                version=2, groups={"unified": group}, evacuated=evacuation, cpuset_unavailable=unavailable
+            )
         except (OSError, CgroupError, CgroupUnavailable) as error:
             if evacuation is not None:
                 evacuation.undo()
@@ -315,6 +394,28 @@ def _enable_controllers(parent: Path) -> None:
     wanted = {"cpu", "memory"} - enabled
     if wanted:
         _write(parent / "cgroup.subtree_control", " ".join(f"+{name}" for name in sorted(wanted)))
+
+
+def _enable_cpuset(group: Path) -> tuple[str | None, bool]:
+    """cgroup v2: give the run's replicas the cpuset controller, if the kernel offers it there. Why not (None:
+    it is enabled), and whether it had to be enabled in the parent for that. Only pinned replicas need it, so
+    a machine without it still runs every unpinned cell."""
+    enabled_above = False
+    if "cpuset" not in (read_optional(group / "cgroup.controllers") or "").split():
+        parent = read_optional(group.parent / "cgroup.controllers") or ""
+        if "cpuset" not in parent.split():
+            listed = parent.strip() or "none"
+            return f"the cpuset controller is not available in {group.parent} (cgroup.controllers: {listed})", False
+        try:
+            _write(group.parent / "cgroup.subtree_control", "+cpuset")
+        except CgroupError as error:
+            return str(error), False
+        enabled_above = True
+    try:
+        _write(group / "cgroup.subtree_control", "+cpuset")
+    except CgroupError as error:
+        return str(error), enabled_above
+    return None, enabled_above
 
 
 def sweep_stale_groups(parent: Path) -> list[Path]:
@@ -347,6 +448,8 @@ class _Evacuation:
     parent: Path
     leaf: Path
     moved: list[int]
+    cpuset_enabled: bool = False
+    """The run enabled the cpuset controller in the parent's subtree_control (undone with cpu and memory)."""
 
     @classmethod
     def make(cls, parent: Path, group_name: str) -> _Evacuation:
@@ -372,7 +475,7 @@ class _Evacuation:
         """Move the processes back and remove the leaf; return the problems."""
         problems: list[str] = []
         try:
-            _write(self.parent / "cgroup.subtree_control", "-cpu -memory")
+            _write(self.parent / "cgroup.subtree_control", "-cpu -memory" + (" -cpuset" if self.cpuset_enabled else ""))
         except CgroupError as error:
             problems.append(str(error))
         for pid in read_pids(self.leaf):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -40,3 +41,37 @@ def test_a_view_refuses_a_command_without_its_port(tmp_path: Path) -> None:
     backend = ProcessBackend(cwd=REPO, ready_timeout=1, enforce_limits=False)
     with pytest.raises(BackendError, match=r"must contain \{port\}"):
         backend.serving("python -m api", tmp_path)
+
+
+def allowed_cpus(pid: int) -> str:
+    """The CPUs the kernel lets a process run on, as /proc lists them."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list"))
+
+
+@pytest.mark.parametrize("enforce_limits", [True, False])
+def test_a_pinned_view_runs_its_replicas_on_its_cores(tmp_path: Path, enforce_limits: bool) -> None:
+    """With limits, through the replica's cpuset cgroup; without, through the launcher's CPU affinity."""
+    backend = ProcessBackend(cwd=REPO, ready_timeout=30, enforce_limits=enforce_limits, health_path="/")
+    try:
+        if enforce_limits and (backend.cgroups is None or backend.cgroups.cpuset_unavailable is not None):
+            pytest.skip(f"replicas cannot be pinned with cgroups here: {backend.describe()}")
+        core = max(os.sched_getaffinity(0))
+        view = backend.pinned(frozenset({core})).serving(SERVER, tmp_path)
+        assert backend.cores is None
+        with view.deployment(Cell(1, 0.5, "256m"), tmp_path) as deployment:
+            replica = deployment.replicas[0]
+            assert replica.process is not None
+            assert allowed_cpus(replica.process.pid) == str(core)
+            # Its Locust gets the cores of its own set that the replica's quota leaves: one, at least.
+            assert deployment._workers() == 1
+        limits = deployment.replica_records()[0].limits
+        assert (limits.cpuset if limits is not None else None) == (str(core) if enforce_limits else None)
+    finally:
+        assert backend.close() == []
+
+
+def test_a_view_cannot_be_pinned_to_no_cpu() -> None:
+    backend = ProcessBackend(cwd=REPO, ready_timeout=1, enforce_limits=False)
+    with pytest.raises(BackendError, match="empty set of CPUs"):
+        backend.pinned(frozenset())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from loadtest.runner.linux.cgroup_stats import (
     Mount,
     cgroup_dir,
+    format_cpu_list,
+    parse_cpu_list,
     parse_cpu_max,
     parse_keyed,
     parse_limit,
@@ -20,6 +23,7 @@ from loadtest.runner.linux.cgroup_stats import (
     read_usage_of,
     read_usage_v1,
     read_usage_v2,
+    v1_cpuset_dir,
     v1_dirs,
 )
 
@@ -249,3 +253,52 @@ def test_a_missing_file_is_an_error_not_a_zero(tmp_path: Path) -> None:
 
 def test_usage_of_a_process_that_is_gone_is_none() -> None:
     assert read_usage_of(2**22 + 1) is None  # above the kernel's pid_max limit: never a live process
+
+
+# --------------------------------------------------------------------------- cpusets
+
+CPUSET_MOUNTINFO = HYBRID_MOUNTINFO + "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "cpus", "written"),
+    [
+        ("0-1\n", {0, 1}, "0-1"),
+        ("3", {3}, "3"),
+        ("0,2-4,7", {0, 2, 3, 4, 7}, "0,2-4,7"),
+        ("1,0", {0, 1}, "0-1"),
+        ("\n", set(), ""),
+    ],
+)
+def test_cpu_lists_read_and_written_as_the_kernel_does(text: str, cpus: set[int], written: str) -> None:
+    assert parse_cpu_list(text) == cpus
+    assert format_cpu_list(cpus) == written
+
+
+@pytest.mark.parametrize("text", ["a", "1-", "-1", "3-1", "0;1"])
+def test_a_cpu_list_that_is_not_one_is_named(text: str) -> None:
+    with pytest.raises(ValueError, match=rf"not a CPU list: {re.escape(repr(text))}"):
+        parse_cpu_list(text)
+
+
+def test_the_cpuset_controller_is_found_apart_from_the_limits() -> None:
+    mounts = parse_mountinfo(CPUSET_MOUNTINFO)
+    paths = parse_proc_cgroup(HYBRID_CGROUP + "3:cpuset:/\n")
+    assert v1_cpuset_dir(mounts, paths) == Path("/sys/fs/cgroup/cpuset")
+    assert "cpuset" not in (v1_dirs(mounts, paths) or {})  # only pinned replicas get a cpuset folder
+    assert v1_cpuset_dir(parse_mountinfo(HYBRID_MOUNTINFO), paths) is None
+    assert v1_cpuset_dir(parse_mountinfo(V2_MOUNTINFO), {"": "/"}) is None
+
+
+def test_a_pinned_replicas_cpuset_is_read_back(tmp_path: Path) -> None:
+    cpu, memory, cpuset = tmp_path / "cpu", tmp_path / "memory", tmp_path / "cpuset"
+    for folder in (cpu, memory, cpuset):
+        folder.mkdir()
+    (cpu / "cpu.cfs_quota_us").write_text("50000\n")
+    (cpu / "cpu.cfs_period_us").write_text("100000\n")
+    (memory / "memory.limit_in_bytes").write_text("268435456\n")
+    (cpuset / "cpuset.cpus").write_text("1\n")
+    assert read_limits_v1(cpu, memory, [cpu, memory], cpuset).cpuset == "1"
+    assert read_limits_v1(cpu, memory, [cpu, memory]).cpuset is None
+    (cpuset / "cpuset.cpus").write_text("\n")  # empty: not pinned
+    assert read_limits_v1(cpu, memory, [cpu, memory], cpuset).cpuset is None

@@ -113,6 +113,70 @@ def test_sweep_removes_groups_of_dead_runs_only(tmp_path: Path) -> None:
     assert sweep_stale_groups(tmp_path / "no-such-parent") == []
 
 
+# --------------------------------------------------------------------------- pinned replicas
+
+
+def v1_run_group(root: Path) -> ReplicaCgroups:
+    """A v1 run group on a fake tree, with this process's cpuset cgroup holding CPUs 0-3 and memory node 0."""
+    groups = {
+        "cpu": root / "cpu" / "loadtest-1",
+        "cpuacct": root / "cpu" / "loadtest-1",
+        "memory": root / "memory" / "loadtest-1",
+    }
+    for folder in groups.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    cpuset = root / "cpuset"
+    cpuset.mkdir()
+    (cpuset / "cpuset.cpus").write_text("0-3\n")
+    (cpuset / "cpuset.mems").write_text("0\n")
+    return ReplicaCgroups(version=1, groups=groups, cpuset_parent=cpuset)
+
+
+def test_a_v1_replica_is_pinned_in_a_cpuset_group_of_the_runs_own(tmp_path: Path) -> None:
+    cgroups = v1_run_group(tmp_path)
+    unpinned = cgroups.create("free", 0.5, 256 * MIB)
+    assert "cpuset" not in unpinned.dirs
+    assert cgroups.cpuset_group is None  # made only when a replica is pinned
+    pinned = cgroups.create("pinned", 0.5, 256 * MIB, frozenset({2, 3}))
+    group = tmp_path / "cpuset" / "loadtest-1"
+    assert cgroups.cpuset_group == group
+    assert ((group / "cpuset.cpus").read_text(), (group / "cpuset.mems").read_text()) == ("0-3", "0")
+    assert pinned.dirs["cpuset"] == group / "pinned"
+    # Memory nodes before CPUs: a v1 cpuset without them takes no process.
+    assert (group / "pinned" / "cpuset.mems").read_text() == "0"
+    assert pinned.read_limits().cpuset == "2-3"
+    assert group / "pinned" / "cgroup.procs" in pinned.procs_files
+    assert cgroups.cores() == {0, 1, 2, 3}
+
+
+def test_a_v2_replica_is_pinned_in_its_own_folder(tmp_path: Path) -> None:
+    group = tmp_path / "loadtest-1"
+    group.mkdir()
+    cgroups = ReplicaCgroups(version=2, groups={"unified": group})
+    pinned = cgroups.create("r0", 1.0, 512 * MIB, frozenset({1}))
+    assert (group / "r0" / "cpuset.cpus").read_text() == "1"
+    assert pinned.read_limits().cpuset == "1"
+    assert list(pinned.dirs) == ["unified"]
+
+
+def test_pinning_where_the_machine_cannot_says_why(tmp_path: Path) -> None:
+    cgroups = ReplicaCgroups(
+        version=2, groups={"unified": tmp_path}, cpuset_unavailable="the cpuset controller is not available in /x"
+    )
+    with pytest.raises(CgroupError, match=r"cannot pin r0 to CPUs 0-1: the cpuset controller is not available in /x"):
+        cgroups.create("r0", 0.5, 256 * MIB, frozenset({0, 1}))
+    assert not (tmp_path / "r0").exists()
+    with pytest.raises(CgroupError, match="an empty set of cores"):
+        ReplicaCgroups(version=2, groups={"unified": tmp_path}).create("r1", 0.5, 256 * MIB, frozenset())
+
+
+def test_a_cpuset_the_kernel_did_not_keep_is_named(tmp_path: Path) -> None:
+    cgroup = ReplicaCgroup(name="r0", version=2, dirs={"unified": tmp_path})
+    (tmp_path / "cpuset.cpus").mkdir()  # the kernel refusing the write, as far as open() goes
+    with pytest.raises(CgroupError, match=r"cannot write '1' to .*cpuset\.cpus"):
+        cgroup.apply(0.5, 256 * MIB, frozenset({1}))
+
+
 # --------------------------------------------------------------------------- the real cgroupfs
 
 
@@ -144,3 +208,42 @@ def test_round_trip_on_this_machines_cgroups() -> None:
         assert cgroups.close() == []
     assert [folder for folder in folders if folder.exists()] == []
     assert [group for group in cgroups.groups.values() if group.exists()] == []
+
+
+def test_a_pinned_replica_runs_only_on_its_cores_on_this_machine() -> None:
+    """Pinned for real: the child's allowed CPUs are its cgroup's, and everything is removed after."""
+    try:
+        cgroups = open_cgroups()
+    except CgroupUnavailable as error:
+        pytest.skip(f"limits cannot be enforced on this machine: {error}")
+    if cgroups.cpuset_unavailable is not None:
+        cgroups.close()
+        pytest.skip(f"replicas cannot be pinned here: {cgroups.cpuset_unavailable}")
+    try:
+        core = min(cgroups.cores())
+        cgroup = cgroups.create("test-pinned-0", 0.5, 256 * MIB, frozenset({core}))
+        assert cgroup.read_limits().cpuset == str(core)
+        joins = [argument for path in cgroup.procs_files for argument in ("--cgroup-procs", str(path))]
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "loadtest.runner.linux.launch",
+                *joins,
+                "--",
+                sys.executable,
+                "-c",
+                "import os; print(sorted(os.sched_getaffinity(0)))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert child.stdout.strip() == f"[{core}]"
+        folders = cgroup.folders
+        cpuset_group = cgroups.cpuset_group
+    finally:
+        assert cgroups.close() == []
+    assert [folder for folder in folders if folder.exists()] == []
+    assert cpuset_group is None or not cpuset_group.exists()

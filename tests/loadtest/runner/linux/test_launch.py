@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -62,3 +63,17 @@ def test_the_child_dies_with_the_process_that_started_it() -> None:
     parent.kill()
     parent.communicate()
     wait_until(lambda: not alive(child), timeout=10, what="the child gone with its parent")
+
+
+def test_it_pins_itself_to_the_cpus_it_is_given() -> None:
+    """The affinity survives the exec and is inherited: a duet's Locust and its workers stay on their side."""
+    core = min(os.sched_getaffinity(0))
+    script = "import os; print(sorted(os.sched_getaffinity(0)))"
+    result = subprocess.run(
+        build_command([sys.executable, "-c", script], cpus={core}),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert result.stdout.strip() == f"[{core}]"
