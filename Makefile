@@ -63,11 +63,14 @@ $(MODEL): $(wildcard model/*.py) $(VENV)/.installed
 
 model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write model/metadata.json
 
-test: install model ## Run the test suite (unit + integration)
-	$(PY) -m pytest
+# The unit tests run on every core (pytest-xdist); the integration tests one at a time after them,
+# alone on the machine, since each measures a load.
+test: install model ## Run the test suite (unit tests in parallel, then the integration tests one by one)
+	$(PY) -m pytest -m "not integration" -n auto
+	$(PY) -m pytest -m integration
 
 test-unit: install model ## The fast part of the suite: everything but the integration tests
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration" -n auto
 
 # uv run --only-group syncs the service venv to exactly the `service` group (no gate, no training
 # libraries), so a missing service dependency shows here as it would in the image.
