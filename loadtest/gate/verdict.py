@@ -155,7 +155,9 @@ def _from_histograms(
     loop = latency.loop_of(totals) if totals.intended else "open"
     lag = latency.generator_lag(totals, slo.max_p95_ms)
 
-    checks = _bounded_checks(judged, scopes) if judged is not None else []
+    # A window too short for any bound (a 3 s trial of compare) is judged as points on the corrected figures,
+    # as Locust's were: compare's own statistics carry its uncertainty across trials.
+    checks = _bounded_checks(judged, scopes) if judged is not None else _point_checks(scopes, slo)
     if slo.min_rps is not None:
         passed = figures.rps >= slo.min_rps
         checks.append(Check(name="min_rps", scope=AGGREGATED, value=figures.rps, limit=slo.min_rps, passed=passed))
@@ -174,7 +176,11 @@ def _from_histograms(
             "so requests they sent may read as never answered"
         )
     stopped = record is not None and record.stopped_early is not None
-    breaches, undecided = _decided(judged, checks, scopes, part, stopped) if judged is not None else ([], [too_short])
+    if judged is not None:
+        breaches, undecided = _decided(judged, checks, scopes, part, stopped)
+    else:
+        points = [_describe(check) for check in checks if check.name != "min_rps" and not check.passed]
+        breaches, undecided = [f"{reason} ({too_short}: judged as a point)" for reason in points], []
     breaches += [_describe(check) for check in checks if check.name == "min_rps" and not check.passed]
     if not doubts and ratio_rules is not None and ratio_rules.ratio < slo.min_delivered_ratio:
         breaches.append(_shortfall(ratio_rules, measured))
@@ -235,6 +241,30 @@ def _decided(
             f"{design.max_blocks * design.block_seconds:g} s could settle it"
         )
     return [], undecided
+
+
+def _point_checks(scopes: list[ScopeLatency], slo: Slo) -> list[Check]:
+    """The limits as points on the corrected figures of each scope: the error rate of the intended requests
+    (exact: 100 failed of 10,000 is 1% and fails at 1%), the corrected P95."""
+    by_scope = {scope.scope: scope for scope in scopes}
+    limits = [
+        (AGGREGATED, slo.max_error_rate, slo.max_p95_ms),
+        *((name, limits.max_error_rate, limits.max_p95_ms) for name, limits in slo.endpoints.items()),
+    ]
+    checks = []
+    for name, max_error_rate, max_p95_ms in limits:
+        scope = by_scope.get(name)
+        if scope is None or not scope.counts.intended:
+            continue
+        counts = scope.counts
+        if max_error_rate is not None:
+            passed = Fraction(counts.failed, counts.intended) < Fraction(repr(max_error_rate))
+            rate = counts.failed / counts.intended
+            checks.append(Check(name="max_error_rate", scope=name, value=rate, limit=max_error_rate, passed=passed))
+        if max_p95_ms is not None:
+            p95 = scope.corrected.p95_ms or 0.0
+            checks.append(Check(name="max_p95_ms", scope=name, value=p95, limit=max_p95_ms, passed=p95 <= max_p95_ms))
+    return checks
 
 
 def _plan(record: RunRecord | None, slo: Slo) -> sequential.RunPlan | None:

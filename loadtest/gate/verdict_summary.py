@@ -49,6 +49,8 @@ def check_rows(run: LocustStats, verdict: Verdict) -> list[list[str]]:
     for check in verdict.checks:
         if check.estimate is not None:
             value, rule = _bounded_value(check, verdict), _bounded_rule(check)
+        elif check.name == "max_error_rate" and verdict.source == "histograms":
+            value, rule = f"{check.value:.2%} of intended", f"< {check.limit * 100:g}%"
         elif check.name == "max_error_rate":
             figures = run.aggregated if check.scope == AGGREGATED else run.endpoints[check.scope]
             value = f"{format_rate(figures.failures, figures.requests)} ({figures.failures:,}/{figures.requests:,})"
