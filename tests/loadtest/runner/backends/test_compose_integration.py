@@ -35,6 +35,7 @@ CELL = Cell(replicas=2, cpus=0.5, memory="512m")
 
 
 DOCKER = os.environ.get("DOCKER", "docker")
+BUILDX_MISSING = "buildx component is missing"
 """The client that builds the images, as `make e2e-docker DOCKER=...` (a client without buildx needs
 its own built-in BuildKit: Debian's /usr/bin/docker 20.10)."""
 
@@ -67,24 +68,25 @@ def compose(request: pytest.FixtureRequest) -> ComposeVersion:
 
 @pytest.fixture(scope="session")
 def images() -> None:
-    """Both images of this checkout, built with BuildKit (buildx where the client has it)."""
+    """Both images of this checkout, built as `make build` builds them (scripts/build_images.sh)."""
     if problem := docker_problem():
         pytest.skip(problem)
-    if docker("buildx", "version").returncode == 0:
-        build, env = [DOCKER, "buildx", "build", "--load"], os.environ
-    else:
-        build, env = [DOCKER, "build"], {**os.environ, "DOCKER_BUILDKIT": "1"}
-    for target in (["--target", "loadtest", "-t", LOADTEST_IMAGE], ["-t", API_IMAGE]):
-        result = subprocess.run(
-            [*build, "--quiet", *target, "."],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
+    result = subprocess.run(
+        ["bash", "scripts/build_images.sh"],
+        cwd=REPO,
+        env={**os.environ, "DOCKER": DOCKER, "API_IMAGE": API_IMAGE, "LOADTEST_IMAGE": LOADTEST_IMAGE},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    if result.returncode != 0 and BUILDX_MISSING in result.stderr:
+        # A client of Docker 23+ builds with BuildKit only through buildx; the Dockerfile needs
+        # BuildKit (RUN --mount), so no build is possible with this client, not a failure of ours.
+        pytest.skip(
+            f"{DOCKER} cannot build with BuildKit (its buildx component is missing): set DOCKER to a client that can"
         )
-        assert result.returncode == 0, f"building {target[-1]} failed:\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"building the images failed:\n{result.stderr[-3000:]}"
 
 
 def daemon_open_files() -> int:
