@@ -148,6 +148,16 @@ def _from_histograms(
         too_short = str(error)
         judged_end = max(start, math.floor(end))
     part = recording.window(start, judged_end)
+    if not part.total().intended:
+        # Nothing intended in the window is nothing to judge, never a pass of zero checks (a run
+        # shorter than its ramp plus the time its last requests need to be answered).
+        raise GateInputError(
+            f"{where}: no request was intended in the judged window ({start - seconds[0]} s to "
+            f"{judged_end - seconds[0]} s of the recording: after {'the ramp' if after_spawn else 'the first request'}, and "
+            f"{sequential.answer_seconds(slo)} s before the books closed at {closed_at - seconds[0]:.1f} s, "
+            "the longest latency limit, so that its last requests could be answered): nothing to judge; "
+            "lengthen run_time"
+        )
     window = Window(kind=locust_window.kind, start=float(start), end=float(judged_end), seconds=judged_end - start)
     scopes = latency.latency_by_scope(part, closed_at)
     figures = latency.aggregated_figures(scopes[0], window.seconds)

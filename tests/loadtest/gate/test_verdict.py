@@ -355,6 +355,13 @@ def test_a_window_too_short_for_a_bound_is_judged_as_points(tmp_path: Path, slo:
     )
 
 
+def test_a_run_no_longer_than_the_time_its_answers_need_cannot_be_judged_never_a_pass(tmp_path: Path, slo: Slo) -> None:
+    # 1 s of sends, books closed 0.5 s later: the window ends the 1 s limit before the close, so it
+    # holds no request. Zero checks must not read as "all checks hold".
+    with pytest.raises(GateInputError, match=r"no request was intended in the judged window .*: nothing to judge"):
+        _judge_cell(tmp_path, hist.steady(1, hist.Second([5.0] * 10)), slo)
+
+
 def test_histograms_whose_books_never_closed_cannot_be_judged(tmp_path: Path, slo: Slo) -> None:
     run = hist.steady(30, hist.Second([5.0] * 10))
     run.closed = False
