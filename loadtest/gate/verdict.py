@@ -74,7 +74,9 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
     window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
     recording = latency.read_cell_recording(run.run_dir)
     if recording is not None:
-        return _from_histograms(run, recording, slo, record, window)
+        verdict = _from_histograms(run, recording, slo, record, window)
+        if verdict is not None:
+            return verdict
     checks = _checks(total, slo.max_error_rate, slo.max_p95_ms)
     if slo.min_rps is not None:
         checks.append(
@@ -119,8 +121,9 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
 
 def _from_histograms(
     run: LocustStats, recording: Recording, slo: Slo, record: RunRecord | None, locust_window: Window
-) -> Verdict:
-    """The verdict from the cell's histograms: exact corrected figures, each limit with its bound."""
+) -> Verdict | None:
+    """The verdict from the cell's histograms: exact corrected figures, each limit with its bound (None: the
+    window is too short for a bound)."""
     where = run.run_dir / FILE_NAME
     closed_at = recording.closed_at
     seconds = recording.seconds()
@@ -140,13 +143,13 @@ def _from_histograms(
     start = math.ceil(locust_window.start) if after_spawn and locust_window.start is not None else seconds[0]
     end = closed_at - sequential.answer_seconds(slo)
     plan = _plan(record, slo)
-    judged: sequential.Judged | None = None
     try:
         judged = sequential.judge(recording, slo, plan, start, end)
-        judged_end: int = judged.end
-    except ConfidenceError as error:
-        too_short = str(error)
-        judged_end = max(start, math.floor(end))
+    except ConfidenceError:
+        # Too short for any bound (a 3 s trial of compare, whose own statistics carry the uncertainty across
+        # trials): judged from Locust's figures as points, as before, rather than on a window of almost nothing.
+        return None
+    judged_end = judged.end
     part = recording.window(start, judged_end)
     if not part.total().intended:
         # Nothing intended in the window is nothing to judge, never a pass of zero checks (a run
@@ -165,9 +168,7 @@ def _from_histograms(
     loop = latency.loop_of(totals) if totals.intended else "open"
     lag = latency.generator_lag(totals, slo.max_p95_ms)
 
-    # A window too short for any bound (a 3 s trial of compare) is judged as points on the corrected figures,
-    # as Locust's were: compare's own statistics carry its uncertainty across trials.
-    checks = _bounded_checks(judged, scopes) if judged is not None else _point_checks(scopes, slo)
+    checks = _bounded_checks(judged, scopes)
     if slo.min_rps is not None:
         passed = figures.rps >= slo.min_rps
         checks.append(Check(name="min_rps", scope=AGGREGATED, value=figures.rps, limit=slo.min_rps, passed=passed))
@@ -186,11 +187,7 @@ def _from_histograms(
             "so requests they sent may read as never answered"
         )
     stopped = record is not None and record.stopped_early is not None
-    if judged is not None:
-        breaches, undecided = _decided(judged, checks, scopes, part, stopped)
-    else:
-        points = [_describe(check) for check in checks if check.name != "min_rps" and not check.passed]
-        breaches, undecided = [f"{reason} ({too_short}: judged as a point)" for reason in points], []
+    breaches, undecided = _decided(judged, checks, scopes, part, stopped)
     breaches += [_describe(check) for check in checks if check.name == "min_rps" and not check.passed]
     if not doubts and ratio_rules is not None and ratio_rules.ratio < slo.min_delivered_ratio:
         breaches.append(_shortfall(ratio_rules, measured))
@@ -216,7 +213,7 @@ def _from_histograms(
         source="histograms",
         loop=loop,
         latency=scopes,
-        sequential=sequential.sequential_record(judged) if judged is not None else None,
+        sequential=sequential.sequential_record(judged),
         generator_lag=lag,
         locust_figures=run.aggregated,
     )
@@ -251,30 +248,6 @@ def _decided(
             f"{design.max_blocks * design.block_seconds:g} s could settle it"
         )
     return [], undecided
-
-
-def _point_checks(scopes: list[ScopeLatency], slo: Slo) -> list[Check]:
-    """The limits as points on the corrected figures of each scope: the error rate of the intended requests
-    (exact: 100 failed of 10,000 is 1% and fails at 1%), the corrected P95."""
-    by_scope = {scope.scope: scope for scope in scopes}
-    limits = [
-        (AGGREGATED, slo.max_error_rate, slo.max_p95_ms),
-        *((name, limits.max_error_rate, limits.max_p95_ms) for name, limits in slo.endpoints.items()),
-    ]
-    checks = []
-    for name, max_error_rate, max_p95_ms in limits:
-        scope = by_scope.get(name)
-        if scope is None or not scope.counts.intended:
-            continue
-        counts = scope.counts
-        if max_error_rate is not None:
-            passed = Fraction(counts.failed, counts.intended) < Fraction(repr(max_error_rate))
-            rate = counts.failed / counts.intended
-            checks.append(Check(name="max_error_rate", scope=name, value=rate, limit=max_error_rate, passed=passed))
-        if max_p95_ms is not None:
-            p95 = scope.corrected.p95_ms or 0.0
-            checks.append(Check(name="max_p95_ms", scope=name, value=p95, limit=max_p95_ms, passed=p95 <= max_p95_ms))
-    return checks
 
 
 def _plan(record: RunRecord | None, slo: Slo) -> sequential.RunPlan | None:

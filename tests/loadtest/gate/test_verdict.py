@@ -342,17 +342,11 @@ def test_failures_are_the_error_rate_of_the_intended_requests(tmp_path: Path, sl
     assert verdict.reasons[0].endswith("of the intended requests, limit 1.0%")
 
 
-def test_a_window_too_short_for_a_bound_is_judged_as_points(tmp_path: Path, slo: Slo) -> None:
-    # 2 s judged: too few blocks for a bound (a 3 s trial of compare); the corrected figures decide as points.
-    healthy = _judge_cell(tmp_path / "a", hist.steady(3, hist.Second([5.0] * 10)), slo)
-    slow = _judge_cell(tmp_path / "b", hist.steady(3, hist.n_in_100(100, 12)), slo)
+def test_a_window_too_short_for_a_bound_is_judged_from_locusts_figures_as_points(tmp_path: Path, slo: Slo) -> None:
+    # 2 s judged: too few blocks for a bound (a 3 s trial of compare): Locust's own figures decide, as before.
+    verdict = _judge_cell(tmp_path, hist.steady(3, hist.n_in_100(100, 12)), slo)
 
-    assert (healthy.outcome, healthy.reasons, healthy.sequential) == ("pass", [], None)
-    assert slow.outcome == "breach"
-    assert slow.reasons[0].startswith("P95 1,50")
-    assert slow.reasons[0].endswith(
-        "(the judged window holds 2 s: too short for a confidence bound (at least 3 blocks of 1 s): judged as a point)"
-    )
+    assert (verdict.source, verdict.outcome, verdict.sequential) == ("locust", "pass", None)
 
 
 def test_a_run_no_longer_than_the_time_its_answers_need_cannot_be_judged_never_a_pass(tmp_path: Path, slo: Slo) -> None:
