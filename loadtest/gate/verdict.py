@@ -156,7 +156,8 @@ def _from_histograms(
         # shorter than its ramp plus the time its last requests need to be answered).
         raise GateInputError(
             f"{where}: no request was intended in the judged window ({start - seconds[0]} s to "
-            f"{judged_end - seconds[0]} s of the recording: after {'the ramp' if after_spawn else 'the first request'}, and "
+            f"{judged_end - seconds[0]} s of the recording: after "
+            f"{'the ramp' if after_spawn else 'the first request'}, and "
             f"{sequential.answer_seconds(slo)} s before the books closed at {closed_at - seconds[0]:.1f} s, "
             "the longest latency limit, so that its last requests could be answered): nothing to judge; "
             "lengthen run_time"
