@@ -126,7 +126,9 @@ def test_init_then_run_gates_a_service_from_a_folder_that_is_not_the_checkout(
     assert "already exist" in again.stderr
 
     service = f"{installed.venv / 'bin' / 'python'} {installed.clone / EXAMPLE_SERVICE} --port {{port}}"
-    small = ["--replicas", "1", "--users", "20", "--spawn-rate", "20", "--run-time", "5s", "--out", "out"]
+    # The confidence bound of a share of 0 must clear the 1% error limit: 100 users (~190 req/s) for 10 s
+    # give 7 one-second blocks, ~1,300 requests, after the ramp (20 users for 5 s read "too close to call").
+    small = ["--replicas", "1", "--users", "100", "--spawn-rate", "100", "--run-time", "10s", "--out", "out"]
     done = installed.command("run", "--api-command", service, *small, cwd=project, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Performance matrix PASSED: 1 of 1 cells" in done.stdout
