@@ -190,8 +190,8 @@ def test_a_replica_killed_mid_run_is_recorded_and_the_run_goes_on(
     out = tmp_path / "out"
     load = ["--users", "20", "--spawn-rate", "10", "--run-time", "25s", "--locust-workers", "1"]
     cell = ["--replicas", str(CELL.replicas), "--cpus", "0.5", "--memory", CELL.memory]
-    images = ["--image", API_IMAGE, "--loadtest-image", LOADTEST_IMAGE]
-    argv = [sys.executable, "-m", "loadtest", "run", "--backend", "compose", "--compose", compose, *images, *cell]
+    image_flags = ["--image", API_IMAGE, "--loadtest-image", LOADTEST_IMAGE]
+    argv = [sys.executable, "-m", "loadtest", "run", "--backend", "compose", "--compose", compose, *image_flags, *cell]
     argv += [*load, "--out", str(out)]
     run = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     project = project_name(CELL, run.pid)
