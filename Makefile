@@ -64,10 +64,10 @@ $(MODEL): $(wildcard model/*.py) $(VENV)/.installed
 model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write model/metadata.json
 
 # The unit tests run on every core (pytest-xdist); the integration tests one at a time after them,
-# alone on the machine, since each measures a load.
+# alone on the machine, since each measures a load. The slowest are listed: they are what CI time is made of.
 test: install model ## Run the test suite (unit tests in parallel, then the integration tests one by one)
 	$(PY) -m pytest -m "not integration" -n auto
-	$(PY) -m pytest -m integration
+	$(PY) -m pytest -m integration --durations=15
 
 test-unit: install model ## The fast part of the suite: everything but the integration tests
 	$(PY) -m pytest -m "not integration" -n auto
