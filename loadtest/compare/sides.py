@@ -1,10 +1,10 @@
 """The two sides of a comparison, and getting each ready to serve.
 
 Process backend: a side is a git revision, checked out in a temporary worktree of its own, with its
-own `.venv` synced from its own `uv.lock` (`uv sync --frozen`: uv's cache makes it quick) and its own
-model trained (`python -m model.train`); its replicas run there with that venv's Python. Training is
-deterministic, so its artifacts are kept per `model/` tree, `uv.lock` and `pyproject.toml` (in
-~/.cache/inference-gate/models) and a revision with the same three reuses them. The head
+own `.venv` synced from its own `uv.lock` (`uv sync --frozen` of the `service` and `train` groups only: uv's
+cache makes it quick) and its own model trained (`python -m model.train`); its replicas run there with that
+venv's Python. Training is deterministic, so its artifacts are kept per `model/` tree, `uv.lock` and
+`pyproject.toml` (in ~/.cache/inference-gate/models) and a revision with the same three reuses them. The head
 defaults to the working tree as it is: this checkout, its `.venv` and its model, no worktree. Two
 sides on the same commit (an A/A comparison) share one worktree. Of a revision only `python -m api`
 and `python -m model.train` are used, which every revision of this repository has.
@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -47,6 +48,21 @@ PREPARE_TIMEOUT = 900.0
 MODEL_INPUTS = ("model", "uv.lock", "pyproject.toml")
 """What a revision's trained model depends on: its code and its locked packages."""
 CACHE_COMPLETE = ".complete"
+SIDE_GROUPS = ("service", "train")
+"""The dependency groups a side runs: its API (`python -m api`) and its training (`python -m model.train`)."""
+
+
+def sync_arguments(pyproject: str) -> list[str]:
+    """`uv`'s arguments that sync a side's venv: only the groups it runs (no linters, test tools or the gate's own
+    packages) when its pyproject.toml has them, else every group (a revision from before the groups)."""
+    try:
+        groups = tomllib.loads(pyproject).get("dependency-groups", {})
+    except tomllib.TOMLDecodeError:
+        groups = {}  # `uv sync` says what is wrong with it, in the side's log
+    if isinstance(groups, dict) and all(name in groups for name in SIDE_GROUPS):
+        only = [argument for name in SIDE_GROUPS for argument in ("--only-group", name)]
+        return ["sync", "--frozen", "--no-install-project", *only]
+    return ["sync", "--frozen", "--all-groups"]
 
 
 def model_cache() -> Path:
@@ -155,7 +171,9 @@ class Workspace:
             key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV" and not key.startswith("MODEL_")
         }
         environment["UV_PROJECT_ENVIRONMENT"] = str(path / ".venv")
-        self._step(where, [str(uv), "sync", "--frozen", "--all-groups"], path, log, environment)
+        pyproject = path / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        self._step(where, [str(uv), *sync_arguments(text)], path, log, environment)
         self._train(where, commit, path, log, environment)
         return path
 

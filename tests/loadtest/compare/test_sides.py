@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.compare.sides import WORKING_TREE, Side, SideError, Workspace, api_command_in, image_side, revision_side
+from loadtest.compare.sides import (
+    WORKING_TREE,
+    Side,
+    SideError,
+    Workspace,
+    api_command_in,
+    image_side,
+    revision_side,
+    sync_arguments,
+)
 from loadtest.util.git import resolve_commit, revision
 
 REPO = Path(__file__).resolve().parents[3]
@@ -108,14 +117,14 @@ print("trained")
 
 @pytest.fixture
 def trainable(tmp_path: Path) -> Path:
-    """A repository of a project without dependencies (locked) whose `python -m model.train` writes an
-    ignored artifact that differs on every training."""
+    """A repository of a project without dependencies (locked; its groups are ours, empty) whose
+    `python -m model.train` writes an ignored artifact that differs on every training."""
     folder = tmp_path / "trainable"
     (folder / "model").mkdir(parents=True)
     git(folder, "init", "--quiet")
     (folder / "pyproject.toml").write_text(
         '[project]\nname = "side"\nversion = "0"\nrequires-python = ">=3.11"\ndependencies = []\n\n'
-        "[tool.uv]\npackage = false\n"
+        "[tool.uv]\npackage = false\n\n[dependency-groups]\nservice = []\ntrain = []\n"
     )
     (folder / "model" / "__init__.py").write_text("")
     (folder / "model" / "train.py").write_text(TRAIN)
@@ -124,6 +133,26 @@ def trainable(tmp_path: Path) -> Path:
     git(folder, "add", ".")
     git(folder, "commit", "--quiet", "--message", "trainable")
     return folder
+
+
+GROUPS = '[dependency-groups]\nservice = ["fastapi"]\ntrain = ["scikit-learn"]\ndev = ["pytest"]\n'
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "arguments"),
+    [
+        pytest.param(
+            GROUPS,
+            ["sync", "--frozen", "--no-install-project", "--only-group", "service", "--only-group", "train"],
+            id="the-groups-it-runs",
+        ),
+        pytest.param('[dependency-groups]\ndev = ["pytest"]\n', ["sync", "--frozen", "--all-groups"], id="older"),
+        pytest.param('[project]\nname = "side"\n', ["sync", "--frozen", "--all-groups"], id="no-groups"),
+        pytest.param("[project\n", ["sync", "--frozen", "--all-groups"], id="unreadable-uv-says-why"),
+    ],
+)
+def test_a_side_syncs_only_the_groups_it_runs(pyproject: str, arguments: list[str]) -> None:
+    assert sync_arguments(pyproject) == arguments
 
 
 def test_a_revision_is_checked_out_synced_and_trained_and_its_model_reused(trainable: Path, tmp_path: Path) -> None:
