@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Literal
 
-from loadtest.scenario import ENV_VAR as SCENARIO_ENV
-from loadtest.scenario import Scenario
+from loadtest.scenario import Scenario, handover, workshop_scenario
 
 LOCUSTFILE = "loadtest/locustfile.py"
 """The scenario, relative to the repository root (and to /app in the load-test image)."""
@@ -49,8 +48,8 @@ class LoadSettings:
     users: int
     spawn_rate: float
     run_time_seconds: int
-    scenario: Scenario = field(default_factory=Scenario)
-    """Handed to the locustfile in LOADTEST_SCENARIO (see `locust_environment`)."""
+    scenario: Scenario = field(default_factory=workshop_scenario)
+    """Handed to the locustfile in its environment (see `locust_environment`)."""
     warmup: Literal["spawn", "none"] = "none"
     """spawn: Locust resets its statistics once every user runs (its `--reset-stats`), so the ramp is not judged."""
 
@@ -83,7 +82,7 @@ class WebSettings:
     """None: a test runs until it is stopped from the UI."""
     host: str = DEFAULT_WEB_HOST
     port: int = DEFAULT_WEB_PORT
-    scenario: Scenario = field(default_factory=Scenario)
+    scenario: Scenario = field(default_factory=workshop_scenario)
     warmup: Literal["spawn", "none"] = "none"
     """As for a cell of `run`: spawn resets Locust's statistics once every user of a test runs."""
 
@@ -126,7 +125,7 @@ def locust_environment(settings: LoadSettings | WebSettings) -> dict[str, str]:
     """The variables Locust reads besides its flags: the scenario (for the locustfile), and the
     warm-up as Locust's own `LOCUST_RESET_STATS` (an environment variable, so the compose file's
     command line stays the same for both warm-ups)."""
-    return {SCENARIO_ENV: settings.scenario.to_env(), "LOCUST_RESET_STATS": str(settings.warmup == "spawn").lower()}
+    return {**handover(settings.scenario), "LOCUST_RESET_STATS": str(settings.warmup == "spawn").lower()}
 
 
 def extract_cpu_warnings(log_text: str) -> list[str]:

@@ -1,103 +1,102 @@
-"""The load: the workshop's two kinds of users, on PacedHttpUser (Locust's FastHttpUser, paced and recorded).
+"""The load: a scenario file's kinds of users and requests, on Locust's FastHttpUser.
 
-    locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8000 \
-        -u 10000 -r 500 -t 2m --csv results/run/locust --csv-full-history
+    LOADTEST_SCENARIO_FILE=my-scenario.yaml locust -f loadtest/locustfile.py --headless \
+        --host http://127.0.0.1:8000 -u 1000 -r 100 -t 30s --csv results/run/locust --csv-full-history
 
-Ordinary users mostly predict and sometimes read /health and /; heavy users only predict. Their
-shares and waits come from the scenario in LOADTEST_SCENARIO (a profile's `scenario`, set by the
-runner), the workshop's when it is unset: equally many of each, waiting 1-3 s and 0.1-0.5 s.
-A `constant_throughput` wait is the open-loop rate (loadtest/loadgen/pacing.py: exponential gaps,
-sends kept on schedule, latency timed from the intended send); `between` stays a closed loop.
-Every request is recorded into histograms.jsonl beside the CSVs (loadtest/loadgen/locust_hooks.py).
-Request names are "METHOD /path", the endpoint keys of
-thresholds.yaml. A reply fails unless it is HTTP 200 and, for /predict, a JSON object with
-`prediction` and `probabilities`; connection errors and HTTP errors keep Locust's own names
-(ConnectionRefusedError(...), LocustBadStatusCode(code=503)) in locust_failures.csv.
+One Locust user class per kind of user in the scenario (`ordinary` -> `OrdinaryUser`), weighted by
+the kinds' shares, on `PacedHttpUser` (loadtest/loadgen): a kind with a `rate` sends on an
+open-loop schedule drawn in advance (each send's request drawn by weight with it), one with
+`between` waits after each reply (closed loop); its `on_start` requests go first, outside the
+schedule. The scenario comes from the runner (`INFERENCE_GATE_SCENARIO`), else from
+`LOADTEST_SCENARIO_FILE`, else it is the workshop's. Every request goes through `ScenarioUser.send`:
+its Locust name is the request's name (the key of per-endpoint limits), and its reply is checked
+against its `expect`; connection errors and unexpected HTTP errors keep Locust's own names
+(ConnectionRefusedError(...), LocustBadStatusCode(code=503)) in locust_failures.csv. Latencies are
+recorded from each send's intended time into histograms.jsonl beside the CSVs. Reference:
+docs/scenario.md.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import locust.stats
 
 # `loadtest` is importable because it is installed (the checkout's `make install` installs it
 # editable; the Locust image puts /app on PYTHONPATH): no sys.path edit.
 from loadtest.loadgen.locust_users import PacedHttpUser
-from loadtest.loadgen.pacing import ClosedLoop, OpenLoop, Pacing
-from loadtest.scenario import (
-    PREDICTION_KEYS,
-    TASKS,
-    Scenario,
-    Wait,
-    predict_payload,
-    reply_problem,
-)
+from loadtest.scenario import Scenario, ScenarioError, handed_over
+from loadtest.scenario.prepared import PreparedRequest
 
 # The runner reads the history while Locust runs (the progress line, a probe's early stop): flushed every
 # second rather than Locust's 5, so a stop can come within a second or two of the rows that call for it.
 locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
-SCENARIO = Scenario.from_env(os.environ)
-WEIGHTS = SCENARIO.weights()
+try:
+    SCENARIO = handed_over(os.environ)
+except ScenarioError as error:
+    raise SystemExit(f"locustfile: {error}") from None
+REQUESTS = {request.name: PreparedRequest.of(request) for request in SCENARIO.requests}
+"""Every request, bodies read and checks compiled once per Locust process."""
 
 
-class _ApiUser(PacedHttpUser):
-    """Requests and reply checks shared by both kinds of users."""
+class ScenarioUser(PacedHttpUser):
+    """What every kind of user does: send a request of the scenario and check its reply."""
 
     abstract = True
+    on_start_requests: tuple[PreparedRequest, ...] = ()
 
     def send(self, name: str) -> None:
-        """The request named `name` (PacedHttpUser draws which, by the kind's weights)."""
-        {"POST /predict": self.predict, "GET /health": self.get_health, "GET /": self.get_root}[name]()
-
-    def predict(self) -> None:
-        """POST /predict with random Iris features; the reply must hold the prediction."""
-        self._request("POST", "/predict", json=predict_payload(), required_keys=PREDICTION_KEYS)
-
-    def get_health(self) -> None:
-        """GET /health: 200 when the model is loaded and answering."""
-        self._request("GET", "/health")
-
-    def get_root(self) -> None:
-        """GET /: the service's landing reply."""
-        self._request("GET", "/")
-
-    def _request(self, method: str, path: str, required_keys: tuple[str, ...] = (), json: object | None = None) -> None:
-        with self.client.request(method, path, name=f"{method} {path}", catch_response=True, json=json) as reply:
+        """One Locust request for the scenario's request called `name`, judged by its `expect`."""
+        request = REQUESTS[name]
+        with self.client.request(
+            request.method,
+            request.path,
+            name=request.name,
+            data=request.body(),  # type: ignore[arg-type]  # bytes: its docstring's "String/bytes", sent as they are
+            headers=request.headers,
+            catch_response=True,
+        ) as reply:
             error = getattr(reply, "error", None)
-            problem = reply_problem(reply.status_code, reply.content, required_keys)
-            if error is not None:
-                reply.failure(error)
-            elif problem is not None:
-                reply.failure(problem)
+            problem = request.check.problem(reply.status_code, reply.content)
+            if problem is None:
+                reply.success()  # also an expected status Locust counts as an error (an `expect: {status: 404}`)
+            elif error is not None and reply.status_code != request.check.status:
+                reply.failure(error)  # Locust's own name for it: ConnectionRefusedError(...), LocustBadStatusCode(...)
             else:
-                reply.success()
-
-
-def pacing_of(wait: Wait) -> Pacing:
-    """A scenario's wait as a user's pacing: `constant_throughput` is the open-loop rate."""
-    if wait.constant_throughput is not None:
-        return OpenLoop(wait.constant_throughput)
-    assert wait.between is not None  # a Wait holds exactly one of the two
-    return ClosedLoop(*wait.between)
-
-
-class OrdinaryUser(_ApiUser):
-    """Checks the service once, then mostly predicts, sometimes reads /health and /."""
-
-    weight = WEIGHTS["ordinary"]
-    pacing = pacing_of(SCENARIO.ordinary.wait)
-    weights = TASKS["ordinary"]
+                reply.failure(problem)
 
     def on_start(self) -> None:
-        self.get_health()  # once, before the schedule starts: outside it (closed-loop)
+        for request in self.on_start_requests:  # before the schedule starts: outside it (closed loop)
+            self.send(request.name)
         super().on_start()
 
 
-class HeavyUser(_ApiUser):
-    """Only predicts."""
+def class_name(kind: str) -> str:
+    """A kind's Locust class name: `ordinary` -> OrdinaryUser, `bulk_reader` -> BulkReaderUser."""
+    return "".join(part[:1].upper() + part[1:] for part in kind.split("_")) + "User"
 
-    weight = WEIGHTS["heavy"]
-    pacing = pacing_of(SCENARIO.heavy.wait)
-    weights = TASKS["heavy"]
+
+def user_classes(scenario: Scenario) -> dict[str, type[ScenarioUser]]:
+    """One Locust user class per kind, by class name."""
+    weights = scenario.weights()
+    classes: dict[str, type[ScenarioUser]] = {}
+    for kind, load in scenario.present().items():  # a kind of share 0 has no users: no class
+        name = class_name(kind)
+        if name in classes:
+            raise SystemExit(f"locustfile: kinds of users {kind!r} and another both make the class name {name}")
+        attributes: dict[str, Any] = {
+            "__module__": __name__,
+            "__doc__": f"The scenario's {kind!r} users.",
+            "weight": weights[kind],
+            "pacing": load.pacing(),
+            "weights": scenario.mix(kind),
+            "on_start_requests": tuple(REQUESTS[request] for request in load.on_start),
+        }
+        classes[name] = type(name, (ScenarioUser,), attributes)
+    return classes
+
+
+# Locust runs the User classes it finds among this module's names.
+globals().update(user_classes(SCENARIO))

@@ -49,9 +49,8 @@ def reference_command(cpu_ms: float) -> str:
 
 
 def constant(users: int, rate: float) -> dict[str, Any]:
-    """A scenario whose users each ask `rate` requests a second, half of each kind."""
-    wait = {"constant_throughput": rate}
-    return {"ordinary": {"share": 0.5, "wait": wait}, "heavy": {"share": 0.5, "wait": wait}}
+    """A profile's `pace:` whose users (the workshop's two kinds, half of each) each ask `rate` requests a second."""
+    return {"ordinary": {"rate": rate}, "heavy": {"rate": rate}}
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def cases(local: dict[str, Any]) -> list[Case]:
     """Every case, `local` being thresholds.yaml's `local` profile (the early stop's load)."""
     one = {"replicas": [1], "warmup": "spawn", "memory": "512m"}
     load: dict[str, Any] = {
-        key: local[key] for key in ("users", "spawn_rate", "run_time", "warmup", "scenario") if key in local
+        key: local[key] for key in ("users", "spawn_rate", "run_time", "warmup", "pace") if key in local
     }
     found = [
         Case(
@@ -84,7 +83,7 @@ def cases(local: dict[str, Any]) -> list[Case]:
             "workshop",
             "the workshop's design, 1 x 0.5 CPU, 300 users at 1 req/s",
             "run",
-            {**one, "users": 300, "spawn_rate": 300, "run_time": "20s", "cpus": 0.5, "scenario": constant(300, 1.0)},
+            {**one, "users": 300, "spawn_rate": 300, "run_time": "20s", "cpus": 0.5, "pace": constant(300, 1.0)},
             ["--api-command", BASELINE, "--ready-timeout", "120"],
         ),
         Case(
@@ -115,7 +114,7 @@ def cases(local: dict[str, Any]) -> list[Case]:
                     "users": users,
                     "spawn_rate": users,
                     "run_time": "20s",
-                    "scenario": constant(users, 1.0),
+                    "pace": constant(users, 1.0),
                 },
                 ["--api-command", reference_command(REFERENCE_MS)],
                 predicted_rps=capacity,

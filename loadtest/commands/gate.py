@@ -27,6 +27,7 @@ from loadtest.gate import (
 from loadtest.locust_contract import CSV_PREFIX
 from loadtest.options import CommandOptions, Flag, OptionsError
 from loadtest.records import RecordError
+from loadtest.scenario import ScenarioError, load_scenario
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
 
 
@@ -38,6 +39,17 @@ class GateOptions(CommandOptions):
     thresholds: Annotated[
         Path, Flag(f"the thresholds file (default: {DEFAULT_PATH})", "input", parse=Path, metavar="PATH")
     ] = DEFAULT_PATH
+    scenario_file: Annotated[
+        Path | None,
+        Flag(
+            "the scenario the run followed, for the delivery check of a run whose run.json records none (Locust "
+            "run by hand, a locustfile of your own); docs/scenario.md",
+            "input",
+            parse=Path,
+            metavar="FILE",
+            flag="--scenario",
+        ),
+    ] = None
     csv_prefix: Annotated[
         str,
         Flag(f"file part of Locust's --csv prefix (default: {CSV_PREFIX})", "input", metavar="NAME", flag="--prefix"),
@@ -100,8 +112,9 @@ def gate_command(args: argparse.Namespace) -> int:
         slo = load_thresholds(options.thresholds).slo
         stats = read_stats(args.run_dir, options.csv_prefix)
         record = read_run_record(args.run_dir)
-        verdict = evaluate(stats, slo, record)
-    except (ThresholdsError, GateInputError, RecordError) as error:
+        scenario = load_scenario(options.scenario_file) if options.scenario_file is not None else None
+        verdict = evaluate(stats, slo, record, scenario)
+    except (ThresholdsError, GateInputError, RecordError, ScenarioError) as error:
         return _cannot_judge(str(error), json_path, summary_path)
     try:
         write_verdict(stats, verdict, json_path, summary_path, record)

@@ -34,7 +34,8 @@ from loadtest.options import Flag, ProfileOptions, choice, comma_list, duration,
 from loadtest.runner.linux.processes import usable_cores
 from loadtest.runner.matrix import Cell, reject_duplicates
 from loadtest.runner.run_options import profile_cells
-from loadtest.scenario.legacy import QUICK_REPLY_MS
+from loadtest.scenario import Scenario, chosen_scenario
+from loadtest.scenario.model import QUICK_REPLY_MS
 from loadtest.thresholds import Profile, Thresholds, ThresholdsError
 from loadtest.util.units import Duration, format_cpus
 
@@ -193,16 +194,16 @@ def planned_cells(profile: Profile, replicas: list[int], cpus: list[float] | Non
     return list(cells.values())
 
 
-def locust_cores(profile: Profile, users: int) -> int:
-    """The cores the profile's Locust needs for `users` users: their asked rate (at replies of 10 ms for
+def locust_cores(scenario: Scenario, users: int) -> int:
+    """The cores Locust needs for `users` users of `scenario`: their asked rate (at replies of 10 ms for
     users without a constant rate) per ~1,700 req/s and the users per ~5,000, whichever needs more."""
-    asked = profile.scenario.asked_rps(users, QUICK_REPLY_MS)
+    asked = scenario.asked_rps(users, QUICK_REPLY_MS)
     return max(1, math.ceil(asked / RPS_PER_LOCUST_CORE - 1e-9), math.ceil(users / USERS_PER_LOCUST_CORE - 1e-9))
 
 
-def crowded_cells(cells: list[Cell], cores: int, locust: int, profile: Profile, users: int) -> list[Refusal]:
+def crowded_cells(cells: list[Cell], cores: int, locust: int, scenario: Scenario, users: int) -> list[Refusal]:
     """One refusal per cell whose CPU limits, with Locust's cores, need more than the runner's `cores`."""
-    asked = profile.scenario.asked_rps(users, QUICK_REPLY_MS)
+    asked = scenario.asked_rps(users, QUICK_REPLY_MS)
     refusals = []
     for cell in cells:
         needed = cell.total_cpus + locust
@@ -269,7 +270,9 @@ def refusals(options: PlanOptions, thresholds: Thresholds, profile: Profile) -> 
     if options.mode == "matrix":
         cells = planned_cells(profile, options.replicas, options.cpus)
         cores = options.cores or usable_cores()
-        found += crowded_cells(cells, cores, locust_cores(profile, options.users), profile, options.users)
+        # The profile's scenario at its paces (ScenarioError, a ValueError, names a file that cannot be used).
+        scenario = chosen_scenario(None, profile.scenario_file, profile.pace, options.thresholds, options.profile)
+        found += crowded_cells(cells, cores, locust_cores(scenario, options.users), scenario, options.users)
         if options.cell_minutes is not None:
             found.append(cell_time_refusal(options.users, options.spawn_rate, options.run_time, options.cell_minutes))
     elif options.mode == "search" and options.search_minutes is not None and options.budget is not None:

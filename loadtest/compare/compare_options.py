@@ -181,12 +181,14 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
             users=self.users,
             spawn_rate=self.spawn_rate,
             run_time_seconds=self.run_time.seconds,
-            scenario=profile.scenario,
+            scenario=self.scenario(profile, self.thresholds, self.profile),
             warmup="spawn",
         )
         # Each side's server command is its own (`sides`); a comparison never calibrates: its trials
         # show whether Locust was the limit.
-        backend = self.backend_settings(api_command=None, calibrate=False, enforce_limits=not self.no_limits)
+        backend = self.backend_settings(
+            None, calibrate=False, enforce_limits=not self.no_limits, scenario=load.scenario
+        )
         if backend.name == "compose" and (self.api_command or self.base_api_command or self.head_api_command):
             raise ValueError("--api-command is for the process backend; the compose backend compares images")
         return CompareConfig(

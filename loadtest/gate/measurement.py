@@ -3,8 +3,8 @@
 Pure functions over the run's statistics and its run.json. A closed loop hides a starved service
 (its users stop asking while they wait, and requests still queued at the end are never counted),
 so what the service served is compared with what its users should have sent over the judged
-window: with `constant_throughput` waits the target itself, with `between` waits Little's law at
-the response times measured. Locust's own CPU, read back like the API's, says when the load
+window: for kinds of users with a `rate` (open loop) the target itself, for those with `between`
+waits Little's law at the response times measured. Locust's own CPU, read back like the API's, says when the load
 generator rather than the service set the pace.
 """
 
@@ -33,10 +33,10 @@ def delivery(stats: LocustStats, scenario: Scenario, window: Window) -> Delivery
     expected = scenario.asked_rps(users, response_ms)
     if expected <= 0:
         return None
-    constant = [kind for kind, load in scenario.kinds().items() if load.wait.constant_throughput is not None]
+    constant = [kind for kind, load in scenario.present().items() if load.open_loop]
     basis = (
         "the constant-throughput target"
-        if len(constant) == len(scenario.kinds())
+        if len(constant) == len(scenario.present())
         else "Little's law at the measured response times"
         if not constant
         else "the constant-throughput target and Little's law at the measured response times"

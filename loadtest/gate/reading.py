@@ -382,13 +382,15 @@ def _read_csv(path: Path, columns: Sequence[str]) -> list[tuple[int, Row]]:
 
 
 def endpoint_label(method: object, name: str) -> str:
-    """How an endpoint is called in thresholds.yaml and the reports: "POST /predict".
+    """How an endpoint is called in thresholds.yaml and the reports: its request's name.
 
-    Our locustfile names its requests that way already; a plain name ("/predict") gets its
-    method in front, so both styles of locustfile match the same endpoint keys.
+    A scenario file's names are kept as they are ("POST /predict" by default, or "classify"); a
+    locustfile's bare path ("/predict", Locust's default name) gets its method in front, so both
+    styles of locustfile match the same endpoint keys, and so does an endpoint named like the
+    Aggregated row, to keep the two apart.
     """
     method = "" if method is None or (isinstance(method, float) and math.isnan(method)) else str(method)
-    return name if not method or name.startswith(f"{method} ") else f"{method} {name}"
+    return f"{method} {name}" if method and (name.startswith("/") or name == AGGREGATED) else name
 
 
 def _is_aggregated(row: Row) -> bool:

@@ -42,6 +42,7 @@ from loadtest.records import (
     Verdict,
     Window,
 )
+from loadtest.scenario import Scenario
 from loadtest.thresholds import Slo
 from loadtest.util.text import first_line
 
@@ -53,10 +54,12 @@ LOCUST_BUSY_SHARE = 0.1
 """Locust was the limit when it was busy (90% CPU or more) for this share of the window or more."""
 
 
-def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Verdict:
+def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None, scenario: Scenario | None = None) -> Verdict:
     """Judge the run; raise GateInputError when it holds nothing to judge.
 
-    Without `record` (Locust's CSVs alone) only the SLO's limits are applied.
+    Without `record` (Locust's CSVs alone) only the SLO's limits are applied, and the delivery check
+    when `scenario` says what the users asked (the scenario in `record`, when it has one, is the one
+    that ran and wins).
     """
     total = run.aggregated
     if total.requests == 0 or total.error_rate is None or total.p95_ms is None:
@@ -92,7 +95,8 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None) -> Ver
             )
         checks.extend(_checks(figures, limits.max_error_rate, limits.max_p95_ms))
     measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
-    delivered = delivery(run, record.scenario, window) if record and record.scenario else None
+    asked = record.scenario if record is not None and record.scenario is not None else scenario
+    delivered = delivery(run, asked, window) if asked is not None else None
     capacity = record.generator_capacity_rps.total_rps if record and record.generator_capacity_rps else None
     doubts = _inconclusive(record, measured, delivered, capacity, slo) if record else []
     breaches = [_describe(check) for check in checks if not check.passed]

@@ -1,12 +1,14 @@
 """What this machine's Locust can deliver of the scenario, measured before the cells run.
 
-One Locust process runs the scenario's task mix with no waits, against the null target (a server
-that costs nothing, `loadtest.runner.null_target`), for a few seconds after its ramp. What it
+One Locust process runs the scenario's requests with no waits, against the null target (a server
+that costs nothing, `loadtest.runner.null_target`, answering each request as its `expect` wants),
+for a few seconds after its ramp. What it
 delivers there is its own ceiling: a cell whose users ask more measures Locust, not the service.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -18,11 +20,12 @@ from loadtest import packaged
 from loadtest.gate import GateInputError, read_stats
 from loadtest.locust_contract import LOG_FILE, LoadSettings
 from loadtest.records import GeneratorCapacity
+from loadtest.runner import null_target
 from loadtest.runner.backends.local_locust import start_locust
 from loadtest.runner.linux import launch, processes
 from loadtest.runner.linux.sockets import free_port
-from loadtest.scenario import Scenario, UserLoad, Wait
-from loadtest.util.files import read_tail
+from loadtest.scenario import Scenario
+from loadtest.util.files import read_tail, write_atomic
 from loadtest.util.http import wait_until_ok
 
 HOST = "127.0.0.1"
@@ -33,6 +36,9 @@ MIN_USERS, MAX_USERS = 100, 10_000
 (measured on a 2-core VM: 3,900 req/s at 1,000 users, 2,900 at 5,000, 2,100 at 10,000), between
 enough to keep it busy and the `ci` profile's 10,000 on one process (about 15 s of calibration)."""
 READY_SECONDS = 20.0
+READY_PATH = "/null-target/ready"
+"""Not a path of any scenario: the null target's default reply (200), whatever the scenario expects."""
+REPLIES_FILE = "null_target_replies.json"
 
 
 class CalibrationError(Exception):
@@ -84,7 +90,7 @@ def capacity_notes(
             text = (
                 f"{cell}: the users ask up to ~{asked:,.0f} req/s, but its {count} Locust process(es) deliver "
                 f"~{capacity:,.0f} req/s here: expect an inconclusive cell (Locust, not the service, would set "
-                "the pace). Ask less (the profile's scenario) or give Locust more cores."
+                "the pace). Ask less (the scenario's rates, or the profile's pace) or give Locust more cores."
             )
             notes.append(CapacityNote(cell=cell, text=text, over=True))
         elif asked > headroom * capacity:
@@ -101,15 +107,6 @@ def calibration_users(users_per_worker: int) -> int:
     return max(MIN_USERS, min(MAX_USERS, users_per_worker))
 
 
-def without_waits(scenario: Scenario) -> Scenario:
-    """The same kinds and shares, every user asking again as soon as its reply arrives."""
-    eager = Wait(between=[0.0, 0.0])
-    return Scenario(
-        ordinary=UserLoad(share=scenario.ordinary.share, wait=eager),
-        heavy=UserLoad(share=scenario.heavy.share, wait=eager),
-    )
-
-
 def calibrate(
     scenario: Scenario, users_per_worker: int, folder: Path, cwd: Path, locustfile: Path | None = None
 ) -> Calibration:
@@ -122,15 +119,21 @@ def calibrate(
         users=users,
         spawn_rate=float(users),
         run_time_seconds=MEASURED_SECONDS + 2,
-        scenario=without_waits(scenario),
+        scenario=scenario.without_waits(),
         warmup="spawn",
     )
     port = free_port(HOST)
-    target_command = [sys.executable, "-m", "loadtest.runner.null_target", "--host", HOST, "--port", str(port)]
+    # The null target answers each request as its `expect` wants, so Locust's checks pass as in a healthy cell.
+    replies = folder / REPLIES_FILE
+    write_atomic(replies, json.dumps(null_target.replies_for(scenario), indent=2) + "\n")
+    target_command = [
+        *(sys.executable, "-m", "loadtest.runner.null_target", "--host", HOST, "--port", str(port)),
+        *("--replies", str(replies)),
+    ]
     with (folder / "null_target.log").open("ab") as target_log:
         target = processes.start(launch.build_command(target_command, raise_nofile=True), target_log, cwd=cwd)
         try:
-            answer = wait_until_ok(HOST, port, "/health", READY_SECONDS, lambda: processes.exit_reason(target))
+            answer = wait_until_ok(HOST, port, READY_PATH, READY_SECONDS, lambda: processes.exit_reason(target))
             if answer != 200:
                 raise CalibrationError(f"the null target on port {port} did not answer: {answer}")
             locust = start_locust(

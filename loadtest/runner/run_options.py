@@ -29,6 +29,7 @@ from loadtest.options import (
     switch_flag,
 )
 from loadtest.runner.matrix import Cell, plan_cells, reshape_cells
+from loadtest.scenario import Scenario, chosen_scenario
 from loadtest.thresholds import Profile, Slo, Thresholds, load_thresholds
 from loadtest.util.units import Duration
 
@@ -67,8 +68,9 @@ class BackendSettings:
     api_command: str | None = None
     """A server command of your own with `{port}` (process backend; None: `python -m api`)."""
     health_path: str = "/health"
+    """What a replica answers with 200 once it is ready: the scenario's `health` unless --health-path says."""
     locustfile: Path | None = None
-    """A scenario of your own (None: loadtest/locustfile.py, whose load the gate knows)."""
+    """A locustfile of your own (None: loadtest/locustfile.py, driven by the scenario, whose load the gate knows)."""
     calibrate: bool = True
     """Measure what this machine's Locust can deliver before the cells run."""
 
@@ -134,13 +136,13 @@ class LoadOptions(CommandOptions):
         bool, switch_flag("skip measuring what this machine's Locust can deliver before the cells run", "load")
     ] = False
 
-    def load_settings(self, profile: Profile) -> LoadSettings:
-        """The load of every cell (the users' kinds are the profile's scenario)."""
+    def load_settings(self, scenario: Scenario) -> LoadSettings:
+        """The load of every cell: these users following `scenario`."""
         return LoadSettings(
             users=self.users,
             spawn_rate=self.spawn_rate,
             run_time_seconds=self.run_time.seconds,
-            scenario=profile.scenario,
+            scenario=scenario,
             warmup=self.warmup,
         )
 
@@ -202,32 +204,56 @@ class BackendOptions(CommandOptions):
         ),
     ] = None
     health_path: Annotated[
-        str,
+        str | None,
         Flag(
-            "the path that answers 200 once a replica is ready (process backend; default /health)",
+            "the path that answers 200 once a replica is ready (default: the scenario's `health`, /health unless it "
+            "says otherwise)",
             "backend",
             metavar="PATH",
         ),
-    ] = "/health"
+    ] = None
     locust_workers: Annotated[
         int | None,
         Flag(
             "Locust worker processes (default: the cores the API leaves free)", "load", parse=positive_int, metavar="N"
         ),
     ] = None
+    # The scenario is named here, with the other options of what Locust runs, so that every command that
+    # starts a cell (run, search, compare, ui) has it; a profile's `scenario_file` is not a layer of it:
+    # it is relative to the thresholds file and comes with the profile's `pace` (see `scenario`).
+    scenario_file: Annotated[
+        Path | None,
+        Flag(
+            "the scenario file: requests, kinds of users and their paces, the health path (default: the profile's "
+            "scenario_file, else the workshop's; docs/scenario.md)",
+            "load",
+            parse=Path,
+            metavar="FILE",
+            flag="--scenario",
+        ),
+    ] = None
     locustfile: Annotated[
         Path | None,
         Flag(
-            "a scenario of your own (process backend; default loadtest/locustfile.py; the gate then cannot know what "
-            "its users should send)",
+            "a locustfile of your own, for what a scenario file cannot say (default: the package's, driven by the "
+            "scenario; the gate then cannot know what its users should send)",
             "load",
             parse=Path,
             metavar="PATH",
         ),
     ] = None
 
-    def backend_settings(self, api_command: str | None, calibrate: bool, enforce_limits: bool) -> BackendSettings:
-        """The backend these options give, with the command's own server command, calibration and limits."""
+    def scenario(self, profile: Profile, thresholds: Path, profile_name: str) -> Scenario:
+        """The scenario the cells follow: --scenario's (LOADTEST_SCENARIO_FILE's) at its own paces, else the
+        profile's `scenario_file` (relative to `thresholds`; default the workshop's) at the profile's `pace`.
+        ScenarioError (a ValueError) names the file, the key and the value."""
+        return chosen_scenario(self.scenario_file, profile.scenario_file, profile.pace, thresholds, profile_name)
+
+    def backend_settings(
+        self, api_command: str | None, calibrate: bool, enforce_limits: bool, scenario: Scenario
+    ) -> BackendSettings:
+        """The backend these options give, with the command's own server command, calibration and limits, and
+        the scenario's health path unless --health-path names another."""
         return BackendSettings(
             name=self.backend,
             ready_timeout=self.ready_timeout,
@@ -239,7 +265,7 @@ class BackendOptions(CommandOptions):
             compose_file=self.compose_file,
             compose=self.compose,
             api_command=api_command,
-            health_path=self.health_path,
+            health_path=self.health_path or scenario.health,
             locustfile=self.locustfile,
             calibrate=calibrate,
         )
@@ -312,15 +338,16 @@ class RunOptions(ServerOption, LimitsOption, BackendOptions, LoadOptions, Matrix
 
     def config(self, thresholds: Thresholds, profile: Profile) -> RunConfig:
         """What the runner runs: these options, with the profile's cells under the matrix flags."""
+        scenario = self.scenario(profile, self.thresholds, self.profile)
         return RunConfig(
             profile=self.profile,
             cells=profile_cells(profile, self.replicas, self.cpus, self.memory),
-            load=self.load_settings(profile),
+            load=self.load_settings(scenario),
             run_time=self.run_time,
             thresholds=self.thresholds,
             slo=thresholds.slo,
             out=self.out,
-            backend=self.backend_settings(self.api_command, not self.no_calibration, not self.no_limits),
+            backend=self.backend_settings(self.api_command, not self.no_calibration, not self.no_limits, scenario),
         )
 
 

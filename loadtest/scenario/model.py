@@ -25,11 +25,14 @@ from typing import Annotated, Any, Literal
 import jsonschema
 from pydantic import Field, field_validator, model_validator
 
+from loadtest.loadgen.pacing import Arrivals, ClosedLoop, OpenLoop, Pacing
 from loadtest.util.models import StrictModel
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Seconds = Annotated[float, Field(ge=0)]
 
+AGGREGATED = "Aggregated"
+"""The name of Locust's row of all requests together: no request may take it."""
 QUICK_REPLY_MS = 10.0
 """A reply time to put a figure on what users without a wait ask (there is no figure at instant replies)."""
 
@@ -113,8 +116,12 @@ class Pace(StrictModel):
     """How often one user asks: exactly one of `rate` (open loop) and `between` (closed loop)."""
 
     rate: Annotated[float, Field(gt=0)] | None = None
-    """Requests per second per user, whatever the reply time: what the users ask does not fall when the
-    service slows, so a starved service shows as a shortfall."""
+    """Requests per second per user, on a schedule drawn in advance whatever the replies do (open loop):
+    what the users ask does not fall when the service slows, and each request is timed from when it
+    should have been sent."""
+    arrivals: Arrivals | None = None
+    """With `rate`: `exponential` gaps (None: the default; each user a Poisson process, so the users
+    together are one) or `constant` ones (regular sends, each user's phase drawn at random)."""
     between: list[Seconds] | None = None
     """Wait uniformly between these two numbers of seconds after each reply (a closed loop: a slow service
     makes its users ask less)."""
@@ -127,7 +134,16 @@ class Pace(StrictModel):
             raise ValueError(f"between: {list(self.between)} must be two numbers of seconds, [low, high]")
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError(f"between: {list(self.between)} has its low end above its high end")
+        if self.between is not None and self.arrivals is not None:
+            raise ValueError("arrivals is for a rate (open loop); between waits after each reply")
         return self
+
+    def pacing(self) -> Pacing:
+        """The pace as the load generator's schedule takes it."""
+        if self.rate is not None:
+            return OpenLoop(self.rate, self.arrivals or "exponential")
+        assert self.between is not None  # guaranteed by the validator
+        return ClosedLoop(self.between[0], self.between[1])
 
     def requests_per_second(self, response_s: float) -> float:
         """Requests per second of one user whose replies take `response_s` on average.
@@ -168,7 +184,7 @@ class UserKind(Pace):
 
     def with_pace(self, pace: Pace) -> UserKind:
         """The same kind at another pace."""
-        return self.model_copy(update={"rate": pace.rate, "between": pace.between})
+        return self.model_copy(update={"rate": pace.rate, "arrivals": pace.arrivals, "between": pace.between})
 
 
 class Scenario(StrictModel):
@@ -182,6 +198,8 @@ class Scenario(StrictModel):
     @field_validator("health")
     @classmethod
     def _check_health(cls, value: str) -> str:
+        if any(character in value for character in "'\"\\$"):
+            raise ValueError("must not hold quotes, backslashes or $ (the compose backend's healthcheck quotes it)")
         return _path(value)
 
     @field_validator("requests")
@@ -189,6 +207,8 @@ class Scenario(StrictModel):
     def _names_and_weights(cls, value: list[RequestSpec]) -> list[RequestSpec]:
         seen: set[str] = set()
         for request in value:
+            if request.name == AGGREGATED:
+                raise ValueError(f"name {AGGREGATED!r} is Locust's row of all requests together; give another name")
             if request.name in seen:
                 raise ValueError(f"name {request.name!r} is given to two requests; each request needs its own name")
             seen.add(request.name)

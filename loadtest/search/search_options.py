@@ -185,15 +185,16 @@ class SearchOptions(ServerOption, BackendOptions, LoadOptions, ProfileOptions):
     def config(self, thresholds: Thresholds, profile: Profile) -> SearchConfig:
         """What the search walks; ValueError names a grid value listed twice."""
         grid = Grid.of(self.replicas, self.cpus, self.memory, search_settings(profile).cost)
+        scenario = self.scenario(profile, self.thresholds, self.profile)
         run = RunConfig(
             profile=self.profile,
             cells=grid.configurations(),
-            load=self.load_settings(profile),
+            load=self.load_settings(scenario),
             run_time=self.run_time,
             thresholds=self.thresholds,
             slo=thresholds.slo,
             out=self.out,
-            backend=self.backend_settings(self.api_command, not self.no_calibration, enforce_limits=True),
+            backend=self.backend_settings(self.api_command, not self.no_calibration, True, scenario),
         )
         return SearchConfig(
             run=run,

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from loadtest.scenario import Scenario
+from loadtest.scenario.migration import inline_scenario_message
+from loadtest.scenario.model import Pace
 from loadtest.util.models import StrictModel
 from loadtest.util.units import Duration, parse_memory
 
@@ -185,8 +186,10 @@ class Profile(StrictModel):
     cpus: Positive | None = None
     memory: Memory | None = None
     cells: Annotated[list[CellSpec], Field(min_length=1)] | None = None
-    scenario: Scenario = Scenario()
-    """The users' kinds, shares and waits (default: the workshop's)."""
+    scenario_file: Annotated[str, Field(min_length=1)] | None = None
+    """The scenario file, relative to this thresholds file's folder (None: the workshop's, in the package)."""
+    pace: dict[str, Pace] = Field(default_factory=dict)
+    """Per kind of user of `scenario_file`, a pace in place of the file's own (`rate` or `between`)."""
     warmup: Literal["spawn", "none"] = "none"
     """spawn: judge only what follows the ramp (Locust resets its statistics once every user runs);
     none: judge the whole run."""
@@ -194,6 +197,13 @@ class Profile(StrictModel):
     """The grid of `python -m loadtest search` (None: the profile's cells, with the search's defaults)."""
     compare: CompareSettings = CompareSettings()
     """How `python -m loadtest compare` runs its trials with this profile's load and cell."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_scenario_moved(cls, data: object) -> object:
+        if isinstance(data, dict) and "scenario" in data:
+            raise ValueError(inline_scenario_message(data["scenario"]))
+        return data
 
     @field_validator("memory")
     @classmethod

@@ -119,6 +119,7 @@ class UiOptions(ServerOption, LimitsOption, BackendOptions, ProfileOptions):
             [self.cpus] if self.cpus is not None else None,
             [self.memory] if self.memory is not None else None,
         )[0]
+        scenario = self.scenario(profile, self.thresholds, self.profile)
         return UiConfig(
             profile=self.profile,
             cell=cell,
@@ -128,14 +129,16 @@ class UiOptions(ServerOption, LimitsOption, BackendOptions, ProfileOptions):
                 run_time_seconds=self.run_time.seconds if self.run_time is not None else None,
                 host=self.web_host,
                 port=self.web_port,
-                scenario=profile.scenario,
+                scenario=scenario,
                 warmup=self.warmup,
             ),
             thresholds=self.thresholds,
             slo=thresholds.slo,
             out=self.out,
             # A session measures no generator capacity: there is no cell run to gate on it.
-            backend=self.backend_settings(self.api_command, calibrate=False, enforce_limits=not self.no_limits),
+            backend=self.backend_settings(
+                self.api_command, calibrate=False, enforce_limits=not self.no_limits, scenario=scenario
+            ),
         )
 
 

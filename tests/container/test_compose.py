@@ -209,9 +209,11 @@ def test_replicas_are_reached_only_inside_the_project_and_only_once_healthy(comp
     port = str(api["environment"]["API_PORT"])
     assert api["expose"] == [port]
     assert API_URL.endswith(f":{port}")
-    # The slim image has no curl: the healthcheck asks /health with the image's Python, on that port.
+    # The slim image has no curl: the healthcheck asks the health path with the image's Python, on that port.
     assert api["healthcheck"]["test"][:2] == ["CMD", "python"]
-    assert f"http://127.0.0.1:{port}/health" in api["healthcheck"]["test"][-1]
+    for environment, path in (({}, "/health"), ({"API_HEALTH_PATH": "/v1/ready"}, "/v1/ready")):
+        test = resolve_by_interpolation(environment, Path())["services"]["api"]["healthcheck"]["test"][-1]
+        assert f"urlopen('http://127.0.0.1:{port}{path}', timeout=3)" in test
     assert compose["services"]["locust-master"]["depends_on"] == {"api": {"condition": "service_healthy"}}
 
 

@@ -23,7 +23,7 @@ from loadtest.records import (
     write_record,
 )
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario, UserLoad, Wait
+from loadtest.scenario import Pace, workshop_scenario
 from loadtest.thresholds import Slo
 from tests.loadtest.locust_csv import healthy_run
 
@@ -31,10 +31,7 @@ STARTED = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
 R1, R2 = Cell(1, 0.5, "512m"), Cell(2, 0.5, "512m")
 HISTORY_START = 1_795_841_427
 """The first timestamp of `tests.loadtest.locust_csv.SyntheticRun`'s history."""
-ONE_A_SECOND = Scenario(
-    ordinary=UserLoad(share=0.5, wait=Wait(constant_throughput=1.0)),
-    heavy=UserLoad(share=0.5, wait=Wait(constant_throughput=1.0)),
-)
+ONE_A_SECOND = workshop_scenario().with_paces({"ordinary": Pace(rate=1.0), "heavy": Pace(rate=1.0)})
 """Every user asks one request a second: N users should send N req/s."""
 ONE_LOCUST = LocustInfo(command=["locust"], processes=1, exit_code=0, open_files_limit=65536, log="locust.log")
 

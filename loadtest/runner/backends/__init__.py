@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from loadtest import packaged
-from loadtest.locust_contract import LOCUSTFILE
 from loadtest.runner.backends.base import (
     Backend,
     BackendError,
@@ -31,8 +30,6 @@ __all__ = [
     "open_backend",
 ]
 
-DEFAULT_HEALTH_PATH = "/health"
-"""What the compose file's healthcheck asks, and the process backend's default."""
 PROCESS_READY_TIMEOUT = 60.0
 COMPOSE_READY_TIMEOUT = 300.0
 """Containers start slower than processes: image layers, healthcheck start period."""
@@ -51,19 +48,10 @@ def open_backend(settings: BackendSettings, cwd: Path) -> Backend:
     """The chosen backend, opened (cgroups created, Compose found), its replicas and Locust run from
     `cwd` (the command's working directory). BackendError if it cannot be."""
     if settings.name == "compose":
-        # The compose file fixes its healthcheck and Locust's scenario: run.json must not record others.
         if settings.api_command is not None:
             raise BackendError("--api-command is for the process backend; the compose backend runs an image (--image)")
-        if settings.health_path != DEFAULT_HEALTH_PATH:
-            raise BackendError(
-                f"--health-path {settings.health_path!r} is for the process backend; the compose backend's "
-                f"replicas are ready when the compose file's healthcheck passes (GET {DEFAULT_HEALTH_PATH})"
-            )
-        if settings.locustfile is not None:
-            raise BackendError(
-                f"--locustfile {str(settings.locustfile)!r} is for the process backend; the compose backend's "
-                f"Locust runs the image's {LOCUSTFILE}"
-            )
+        # The health path goes to the API containers' healthcheck, a locustfile of your own is mounted into
+        # Locust's containers (the compose file's API_HEALTH_PATH and LOCUST_LOCUSTFILE).
         return ComposeBackend(
             compose_file=settings.compose_file or packaged.COMPOSE_FILE,
             api_image=settings.api_image,
@@ -72,6 +60,8 @@ def open_backend(settings: BackendSettings, cwd: Path) -> Backend:
             locust_workers=settings.locust_workers,
             cwd=cwd,
             compose=settings.compose,
+            health_path=settings.health_path,
+            locustfile=settings.locustfile,
         )
     if settings.api_command is None and not has_own_service(cwd):
         raise BackendError(

@@ -1,8 +1,10 @@
 """The `compose` backend: one Compose project per cell from docker-compose.ci.yaml.
 
 The compose file is driven through its environment contract (API_REPLICAS, API_CPUS,
-API_MEMORY, API_IMAGE, LOADTEST_IMAGE, LOCUST_WORKERS, LOCUST_USERS, LOCUST_SPAWN_RATE,
-LOCUST_RUN_TIME, RESULTS_DIR, LOADTEST_UID/GID, NOFILE_LIMIT). Works with `docker compose` (v2)
+API_MEMORY, API_IMAGE, API_HEALTH_PATH, LOADTEST_IMAGE, LOCUST_WORKERS, LOCUST_USERS,
+LOCUST_SPAWN_RATE, LOCUST_RUN_TIME, LOCUST_LOCUSTFILE, RESULTS_DIR, LOADTEST_UID/GID,
+NOFILE_LIMIT), and the scenario's files are mounted into Locust's containers by a compose file
+layered over it (`compose_scenario`). Works with `docker compose` (v2)
 and `docker-compose --compatibility` (v1, which needs the flag to apply deploy.replicas and
 deploy.resources.limits). Per cell: `up -d api`, wait until every API container is healthy,
 `up -d` Locust's master and workers, wait for the master to exit; limits and restarts are read
@@ -18,7 +20,7 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ import yaml
 
 from loadtest.locust_contract import (
     FINISH_GRACE_SECONDS,
+    LOCUSTFILE,
     LOG_FILE,
     LoadSettings,
     WebSettings,
@@ -35,6 +38,12 @@ from loadtest.locust_contract import (
 from loadtest.records import LiveReplica, ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDiedError
+from loadtest.runner.backends.compose_scenario import (
+    SCENARIO_OVERRIDE_FILE,
+    ScenarioMounts,
+    scenario_mounts,
+    scenario_override,
+)
 from loadtest.runner.backends.compose_web import WEB_OVERRIDE_FILE, web_override
 from loadtest.runner.backends.docker import (
     COMMAND_TIMEOUT,
@@ -76,14 +85,18 @@ def compose_environment(
     loadtest_image: str,
     workers: int,
     open_files: int,
+    health_path: str = "/health",
+    locustfile: str = LOCUSTFILE,
 ) -> dict[str, str]:
-    """The variables docker-compose.ci.yaml reads, for one cell."""
+    """The variables docker-compose.ci.yaml reads, for one cell (`settings.scenario` as the containers see it)."""
     return {
         "API_IMAGE": api_image,
         "API_REPLICAS": str(cell.replicas),
         "API_CPUS": format_cpus(cell.cpus),
         "API_MEMORY": cell.memory,
+        "API_HEALTH_PATH": health_path,
         "LOADTEST_IMAGE": loadtest_image,
+        "LOCUST_LOCUSTFILE": locustfile,
         "LOCUST_WORKERS": str(workers),
         "LOCUST_USERS": str(settings.users),
         "LOCUST_SPAWN_RATE": f"{settings.spawn_rate:g}",
@@ -232,6 +245,8 @@ class ComposeDeployment:
         self.project = project_name(cell, os.getpid())
         self.workers = cell_workers(cell, backend.locust_workers)
         self.settings: LoadSettings | None = None
+        """The load as Locust's containers see it (the scenario's files at their mounted paths)."""
+        self.mounts: ScenarioMounts | None = None
         self.containers: list[ApiContainer] = []
         self.load: ComposeLoad | None = None
         self.problems: list[str] = []
@@ -256,6 +271,8 @@ class ComposeDeployment:
             self.backend.loadtest_image,
             self.workers,
             self.backend.open_files_limit,
+            health_path=self.backend.health_path,
+            locustfile=self.mounts.locustfile if self.mounts is not None else LOCUSTFILE,
         )
         return {**os.environ, **contract}
 
@@ -337,9 +354,19 @@ class ComposeDeployment:
                 self.limits_enforced = False
                 self.limits_not_enforced_reason = f"container {container.name}: {problem}"
 
+    def mount_scenario(self, settings: LoadSettings) -> None:
+        """Mount the scenario's files (and a locustfile of your own) into Locust's containers, and hand
+        Locust the scenario that names them there."""
+        self.mounts = scenario_mounts(settings.scenario, self.backend.locustfile)
+        if self.mounts.volumes:
+            override = self.cell_dir / SCENARIO_OVERRIDE_FILE
+            write_atomic(override, yaml.safe_dump(scenario_override(self.mounts), sort_keys=False))
+            self.override_files.append(override)
+        self.settings = replace(settings, scenario=self.mounts.scenario)
+
     def start_load(self, settings: LoadSettings) -> ComposeLoad:
         """Start Locust's master and workers as Compose services."""
-        self.settings = settings
+        self.mount_scenario(settings)
         self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
         self.load = ComposeLoad(
             self,
@@ -352,9 +379,10 @@ class ComposeDeployment:
     def start_web_ui(self, settings: WebSettings) -> ComposeLoad:
         """Start Locust's master with its web UI (published on `settings.host:settings.port`) and its workers."""
         override = self.cell_dir / WEB_OVERRIDE_FILE
-        write_atomic(override, yaml.safe_dump(web_override(settings), sort_keys=False))
+        self.mount_scenario(settings.as_load())  # the containers read the scenario and warm-up from the environment
+        assert self.mounts is not None
+        write_atomic(override, yaml.safe_dump(web_override(settings, self.mounts.locustfile), sort_keys=False))
         self.override_files.append(override)
-        self.settings = settings.as_load()  # the containers read the scenario and warm-up from the environment
         self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
         self.load = ComposeLoad(
             self,
@@ -440,6 +468,8 @@ class ComposeBackend:
         locust_workers: int | None,
         cwd: Path,
         compose: ComposeVersion = "auto",
+        health_path: str = "/health",
+        locustfile: Path | None = None,
     ) -> None:
         if not Path(compose_file).is_file():
             raise BackendError(f"{compose_file}: no such compose file")
@@ -449,6 +479,10 @@ class ComposeBackend:
             locust_workers,
             cwd,
         )
+        self.health_path = health_path
+        """What the API containers' healthcheck asks (the compose file's API_HEALTH_PATH)."""
+        self.locustfile = locustfile
+        """A locustfile of your own, mounted into Locust's containers (None: the image's)."""
         self.image = api_image or DEFAULT_API_IMAGE
         self.loadtest_image = loadtest_image or DEFAULT_LOADTEST_IMAGE
         self.compose_command = detect_compose(compose)

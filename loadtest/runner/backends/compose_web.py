@@ -19,13 +19,14 @@ CONTAINER_RESULTS = PurePosixPath("/results")
 WEB_OVERRIDE_FILE = "compose.ui.yaml"
 
 
-def web_override(settings: WebSettings) -> dict[str, Any]:
-    """The override: the master serves its web UI on `settings.host:settings.port` of this machine."""
+def web_override(settings: WebSettings, locustfile: str = LOCUSTFILE) -> dict[str, Any]:
+    """The override: the master serves its web UI on `settings.host:settings.port` of this machine
+    (`locustfile`: the path the containers run, the image's unless one of your own is mounted)."""
     flags = locust_web_args(settings, CONTAINER_API_URL, CONTAINER_RESULTS, bind=("0.0.0.0", WEB_CONTAINER_PORT))
     return {
         "services": {
             "locust-master": {
-                "command": [f"--locustfile={LOCUSTFILE}", "--master", *flags],
+                "command": [f"--locustfile={locustfile}", "--master", *flags],
                 "ports": [f"{settings.host}:{settings.port}:{WEB_CONTAINER_PORT}"],
             }
         }

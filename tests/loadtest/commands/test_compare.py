@@ -12,7 +12,7 @@ from loadtest.cli import main
 from loadtest.commands import compare
 from loadtest.compare.compare_options import CompareConfig, compare_config
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario
+from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import parse_thresholds
 
 THRESHOLDS = parse_thresholds(
@@ -62,7 +62,7 @@ def test_a_profile_without_a_compare_block_gets_the_defaults_and_its_first_cell(
     assert config.cell == Cell(1, 1.0, "1g")
     assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (8, "30s", 0.10)
     assert config.settings.judged == ["p95", "throughput", "error_rate"]
-    assert config.load.scenario == Scenario()
+    assert config.load.scenario == workshop_scenario()  # this file's ci profile names no scenario
 
 
 def test_flags_override_the_profile_and_its_compare_block() -> None:

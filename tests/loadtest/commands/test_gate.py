@@ -223,3 +223,46 @@ def test_real_locust_runs(tmp_path: Path, scenario: str, code: int, stdout: str,
     assert stdout in done.stdout
     assert stderr in done.stderr
     assert "Traceback" not in done.stderr
+
+
+SCENARIO_ASKING = (
+    "requests: [{{method: POST, path: /predict}}, {{path: /health}}, {{path: /}}]\nusers: {{u: {{rate: {rate}}}}}\n"
+)
+
+
+@pytest.mark.parametrize(("rate", "code"), [(5, exitcodes.PASSED), (10, exitcodes.BREACHED)])
+def test_a_scenario_gives_a_run_without_run_json_its_delivery_check(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    rate: int,
+    code: int,
+) -> None:
+    """Locust run by hand (no run.json): the scenario says what its ~91 users asked, the run served 500 req/s."""
+    for key in [key for key in os.environ if key.startswith("LOADTEST_")]:
+        monkeypatch.delenv(key)
+    run_dir = healthy_run().write(tmp_path / "run")
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(SCENARIO_ASKING.format(rate=rate), encoding="utf-8")
+    thresholds = REPO_ROOT / "thresholds.yaml"
+    assert main(["gate", str(run_dir), "--thresholds", str(thresholds), "--scenario", str(scenario)]) == code
+    verdict = json.loads((run_dir / "verdict.json").read_text(encoding="utf-8"))
+    delivery = verdict["delivery"]
+    assert delivery["expected_rps"] == pytest.approx(delivery["users"] * rate)
+    assert delivery["ratio"] == pytest.approx(500 / delivery["expected_rps"])
+    capsys.readouterr()
+
+
+def test_a_scenario_that_cannot_be_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in [key for key in os.environ if key.startswith("LOADTEST_")]:
+        monkeypatch.delenv(key)
+    run_dir = healthy_run().write(tmp_path / "run")
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("requests: [{path: /x, weight: 0}]\nusers: {u: {rate: 1}}\n", encoding="utf-8")
+    code = main(["gate", str(run_dir), "--thresholds", str(REPO_ROOT / "thresholds.yaml"), "--scenario", str(scenario)])
+    assert code == exitcodes.CANNOT_JUDGE
+    err = capsys.readouterr().err
+    assert f"gate: cannot judge: {scenario}: Key 'requests'" in err
+    assert "every request has weight 0" in err

@@ -13,8 +13,7 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.commands.plan import locust_cores
-from loadtest.scenario.legacy import Scenario, UserLoad, Wait
-from loadtest.thresholds import Profile
+from loadtest.scenario import Pace, workshop_scenario
 
 if TYPE_CHECKING:
     from tests.conftest import Cli
@@ -145,17 +144,8 @@ def test_cells_that_leave_locust_too_few_cores_are_refused(
     ],
 )
 def test_locusts_cores_come_from_the_asked_rate_and_the_users(users: int, rate: float, cores: int) -> None:
-    wait = Wait(constant_throughput=rate)
-    profile = Profile(
-        users=users,
-        spawn_rate=100,
-        run_time="1m",
-        replicas=[1],
-        cpus=1.0,
-        memory="1g",
-        scenario=Scenario(ordinary=UserLoad(share=0.5, wait=wait), heavy=UserLoad(share=0.5, wait=wait)),
-    )
-    assert locust_cores(profile, users) == cores
+    scenario = workshop_scenario().with_paces({"ordinary": Pace(rate=rate), "heavy": Pace(rate=rate)})
+    assert locust_cores(scenario, users) == cores
 
 
 def test_the_ci_profile_fits_a_4_vcpu_runner_and_a_third_replica_does_not(loadtest_cli: Cli) -> None:

@@ -105,29 +105,11 @@ def test_an_unknown_profile_exits_2(loadtest_cli: Cli, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--api-command", "x {port}"], "--api-command is for the process backend"),
-        (
-            ["--health-path", "/ready"],
-            "--health-path '/ready' is for the process backend; the compose backend's replicas are ready when "
-            "the compose file's healthcheck passes (GET /health)",
-        ),
-        (
-            ["--locustfile", "mine.py"],
-            "--locustfile 'mine.py' is for the process backend; the compose backend's Locust runs the image's "
-            "loadtest/locustfile.py",
-        ),
-    ],
-    ids=["api-command", "health-path", "locustfile"],
-)
-def test_what_the_compose_file_fixes_is_refused_with_the_compose_backend(
-    loadtest_cli: Cli, tmp_path: Path, argv: list[str], message: str
-) -> None:
-    """The compose file's healthcheck and Locust command are its own: run.json must not record others."""
-    done = loadtest_cli("run", "--backend", "compose", *argv, "--out", tmp_path / "out")
+def test_a_server_command_is_refused_with_the_compose_backend(loadtest_cli: Cli, tmp_path: Path) -> None:
+    """The compose backend runs images: a server command would be recorded in run.json and never run."""
+    done = loadtest_cli("run", "--backend", "compose", "--api-command", "x {port}", "--out", tmp_path / "out")
     assert done.returncode == exitcodes.CANNOT_JUDGE
+    message = "--api-command is for the process backend; the compose backend runs an image (--image)"
     assert f"loadtest run: the compose backend cannot be used: {message}" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
@@ -151,9 +133,12 @@ def test_outside_this_checkout_the_process_backend_needs_a_service_command(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("flag", ["--health-path", "--locustfile", "--api-command"])
-def test_the_help_says_which_options_are_the_process_backends(flag: str) -> None:
+def test_the_help_says_which_options_are_the_process_backends() -> None:
+    """Only the server command: the health path and a locustfile of your own work on both backends."""
     parser = argparse.ArgumentParser()
     command = run.register(parser.add_subparsers())
-    action = next(action for action in command._actions if flag in action.option_strings)
-    assert "(process backend" in (action.help or "")
+    helps = {flag: action.help or "" for action in command._actions for flag in action.option_strings}
+    assert "(process backend" in helps["--api-command"]
+    assert "process backend" not in helps["--health-path"] + helps["--locustfile"]
+    assert "the scenario's `health`" in helps["--health-path"]
+    assert "[env LOADTEST_SCENARIO_FILE]" in helps["--scenario"]

@@ -32,10 +32,7 @@ def constant(users: int, rate: float, **profile: Any) -> dict[str, Any]:
         "cpus": 1.0,
         "memory": "256m",
         "warmup": "spawn",
-        "scenario": {
-            "ordinary": {"share": 0.5, "wait": {"constant_throughput": rate}},
-            "heavy": {"share": 0.5, "wait": {"constant_throughput": rate}},
-        },
+        "pace": {"ordinary": {"rate": rate}, "heavy": {"rate": rate}},
         **profile,
     }
 

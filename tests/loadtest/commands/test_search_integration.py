@@ -50,10 +50,7 @@ PROFILE: dict[str, Any] = {
     "cpus": 0.5,
     "memory": "256m",
     "warmup": "spawn",
-    "scenario": {
-        "ordinary": {"share": 0.5, "wait": {"constant_throughput": 1.0}},
-        "heavy": {"share": 0.5, "wait": {"constant_throughput": 1.0}},
-    },
+    "pace": {"ordinary": {"rate": 1.0}, "heavy": {"rate": 1.0}},
     "search": {
         "replicas": [1, 2],
         "cpus": [0.05, 0.5],

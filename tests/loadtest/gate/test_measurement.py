@@ -13,7 +13,7 @@ from loadtest.cli import main
 from loadtest.gate import evaluate, read_stats
 from loadtest.records import RUN_FILE, GeneratorCapacity, write_record
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario
+from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import HISTORY_START, ONE_A_SECOND, ONE_LOCUST, run_record, samples
 from tests.loadtest.locust_csv import HISTORY_HEADER, Entry, SyntheticRun, write_csv
@@ -156,7 +156,7 @@ def test_a_locustfile_of_your_own_skips_the_delivery_check(tmp_path: Path) -> No
 
 
 def test_between_waits_expect_littles_law_at_the_measured_replies(tmp_path: Path) -> None:
-    workshop = Scenario()  # 1-3 s and 0.1-0.5 s waits
+    workshop = workshop_scenario()  # 1-3 s and 0.1-0.5 s waits
     stats = read_stats(run(1000, mean_ms=100.0).write(tmp_path / "cell"))
     verdict = evaluate(stats, SLO, record(scenario=workshop))
     assert verdict.delivery.expected_rps == pytest.approx(500 / (2.0 + 0.1) + 500 / (0.3 + 0.1))

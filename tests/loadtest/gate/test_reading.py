@@ -45,7 +45,13 @@ def test_a_zero_request_endpoint_row_may_hold_na(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("method", "name", "label"),
-    [("POST", "POST /predict", "POST /predict"), ("POST", "/predict", "POST /predict"), ("GET", "/", "GET /")],
+    [
+        ("POST", "POST /predict", "POST /predict"),
+        ("POST", "/predict", "POST /predict"),
+        ("GET", "/", "GET /"),
+        ("POST", "classify", "classify"),  # a scenario's own name is the key of its limits, as written
+        ("GET", "GET /other", "GET /other"),
+    ],
 )
 def test_endpoint_labels_match_either_naming_style(method: str, name: str, label: str) -> None:
     assert endpoint_label(method, name) == label

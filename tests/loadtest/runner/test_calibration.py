@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 
 from loadtest.runner.calibration import Calibration, calibration_users, capacity_notes
-from loadtest.scenario import Scenario, UserLoad, Wait
+from loadtest.scenario import Pace, Scenario, workshop_scenario
 
 ONE_CORE = Calibration(per_worker_rps=2_800.0, users=1000, seconds=8.0)
 HEADROOM = 0.6
 
 
 def each_user_asks(rate: float) -> Scenario:
-    wait = Wait(constant_throughput=rate)
-    return Scenario(ordinary=UserLoad(share=0.5, wait=wait), heavy=UserLoad(share=0.5, wait=wait))
+    return workshop_scenario().with_paces({"ordinary": Pace(rate=rate), "heavy": Pace(rate=rate)})
 
 
 @pytest.mark.parametrize(
@@ -34,7 +33,7 @@ def each_user_asks(rate: float) -> Scenario:
                     True,
                     "r1: the users ask up to ~3,000 req/s, but its 1 Locust process(es) deliver ~2,800 req/s here: "
                     "expect an inconclusive cell (Locust, not the service, would set the pace). Ask less (the "
-                    "profile's scenario) or give Locust more cores.",
+                    "scenario's rates, or the profile's pace) or give Locust more cores.",
                 )
             ],
         ),
@@ -57,13 +56,13 @@ def test_each_cell_is_judged_against_its_own_locust_processes() -> None:
 
 @pytest.mark.parametrize(
     "heavy",
-    [Wait(between=[0.0, 0.0]), Wait(constant_throughput=1.0)],
+    [Pace(between=[0.0, 0.0]), Pace(rate=1.0)],
     ids=["every-user-eager", "ordinary-users-eager"],
 )
-def test_users_that_ask_as_fast_as_replies_come_get_no_false_warning(heavy: Wait) -> None:
+def test_users_that_ask_as_fast_as_replies_come_get_no_false_warning(heavy: Pace) -> None:
     """With no wait they ask without bound at instant replies (the compare profile): the ask depends
     on the service, so nothing can be said before it answers."""
-    eager = Scenario(ordinary=UserLoad(share=0.5, wait=Wait(between=[0.0, 0.0])), heavy=UserLoad(share=0.5, wait=heavy))
+    eager = workshop_scenario().with_paces({"ordinary": Pace(between=[0.0, 0.0]), "heavy": heavy})
     assert capacity_notes(ONE_CORE, eager, 32, {"r1": 1}, HEADROOM) == []
 
 

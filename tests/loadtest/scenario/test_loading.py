@@ -7,7 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.scenario.loading import WORKSHOP_SCENARIO, ScenarioError, load_scenario, parse_scenario
+from loadtest.scenario.loading import (
+    FILE_ENV,
+    HANDOVER_ENV,
+    MAX_HANDOVER_BYTES,
+    WORKSHOP_SCENARIO,
+    ScenarioError,
+    chosen_scenario,
+    handed_over,
+    handover,
+    load_scenario,
+    parse_scenario,
+    workshop_scenario,
+)
+from loadtest.scenario.model import Pace
 
 Write = Callable[..., Path]
 
@@ -194,3 +207,50 @@ def test_a_missing_or_unreadable_scenario_file_is_named(tmp_path: Path) -> None:
 def test_parse_names_its_source() -> None:
     with pytest.raises(ScenarioError, match=r"^mine.yaml: Key 'users' is missing"):
         parse_scenario("requests: [{path: /x}]", source="mine.yaml")
+
+
+def test_a_profiles_scenario_file_is_found_beside_its_thresholds_file_at_the_profiles_paces(
+    write: Write, tmp_path: Path
+) -> None:
+    write(MINIMAL, "scenarios/classifier.yaml")
+    thresholds = tmp_path / "thresholds.yaml"
+    scenario = chosen_scenario(None, "scenarios/classifier.yaml", {"reader": Pace(rate=5)}, thresholds, "local")
+    assert scenario.request_names() == ["POST /v1/classify"]
+    assert scenario.users["reader"].rate == 5
+
+
+def test_a_scenario_named_on_the_command_line_runs_at_its_own_paces(write: Write, tmp_path: Path) -> None:
+    given = write(MINIMAL)
+    scenario = chosen_scenario(given, None, {"ordinary": Pace(rate=0.1)}, tmp_path / "thresholds.yaml", "ci")
+    assert scenario.users["reader"].rate == 2  # the profile's pace is for its own scenario_file
+
+
+def test_without_a_file_a_profile_paces_the_workshops_kinds(tmp_path: Path) -> None:
+    scenario = chosen_scenario(None, None, {"heavy": Pace(rate=0.4)}, tmp_path / "thresholds.yaml", "ci")
+    assert scenario.users["heavy"].rate == 0.4
+    assert scenario.users["ordinary"].between == [1, 3]
+
+
+def test_a_pace_for_a_kind_the_file_lacks_names_the_profile_and_the_kinds(write: Write, tmp_path: Path) -> None:
+    write(MINIMAL)
+    thresholds = tmp_path / "thresholds.yaml"
+    with pytest.raises(ScenarioError) as raised:
+        chosen_scenario(None, "scenario.yaml", {"heavy": Pace(rate=1)}, thresholds, "local")
+    assert str(raised.value) == (
+        f"{thresholds}: profile 'local': pace: 'heavy' is not a kind of user of this scenario (kinds: 'reader') "
+        "(scenario.yaml)"
+    )
+
+
+def test_the_handover_carries_the_scenario_to_locust_and_a_file_run_by_hand(write: Write) -> None:
+    scenario = load_scenario(write(MINIMAL))
+    assert handed_over(handover(scenario)) == scenario
+    assert handed_over({FILE_ENV: str(write(MINIMAL, "other.yaml"))}) == scenario
+    assert handed_over({HANDOVER_ENV: "", FILE_ENV: ""}) == workshop_scenario()
+
+
+def test_a_scenario_too_large_for_locusts_environment_is_refused(write: Write) -> None:
+    big = "x" * (MAX_HANDOVER_BYTES + 1)
+    path = write(f"requests: [{{method: POST, path: /x, json: {{text: {big}}}}}]\nusers: {{u: {{rate: 1}}}}\n")
+    with pytest.raises(ScenarioError, match=r"over the 65,536 that can be handed to Locust; move large inline bodies"):
+        load_scenario(path)

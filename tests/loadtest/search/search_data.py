@@ -7,7 +7,7 @@ from typing import Any
 
 from loadtest.records import Figures, ProbeOutcome
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario, UserLoad, Wait
+from loadtest.scenario import Pace, workshop_scenario
 from loadtest.search.records import (
     BudgetRecord,
     CapacityPoint,
@@ -27,10 +27,7 @@ from loadtest.thresholds import CostWeights, Slo
 MIB = 1024**2
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 STARTED = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-SCENARIO = Scenario(
-    ordinary=UserLoad(share=0.5, wait=Wait(constant_throughput=0.2)),
-    heavy=UserLoad(share=0.5, wait=Wait(constant_throughput=1.0)),
-)
+SCENARIO = workshop_scenario().with_paces({"ordinary": Pace(rate=0.2), "heavy": Pace(rate=1.0)})
 
 
 def probe(

@@ -11,7 +11,7 @@ from loadtest.gate import HistoryRow, evaluate, read_stats
 from loadtest.records import ReplicaRecord, ReplicaUsage
 from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, NotReady, ReplicaDied
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario, UserLoad, Wait
+from loadtest.scenario import Pace, Scenario, workshop_scenario
 from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import ONE_A_SECOND, run_record
@@ -88,13 +88,13 @@ def test_a_reset_of_locusts_statistics_restarts_the_count() -> None:
     assert results[-1] == "10.00% of 500 requests failed after the warm-up (over 5%)"
 
 
-def scenario(wait: Wait) -> Scenario:
-    return Scenario(ordinary=UserLoad(share=0.5, wait=wait), heavy=UserLoad(share=0.5, wait=wait))
+def scenario(pace: Pace) -> Scenario:
+    return workshop_scenario().with_paces({"ordinary": pace, "heavy": pace})
 
 
-CONSTANT = scenario(Wait(constant_throughput=1.0))
+CONSTANT = scenario(Pace(rate=1.0))
 """100 users ask 100 req/s, whatever the reply time."""
-CLOSED = scenario(Wait(between=[1.0, 3.0]))
+CLOSED = scenario(Pace(between=[1.0, 3.0]))
 """100 users ask 100 / (2 s + the mean reply) req/s: 25 req/s at a 2 s mean."""
 STARVED = "served 50 of ~100 req/s its users ask (50%, under 60%) for 3 s in a row after the warm-up"
 

@@ -37,9 +37,9 @@ profiles:
     replicas: [1]
     cpus: 0.5
     memory: 512m
-    scenario:
-      ordinary: {share: 0.5, wait: {constant_throughput: 1.0}}
-      heavy: {share: 0.5, wait: {constant_throughput: 1.0}}
+    pace:
+      ordinary: {rate: 1.0}
+      heavy: {rate: 1.0}
     search:
       replicas: [1, 2]
       cpus: [0.1, 0.5]

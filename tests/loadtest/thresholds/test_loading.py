@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from loadtest.commands.plan import PLAN_PROFILE
 from loadtest.compare.compare_options import COMPARE_PROFILE
 from loadtest.runner.run_options import RUN_PROFILE
-from loadtest.scenario import Scenario
+from loadtest.scenario import chosen_scenario
 from loadtest.search import search_options
 from loadtest.thresholds import DEFAULT_PATH, Slo, ThresholdsError, load_thresholds
 from loadtest.ui.ui_options import UI_PROFILE
@@ -49,7 +49,7 @@ def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
     tiny = thresholds.profiles["tiny"]
     assert tiny.run_time == Duration("1h30m", 5400)
     assert [(spec.replicas, spec.cpus, spec.memory) for spec in tiny.cell_specs()] == [(3, 2, "1.5g")]
-    assert (tiny.warmup, tiny.scenario) == ("none", Scenario())
+    assert (tiny.warmup, tiny.scenario_file, tiny.pace) == ("none", None, {})
 
 
 def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
@@ -220,10 +220,26 @@ def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
         ),
         pytest.param(
             VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
-            "replicas: [1], cpus: 1, memory: 1g, scenario: {heavy: {share: 1, wait: {between: [1, 2, 3]}}}}}",
-            "Threshold 'wait' between: [1.0, 2.0, 3.0] must be two numbers of seconds, [low, high] "
-            "(in profiles.local.scenario.heavy)",
+            "replicas: [1], cpus: 1, memory: 1g, pace: {heavy: {between: [1, 2, 3]}}}}",
+            "Threshold 'heavy' between: [1.0, 2.0, 3.0] must be two numbers of seconds, [low, high] "
+            "(in profiles.local.pace)",
             id="between-of-three",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
+            "replicas: [1], cpus: 1, memory: 1g, pace: {heavy: {rate: 1, arrivals: poisson}}}}",
+            "Threshold 'arrivals' has value 'poisson': must be 'exponential' or 'constant' "
+            "(in profiles.local.pace.heavy)",
+            id="unknown-arrivals",
+        ),
+        pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, replicas: [1], cpus: 1, "
+            "memory: 1g, scenario: {ordinary: {share: 0.5, wait: {constant_throughput: 0.1}}, "
+            "heavy: {share: 0.5, wait: {between: [0, 0]}}}}}",
+            "Threshold 'local' `scenario:` (inline kinds of users) is replaced by `scenario_file:` (a scenario file, "
+            "default the workshop's) and `pace:` (its kinds' paces): see the README's changelog, 'Renamed in wave 3'; "
+            "for this profile write `pace: {ordinary: {rate: 0.1}, heavy: {between: [0, 0]}}` (in profiles)",
+            id="inline-scenario-of-before-wave-3",
         ),
         pytest.param(
             VALID_SLO + f"profiles: {{local: {VALID_PROFILE}, ci: 3}}",
@@ -289,7 +305,8 @@ def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -
     profile = load_thresholds(REPO_ROOT / "thresholds.yaml").profiles["compare"]
     assert len(profile.cell_specs()) == 1
     assert profile.warmup == "spawn"
-    assert all(load.wait.between == [0, 0] for load in profile.scenario.kinds().values())
+    scenario = chosen_scenario(None, profile.scenario_file, profile.pace, REPO_ROOT / "thresholds.yaml", "compare")
+    assert scenario.eager_kinds() == ["ordinary", "heavy"]
     settings = profile.compare
     assert (settings.trials, settings.run_time.seconds, settings.delta) == (8, 20, 0.10)
     assert settings.judged == ["p95", "throughput", "error_rate"]

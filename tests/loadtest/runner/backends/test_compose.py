@@ -13,7 +13,7 @@ from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose import ApiContainer, compose_environment, limits_mismatch, project_name
 from loadtest.runner.backends.docker import detect_compose, limits_from_inspect
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario
+from loadtest.scenario import HANDOVER_ENV, workshop_scenario
 
 CELL = Cell(replicas=2, cpus=0.5, memory="512m")
 
@@ -27,7 +27,9 @@ def test_the_environment_of_a_cell(tmp_path: Path) -> None:
         "API_REPLICAS": "2",
         "API_CPUS": "0.5",
         "API_MEMORY": "512m",
+        "API_HEALTH_PATH": "/health",
         "LOADTEST_IMAGE": "me/lt:1",
+        "LOCUST_LOCUSTFILE": "loadtest/locustfile.py",
         "LOCUST_WORKERS": "3",
         "LOCUST_USERS": "10000",
         "LOCUST_SPAWN_RATE": "500",
@@ -37,7 +39,7 @@ def test_the_environment_of_a_cell(tmp_path: Path) -> None:
         "LOADTEST_UID": str(os.getuid()),
         "LOADTEST_GID": str(os.getgid()),
         "NOFILE_LIMIT": "20000",
-        "LOADTEST_SCENARIO": Scenario().to_env(),
+        HANDOVER_ENV: workshop_scenario().model_dump_json(),
         "LOCUST_RESET_STATS": "false",
     }
 
