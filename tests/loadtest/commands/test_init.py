@@ -35,6 +35,7 @@ def test_the_starter_thresholds_are_valid_and_every_profile_reads() -> None:
     thresholds = load_thresholds(packaged.STARTER_DIR / "thresholds.yaml")
     assert set(thresholds.profiles) == {"local"}  # `run`'s default profile
     assert thresholds.slo.max_p95_ms == 500
+    assert thresholds.profiles["local"].scenario_file == "scenario.yaml"  # the starter beside it
 
 
 def test_the_starter_scenario_is_a_valid_scenario_file_that_names_its_request_and_asks_a_rate() -> None:
