@@ -77,7 +77,7 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None, scenar
     window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
     recording = latency.read_cell_recording(run.run_dir)
     if recording is not None:
-        verdict = _from_histograms(run, recording, slo, record, window)
+        verdict = _from_histograms(run, recording, slo, record, window, scenario)
         if verdict is not None:
             return verdict
     checks = _checks(total, slo.max_error_rate, slo.max_p95_ms)
@@ -124,7 +124,12 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None, scenar
 
 
 def _from_histograms(
-    run: LocustStats, recording: Recording, slo: Slo, record: RunRecord | None, locust_window: Window
+    run: LocustStats,
+    recording: Recording,
+    slo: Slo,
+    record: RunRecord | None,
+    locust_window: Window,
+    scenario: Scenario | None,
 ) -> Verdict | None:
     """The verdict from the cell's histograms: exact corrected figures, each limit with its bound (None: the
     window is too short for a bound)."""
@@ -178,7 +183,8 @@ def _from_histograms(
         passed = figures.rps >= slo.min_rps
         checks.append(Check(name="min_rps", scope=AGGREGATED, value=figures.rps, limit=slo.min_rps, passed=passed))
     measured = resources(record, window, record.locust.processes if record.locust else 1) if record else None
-    delivered = delivery(run, record.scenario, window) if record and record.scenario else None
+    asked = record.scenario if record is not None and record.scenario is not None else scenario
+    delivered = delivery(run, asked, window) if asked is not None else None
     capacity = record.generator_capacity_rps.total_rps if record and record.generator_capacity_rps else None
     # An open loop's shortfall is in its counts already (unanswered requests are over every limit): the
     # delivered ratio stays a figure there. A closed loop hides it, so its rules stay.

@@ -10,6 +10,7 @@ import pytest
 
 from loadtest.gate import GateInputError, evaluate, read_stats
 from loadtest.records import RunRecord, Verdict
+from loadtest.scenario import parse_scenario
 from loadtest.thresholds import EndpointLimits, Slo
 from tests.loadtest import histogram_files as hist
 from tests.loadtest.cell_folders import R1, run_record
@@ -353,6 +354,22 @@ def test_a_window_that_holds_no_intended_request_cannot_be_judged_never_a_pass(t
     # Seconds on record, none with an intended send: zero checks must not read as "all checks hold".
     with pytest.raises(GateInputError, match=r"no request was intended in the judged window .*: nothing to judge"):
         _judge_cell(tmp_path, hist.steady(30, hist.Second([])), slo)
+
+
+def test_a_scenario_gives_histograms_without_run_json_their_delivery_check(tmp_path: Path, slo: Slo) -> None:
+    # `gate --scenario` on a folder of Locust's own (no run.json): the histograms' path must check delivery too.
+    folder = tmp_path / "cell"
+    healthy_run().write(folder)
+    hist.steady(40, hist.Second([5.0] * 100)).write(folder)
+    scenario = parse_scenario("requests: [{path: /}]\nusers: {u: {rate: 2}}\n")
+
+    verdict = evaluate(read_stats(folder), slo, None, scenario)
+    unasked = evaluate(read_stats(folder), slo, None)
+
+    assert verdict.source == "histograms"
+    assert verdict.delivery is not None
+    assert verdict.delivery.expected_rps == pytest.approx(verdict.delivery.users * 2)
+    assert unasked.delivery is None
 
 
 def test_histograms_whose_books_never_closed_cannot_be_judged(tmp_path: Path, slo: Slo) -> None:
