@@ -127,19 +127,6 @@ def sized_cost(out: Path, probe_us: float, cut: float) -> tuple[float, Compariso
     return round(cost, 1), probe
 
 
-def broken_commit(repo: Path) -> str:
-    """HEAD with an API that cannot start (its app module raises on import)."""
-
-    def edit(text: str) -> str:
-        return text.replace(
-            "from __future__ import annotations\n",
-            'from __future__ import annotations\n\nraise ImportError("this head is broken on purpose")\n',
-            1,
-        )
-
-    return scratch_commit(repo, {"api/app.py": edit}, "an API that cannot start")
-
-
 def compare(out: Path, base: str, head: str, extra: Sequence[str]) -> Comparison | None:
     """One `python -m loadtest compare` into `out`; its comparison.json (None if it left none)."""
     argv = [sys.executable, "-m", "loadtest", "compare", "--base", base, "--head", head, "--out", str(out), *extra]

@@ -11,10 +11,8 @@ Reference: docs/compare.md.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -22,9 +20,10 @@ from typing import TextIO
 from loadtest import exitcodes
 from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
-from loadtest.compare.sides import WORKING_TREE, Side, SideError, Workspace, image_side, revision_side
+from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
+from loadtest.compare.sides import WORKING_TREE, Side, SideError
 from loadtest.compare.statistics import Block, judge_metrics, overall_verdict
-from loadtest.compare.trials import TRIALS_DIR, TrialRunner, plan_trials
+from loadtest.compare.trials import TRIALS_DIR, plan_trials
 from loadtest.records import (
     COMPARISON_FILE,
     OUTCOME_WORDS,
@@ -36,9 +35,7 @@ from loadtest.records import (
     write_record,
 )
 from loadtest.runner import interrupts
-from loadtest.runner.backends import Backend, BackendError, open_backend
-from loadtest.runner.backends.compose import DEFAULT_API_IMAGE
-from loadtest.runner.backends.process import ProcessBackend
+from loadtest.runner.backends import BackendError
 from loadtest.util.files import write_atomic
 from loadtest.util.text import first_line
 
@@ -47,8 +44,6 @@ TRIAL_OVERHEAD_SECONDS = {"process": 7.0, "compose": 12.0}
 ready, Locust started, its files written and judged."""
 PREPARE_SECONDS = 15.0
 """A revision's worktree, `uv sync --frozen` from uv's cache and its model's training."""
-SIDES_DIR = "sides"
-"""Where the preparation logs go."""
 
 
 def minimum_blocks(alpha: float, judged: int) -> int:
@@ -65,8 +60,9 @@ def run_comparison(config: CompareConfig, repo: Path, out: TextIO = sys.stdout, 
 class ComparisonSession:
     """One comparison from start to end."""
 
-    def __init__(self, config: CompareConfig, repo: Path, out: TextIO, err: TextIO) -> None:
-        self.config, self.repo, self.out, self.err = config, repo, out, err
+    def __init__(self, config: CompareConfig, repo: Path, out: TextIO, err: TextIO, lab: Lab | None = None) -> None:
+        """`lab` runs the trials (default: a `MachineLab`, on this machine for real)."""
+        self.config, self.repo, self.out, self.err, self.lab = config, repo, out, err, lab
         self.plan = plan_trials(config.settings.trials, config.seed)
         self.trials: list[TrialRecord] = []
         self.sides: dict[SideRole, Side] = {}
@@ -81,36 +77,22 @@ class ComparisonSession:
 
     def run(self) -> int:
         """Prepare, run every trial, judge, write; the exit code."""
-        config = self.config
         self.clear_folder()
         self.say(self.budget())
-        if config.backend.name == "process" and os.environ.pop("MODEL_DIR", None) is not None:
-            self.say("note: MODEL_DIR is ignored: each side serves the model its own checkout holds")
-        workspace = Workspace(self.repo, config.out / SIDES_DIR, self.err)
-        opened: list[Backend] = []
+        lab = self.lab or MachineLab(self.config, self.repo, self.err, self.say)
         failure: str | None = None
         with interrupts.catch_signals():
             try:
-                self.sides = self.prepare(workspace)
-                backends = self.open_backends(opened)
+                self.sides = lab.open()
                 self.say(f"{self.sides['base'].label} against {self.sides['head'].label}")
-                trial_runner = TrialRunner(
-                    config.run_config(config.out / TRIALS_DIR),
-                    config.cell,
-                    backends,
-                    {role: (side.commit, side.dirty) for role, side in self.sides.items()},
-                    self.repo,
-                    self.say,
-                )
-                failure = self.run_trials(trial_runner)
+                failure = self.run_trials(lab)
             except interrupts.RunInterrupted:
                 pass
             except (SideError, BackendError) as error:
                 failure = str(error)
             finally:
                 with interrupts.shielded():
-                    problems = [problem for backend in opened for problem in backend.close()]
-                    problems += workspace.close()
+                    problems = lab.close()
                 for problem in problems:
                     self.say(f"cleanup problem: {problem}")
             with interrupts.shielded():
@@ -150,39 +132,7 @@ class ComparisonSession:
             )
         return "\n".join(lines)
 
-    def prepare(self, workspace: Workspace) -> dict[SideRole, Side]:
-        """Both sides, ready to serve."""
-        config = self.config
-        if config.backend.name == "compose":
-            head_image = config.head or config.backend.api_image or DEFAULT_API_IMAGE
-            return {"base": image_side("base", config.base), "head": image_side("head", head_image)}
-        return {
-            "base": revision_side("base", config.base, self.repo, workspace, config.base_api_command),
-            "head": revision_side("head", config.head, self.repo, workspace, config.head_api_command),
-        }
-
-    def open_backends(self, opened: list[Backend]) -> dict[SideRole, Backend]:
-        """One backend per side (`opened` gets what must be closed): the compose backend with each side's
-        image; the process backend once, with each side's command and checkout."""
-        settings = self.config.backend
-        try:
-            if settings.name == "compose":
-                backends: dict[SideRole, Backend] = {}
-                for role, side in self.sides.items():
-                    backends[role] = open_backend(replace(settings, api_image=side.image), self.repo)
-                    opened.append(backends[role])
-                return backends
-            root = open_backend(settings, self.repo)
-            opened.append(root)
-        except BackendError as error:
-            raise BackendError(f"the {settings.name} backend cannot be used: {error}") from None
-        assert isinstance(root, ProcessBackend)  # open_backend's process backend
-        self.say(root.describe())
-        return {
-            role: root.serving(side.command_template, side.checkout or self.repo) for role, side in self.sides.items()
-        }
-
-    def run_trials(self, trial_runner: TrialRunner) -> str | None:
+    def run_trials(self, lab: Lab) -> str | None:
         """Every planned trial in order, comparison.json rewritten after each; why it could not go on, if so."""
         settings = self.config.settings
         for planned in self.plan:
@@ -192,7 +142,7 @@ class ComparisonSession:
             )
             # A signal during the trial ends it as interrupted (the engine returns it, written); one received
             # before it makes the engine refuse to start it.
-            trial = trial_runner.run(planned)
+            trial = lab.run(planned)
             self.trials.append(trial)
             self.say(f"  {trial_line(trial)}")
             self.write_progress()

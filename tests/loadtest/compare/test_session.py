@@ -1,28 +1,275 @@
-"""A comparison's plan before it runs: the budget it prints, and how few blocks can decide."""
+"""The comparison's bookkeeping (loadtest/compare/session.py), the real `ComparisonSession` on a scripted lab.
+
+The lab is the session's injected collaborator that prepares the sides and runs one trial (`lab.Lab`):
+here its sides need no preparing and each trial is answered by a script from the trial's side, block and
+index, with figures drawn from a seeded generator. So the plan, the judging, the stop on too many
+inconclusive trials, a side that breaks, Ctrl-C and the files written run as they do for real, without a
+replica or a Locust process. What a real trial gives is tested in test_trials.py; a real comparison end to
+end in test_compare_integration.py.
+"""
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
+import random
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from loadtest import exitcodes
 from loadtest.commands import compare
 from loadtest.compare.compare_options import compare_config
 from loadtest.compare.session import ComparisonSession, minimum_blocks
+from loadtest.compare.sides import Side, SideError
+from loadtest.compare.trials import TRIALS_DIR, PlannedTrial
+from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
+from loadtest.runner import interrupts
 from loadtest.thresholds import load_thresholds
 
 REPO = Path(__file__).resolve().parents[3]
 THRESHOLDS = REPO / "thresholds.yaml"
+BASE_COMMIT, HEAD_COMMIT = "a" * 40, "b" * 40
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 
-def session(*argv: str) -> ComparisonSession:
+def session(*argv: str, lab: ScriptedLab | None = None, err: io.StringIO | None = None) -> ComparisonSession:
     parser = argparse.ArgumentParser()
     compare.register(parser.add_subparsers())
     args = parser.parse_args(["compare", *argv])
     config = compare_config(args, {}, lambda _: load_thresholds(THRESHOLDS))
-    return ComparisonSession(config, REPO, io.StringIO(), io.StringIO())
+    return ComparisonSession(config, REPO, io.StringIO(), err or io.StringIO(), lab)
+
+
+# --------------------------------------------------------------------------- the scripted lab
+
+
+def record(planned: PlannedTrial, outcome: RunOutcome, reasons: list[str], figures: Figures | None) -> TrialRecord:
+    return TrialRecord(
+        index=planned.index,
+        block=planned.block,
+        role=planned.role,
+        folder=f"{TRIALS_DIR}/{planned.folder}",
+        outcome=outcome,
+        reasons=reasons,
+        figures=figures,
+        started_at=NOW,
+        duration_seconds=20.0,
+    )
+
+
+def figures(rps: float, p95_ms: float, failures: int = 0) -> Figures:
+    requests = int(rps * 19)
+    return Figures(
+        name="Aggregated",
+        requests=requests,
+        failures=failures,
+        error_rate=failures / requests,
+        rps=rps,
+        p50_ms=p95_ms / 2,
+        p95_ms=p95_ms,
+        p99_ms=p95_ms * 1.5,
+    )
+
+
+def service(cost: float = 0.0, spread: float = 0.01, seed: int = 7) -> Callable[[PlannedTrial], TrialRecord]:
+    """Valid trials of a service whose head costs `cost` more CPU per request: its throughput falls by
+    1 / (1 + cost) and its P95 rises by 1 + cost; each trial scatters by `spread`, a block's two trials alike."""
+    rng = random.Random(seed)
+    host: dict[int, float] = {}
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        speed = host.setdefault(planned.block, rng.uniform(0.8, 1.2))  # the machine's speed in this block
+        own = rng.gauss(1.0, spread) * (1 + cost if planned.role == "head" else 1.0)
+        return record(planned, "pass", [], figures(1000 * speed / own, 200 * own / speed))
+
+    return answer
+
+
+@dataclass
+class ScriptedLab:
+    """Sides that need no preparing; each trial answered by `answer` (or by `signal_at`: Ctrl-C in that trial)."""
+
+    answer: Callable[[PlannedTrial], TrialRecord]
+    cannot_open: str | None = None
+    signal_at: int | None = None
+    problems: list[str] = field(default_factory=list)
+    ran: list[PlannedTrial] = field(default_factory=list)
+    closed: int = 0
+
+    def open(self) -> dict[SideRole, Side]:
+        if self.cannot_open is not None:
+            raise SideError(self.cannot_open)
+        return {
+            "base": Side("base", "main", BASE_COMMIT, False, checkout=Path("/tmp/base"), worktree=True),
+            "head": Side("head", "working tree", HEAD_COMMIT, False, checkout=REPO),
+        }
+
+    def run(self, planned: PlannedTrial) -> TrialRecord:
+        assert self.closed == 0, "a trial ran after the lab was closed"
+        self.ran.append(planned)
+        if planned.index == self.signal_at:
+            # As the engine does: the signal ends the trial it arrives in, which comes back cut short.
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except interrupts.RunInterrupted as interrupted:
+                return record(planned, "cut short", [str(interrupted)], None)
+        return self.answer(planned)
+
+    def close(self) -> list[str]:
+        self.closed += 1
+        return self.problems
+
+
+@dataclass
+class Compared:
+    code: int
+    document: dict[str, Any]
+    err: str
+    lab: ScriptedLab
+    out: Path
+
+
+def run_compare(tmp_path: Path, lab: ScriptedLab, *flags: str) -> Compared:
+    out = tmp_path / "comparison"
+    err = io.StringIO()
+    code = session("--base", "main", "--out", str(out), "--seed", "3", *flags, lab=lab, err=err).run()
+    document = json.loads((out / "comparison.json").read_text())
+    return Compared(code, document, err.getvalue(), lab, out)
+
+
+# --------------------------------------------------------------------------- whole comparisons
+
+
+def test_a_cost_per_request_is_regressed_and_every_file_is_written(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(cost=0.3)))
+    assert done.code == exitcodes.BREACHED, done.err
+    assert done.document["verdict"] == "regressed"
+    assert done.document["complete"] is True
+    assert len(done.document["trials"]) == 16 == len(done.lab.ran)
+    assert [trial.role for trial in done.lab.ran] == done.document["planned"]
+    verdicts = {metric["metric"]: metric["verdict"] for metric in done.document["metrics"] if metric["judged"]}
+    assert verdicts == {"throughput": "regressed", "p95": "regressed", "error_rate": "no change"}
+    assert (done.out / "comparison.md").read_text().startswith("### ")
+    assert (done.out / "comparison.png").read_bytes().startswith(b"\x89PNG")
+    assert done.lab.closed == 1
+    assert "base (main, aaaaaaaaaaaa) against head (working tree, bbbbbbbbbbbb)" in done.err
+
+
+def test_a_and_a_on_a_machine_that_changes_speed_from_block_to_block_is_no_change(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(cost=0.0)))
+    assert done.code == exitcodes.PASSED, done.err
+    assert done.document["verdict"] == "no change"
+
+
+def test_too_many_inconclusive_trials_stop_the_comparison_inconclusive_never_a_pass(tmp_path: Path) -> None:
+    # The rule on its own; test_compare_integration.py runs it once with real trials (--no-limits) for the plumbing.
+    reason = "limits were not enforced (disabled with --no-limits): the measurement is not valid"
+
+    def unlimited(planned: PlannedTrial) -> TrialRecord:
+        return record(planned, "inconclusive", [reason], figures(1000, 200))
+
+    done = run_compare(tmp_path, ScriptedLab(unlimited), "--trials", "6")
+    assert done.code == exitcodes.INCONCLUSIVE, done.err
+    assert done.document["verdict"] == "inconclusive"
+    assert done.document["complete"] is True
+    assert len(done.document["trials"]) == 4 == len(done.lab.ran)  # past a quarter of the 12 planned it stops
+    assert all(trial["outcome"] == "inconclusive" for trial in done.document["trials"])
+    assert done.document["reasons"] == [
+        "4 of 4 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"
+    ]
+    assert "stopping: 4 of 12 planned trials are inconclusive already" in done.err
+    assert done.lab.closed == 1
+
+
+def test_a_few_inconclusive_trials_are_not_counted_and_the_rest_decide(tmp_path: Path) -> None:
+    valid = service(cost=0.3)
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        if planned.index in (2, 7):
+            return record(planned, "inconclusive", ["Locust CPU 100%"], figures(500, 900))
+        return valid(planned)
+
+    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "10")
+    assert done.code == exitcodes.BREACHED, done.err
+    assert len(done.document["trials"]) == 20
+    throughput = next(metric for metric in done.document["metrics"] if metric["metric"] == "throughput")
+    assert throughput["blocks"] == 8  # the two blocks with an inconclusive trial gave no pair
+
+
+def test_a_side_that_breaks_cannot_be_judged_naming_the_side_and_nothing_runs_after_it(tmp_path: Path) -> None:
+    # Moved here from test_compare_integration.py (a head whose API could not start); the engine's message for
+    # a replica that exits is tested in tests/loadtest/runner, its trial record in test_trials.py.
+    error = "API replica 0 exited with code 1 before it was ready: RuntimeError: this head is broken on purpose"
+    valid = service()
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        if planned.role == "head":
+            return record(planned, "failed to run", [error], None)
+        return valid(planned)
+
+    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "2")
+    assert done.code == exitcodes.CANNOT_JUDGE, done.err
+    assert done.document["complete"] is False
+    assert done.document["verdict"] == "inconclusive"
+    head = done.lab.ran[-1]
+    assert head.role == "head"
+    assert done.document["reasons"] == [
+        f"cannot judge: head (working tree, bbbbbbbbbbbb) could not be measured (trial {head.index}): {error}"
+    ]
+    assert len(done.document["trials"]) == head.index
+    assert done.document["ended_at"] is not None
+    assert done.lab.closed == 1
+
+
+def test_a_side_that_cannot_be_prepared_cannot_be_judged_before_any_trial(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(), cannot_open="base: unknown revision 'nope'"))
+    assert done.code == exitcodes.CANNOT_JUDGE
+    assert done.document["reasons"] == ["cannot judge: base: unknown revision 'nope'"]
+    assert done.document["trials"] == []
+    assert done.document["base"]["spec"] == "main"  # the sides as asked, though not prepared
+    assert done.lab.ran == []
+    assert done.lab.closed == 1
+
+
+def test_ctrl_c_keeps_the_trials_done_and_closes_the_lab_once(tmp_path: Path) -> None:
+    # The bookkeeping of test_compare_integration.py's Ctrl-C test; that one still checks that the real
+    # replicas, cgroups and worktree are gone.
+    lab = ScriptedLab(service(), signal_at=3, problems=["could not remove /tmp/x"])
+    done = run_compare(tmp_path, lab)
+    assert done.code == exitcodes.CANNOT_JUDGE, done.err
+    assert done.document["complete"] is False
+    assert done.document["reasons"] == ["cut short by SIGINT after 3 of 16 trials"]
+    assert [trial["outcome"] for trial in done.document["trials"]] == ["pass", "pass", "cut short"]
+    assert len(lab.ran) == 3
+    assert lab.closed == 1
+    assert "cleanup problem: could not remove /tmp/x" in done.err
+
+
+def test_every_trial_is_on_disk_as_it_ends(tmp_path: Path) -> None:
+    seen: list[int] = []
+    valid = service()
+    out = tmp_path / "comparison"
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        if planned.index > 1:
+            document = json.loads((out / "comparison.json").read_text())
+            assert document["complete"] is False
+            assert document["reasons"] == [f"in progress: {planned.index - 1} of 8 trials run"]
+            seen.append(len(document["trials"]))
+        return valid(planned)
+
+    run_compare(tmp_path, ScriptedLab(answer), "--trials", "4")
+    assert seen == [1, 2, 3, 4, 5, 6, 7]
+
+
+# --------------------------------------------------------------------------- the plan before it runs
 
 
 @pytest.mark.parametrize(
