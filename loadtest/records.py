@@ -267,7 +267,9 @@ class Figures(Record):
     """Locust's "Average Response Time" (not bucketed); None with zero requests."""
 
 
-LimitState = Literal["within", "beyond", "too close to call"]
+LimitState = Literal["within", "beyond", "too close to call", "held back"]
+"""`held back`: the bound was not beyond the limit, but the run's outages alone held back more requests than
+the limit allows (loadtest.gate.outage): breached as a fact of the run."""
 """Where a limit's confidence interval lies: within the SLO, beyond it, or across it (loadtest.gate.confidence)."""
 
 

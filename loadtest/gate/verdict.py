@@ -3,9 +3,11 @@
 From the cell's histograms (`histograms.jsonl`, written by our locustfile's pacing and recording), each
 latency and error-rate limit is a share of the intended requests of the judged window over it, judged
 with its confidence bound look after look (`sequential`): a breach beyond doubt, a pass within it, or
-inconclusive, too close to call or not steady. Percentiles are exact and corrected (from the intended
-send); requests never answered count over every latency limit; the delivered ratio is a figure, no
-longer a rule, for an open loop (a starved open loop leaves its requests unanswered, and they count).
+inconclusive, too close to call or not steady; and an outage that alone held back more requests than a
+limit allows breaches it whatever the bound says (`outage`: a count of this run, not an estimate).
+Percentiles are exact and corrected (from the intended send); requests never answered count over every
+latency limit; the delivered ratio is a figure, no longer a rule, for an open loop (a starved open loop
+leaves its requests unanswered, and they count).
 
 From Locust's CSVs alone (a locustfile without our recording: a closed loop, uncorrected) the limits are
 applied to Locust's own figures: error rate = Failure Count / Request Count, compared exactly (100
@@ -26,7 +28,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from loadtest.gate import latency, sequential
+from loadtest.gate import latency, outage, sequential
 from loadtest.gate.confidence import ConfidenceError, share_text
 from loadtest.gate.measurement import LOCUST_BUSY_CPU, delivery, resources
 from loadtest.gate.reading import AGGREGATED, GateInputError, LocustStats
@@ -199,6 +201,12 @@ def _from_histograms(
         )
     stopped = record is not None and record.stopped_early is not None
     breaches, undecided = _decided(judged, checks, scopes, part, stopped)
+    # An outage is a count of this run, not an estimate of the service: the requests it held back breach the
+    # limit whatever the block bound says, which cannot tell one long stall from a spread (outage.py).
+    if held := outage.held_back(recording, slo, start, judged_end):
+        checks = _held_checks(checks, held)
+        breaches = breaches + [_held_text(found, scopes, seconds[0]) for found in held]
+        undecided = []
     breaches += [_describe(check) for check in checks if check.name == "min_rps" and not check.passed]
     if not doubts and ratio_rules is not None and ratio_rules.ratio < slo.min_delivered_ratio:
         breaches.append(_shortfall(ratio_rules, measured))
@@ -259,6 +267,25 @@ def _decided(
             f"{design.max_blocks * design.block_seconds:g} s could settle it"
         )
     return [], undecided
+
+
+def _held_checks(checks: list[Check], held: list[outage.HeldBack]) -> list[Check]:
+    """The checks with each limit the outages breached marked `held back` (its bounds kept as they were)."""
+    breached = {(found.spec.check, found.spec.scope) for found in held}
+    return [
+        check.model_copy(update={"state": "held back", "passed": False})
+        if (check.name, check.scope) in breached and check.state != "beyond"
+        else check
+        for check in checks
+    ]
+
+
+def _held_text(found: outage.HeldBack, scopes: list[ScopeLatency], first_second: int) -> str:
+    """The outage's reason, with its scope's corrected P95."""
+    scope = next((s for s in scopes if s.scope == found.spec.scope), None)
+    p95 = scope.corrected.p95_ms if scope is not None else None
+    at_least = scope is not None and "p95_ms" in scope.corrected.at_least
+    return outage.reason(found, first_second, p95, at_least)
 
 
 def _plan(record: RunRecord | None, slo: Slo) -> sequential.RunPlan | None:

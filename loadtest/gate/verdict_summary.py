@@ -90,6 +90,8 @@ def _bounded_rule(check: Check) -> str:
 def _result(check: Check) -> str:
     if check.state == "too close to call":
         return "too close to call"
+    if check.state == "held back":
+        return "BREACHED (held back)"
     return "pass" if check.passed else "BREACHED"
 
 
@@ -342,6 +344,8 @@ def render_summary(run: LocustStats, verdict: Verdict, timeline: str | None = No
 def _result_mark(result: str) -> str:
     if result == "too close to call":
         return "⚠️ too close to call"
+    if result == "BREACHED (held back)":
+        return "❌ **breached** (held back)"
     return "✅ pass" if result == "pass" else "❌ **breached**"
 
 

@@ -265,16 +265,47 @@ def test_a_long_stall_breaches_naming_the_held_requests_and_the_corrected_p95(tm
     assert "(P95 from the actual send, as a closed loop sees it: 5 ms)" in reason
 
 
-def test_one_short_stall_is_never_a_pass_but_one_event_is_too_close_to_call(tmp_path: Path, slo: Slo) -> None:
-    # 7 s of requests over the limit in an 88 s window: 8% over, all of it in two of 17 blocks. The run's
-    # share is over 5%, but blocks this uneven leave the service's own share anywhere in [0.9%, 15%].
+def test_one_short_stall_breaches_as_an_outage_though_its_bound_is_too_close_to_call(tmp_path: Path, slo: Slo) -> None:
+    # Issue 20's stall: 8 s held from 20 s in a 90 s run. 8 of the 85 judged seconds over the limit (9.4%), all
+    # of it in two of 17 blocks: blocks this uneven leave the service's own share anywhere in [0.9%, 15%],
+    # too close to call. But those requests were held back in this run, more than the 5% a P95 allows: a
+    # breach, stated as the outage it was (loadtest/gate/outage.py).
     verdict = _judge_cell(tmp_path, hist.Run(90, _stall(20, 8)), slo)
 
-    assert verdict.outcome == "inconclusive"
-    assert verdict.reasons[0].startswith("too close to call: P95 ")
+    assert verdict.outcome == "breach"
+    assert verdict.reasons == [
+        "held back: from 20 s to 28 s every intended request waited over 1,000 ms, failed or was never answered "
+        "(800 of 800): 800 of 8,500 intended in the judged window (9.4%), more than the 5% the P95 limit of "
+        f"1,000 ms allows; corrected P95 {verdict.p95_ms:,.0f} ms"
+    ]
+    assert verdict.p95_ms > 1_000
     p95 = next(check for check in verdict.checks if check.name == "max_p95_ms")
-    assert p95.estimate is not None
-    assert p95.estimate > 0.05
+    assert (p95.state, p95.passed) == ("held back", False)
+    assert p95.lower is not None
+    assert p95.lower < 0.05 < (p95.estimate or 0.0)  # the bound alone would not have said breach
+    assert verdict.sequential is not None
+    assert verdict.sequential.decision == "inconclusive"
+
+
+def test_a_stall_within_what_the_p95_allows_stays_the_bounds_to_judge(tmp_path: Path, slo: Slo) -> None:
+    # 4 s held: 4.5% of the window over, under the 5% allowed; the outage rule says nothing.
+    verdict = _judge_cell(tmp_path, hist.Run(90, _stall(20, 4)), slo)
+
+    assert verdict.outcome != "breach"
+    assert not any(reason.startswith("held back") for reason in verdict.reasons)
+
+
+def test_an_outage_in_a_run_that_did_not_measure_the_service_is_still_inconclusive(tmp_path: Path, slo: Slo) -> None:
+    # Locust itself late (a frozen generator also delays every intended send): the measurement is invalid first.
+    def second(i: int) -> list[hist.Second]:
+        if 20 <= i < 28:
+            return [hist.Second([(28 - i) * 1000.0] * 100, generator_lag_ms=[(28 - i) * 1000.0] * 100)]
+        return [hist.Second([5.0] * 100)]
+
+    verdict = _judge_cell(tmp_path, hist.Run(90, second), slo)
+
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reasons[0].startswith("the load generator sent ")
 
 
 def test_requests_never_answered_count_over_every_limit_and_their_p95_is_a_lower_bound(

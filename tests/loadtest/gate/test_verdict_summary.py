@@ -141,6 +141,21 @@ def test_a_run_too_close_to_call_says_so_in_its_headline(tmp_path: Path, slo: Sl
     assert "INCONCLUSIVE: too close to call" in render_console(stats, verdict)
 
 
+def test_a_limit_breached_by_an_outage_says_held_back_beside_its_bound(tmp_path: Path, slo: Slo) -> None:
+    # 8 s of every request held in 90 s: the bound is too close to call, the outage breaches (gate/outage.py).
+    def second(i: int) -> list[hist.Second]:
+        return [hist.Second([(28 - i) * 1000.0 if 20 <= i < 28 else 5.0] * 100)]
+
+    stats, verdict = _histogram_cell(tmp_path, hist.Run(90, second), slo)
+    summary = render_summary(stats, verdict)
+
+    assert summary.startswith("## ❌ Performance gate FAILED: 1 of 2 checks breached\n")
+    assert "- held back: from 20 s to 28 s every intended request waited over 1,000 ms" in summary
+    row = next(line for line in summary.splitlines() if line.startswith("| P95 | Aggregated |"))
+    assert row.endswith("| ❌ **breached** (held back) |")
+    assert "BREACHED (held back)" in render_console(stats, verdict)
+
+
 def test_unanswered_requests_make_their_percentiles_lower_bounds(tmp_path: Path, slo: Slo) -> None:
     held = hist.Second([5.0] * 80, unanswered=20, unsent=15)
     stats, verdict = _histogram_cell(tmp_path, hist.steady(30, held), slo)
