@@ -4,10 +4,17 @@ actionlint checks syntax, expressions and (where shellcheck is installed) the `r
 These tests check what it cannot know: their conditions and concurrency are evaluated for each
 kind of event (tests/workflows/expressions.py), their scripts are run with bash under the
 workflow's own shell, and the perf step's environment is parsed by the runner's own parser.
+
+The perf pipeline is two files: perf-gate.yml, the reusable workflow (`on: workflow_call`) that
+plans, builds, runs the cells, compares and gates (the `perf` fixture), and perf.yml, this
+repository's caller of it (events, concurrency, dispatch inputs, the DockerHub pushes: the
+`caller` fixture). `called_inputs` evaluates the caller's `with:` into the called workflow's
+`inputs`, so a rule is checked through the call, as GitHub runs it.
 """
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import gzip
 import os
@@ -24,6 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
+from loadtest import packaged
 from loadtest.cli import build_parser
 from loadtest.compare.compare_options import COMPARE_PROFILE, compare_config
 from loadtest.runner.matrix import Cell
@@ -38,8 +46,11 @@ from tests.workflows.expressions import condition, evaluate, interpolate, to_tex
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 THRESHOLDS = ROOT / "thresholds.yaml"
-ACTIONLINT = Path(sys.executable).parent / "actionlint"
-ZIZMOR = Path(sys.executable).parent / "zizmor"
+VENV_BIN = Path(sys.executable).parent
+"""Where `inference-gate` (the console script the workflows run) is installed, beside this interpreter."""
+ACTIONLINT = VENV_BIN / "actionlint"
+ZIZMOR = VENV_BIN / "zizmor"
+WORKFLOW_FILES = ["tests.yml", "perf.yml", "perf-gate.yml"]
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+\s*$")
 RERUN_DAYS = 30
 """How long GitHub lets a run's failed jobs be re-run."""
@@ -88,6 +99,8 @@ class StepRun:
     stdout: str
     outputs: dict[str, str]
     summary: str
+    path: list[str]
+    """What the step added to GITHUB_PATH."""
 
 
 def run_step(
@@ -109,15 +122,16 @@ def run_step(
     for block in (workflow.get("env", {}), job.get("env", {}), step.get("env", {})):
         env.update({key: to_text(interpolate(value, {**contexts, "env": env})) for key, value in block.items()})
     script = tmp_path / "step.sh"
-    # `.venv/bin/python` is this test's interpreter, wherever its venv is.
-    script.write_text(step["run"].replace(".venv/bin/python", shlex.quote(sys.executable)))
-    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
-    output.write_text("")
-    summary.write_text("")
-    path = f"{bin_dir}:{os.environ['PATH']}" if bin_dir else os.environ["PATH"]
+    script.write_text(step["run"])
+    output, summary, github_path = tmp_path / "github_output", tmp_path / "step_summary", tmp_path / "github_path"
+    for file in (output, summary, github_path):
+        file.write_text("")
+    # The installed gate's `inference-gate` is on PATH, as the "Install the gate" step puts it.
+    path = ":".join(str(part) for part in (bin_dir, VENV_BIN, os.environ["PATH"]) if part)
+    files = {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(github_path)}
     result = subprocess.run(
         [*SHELLS[shell], str(script)],
-        env={"PATH": path, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), **env},
+        env={"PATH": path, **files, **env},
         cwd=cwd or tmp_path,
         capture_output=True,
         text=True,
@@ -125,7 +139,13 @@ def run_step(
         check=False,
     )
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
-    return StepRun(result.returncode, result.stdout + result.stderr, outputs, summary.read_text())
+    return StepRun(
+        result.returncode,
+        result.stdout + result.stderr,
+        outputs,
+        summary.read_text(),
+        github_path.read_text().splitlines(),
+    )
 
 
 def fake_docker(tmp_path: Path, failing: str = "") -> Path:
@@ -143,7 +163,28 @@ def fake_docker(tmp_path: Path, failing: str = "") -> Path:
 
 @pytest.fixture(scope="module")
 def perf() -> dict[str, Any]:
+    """The reusable workflow: every job of the pipeline but the DockerHub pushes."""
+    return load_workflow("perf-gate.yml")
+
+
+@pytest.fixture(scope="module")
+def caller() -> dict[str, Any]:
+    """This repository's perf workflow: the events, the call of perf-gate.yml, the pushes."""
     return load_workflow("perf.yml")
+
+
+def called_inputs(caller: dict[str, Any], dispatch: Mapping[str, str] | None = None, **given: Any) -> dict[str, Any]:
+    """The `inputs` context inside perf-gate.yml when perf.yml calls it: the caller's `with:` evaluated
+    with its own contexts (a dispatch's inputs; none on a push or pull request, where they read as
+    empty strings), every input it does not pass at the called workflow's default; `given` overrides
+    (what another repository would pass)."""
+    called = load_workflow("perf-gate.yml")["on"]["workflow_call"]["inputs"]
+    passed = caller["jobs"]["perf"]["with"]
+    inputs: dict[str, Any] = {name: spec.get("default") for name, spec in called.items()}
+    for name, value in passed.items():
+        evaluated = interpolate(value, {"inputs": dict(dispatch or {})}) if isinstance(value, str) else value
+        inputs[name] = to_text(evaluated) if called[name]["type"] == "string" else evaluated
+    return {**inputs, **given}
 
 
 @pytest.fixture(scope="module")
@@ -174,9 +215,11 @@ def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
     assert "nope" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["tests.yml", "perf.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_every_action_is_pinned_to_a_full_sha_with_its_version(name: str) -> None:
     lines = [line for line in (WORKFLOWS / name).read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    # A call of this repository's own reusable workflow (`$/...`) is the caller's commit: no pin.
+    lines = [line for line in lines if not re.match(r"^\s*uses:\s+\$/", line)]
     assert lines, f"{name} uses no action"
     unpinned = [line.strip() for line in lines if not PINNED_USES.match(line)]
     assert not unpinned, f"not pinned as `owner/repo@<40-hex sha> # vX.Y.Z`: {unpinned}"
@@ -233,11 +276,18 @@ def test_dependabot_keeps_the_pinned_actions_and_the_lock_current() -> None:
 # --------------------------------------------------------------------------- both workflows
 
 
-@pytest.mark.parametrize("name", ["tests.yml", "perf.yml"])
+CALL_PERMISSIONS = {"contents": "read", "actions": "read", "pull-requests": "write"}
+"""What perf-gate.yml's jobs need at most: a calling job grants this much, and each called job takes its part."""
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_least_privilege_timeouts_and_pinned_runners(name: str) -> None:
     workflow = load_workflow(name)
     assert workflow["permissions"] == {"contents": "read"}
     for job_id, job in workflow["jobs"].items():
+        if "uses" in job:  # a call: its jobs are checked in their own file, within what it grants
+            assert job["permissions"] == CALL_PERMISSIONS, job_id
+            continue
         assert isinstance(job.get("timeout-minutes"), int), job_id
         assert 0 < job["timeout-minutes"] <= 60, job_id
         assert re.fullmatch(r"ubuntu-\d+\.\d+", job["runs-on"]), f"{job_id}: runner {job['runs-on']!r} is not pinned"
@@ -245,7 +295,7 @@ def test_least_privilege_timeouts_and_pinned_runners(name: str) -> None:
             assert level == "read" or (job_id, permission) == ("gate", "pull-requests"), (job_id, permission)
 
 
-@pytest.mark.parametrize("name", ["tests.yml", "perf.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_a_failure_inside_a_pipeline_fails_the_step(name: str, tmp_path: Path) -> None:
     workflow = load_workflow(name)
     for job in workflow["jobs"].values():
@@ -315,9 +365,9 @@ def test_pushes_run_on_the_default_branch_and_release_tags_only(name: str, event
     assert triggers(workflow, event, ref) is runs
 
 
-def test_the_push_filter_names_the_default_branch(perf: dict[str, Any]) -> None:
+def test_the_push_filter_names_the_default_branch(caller: dict[str, Any]) -> None:
     # The branch in `branches:` must be the default branch the push-latest job moves `latest` for.
-    assert perf["on"]["push"]["branches"] == [github("push")["event"]["repository"]["default_branch"]]
+    assert caller["on"]["push"]["branches"] == [github("push")["event"]["repository"]["default_branch"]]
 
 
 def run_context(event: str, ref: str, run_id: int, attempt: int = 1) -> dict[str, Any]:
@@ -356,6 +406,14 @@ def test_a_newer_pull_request_run_cancels_the_older_and_nothing_else_cancels(nam
         assert group(first) not in (group(older), group(newer))
 
 
+def test_the_called_workflow_leaves_events_and_concurrency_to_its_caller(perf: dict[str, Any]) -> None:
+    """In a called workflow `github.workflow` is the caller's: a group of its own would have the
+    caller's name, and a caller's run would wait on (or cancel) itself."""
+    assert set(perf["on"]) == {"workflow_call"}
+    assert "concurrency" not in perf
+    assert all("concurrency" not in job for job in perf["jobs"].values())
+
+
 @pytest.mark.parametrize(
     ("context", "sha_pushed"),
     [
@@ -367,9 +425,20 @@ def test_a_newer_pull_request_run_cancels_the_older_and_nothing_else_cancels(nam
     ],
 )
 def test_the_sha_tag_goes_on_push_events_in_the_main_repository_only(
-    perf: dict[str, Any], context: dict[str, Any], sha_pushed: bool
+    caller: dict[str, Any], context: dict[str, Any], sha_pushed: bool
 ) -> None:
-    assert condition(perf["jobs"]["push-sha"]["if"], {"github": context}) is sha_pushed
+    job = caller["jobs"]["push-sha"]
+    for built, gate in (("success", "success"), ("success", "failure")):  # whatever the gate says
+        contexts = {"github": context, "needs": {"perf": {"result": gate, "outputs": {"built": built}}}}
+        assert condition(job["if"], contexts, gate) is sha_pushed, gate
+
+
+@pytest.mark.parametrize(("built", "status", "pushed"), [("", "failure", False), ("success", "cancelled", False)])
+def test_no_sha_tag_without_images_or_on_a_cancelled_run(
+    caller: dict[str, Any], built: str, status: str, pushed: bool
+) -> None:
+    contexts = {"github": github("push"), "needs": {"perf": {"result": status, "outputs": {"built": built}}}}
+    assert condition(caller["jobs"]["push-sha"]["if"], contexts, status) is pushed
 
 
 @pytest.mark.parametrize(
@@ -384,18 +453,21 @@ def test_the_sha_tag_goes_on_push_events_in_the_main_repository_only(
     ],
 )
 def test_latest_and_the_branch_tag_move_only_after_the_gate_passed(
-    perf: dict[str, Any], context: dict[str, Any], gate: str, moves: bool
+    caller: dict[str, Any], context: dict[str, Any], gate: str, moves: bool
 ) -> None:
-    job = perf["jobs"]["push-latest"]
-    assert set(job["needs"]) == {"build", "gate"}
+    job = caller["jobs"]["push-latest"]
+    # The call succeeds only when every job of it did, the gate (which needs all the others) included.
+    assert job["needs"] == "perf"
     status = "success" if gate == "success" else "failure"
-    needs = {"gate": {"result": gate}, "build": {"result": "success"}}
+    needs = {"perf": {"result": gate, "outputs": {"built": "success"}}}
     assert condition(job["if"], {"github": context, "needs": needs}, status) is moves
 
 
-def test_the_push_jobs_hold_the_secrets_in_an_environment_and_nothing_waits_for_them(perf: dict[str, Any]) -> None:
-    jobs = perf["jobs"]
-    assert jobs["push-sha"]["needs"] in ("build", ["build"])
+def test_the_push_jobs_hold_the_secrets_in_an_environment_and_nothing_waits_for_them(
+    caller: dict[str, Any], perf: dict[str, Any]
+) -> None:
+    jobs = caller["jobs"]
+    assert jobs["push-sha"]["needs"] == "perf"
     for job_id in ("push-sha", "push-latest"):
         assert jobs[job_id]["environment"] == "dockerhub", job_id
     waiting = [
@@ -405,15 +477,18 @@ def test_the_push_jobs_hold_the_secrets_in_an_environment_and_nothing_waits_for_
         & set([job.get("needs")] if isinstance(job.get("needs"), str) else job.get("needs", []))
     ]
     assert waiting == [], f"{waiting} would not run (or report) when a push fails"
-    # Every other reader of a DockerHub secret is the perf job's pull-only login (a dispatch's image_tag).
+    # Every other reader of a DockerHub secret is the perf job's pull-only login (a dispatch's image_tag),
+    # which the call hands on to the called perf job.
     readers = {job_id for job_id, job in jobs.items() if "secrets.DOCKERHUB" in yaml.safe_dump(job)}
     assert readers == {"push-sha", "push-latest", "perf"}
     assert "environment" not in jobs["perf"]
+    assert {job_id for job_id, job in perf["jobs"].items() if "secrets." in yaml.safe_dump(job)} == {"perf"}
+    assert set(jobs["perf"]["secrets"]) == set(perf["on"]["workflow_call"]["secrets"])
 
 
 @pytest.mark.parametrize(("tip", "moves"), [("0123", True), ("4567", False)])
 def test_latest_moves_only_while_this_commit_is_the_branchs_tip(
-    perf: dict[str, Any], tip: str, moves: bool, tmp_path: Path
+    caller: dict[str, Any], tip: str, moves: bool, tmp_path: Path
 ) -> None:
     """Two pushes in a row run side by side: the older run's gate may finish last, and must not move latest back."""
     bin_dir = tmp_path / "bin"
@@ -421,9 +496,9 @@ def test_latest_moves_only_while_this_commit_is_the_branchs_tip(
     gh = bin_dir / "gh"
     gh.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/gh.log\necho {tip}\n')
     gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
-    job = perf["jobs"]["push-latest"]
+    job = caller["jobs"]["push-latest"]
     context = {**github("push"), "repository": "owner/repo", "ref_name": "main", "sha": "0123", "token": "t"}
-    result = run_step(perf, job, step_named(job, "Still the branch's tip?"), {"github": context}, tmp_path, bin_dir)
+    result = run_step(caller, job, step_named(job, "Still the branch's tip?"), {"github": context}, tmp_path, bin_dir)
     assert result.returncode == 0, result.stdout
     assert result.outputs == {"newest": "true" if moves else "false"}
     assert (tmp_path / "gh.log").read_text() == "api repos/owner/repo/branches/main --jq .commit.sha\n"
@@ -443,17 +518,154 @@ def test_the_gate_runs_after_failed_cells_but_not_on_a_cancelled_run(
     assert condition(perf["jobs"]["gate"]["if"], {"github": github("push")}, status) is runs
 
 
+# --------------------------------------------------------------------------- the gate's version in a call
+
+
+def gate_jobs(perf: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The jobs of perf-gate.yml that run `inference-gate`."""
+    command = re.compile(r"^\s*inference-gate [a-z]", re.MULTILINE)
+    return {
+        job_id: job
+        for job_id, job in perf["jobs"].items()
+        if any(command.search(step.get("run", "")) for step in job["steps"])
+    }
+
+
+def test_every_job_that_runs_the_gate_installs_the_one_the_caller_pinned(perf: dict[str, Any]) -> None:
+    jobs = gate_jobs(perf)
+    assert sorted(jobs) == ["compare", "gate", "perf", "plan", "search"]
+    reference = jobs["plan"]["steps"]
+    names = ["Check out", "Check out the gate", "Place the gate", "Set up Python 3.11", "Install the gate"]
+    for job_id, job in jobs.items():
+        assert [step.get("name") for step in job["steps"][: len(names)]] == names, job_id
+        assert job["steps"][: len(names)] == reference[: len(names)], f"{job_id}: one way to get the gate"
+    # The build job needs the gate's Dockerfile (the Locust image), not its Python: the same checkout.
+    build = perf["jobs"]["build"]
+    for name in ("Check out the gate", "Place the gate"):
+        assert step_named(build, name) == step_named(jobs["plan"], name), name
+
+
+@pytest.mark.parametrize(
+    ("tool_ref", "from_checkout", "ref", "checked_out"),
+    [
+        # The caller's `uses: OWNER/REPO/.github/workflows/perf-gate.yml@v1.2.0`: GitHub resolves the
+        # ref and gives its commit to the called jobs as job.workflow_sha (github.sha is the caller's).
+        pytest.param("", False, "c0ffee", True, id="the-pinned-commit"),
+        pytest.param("v1.3.0", False, "v1.3.0", True, id="a-tool-ref"),
+        pytest.param("", True, None, False, id="from-the-callers-checkout"),
+    ],
+)
+def test_the_gate_is_checked_out_at_the_commit_of_the_callers_uses_line(
+    perf: dict[str, Any], tool_ref: str, from_checkout: bool, ref: str | None, checked_out: bool
+) -> None:
+    step = step_named(perf["jobs"]["plan"], "Check out the gate")
+    contexts = {
+        "inputs": {"tool_ref": tool_ref, "tool_from_checkout": from_checkout},
+        "job": {"workflow_repository": "someone/inference-gate", "workflow_sha": "c0ffee"},
+        "github": {"repository": "acme/model-api", "sha": "callers-commit", "workflow_sha": "callers-commit"},
+    }
+    assert condition(step["if"], contexts) is checked_out
+    if checked_out:
+        assert interpolate(step["with"]["repository"], contexts) == "someone/inference-gate"
+        assert interpolate(step["with"]["ref"], contexts) == ref
+        assert step["with"]["persist-credentials"] is False
+
+
+def test_the_gate_is_moved_out_of_the_callers_workspace(perf: dict[str, Any], tmp_path: Path) -> None:
+    """A caller's Docker build context (`.`) must not carry the gate's checkout."""
+    job = perf["jobs"]["plan"]
+    step = dict(step_named(job, "Place the gate"))
+    workspace, temp = _mkdir(tmp_path / "workspace"), _mkdir(tmp_path / "temp")
+    git(workspace, "init", "--quiet")
+    gate = _mkdir(workspace / ".inference-gate")
+    git(gate, "init", "--quiet")
+    git(gate, "commit", "--quiet", "--allow-empty", "-m", "the gate")
+    sha = git(gate, "rev-parse", "HEAD")
+    step["env"] = {**step["env"], "RUNNER_TEMP": str(temp), "GITHUB_WORKSPACE": str(workspace)}
+    moved = run_step(perf, job, step, {"inputs": {"tool_from_checkout": False}}, tmp_path, cwd=workspace)
+    assert moved.returncode == 0, moved.stdout
+    assert moved.outputs == {"dir": f"{temp}/inference-gate"}
+    assert not gate.exists()
+    assert f"The gate: {sha} in {temp}/inference-gate" in moved.stdout
+    # This repository's own call: the checkout is the gate.
+    own = run_step(perf, job, step, {"inputs": {"tool_from_checkout": True}}, tmp_path, cwd=workspace)
+    assert own.returncode == 0, own.stdout
+    assert own.outputs == {"dir": str(workspace)}
+
+
+def test_the_gate_is_installed_from_its_own_lock_without_the_service(perf: dict[str, Any], tmp_path: Path) -> None:
+    job = perf["jobs"]["plan"]
+    bin_dir = _mkdir(tmp_path / "bin")
+    tool = _mkdir(tmp_path / "gate")
+    # `make` and the uv it would install both log what they are asked.
+    for fake in (bin_dir / "make", _mkdir(tool / ".tools" / "bin") / "uv"):
+        fake.write_text(f'#!/bin/sh\necho "{fake.name} $*" >> {tmp_path}/calls.log\n')
+        fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    contexts = {"steps": {"tool": {"outputs": {"dir": str(tool)}}}}
+    result = run_step(perf, job, step_named(job, "Install the gate"), contexts, tmp_path, bin_dir)
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / "calls.log").read_text().splitlines() == [
+        f"make -C {tool} .tools/bin/uv PYTHON=python3",  # the gate's pinned uv (its Makefile)
+        f"uv sync --frozen --no-default-groups --project {tool}",  # its uv.lock, the gate's dependencies alone
+    ]
+    assert result.path == [f"{tool}/.venv/bin"]  # `inference-gate` for the steps after it
+
+
+def test_the_locust_image_is_the_gates_and_the_api_image_the_callers(perf: dict[str, Any]) -> None:
+    build = perf["jobs"]["build"]
+    locust = step_named(build, "Build the load-test image (the gate's Dockerfile, target loadtest)")
+    assert (locust["with"]["context"], locust["with"]["target"]) == ("${{ steps.tool.outputs.dir }}", "loadtest")
+    api = step_named(build, "Build the API image")
+    assert api["with"]["context"] == "${{ inputs.context }}"
+
+
+@pytest.mark.parametrize(("mode", "cores"), [("matrix", "2"), ("compare", "2")])
+def test_inits_starter_files_run_in_the_workflow_as_they_are(
+    perf: dict[str, Any], mode: str, cores: str, tmp_path: Path
+) -> None:
+    """A caller's first call, with the files `inference-gate init` wrote and no input but the defaults:
+    the plan accepts it on the smallest runner (a private repository's 2 vCPUs), in each mode a
+    pull request runs."""
+    job = perf["jobs"]["plan"]
+    step = dict(step_named(job, "Plan"))
+    step["env"] = {**step["env"], "LOADTEST_CORES": cores}
+    for name in packaged.STARTER_FILES:
+        (tmp_path / name).write_text((packaged.STARTER_DIR / name).read_text())
+    defaults = {name: spec.get("default") for name, spec in perf["on"]["workflow_call"]["inputs"].items()}
+    result = run_step(perf, job, step, {"inputs": {**defaults, "mode": mode}}, _mkdir(tmp_path / "run"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    if mode == "matrix":
+        assert result.outputs == {"replicas": "[1, 2]"}
+
+
+README_CALL = re.compile(r"```yaml\n(# \.github/workflows/perf\.yml in your repository.*?)```", re.DOTALL)
+
+
+def test_the_readmes_call_is_one_perf_gate_yml_accepts(perf: dict[str, Any]) -> None:
+    """The lines the README shows a caller: a valid workflow whose call passes only inputs that exist."""
+    match = README_CALL.search((ROOT / "README.md").read_text())
+    assert match, "README.md shows no call of perf-gate.yml"
+    lines = [line for line in match.group(1).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert len(lines) <= 12, f"the call takes {len(lines)} lines"
+    workflow = yaml.safe_load(match.group(1))
+    (job,) = workflow["jobs"].values()
+    assert re.fullmatch(r"[\w.-]+/inference-gate/\.github/workflows/perf-gate\.yml@v\d+\.\d+\.\d+", job["uses"])
+    assert set(job.get("with", {})) <= set(perf["on"]["workflow_call"]["inputs"])
+    assert job["permissions"] == CALL_PERMISSIONS
+
+
 # --------------------------------------------------------------------------- perf: secrets
 
 
-def test_no_job_output_can_carry_a_secret(perf: dict[str, Any]) -> None:
+@pytest.mark.parametrize("name", ["perf.yml", "perf-gate.yml"])
+def test_no_job_output_can_carry_a_secret(name: str) -> None:
     """GitHub drops a job output that may contain a secret: no output comes from a step that reads one."""
-    for job_id, job in perf["jobs"].items():
-        for name, value in job.get("outputs", {}).items():
-            assert "secrets." not in value, (job_id, name)
+    for job_id, job in load_workflow(name)["jobs"].items():
+        for output, value in job.get("outputs", {}).items():
+            assert "secrets." not in value, (job_id, output)
             for step_id in re.findall(r"steps\.([\w-]+)\.outputs", value):
                 (step,) = [step for step in job["steps"] if step.get("id") == step_id]
-                assert "secrets." not in yaml.safe_dump(step), f"{job_id}.outputs.{name} comes from a secret"
+                assert "secrets." not in yaml.safe_dump(step), f"{job_id}.outputs.{output} comes from a secret"
 
 
 def test_the_build_reads_no_secret(perf: dict[str, Any]) -> None:
@@ -465,38 +677,38 @@ def test_the_build_reads_no_secret(perf: dict[str, Any]) -> None:
     [("", "", "DOCKERHUB_USERNAME DOCKERHUB_TOKEN"), ("me", "", "DOCKERHUB_TOKEN"), ("", "t", "DOCKERHUB_USERNAME")],
 )
 def test_missing_dockerhub_secrets_fail_the_push_naming_them(
-    perf: dict[str, Any], username: str, token: str, missing: str, tmp_path: Path
+    caller: dict[str, Any], username: str, token: str, missing: str, tmp_path: Path
 ) -> None:
-    job = perf["jobs"]["push-sha"]
+    job = caller["jobs"]["push-sha"]
     secrets = {"DOCKERHUB_USERNAME": username, "DOCKERHUB_TOKEN": token}
-    result = run_step(perf, job, step_named(job, "Check the DockerHub secrets"), {"secrets": secrets}, tmp_path)
+    result = run_step(caller, job, step_named(job, "Check the DockerHub secrets"), {"secrets": secrets}, tmp_path)
     assert result.returncode == 1
     assert "::error::Pushing to DockerHub needs the secrets DOCKERHUB_USERNAME and DOCKERHUB_TOKEN" in result.stdout
     assert f"missing: {missing}." in result.stdout
 
 
-def test_the_push_checks_pass_with_both_secrets(perf: dict[str, Any], tmp_path: Path) -> None:
-    job = perf["jobs"]["push-sha"]
+def test_the_push_checks_pass_with_both_secrets(caller: dict[str, Any], tmp_path: Path) -> None:
+    job = caller["jobs"]["push-sha"]
     secrets = {"DOCKERHUB_USERNAME": "me", "DOCKERHUB_TOKEN": "t"}
-    result = run_step(perf, job, step_named(job, "Check the DockerHub secrets"), {"secrets": secrets}, tmp_path)
+    result = run_step(caller, job, step_named(job, "Check the DockerHub secrets"), {"secrets": secrets}, tmp_path)
     assert result.returncode == 0, result.stdout
 
 
 @pytest.mark.parametrize(("namespace", "expected"), [("acme", "acme"), ("", "me")])
 def test_the_push_namespace_is_the_variable_else_the_account(
-    perf: dict[str, Any], namespace: str, expected: str
+    caller: dict[str, Any], namespace: str, expected: str
 ) -> None:
     contexts = {"vars": {"DOCKERHUB_NAMESPACE": namespace}, "secrets": {"DOCKERHUB_USERNAME": "me"}}
     for job_id in ("push-sha", "push-latest"):
-        assert interpolate(perf["jobs"][job_id]["env"]["NAMESPACE"], contexts) == expected
+        assert interpolate(caller["jobs"][job_id]["env"]["NAMESPACE"], contexts) == expected
 
 
-def test_every_tag_is_pushed_and_a_failed_push_fails_the_step(perf: dict[str, Any], tmp_path: Path) -> None:
-    job = perf["jobs"]["push-latest"]
+def test_every_tag_is_pushed_and_a_failed_push_fails_the_step(caller: dict[str, Any], tmp_path: Path) -> None:
+    job = caller["jobs"]["push-latest"]
     step = step_named(job, "Push the API image")
     tags = "docker.io/me/inference-gate-api:0123abc\ndocker.io/me/inference-gate-api:main\n"
     contexts = {"steps": {"meta": {"outputs": {"tags": tags}}}}
-    ok = run_step(perf, job, step, contexts, tmp_path / "ok", fake_docker(_mkdir(tmp_path / "ok")))
+    ok = run_step(caller, job, step, contexts, tmp_path / "ok", fake_docker(_mkdir(tmp_path / "ok")))
     assert ok.returncode == 0, ok.stdout
     log = (tmp_path / "ok" / "docker.log").read_text().splitlines()
     assert log == [
@@ -505,12 +717,24 @@ def test_every_tag_is_pushed_and_a_failed_push_fails_the_step(perf: dict[str, An
         "tag inference-gate-api:ci docker.io/me/inference-gate-api:main",
         "push docker.io/me/inference-gate-api:main",
     ]
-    failed = run_step(perf, job, step, contexts, tmp_path / "no", fake_docker(_mkdir(tmp_path / "no"), "tag"))
+    failed = run_step(caller, job, step, contexts, tmp_path / "no", fake_docker(_mkdir(tmp_path / "no"), "tag"))
     assert failed.returncode != 0
     # One script for both push jobs.
     assert {key: value for key, value in step.items() if key != "if"} == step_named(
-        perf["jobs"]["push-sha"], step["name"]
+        caller["jobs"]["push-sha"], step["name"]
     )
+
+
+def test_the_caller_pushes_the_image_the_called_workflow_built(caller: dict[str, Any], perf: dict[str, Any]) -> None:
+    """perf.yml tags the image perf-gate.yml built and saved, under the same local name."""
+    assert caller["env"]["API_IMAGE"] == perf["env"]["API_IMAGE"]
+    assert caller["env"]["DOCKERHUB_REPOSITORY"] == perf["env"]["DOCKERHUB_REPOSITORY"]
+    outputs = perf["on"]["workflow_call"]["outputs"]
+    assert outputs["images"]["value"] == "${{ jobs.build.outputs.images }}"
+    assert outputs["built"]["value"] == "${{ jobs.build.outputs.built }}"
+    build = perf["jobs"]["build"]
+    upload = step_named(build, "Upload the images")
+    assert build["outputs"]["built"] == f"${{{{ steps.{upload['id']}.outcome }}}}"
 
 
 def _mkdir(path: Path) -> Path:
@@ -518,9 +742,11 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-def test_the_pushed_tags_follow_the_rules_the_labels_were_made_with(perf: dict[str, Any]) -> None:
+def test_the_pushed_tags_follow_the_rules_the_labels_were_made_with(
+    perf: dict[str, Any], caller: dict[str, Any]
+) -> None:
     (labels,) = steps_using(perf["jobs"]["build"], "docker/metadata-action")
-    pushed = [steps_using(perf["jobs"][job_id], "docker/metadata-action")[0] for job_id in ("push-sha", "push-latest")]
+    pushed = [steps_using(caller["jobs"][job], "docker/metadata-action")[0] for job in ("push-sha", "push-latest")]
     assert labels["with"]["tags"].split() == [rule for step in pushed for rule in step["with"]["tags"].split()]
     assert {step["with"]["flavor"] for step in pushed} == {labels["with"]["flavor"]}
 
@@ -556,11 +782,12 @@ def pushed_tags(perf: dict[str, Any], job_id: str, sha: str, branch: str | None)
 
 @pytest.mark.parametrize("branch", ["main", "feature/ui", None])
 def test_a_push_is_tagged_with_the_sha_the_branch_and_latest_on_the_default_branch_only(
-    perf: dict[str, Any], branch: str | None
+    caller: dict[str, Any], branch: str | None
 ) -> None:
     sha = "0123456789abcdef0123456789abcdef01234567"
-    early, after_the_gate = pushed_tags(perf, "push-sha", sha, branch), pushed_tags(perf, "push-latest", sha, branch)
-    assert early == [f"docker.io/me/{perf['env']['DOCKERHUB_REPOSITORY']}:{sha}"]  # only the sha goes before the gate
+    early = pushed_tags(caller, "push-sha", sha, branch)
+    after_the_gate = pushed_tags(caller, "push-latest", sha, branch)
+    assert early == [f"docker.io/me/{caller['env']['DOCKERHUB_REPOSITORY']}:{sha}"]  # only the sha goes before the gate
     # `make push` (scripts/push_image.py) promises the same references: one rule for both.
     assert early + after_the_gate == image_tags("me", sha, branch, "main")
 
@@ -594,10 +821,11 @@ def test_the_dispatched_image_is_resolved_in_the_perf_job(
     job = perf["jobs"]["perf"]
     step = dict(step_named(job, "Choose the API image under test"))
     step["env"] = {**step["env"], "HAVE_LOGIN": have_login}
-    contexts = {"inputs": {"image_tag": image_tag}, "vars": {"DOCKERHUB_NAMESPACE": namespace}}
-    result = run_step(perf, job, step, contexts, tmp_path)
-    assert result.returncode == 0, result.stdout
-    assert result.outputs == {"ref": ref, "pull": pull, "login": login}
+    for inputs in ({"image_tag": image_tag, "image": ""}, {"image_tag": "", "image": image_tag}):
+        contexts = {"inputs": inputs, "vars": {"DOCKERHUB_NAMESPACE": namespace}}
+        result = run_step(perf, job, step, contexts, tmp_path)
+        assert result.returncode == 0, result.stdout
+        assert result.outputs == {"ref": ref, "pull": pull, "login": login}, inputs
 
 
 def test_a_bare_tag_without_the_namespace_variable_is_an_error_naming_it(perf: dict[str, Any], tmp_path: Path) -> None:
@@ -613,10 +841,12 @@ def test_a_bare_tag_without_the_namespace_variable_is_an_error_naming_it(perf: d
     [
         ("workflow_dispatch", {"DOCKERHUB_USERNAME": "me", "DOCKERHUB_TOKEN": "t"}, "true"),
         ("workflow_dispatch", {"DOCKERHUB_USERNAME": "me"}, "false"),
-        ("push", {"DOCKERHUB_USERNAME": "me", "DOCKERHUB_TOKEN": "t"}, "false"),
+        # A caller's own `image`, on any event (the script logs in only to pull it: see above).
+        ("push", {"DOCKERHUB_USERNAME": "me", "DOCKERHUB_TOKEN": "t"}, "true"),
+        ("push", {}, "false"),
     ],
 )
-def test_the_perf_job_logs_in_only_to_pull_a_dispatched_image(
+def test_the_perf_job_logs_in_only_to_pull_the_image_under_test(
     perf: dict[str, Any], event: str, secrets: dict[str, str], have_login: str
 ) -> None:
     job = perf["jobs"]["perf"]
@@ -631,11 +861,12 @@ def test_the_perf_job_logs_in_only_to_pull_a_dispatched_image(
 # --------------------------------------------------------------------------- perf: plan and cells
 
 
-def test_the_plan_feeds_the_matrix(perf: dict[str, Any], tmp_path: Path) -> None:
+def test_the_plan_feeds_the_matrix(perf: dict[str, Any], caller: dict[str, Any], tmp_path: Path) -> None:
     job = perf["jobs"]["plan"]
     step = dict(step_named(job, "Plan"))
     step["env"] = {**step["env"], "LOADTEST_CORES": "4"}  # a public repository's runner
-    result = run_step(perf, job, step, {"inputs": {"replicas": "1,2", "cpus": "1.0"}}, tmp_path, cwd=ROOT)
+    inputs = called_inputs(caller, {"replicas": "1,2", "cpus": "1.0"})
+    result = run_step(perf, job, step, {"inputs": inputs}, tmp_path, cwd=ROOT)
     assert result.returncode == 0, result.stdout
     needs = {
         "plan": {
@@ -658,12 +889,12 @@ def test_the_plan_feeds_the_matrix(perf: dict[str, Any], tmp_path: Path) -> None
     ],
 )
 def test_the_plan_refuses_what_cannot_run_before_any_runner_is_spent(
-    perf: dict[str, Any], inputs: dict[str, str], refusal: str, tmp_path: Path
+    perf: dict[str, Any], caller: dict[str, Any], inputs: dict[str, str], refusal: str, tmp_path: Path
 ) -> None:
     job = perf["jobs"]["plan"]
     step = dict(step_named(job, "Plan"))
     step["env"] = {**step["env"], "LOADTEST_CORES": "4"}
-    result = run_step(perf, job, step, {"inputs": inputs}, tmp_path, cwd=ROOT)
+    result = run_step(perf, job, step, {"inputs": called_inputs(caller, inputs)}, tmp_path, cwd=ROOT)
     assert result.returncode == 2
     assert f"::error title=The plan refuses::{refusal}" in result.stdout
     assert refusal in result.summary
@@ -672,45 +903,71 @@ def test_the_plan_refuses_what_cannot_run_before_any_runner_is_spent(
         assert "plan" in perf["jobs"][job_id]["needs"], job_id
 
 
-def test_the_plan_checks_against_the_jobs_own_timeouts(perf: dict[str, Any]) -> None:
+def test_the_plan_checks_against_the_jobs_own_timeouts(perf: dict[str, Any], caller: dict[str, Any]) -> None:
     jobs = perf["jobs"]
     command = shlex.split(step_named(jobs["plan"], "Plan")["run"].split(">>")[0])
-    args = build_parser().parse_args(command[3:])
+    assert command[:2] == ["inference-gate", "plan"]
+    args = build_parser().parse_args(command[1:])
     assert args.cell_minutes == jobs["perf"]["timeout-minutes"]
     assert args.search_minutes == jobs["search"]["timeout-minutes"]
     assert args.compare_minutes == jobs["compare"]["timeout-minutes"]
-    assert (args.profile, COMPARE_PROFILE) == ("ci", "compare")
+    # The profile comes in as LOADTEST_PROFILE, the `profile` input (perf.yml: the default, ci).
+    assert interpolate(perf["env"]["LOADTEST_PROFILE"], {"inputs": called_inputs(caller)}) == "ci"
+    assert COMPARE_PROFILE == "compare"
     compare_command = shlex.split(step_named(jobs["compare"], "Compare head with base (compose backend)")["run"])
     assert compare_command[compare_command.index("--profile") + 1] == COMPARE_PROFILE
     # Every dispatch input the plan can check reaches it.
     env = step_named(jobs["plan"], "Plan")["env"]
-    read = {name for name in perf["on"]["workflow_dispatch"]["inputs"] if f"inputs.{name}" in " ".join(env.values())}
+    read = {name for name in caller["on"]["workflow_dispatch"]["inputs"] if f"inputs.{name}" in " ".join(env.values())}
     assert read == {"mode", "replicas", "cpus", "users", "spawn_rate", "run_time", "budget"}
 
 
-def runner_config(perf: dict[str, Any], inputs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """What `python -m loadtest run` makes of the perf step for a matrix cell of 2 replicas."""
-    step = step_named(perf["jobs"]["perf"], "Load test and gate (compose backend)")
-    contexts = {
-        "inputs": inputs,
-        "matrix": {"replicas": 2},
-        "steps": {"image": {"outputs": {"ref": "inference-gate-api:ci"}}},
-        "env": perf["env"],
-    }
+def test_the_caller_hands_every_dispatch_input_to_the_call_under_its_name(caller: dict[str, Any]) -> None:
+    passed = caller["jobs"]["perf"]["with"]
+    dispatch = caller["on"]["workflow_dispatch"]["inputs"]
+    assert {name: passed.get(name) for name in dispatch} == {name: f"${{{{ inputs.{name} }}}}" for name in dispatch}
+    # And it runs the gate of its own checkout: a pull request tests the gate's code it changes.
+    assert passed["tool_from_checkout"] is True
+    assert called_inputs(caller, {"mode": "search"})["mode"] == "search"
+    assert called_inputs(caller)["mode"] == ""  # a push passes the empty input: the jobs read it as matrix
+
+
+def set_step_environment(
+    workflow: dict[str, Any], step: dict[str, Any], contexts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The LOADTEST_ variables a step runs with: the workflow's (the caller's files) and the step's own."""
     for name in [name for name in os.environ if name.startswith("LOADTEST_")]:
         monkeypatch.delenv(name)
-    for name, value in step["env"].items():
-        monkeypatch.setenv(name, to_text(interpolate(value, contexts)))
+    for block in (workflow["env"], step["env"]):
+        for name, value in block.items():
+            monkeypatch.setenv(name, to_text(interpolate(value, {**contexts, "env": workflow["env"]})))
+
+
+def one_command(step: dict[str, Any], subcommand: str) -> argparse.Namespace:
+    """The step's `inference-gate <subcommand> ...` parsed by the command's own parser."""
     command = shlex.split(step["run"])
-    assert command[:3] == [".venv/bin/python", "-m", "loadtest"], "the perf step is one runner command"
-    args = build_parser().parse_args(command[3:])
-    return run_config(args, os.environ, lambda _: load_thresholds(THRESHOLDS))
+    assert command[:2] == ["inference-gate", subcommand], f"the step is one {subcommand} command"
+    return build_parser().parse_args(command[1:])
+
+
+def runner_config(
+    perf: dict[str, Any], caller: dict[str, Any], inputs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """What `inference-gate run` makes of the perf step for a matrix cell of 2 replicas."""
+    step = step_named(perf["jobs"]["perf"], "Load test and gate (compose backend)")
+    contexts = {
+        "inputs": called_inputs(caller, inputs),
+        "matrix": {"replicas": 2},
+        "steps": {"image": {"outputs": {"ref": "inference-gate-api:ci"}}},
+    }
+    set_step_environment(perf, step, contexts, monkeypatch)
+    return run_config(one_command(step, "run"), os.environ, lambda _: load_thresholds(THRESHOLDS))
 
 
 def test_a_push_runs_the_ci_profile_on_the_compose_backend(
-    perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    perf: dict[str, Any], caller: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = runner_config(perf, {}, monkeypatch)
+    config = runner_config(perf, caller, {}, monkeypatch)
     ci = load_thresholds(THRESHOLDS).profiles["ci"]
     assert config.cells == [Cell(replicas=2, cpus=ci.cpus, memory=ci.memory)]
     assert (config.load.users, config.load.spawn_rate, config.run_time) == (ci.users, ci.spawn_rate, ci.run_time)
@@ -718,25 +975,27 @@ def test_a_push_runs_the_ci_profile_on_the_compose_backend(
     assert config.backend.locust_image == perf["env"]["LOCUST_IMAGE"]
 
 
-def test_every_dispatch_input_reaches_the_runner(perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_dispatch_input_reaches_the_runner(
+    perf: dict[str, Any], caller: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     inputs = {"cpus": "0.5", "memory": "512M", "users": "50", "spawn_rate": "5", "run_time": "30s"}
-    config = runner_config(perf, inputs, monkeypatch)
+    config = runner_config(perf, caller, inputs, monkeypatch)
     assert config.cells == [Cell(replicas=2, cpus=0.5, memory="512m")]
     assert (config.load.users, config.load.spawn_rate, config.run_time.text) == (50, 5.0, "30s")
-    dispatch = set(perf["on"]["workflow_dispatch"]["inputs"])
+    dispatch = set(caller["on"]["workflow_dispatch"]["inputs"])
     read = {name for name in dispatch if f"inputs.{name}" in yaml.safe_dump(perf["jobs"]["perf"])}
     # replicas reaches the cells through the plan's matrix; mode picks the jobs (the perf job's `if:`);
     # budget is the search's; compare_with the build's choice of a base.
     assert dispatch - read == {"replicas", "budget", "compare_with"}
 
 
-def test_dispatch_inputs_are_optional_strings_but_the_mode(perf: dict[str, Any]) -> None:
-    for name, spec in perf["on"]["workflow_dispatch"]["inputs"].items():
+def test_dispatch_inputs_are_optional_strings_but_the_mode(caller: dict[str, Any]) -> None:
+    for name, spec in caller["on"]["workflow_dispatch"]["inputs"].items():
         assert spec["description"], name
         if name != "mode":
             assert spec["type"] == "string", name
             assert spec["default"] == "", name
-    mode = perf["on"]["workflow_dispatch"]["inputs"]["mode"]
+    mode = caller["on"]["workflow_dispatch"]["inputs"]["mode"]
     assert (mode["type"], mode["options"], mode["default"]) == ("choice", ["matrix", "search", "compare"], "matrix")
 
 
@@ -754,10 +1013,16 @@ def test_dispatch_inputs_are_optional_strings_but_the_mode(perf: dict[str, Any])
     ],
 )
 def test_the_mode_runs_the_matrix_the_search_or_the_comparison(
-    perf: dict[str, Any], context: dict[str, Any], inputs: dict[str, str], matrix: bool, gate: bool, search: bool
+    perf: dict[str, Any],
+    caller: dict[str, Any],
+    context: dict[str, Any],
+    inputs: dict[str, str],
+    matrix: bool,
+    gate: bool,
+    search: bool,
 ) -> None:
     jobs = perf["jobs"]
-    contexts = {"github": context, "inputs": inputs}
+    contexts = {"github": context, "inputs": called_inputs(caller, inputs)}
     assert "if" not in jobs["plan"]  # every mode: it refuses what cannot run
     assert condition(jobs["perf"]["if"], contexts) is matrix
     assert condition(jobs["gate"]["if"], contexts, "success") is gate
@@ -769,23 +1034,20 @@ def test_the_mode_runs_the_matrix_the_search_or_the_comparison(
     assert set(jobs["search"]["needs"]) == {"plan", "build"}  # this commit's images, no gate
 
 
-def search_config(perf: dict[str, Any], inputs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """What `python -m loadtest search` makes of the search job's step."""
+def search_config(
+    perf: dict[str, Any], caller: dict[str, Any], inputs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """What `inference-gate search` makes of the search job's step."""
     step = step_named(perf["jobs"]["search"], "Search (compose backend)")
-    for name in [name for name in os.environ if name.startswith("LOADTEST_")]:
-        monkeypatch.delenv(name)
-    for name, value in step["env"].items():
-        monkeypatch.setenv(name, to_text(interpolate(value, {"inputs": inputs, "env": perf["env"]})))
-    command = shlex.split(step["run"])
-    assert command[:3] == [".venv/bin/python", "-m", "loadtest"], "the search step is one search command"
-    args = build_parser().parse_args(command[3:])
+    set_step_environment(perf, step, {"inputs": called_inputs(caller, inputs)}, monkeypatch)
+    args = one_command(step, "search")
     return search_options.search_config(args, os.environ, lambda _: load_thresholds(THRESHOLDS))
 
 
 def test_a_search_dispatch_walks_the_ci_profiles_grid_with_this_commits_images(
-    perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    perf: dict[str, Any], caller: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = search_config(perf, {"mode": "search"}, monkeypatch)
+    config = search_config(perf, caller, {"mode": "search"}, monkeypatch)
     search = load_thresholds(THRESHOLDS).profiles["ci"].search
     assert search is not None
     grid = config.grid
@@ -796,9 +1058,12 @@ def test_a_search_dispatch_walks_the_ci_profiles_grid_with_this_commits_images(
     assert config.budget_seconds < 60 * perf["jobs"]["search"]["timeout-minutes"] / 1.5
 
 
-def test_every_search_input_reaches_the_search(perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_search_input_reaches_the_search(
+    perf: dict[str, Any], caller: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     inputs = {"mode": "search", "replicas": "1,3", "cpus": "0.25,0.5", "memory": "256m,512M", "budget": "10m"}
-    config = search_config(perf, {**inputs, "users": "500", "spawn_rate": "50", "run_time": "40s"}, monkeypatch)
+    inputs |= {"users": "500", "spawn_rate": "50", "run_time": "40s"}
+    config = search_config(perf, caller, inputs, monkeypatch)
     assert (config.grid.replicas, config.grid.cpus, config.grid.memory) == ((1, 3), (0.25, 0.5), ("256m", "512m"))
     assert (config.budget_seconds, config.run.load.users, config.run.load.spawn_rate) == (600, 500, 50)
     assert config.run.run_time.text == "40s"
@@ -832,8 +1097,9 @@ def test_the_search_summary_is_its_search_md_and_its_results_are_kept(
 def test_the_image_hand_over_fails_when_docker_save_fails(perf: dict[str, Any], tmp_path: Path) -> None:
     job = perf["jobs"]["build"]
     step = step_named(job, "Save the images for the other jobs")
-    assert run_step(perf, job, step, {}, tmp_path / "ok", fake_docker(_mkdir(tmp_path / "ok"))).returncode == 0
-    broken = run_step(perf, job, step, {}, tmp_path / "no", fake_docker(_mkdir(tmp_path / "no"), "save"))
+    contexts = {"inputs": {"image": ""}}
+    assert run_step(perf, job, step, contexts, tmp_path / "ok", fake_docker(_mkdir(tmp_path / "ok"))).returncode == 0
+    broken = run_step(perf, job, step, contexts, tmp_path / "no", fake_docker(_mkdir(tmp_path / "no"), "save"))
     assert broken.returncode != 0, "a failed docker save still produced an artifact"
 
 
@@ -912,7 +1178,13 @@ def history(tmp_path: Path) -> dict[str, Any]:
     ],
 )
 def test_the_base_to_compare_with_is_chosen_per_event(
-    perf: dict[str, Any], history: dict[str, Any], event: str, compare_with: str, base: str | None, tmp_path: Path
+    perf: dict[str, Any],
+    caller: dict[str, Any],
+    history: dict[str, Any],
+    event: str,
+    compare_with: str,
+    base: str | None,
+    tmp_path: Path,
 ) -> None:
     job = perf["jobs"]["build"]
     step = dict(step_named(job, "Choose the base to compare with"))
@@ -921,13 +1193,14 @@ def test_the_base_to_compare_with_is_chosen_per_event(
         # The event's base sha lags the merge commit's first parent (the base branch moved on): the
         # comparison must not count the base branch's newer commits as the pull request's.
         "github": {**github(event), "event": {"pull_request": {"base": {"sha": history["root"]}}}},
-        "inputs": {"compare_with": compare_with},
+        "inputs": called_inputs(caller, {"compare_with": compare_with}),
     }
     result = run_step(perf, job, step, contexts, tmp_path, cwd=history["repo"])
     assert result.returncode == 0, result.stdout
     expected = history[base] if base else ""
-    assert result.outputs == {"sha": expected}
     worktree = tmp_path / "runner-temp" / "base"
+    # The base's build context is the head's (`.`) in the base's worktree; its Dockerfile the context's.
+    assert result.outputs == ({"sha": expected, "context": f"{worktree}/.", "dockerfile": ""} if base else {"sha": ""})
     assert worktree.is_dir() is bool(base)
     if base:
         assert git(worktree, "rev-parse", "HEAD") == expected
@@ -938,31 +1211,67 @@ def test_the_base_to_compare_with_is_chosen_per_event(
 
 
 def test_an_unknown_compare_with_is_an_error_naming_it(
-    perf: dict[str, Any], history: dict[str, Any], tmp_path: Path
+    perf: dict[str, Any], caller: dict[str, Any], history: dict[str, Any], tmp_path: Path
 ) -> None:
     job = perf["jobs"]["build"]
     step = dict(step_named(job, "Choose the base to compare with"))
     step["env"] = {**step["env"], "RUNNER_TEMP": str(tmp_path)}
-    contexts = {"github": github("workflow_dispatch"), "inputs": {"compare_with": "no-such-ref"}}
+    contexts = {"github": github("workflow_dispatch"), "inputs": called_inputs(caller, {"compare_with": "no-such-ref"})}
     result = run_step(perf, job, step, contexts, tmp_path, cwd=history["repo"])
     assert result.returncode == 1
     assert "::error::compare_with 'no-such-ref' is not a branch, tag or commit of this repository" in result.stdout
 
 
 @pytest.mark.parametrize(
-    ("mode", "compare_with", "code", "said"),
+    ("event", "inputs", "code", "said"),
     [
-        pytest.param("compare", "", 1, "::error::mode compare needs compare_with", id="compare-without-a-base"),
-        pytest.param("search", "v1", 0, "::notice::mode search runs no comparison", id="search-ignores-it"),
+        pytest.param(
+            "workflow_dispatch",
+            {"mode": "compare"},
+            1,
+            "::error::mode compare needs compare_with",
+            id="compare-without-a-base",
+        ),
+        pytest.param(
+            "workflow_dispatch",
+            {"mode": "search", "compare_with": "v1"},
+            0,
+            "::notice::mode search runs no comparison",
+            id="search-ignores-it",
+        ),
+        # Another repository's call that gives its image: nothing is built, so nothing to compare.
+        pytest.param(
+            "pull_request",
+            {"image": "ghcr.io/me/api:1"},
+            0,
+            "::notice::the image under test is given (ghcr.io/me/api:1), not built: no comparison",
+            id="a-given-image",
+        ),
+        pytest.param(
+            "workflow_dispatch",
+            {"mode": "compare", "compare_with": "v1", "image": "ghcr.io/me/api:1"},
+            1,
+            "::error::mode compare builds both sides: it cannot compare the given image 'ghcr.io/me/api:1'",
+            id="compare-a-given-image",
+        ),
+        # A caller that keeps its pull requests to the SLO matrix.
+        pytest.param("pull_request", {"compare_pull_requests": False}, 0, "", id="no-comparison-asked"),
     ],
 )
-def test_the_mode_decides_whether_there_is_a_base(
-    perf: dict[str, Any], history: dict[str, Any], mode: str, compare_with: str, code: int, said: str, tmp_path: Path
+def test_the_mode_and_the_inputs_decide_whether_there_is_a_base(
+    perf: dict[str, Any],
+    history: dict[str, Any],
+    event: str,
+    inputs: dict[str, Any],
+    code: int,
+    said: str,
+    tmp_path: Path,
 ) -> None:
     job = perf["jobs"]["build"]
     step = dict(step_named(job, "Choose the base to compare with"))
     step["env"] = {**step["env"], "RUNNER_TEMP": str(tmp_path)}
-    contexts = {"github": github("workflow_dispatch"), "inputs": {"compare_with": compare_with, "mode": mode}}
+    defaults = {name: spec.get("default") for name, spec in perf["on"]["workflow_call"]["inputs"].items()}
+    contexts = {"github": github(event), "inputs": {**defaults, **inputs}}
     result = run_step(perf, job, step, contexts, tmp_path, cwd=history["repo"])
     assert result.returncode == code, result.stdout
     assert said in result.stdout
@@ -973,8 +1282,14 @@ def test_the_mode_decides_whether_there_is_a_base(
 def test_the_base_image_is_built_from_its_worktree_with_the_heads_cache(perf: dict[str, Any]) -> None:
     job = perf["jobs"]["build"]
     base = step_named(job, "Build the base's API image (the merge base)")
-    head = step_named(job, "Build the API image (the Dockerfile's final stage)")
-    assert base["with"]["context"] == "${{ runner.temp }}/base"
+    head = step_named(job, "Build the API image")
+    # The head's context, Dockerfile and target, inside the base's worktree (the step that chose it).
+    assert (base["with"]["context"], base["with"]["file"]) == (
+        "${{ steps.base.outputs.context }}",
+        "${{ steps.base.outputs.dockerfile }}",
+    )
+    assert (head["with"]["context"], head["with"]["file"]) == ("${{ inputs.context }}", "${{ inputs.dockerfile }}")
+    assert base["with"]["target"] == head["with"]["target"] == "${{ inputs.target }}"
     assert base["with"]["tags"] == "${{ env.BASE_IMAGE }}"
     assert base["with"]["cache-from"] == head["with"]["cache-from"]
     assert "cache-to" not in base["with"]  # the head's cache stays the head's
@@ -1026,9 +1341,8 @@ def test_the_base_image_goes_to_the_other_jobs_when_there_is_one(
 ) -> None:
     job = perf["jobs"]["build"]
     step = step_named(job, "Save the images for the other jobs")
-    result = run_step(
-        perf, job, step, {"steps": {"compared": {"outputs": {"sha": base}}}}, tmp_path, fake_docker(tmp_path)
-    )
+    contexts = {"steps": {"compared": {"outputs": {"sha": base}}}, "inputs": {"image": ""}}
+    result = run_step(perf, job, step, contexts, tmp_path, fake_docker(tmp_path))
     assert result.returncode == 0, result.stdout
     (log,) = (tmp_path / "docker.log").read_text().splitlines()
     images = log.split()[1:]
@@ -1037,20 +1351,28 @@ def test_the_base_image_goes_to_the_other_jobs_when_there_is_one(
     assert (perf["env"]["BASE_IMAGE"] in images) is bool(base)
 
 
+def test_a_given_image_is_not_built_and_only_the_locust_image_is_handed_on(
+    perf: dict[str, Any], tmp_path: Path
+) -> None:
+    job = perf["jobs"]["build"]
+    build = step_named(job, "Build the API image")
+    assert condition(build["if"], {"inputs": {"image": ""}}) is True
+    assert condition(build["if"], {"inputs": {"image": "ghcr.io/me/api:1"}}) is False
+    step = step_named(job, "Save the images for the other jobs")
+    contexts = {"steps": {"compared": {"outputs": {"sha": ""}}}, "inputs": {"image": "ghcr.io/me/api:1"}}
+    result = run_step(perf, job, step, contexts, tmp_path, fake_docker(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert (tmp_path / "docker.log").read_text().split() == ["save", perf["env"]["LOCUST_IMAGE"]]
+
+
 def test_the_compare_job_compares_this_commits_image_with_the_bases_beside_the_cells(
-    perf: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    perf: dict[str, Any], caller: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = perf["jobs"]["compare"]
     assert set(job["needs"]) == {"plan", "build"}  # not after the cells: beside them
     step = step_named(job, "Compare head with base (compose backend)")
-    for name in [name for name in os.environ if name.startswith("LOADTEST_")]:
-        monkeypatch.delenv(name)
-    for name, value in step["env"].items():
-        monkeypatch.setenv(name, to_text(interpolate(value, {"env": perf["env"]})))
-    (line,) = [line for line in step["run"].splitlines() if "-m loadtest compare" in line]
-    command = shlex.split(line.split("||")[0])
-    assert command[:3] == [".venv/bin/python", "-m", "loadtest"]
-    args = build_parser().parse_args(command[3:])
+    set_step_environment(perf, step, {"inputs": called_inputs(caller)}, monkeypatch)
+    args = one_command(step, "compare")
     config = compare_config(args, os.environ, lambda _: load_thresholds(THRESHOLDS))
     assert (config.base, config.head) == (perf["env"]["BASE_IMAGE"], perf["env"]["API_IMAGE"])
     assert (config.backend.name, config.backend.locust_image) == ("compose", perf["env"]["LOCUST_IMAGE"])
@@ -1093,23 +1415,35 @@ def test_the_comparisons_artifact_carries_its_attempt_and_the_gate_downloads_eve
     assert fnmatch.fnmatchcase(name, download["with"]["pattern"])
 
 
-def test_the_images_are_read_under_the_name_of_the_attempt_that_built_them(perf: dict[str, Any]) -> None:
+def test_the_images_are_read_under_the_name_of_the_attempt_that_built_them(
+    perf: dict[str, Any], caller: dict[str, Any]
+) -> None:
     build = perf["jobs"]["build"]
     (upload,) = [step for step in steps_using(build, "actions/upload-artifact") if step["name"] == "Upload the images"]
     built = interpolate(upload["with"]["name"], {"github": {"run_attempt": 1}})
     # A re-run of failed cells in attempt 2 reads the build job's outputs of attempt 1.
     assert interpolate(build["outputs"]["images"], {"github": {"run_attempt": 1}}) == built
-    loading = [
-        job_id for job_id, job in perf["jobs"].items() if any(s.get("name") == "Load the images" for s in job["steps"])
-    ]
+    # The jobs of the call read the build job's output; the caller's, the call's (its `images` output).
+    upstream = {
+        "perf-gate.yml": ("build", "needs.build.outputs.images"),
+        "perf.yml": ("perf", "needs.perf.outputs.images"),
+    }
+    reference = step_named(perf["jobs"]["perf"], "Load the images")
+    loading: list[str] = []
+    for workflow in (perf, caller):
+        name = "perf-gate.yml" if workflow is perf else "perf.yml"
+        needed, output = upstream[name]
+        for job_id, job in workflow["jobs"].items():
+            if not any(step.get("name") == "Load the images" for step in job.get("steps", [])):
+                continue
+            loading.append(job_id)
+            assert needed in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"]), job_id
+            assert step_named(job, "Download the images")["with"]["name"] == f"${{{{ {output} }}}}"
+            # One rule for all five: the same script, on the artifact of the same name.
+            load = step_named(job, "Load the images")
+            assert load["run"] == reference["run"], job_id
+            assert load["env"] == {**reference["env"], "IMAGES": f"${{{{ {output} }}}}"}, job_id
     assert sorted(loading) == ["compare", "perf", "push-latest", "push-sha", "search"]
-    for job_id in loading:
-        job = perf["jobs"][job_id]
-        assert "build" in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"]), job_id
-        assert step_named(job, "Download the images")["with"]["name"] == "${{ needs.build.outputs.images }}"
-        # One rule for all four: the same two steps.
-        load = {key: value for key, value in step_named(job, "Load the images").items() if key != "if"}
-        assert load == step_named(perf["jobs"]["perf"], "Load the images"), job_id
 
 
 @pytest.mark.parametrize(("outcome", "downloaded"), [("failure", False), ("success", False)])
@@ -1166,9 +1500,7 @@ def test_the_verdict_reads_every_upstream_job_and_the_downloaded_folders(perf: d
     step = step_named(gate, "Verdict")
     assert step["env"]["LOADTEST_NEEDS"] == "${{ toJSON(needs) }}"
     assert set(gate["needs"]) == {"plan", "build", "perf", "compare"}
-    command = shlex.split(step["run"])
-    assert command[:4] == [".venv/bin/python", "-m", "loadtest", "verdict"]
-    args = build_parser().parse_args(command[3:])
+    args = one_command(step, "verdict")
     assert str(args.cells) == step_named(gate, "Download every cell")["with"]["path"]
     assert str(args.comparison) == step_named(gate, "Download the comparison")["with"]["path"]
     for event, mode in (("push", "matrix"), ("workflow_dispatch", "compare")):
