@@ -115,6 +115,19 @@ class PlanOptions(ProfileOptions):
         Duration | None,
         Flag("search: the whole search's length (default: the profile's)", "matrix", parse=duration, metavar="T"),
     ] = None
+    # The file the cells will run (`run --scenario`, the same variable LOADTEST_SCENARIO_FILE): its asked
+    # rate sets Locust's cores, so a workflow that names another scenario is planned for that one.
+    scenario_file: Annotated[
+        Path | None,
+        Flag(
+            "the scenario file the cells run, whose asked rate sets Locust's cores (default: the profile's "
+            "scenario_file, else the workshop's)",
+            "matrix",
+            parse=Path,
+            metavar="FILE",
+            flag="--scenario",
+        ),
+    ] = None
     cell_minutes: Annotated[
         int | None,
         Flag(
@@ -271,7 +284,9 @@ def refusals(options: PlanOptions, thresholds: Thresholds, profile: Profile) -> 
         cells = planned_cells(profile, options.replicas, options.cpus)
         cores = options.cores or usable_cores()
         # The profile's scenario at its paces (ScenarioError, a ValueError, names a file that cannot be used).
-        scenario = chosen_scenario(None, profile.scenario_file, profile.pace, options.thresholds, options.profile)
+        scenario = chosen_scenario(
+            options.scenario_file, profile.scenario_file, profile.pace, options.thresholds, options.profile
+        )
         found += crowded_cells(cells, cores, locust_cores(scenario, options.users), scenario, options.users)
         if options.cell_minutes is not None:
             found.append(cell_time_refusal(options.users, options.spawn_rate, options.run_time, options.cell_minutes))

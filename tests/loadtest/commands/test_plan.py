@@ -169,6 +169,24 @@ def test_the_ci_profile_fits_a_4_vcpu_runner_and_a_third_replica_does_not(loadte
     assert planned(loadtest_cli("plan", "--cores", "2", "--replicas", "1", env={"LOADTEST_USERS": "5000"})) == [1]
 
 
+def test_locusts_cores_follow_the_scenario_the_cells_will_run(loadtest_cli: Cli, tmp_path: Path) -> None:
+    """A workflow's `scenario` input (LOADTEST_SCENARIO_FILE) replaces the profile's: the plan counts its rate."""
+    scenario = tmp_path / "busy.yaml"
+    scenario.write_text(
+        "requests:\n  - {name: predict, method: POST, path: /predict, json: {x: 1}}\n"
+        "users:\n  client: {share: 1.0, rate: 1.0}\n"
+    )
+    # The ci profile's 10,000 users, each asking 1 req/s: 10,000 req/s need 6 Locust cores, not 2.
+    refused = loadtest_cli("plan", "--cores", "4", "--replicas", "1", env={"LOADTEST_SCENARIO_FILE": str(scenario)})
+    assert refused.returncode == exitcodes.CANNOT_JUDGE
+    assert "+ 6 for Locust (10,000 users asking ~10,000 req/s" in refused.stderr
+    given = loadtest_cli("plan", "--cores", "4", "--replicas", "1", "--scenario", str(scenario), "--users", "100")
+    assert planned(given) == [1]
+    missing = loadtest_cli("plan", "--scenario", str(tmp_path / "none.yaml"))
+    assert missing.returncode == exitcodes.CANNOT_JUDGE
+    assert "none.yaml" in missing.stderr
+
+
 def test_the_cores_default_to_this_machines(loadtest_cli: Cli) -> None:
     cores = len(os.sched_getaffinity(0))
     done = loadtest_cli("plan", "--replicas", str(cores), "--cpus", "1.0")
