@@ -16,8 +16,10 @@ web UI, a run of an older version, a hand-made folder) is judged in one look at 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from loadtest.gate.confidence import (
     MIN_BLOCKS,
@@ -31,8 +33,16 @@ from loadtest.gate.confidence import (
     share_text,
 )
 from loadtest.gate.latency import mean_ms
-from loadtest.gate.reading import AGGREGATED
-from loadtest.latency.recording import Block, IntervalStats, Recording
+from loadtest.gate.reading import AGGREGATED, HistoryRow
+from loadtest.latency.recording import (
+    FILE_NAME,
+    Block,
+    IntervalStats,
+    Recording,
+    RecordingError,
+    RecordingFollower,
+)
+from loadtest.locust_contract import LoadSettings
 from loadtest.records import Sequential
 from loadtest.thresholds import Slo
 
@@ -42,6 +52,11 @@ DEFAULT_CONFIDENCE = 0.95
 STEADY_TOLERANCE = 0.1
 """The steady-state test tolerates a drift of this share of the P95 limit (100 ms for 1,000 ms): a drift that
 small does not move a verdict."""
+REPORT_DELAY_SECONDS = 2.0
+"""Locust's processes report their counts once a second: a live look waits this long for the last ones."""
+TAIL_SECONDS = 5
+"""Locust runs this long past the last planned block's answers (its reset lands a second or two after the
+ramp's computed end, and the last report needs a second), so the last planned look has its blocks."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,11 @@ class RunPlan:
     def design(self) -> Design:
         """The looks' design (ConfidenceError: too short for even `MIN_BLOCKS` blocks)."""
         return Design.plan(self.run_seconds, self.max_seconds, self.confidence, self.block_seconds)
+
+    def locust_seconds(self, ramp_seconds: float, answer: int) -> int:
+        """How long Locust must be able to run for the last planned look: the ramp, the longest judged
+        window, the longest latency limit to answer its last requests, and a tail."""
+        return math.ceil(ramp_seconds + self.max_seconds + answer + TAIL_SECONDS)
 
 
 def ramp_seconds(users: int, spawn_rate: float, warmup: str) -> float:
@@ -281,3 +301,100 @@ def sequential_record(judged: Judged) -> Sequential:
 def interval_text(estimate: float, lower: float, upper: float) -> str:
     """`5.3% [4.1%, 6.6%]`."""
     return f"{share_text(estimate)} [{share_text(lower)}, {share_text(upper)}]"
+
+
+# --------------------------------------------------------------------------- while Locust runs
+
+
+@dataclass
+class _Ramp:
+    """Where the judged window starts, from Locust's history as it comes: the last reset of its statistics
+    (totals that fall), else the first row at the most users (the gate's `judged_window`)."""
+
+    users: int
+    start: int | None = None
+    _last: HistoryRow | None = None
+    _peak: int = 0
+
+    def see(self, row: HistoryRow) -> None:
+        if self._last is not None and row.requests < self._last.requests:
+            self.start = row.timestamp
+        elif row.users > self._peak:
+            self._peak = row.users
+            if row.users >= self.users:
+                self.start = row.timestamp
+        self._last = row
+
+
+class SequentialStop:
+    """The engine's stop check that ends a cell once its looks decided (see `StopCheck` in
+    loadtest.runner.engine): a breach beyond doubt (early, before `run_time`), a pass from `run_time` on, an
+    inconclusive at `max_run_time`. It reads the cell's histograms as Locust writes them and looks after each
+    block whose requests have all had the longest latency limit to be answered."""
+
+    def __init__(
+        self,
+        follower: RecordingFollower,
+        slo: Slo,
+        plan: RunPlan,
+        users: int,
+        warmup: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.follower, self.slo, self.plan, self.clock = follower, slo, plan, clock
+        self.design = plan.design()
+        self.limits = slo_limits(slo)
+        self.answer = answer_seconds(slo)
+        self.warmup = warmup
+        self.ramp = _Ramp(users)
+        self.look: Look | None = None
+        """The look that decided (None: none yet)."""
+        self.problem: str | None = None
+        """Why the histograms could not be read live (the gate will say it too); no look after it."""
+        self._looked = 0
+
+    @property
+    def early(self) -> bool:
+        """The decision is a breach before `run_time`."""
+        return self.look is not None and self.look.stopped_early
+
+    def __call__(self, rows: Sequence[HistoryRow]) -> str | None:
+        """Why to stop now (None: go on)."""
+        for row in rows:
+            self.ramp.see(row)
+        start = self.ramp.start if self.warmup == "spawn" else None
+        if (self.warmup == "spawn" and start is None) or self.look is not None or self.problem is not None:
+            return None
+        try:
+            recording = self.follower.read()
+        except RecordingError as error:
+            self.problem = str(error)
+            return None
+        if recording is None or not recording.cells:
+            return None
+        first = start if start is not None else recording.seconds()[0]
+        until = self.clock() - REPORT_DELAY_SECONDS - self.answer
+        blocks = window_blocks(recording, first, until, self.design.block_seconds)
+        if len(blocks) <= self._looked or len(blocks) < MIN_BLOCKS:
+            return None
+        self._looked = len(blocks)
+        found = replay(self.design, self.limits, blocks, recording, STEADY_TOLERANCE * self.slo.max_p95_ms)
+        if found is None or found.decision == "continue":
+            return None
+        self.look = found
+        word = {"pass": "pass", "breach": "breach", "inconclusive": "inconclusive"}[found.decision]
+        return f"decided after {found.seconds:g} s of judged load: {word}: {found.reason}"
+
+
+def cell_stop(folder: Path, slo: Slo, load: LoadSettings) -> tuple[SequentialStop, int] | None:
+    """The stop check for a cell of our locustfile (it writes `folder`'s histograms) and how long Locust may
+    run for its planned looks: the ramp, `run_time`'s judged window, the longest latency limit and a tail.
+    Without it Locust would stop at `run_time`, and the last blocks' requests would have no time to be
+    answered. None: the run is too short for a confidence bound (the gate says so)."""
+    ramp = ramp_seconds(load.users, load.spawn_rate, load.warmup)
+    plan = RunPlan.of_load(load.run_time_seconds, None, ramp, slo.confidence)
+    try:
+        stop = SequentialStop(RecordingFollower(Path(folder) / FILE_NAME), slo, plan, load.users, load.warmup)
+    except ConfidenceError:
+        return None
+    return stop, plan.locust_seconds(ramp, answer_seconds(slo))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,14 +363,14 @@ def read_recording(path: Path) -> Recording:
     return _parse(path, lines)
 
 
-def _parse(path: Path, lines: list[str]) -> Recording:
+def _parse(path: Path, lines: list[str], first_line: int = 1, header_seen: bool = False) -> Recording:
+    """`lines` from line `first_line` on (`header_seen`: the header came before them)."""
     cells: dict[tuple[int, str], list[IntervalStats]] = {}
     sources: set[str] = set()
     closed: dict[str, float] = {}
     missing: set[str] = set()
     ended = False
-    header_seen = False
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         where = f"{path}, line {number}"
@@ -491,6 +492,56 @@ def _texts(record: Mapping[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise RecordingError(f"{key}: {value!r:.80} must be a list of strings")
     return value
+
+
+class RecordingFollower:
+    """A histogram file read as it grows (a cell's while Locust runs): each `read` decodes only the complete
+    lines added since the last one and returns everything so far, so a look every few seconds costs what
+    the new seconds cost, not the whole file again. A file replaced (the writer's compaction at the end)
+    is read anew."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._reset(None)
+
+    def _reset(self, inode: int | None) -> None:
+        self._inode = inode
+        self._offset = 0
+        self._line = 1
+        self._so_far: Recording | None = None
+
+    def read(self) -> Recording | None:
+        """Everything the file holds so far (None: no file, or not even its header yet). RecordingError for a
+        line that is not of this format."""
+        try:
+            with self.path.open("rb") as handle:
+                inode = os.fstat(handle.fileno()).st_ino
+                if inode != self._inode:
+                    self._reset(inode)
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return self._so_far
+        except OSError as error:
+            raise RecordingError(f"{self.path}: cannot be read: {error}") from error
+        complete = data[: data.rfind(b"\n") + 1]
+        if not complete:
+            return self._so_far
+        try:
+            lines = complete.decode("utf-8").split("\n")[:-1]
+        except UnicodeDecodeError as error:
+            raise RecordingError(f"{self.path}: cannot be read: {error}") from error
+        part = _parse(self.path, lines, self._line, header_seen=self._so_far is not None)
+        self._offset += len(complete)
+        self._line += len(lines)
+        self._so_far = part if self._so_far is None else _append(self._so_far, part)
+        return self._so_far
+
+
+def _append(before: Recording, after: Recording) -> Recording:
+    """A file's recording followed by its next lines' (an end once written stays written)."""
+    merged = merge_recordings([before, after])
+    return Recording(merged.cells, merged.sources, merged.closed, merged.missing, before.ended or after.ended)
 
 
 class RecordingWriter:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from loadtest.gate.sequential import cell_stop
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import SUMMARY_FILE
 from loadtest.report import write_report
@@ -79,14 +80,21 @@ class MatrixRun:
                 if config.backend.calibrate:
                     self.engine.calibration = measure_generator(config, self.cwd, self.say)
                 for position, cell in enumerate(config.cells, start=1):
+                    folder = config.out / cell.name
+                    looks = cell_stop(folder, config.slo, config.load) if config.backend.locustfile is None else None
                     request = CellRequest(
                         cell=cell,
                         load=config.load,
-                        folder=config.out / cell.name,
+                        folder=folder,
                         label=f"[{position}/{len(config.cells)}]",
                         position=position,
                         planned=tuple(c.name for c in config.cells),
                         run_time=config.run_time.text,
+                        # Our locustfile records histograms: the cell stops once its looks decided (a breach
+                        # beyond doubt before run_time), and Locust runs past run_time just long enough for
+                        # run_time's last requests to be answered and looked at.
+                        stop=looks[0] if looks is not None else None,
+                        locust_seconds=looks[1] if looks is not None else None,
                     )
                     results.append(self.engine.run_cell(request, self.progress))
                     if interrupts.received():

@@ -210,9 +210,17 @@ class ComposeLoad:
         return self._exit
 
     def stop(self) -> int:
-        """Stop the master (SIGTERM: it writes its CSVs and report) and save Locust's logs."""
+        """Stop the master as Ctrl-C would (it writes its CSVs and HTML report, and stops its workers), then
+        whatever is left; save Locust's logs."""
         if self._exit is None:
             if self.master_id:
+                # SIGINT first: Locust's SIGTERM handler (docker stop) shuts down without the HTML report.
+                run_command(["docker", "kill", "--signal", "SIGINT", self.master_id], timeout=30)
+                deadline = time.monotonic() + STOP_TIMEOUT
+                while self._exit is None and time.monotonic() < deadline:
+                    self._next_poll = 0.0
+                    if self.poll() is None:
+                        time.sleep(POLL_SECONDS / 4)
                 run_command(["docker", "stop", "-t", str(STOP_TIMEOUT), self.master_id], timeout=STOP_TIMEOUT + 30)
             self._next_poll = 0.0
             self.poll()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -98,8 +99,11 @@ class LocustProcess:
         return self.process.poll()
 
     def stop(self) -> int:
-        """Stop it now; Locust writes its CSVs and report on SIGTERM. Returns its exit code."""
-        code = processes.stop(self.process, grace=STOP_GRACE_SECONDS)
+        """Stop it now, as Ctrl-C would: Locust writes its CSVs and its HTML report. Returns its exit code."""
+        # SIGINT, not SIGTERM: Locust's SIGTERM handler shuts down without the HTML report (locust/main.py
+        # writes it only when its run ends or on KeyboardInterrupt), and a cell stopped once its looks
+        # decided would lose it. Every process of the group gets it, as from a terminal.
+        code = processes.stop(self.process, grace=STOP_GRACE_SECONDS, signum=signal.SIGINT)
         self._close_log()
         return code
 

@@ -11,15 +11,18 @@ import pytest
 from loadtest.latency import hdr
 from loadtest.latency.hdr import Histogram
 from loadtest.latency.recording import (
+    FILE_NAME,
     HEADER,
     IntervalDelta,
     IntervalStats,
     Percentiles,
     RecordingError,
+    RecordingFollower,
     RecordingWriter,
     merge_recordings,
     read_recording,
 )
+from tests.loadtest import histogram_files as hist
 
 T0 = 1_767_000_000
 
@@ -211,3 +214,40 @@ def test_interval_deltas_refuse_bad_wire_data() -> None:
         IntervalDelta.from_wire([1, 2])
     with pytest.raises(RecordingError, match="intended: 'x' must be a count"):
         IntervalDelta.from_wire({"start": 1, "endpoint": "/", "intended": "x"})
+
+
+def test_a_follower_reads_what_the_writer_appended_so_far_and_only_whole_lines(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    follower = RecordingFollower(path)
+    assert follower.read() is None  # no file yet
+    writer = RecordingWriter(path)
+    first = hist.Second([5.0] * 10).delta(hist.T0)
+    writer.append("w1", [first])
+    so_far = follower.read()
+    assert so_far is not None
+    assert so_far.total().intended == 10
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"type":"interval"')  # a line being written: left for the next read
+    assert follower.read() is so_far
+    writer.close()
+
+
+def test_a_follower_adds_new_lines_and_reads_a_compacted_file_anew(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    follower = RecordingFollower(path)
+    writer = RecordingWriter(path)
+    for second in range(3):
+        writer.append("w1", [hist.Second([5.0] * 10).delta(hist.T0 + second)])
+        writer.append("w2", [hist.Second([7.0] * 10).delta(hist.T0 + second)])
+        so_far = follower.read()
+        assert so_far is not None
+        assert so_far.total().intended == 20 * (second + 1)
+    writer.close_source("w1", hist.T0 + 3.5)
+    writer.close_source("w2", hist.T0 + 3.5)
+    writer.end()
+    writer.finish()  # replaces the file: read from its start again, not from the old offset
+    writer.close()
+    finished = follower.read()
+    assert finished is not None
+    assert (finished.total().intended, finished.closed_at, finished.ended) == (60, hist.T0 + 3.5, True)
+    assert finished.total().corrected == read_recording(path).total().corrected

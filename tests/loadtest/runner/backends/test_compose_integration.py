@@ -204,6 +204,9 @@ def test_a_replica_killed_mid_run_is_recorded_and_the_run_goes_on(
 
     record = read_record(out / CELL.name / "run.json", RunRecord)
     assert record.status == "completed"
+    # However Locust ended (its run time, or stopped once the cell's looks decided: SIGINT, Locust's
+    # Ctrl-C), it wrote its HTML report.
+    assert (out / CELL.name / "locust_report.html").stat().st_size > 0
     # Judged either way (the kill's failed requests may or may not reach 1%), and the exit code says which.
     verdict = read_record(out / CELL.name / "verdict.json", Verdict)
     assert run.returncode == BY_OUTCOME[verdict.outcome], err
