@@ -464,7 +464,8 @@ class LimitJudgement:
     state: LimitState
     more_seconds: float | None
     """At the current spread, about how much longer a run would need to settle it (None: settled, or the
-    estimate sits on the limit, where no length settles it)."""
+    estimate sits exactly on the limit, where no length settles it; a share of 0 is settled by enough
+    requests, so it has a length)."""
     design_effect: float
 
 
@@ -567,13 +568,44 @@ def _judge_limit(
 
 
 def _more_seconds(design: Design, bound: ShareBound, allowed: float, alpha: float) -> float | None:
-    """About how long a run would need for the bound at `alpha` to clear `allowed`, at the current spread
-    (the standard error falls as one over the root of the blocks)."""
+    """About how long a run would need for the bound at `alpha` to clear `allowed` at the current spread
+    (None: the estimate sits on the limit, or nothing was intended: no length settles it).
+
+    With a spread between blocks, the standard error falls as one over the root of the blocks. With none
+    (no request over the limit, or every one over: the spread is 0, and the bound is Clopper-Pearson's on
+    the requests themselves), more blocks still settle it: the blocks at which that bound clears the limit.
+    """
     gap = abs(bound.estimate - allowed)
-    if gap == 0 or bound.blocks == 0 or bound.standard_error == 0:
+    if gap == 0 or bound.blocks == 0 or bound.intended == 0:
         return None
+    if bound.estimate in (0.0, 1.0):
+        blocks = _blocks_to_clear(bound, allowed, alpha)
+        return None if blocks is None else (blocks - bound.blocks) * design.block_seconds
     needed = bound.blocks * (_z(alpha) * bound.standard_error / gap) ** 2
     return max(1.0, math.ceil(needed - bound.blocks)) * design.block_seconds
+
+
+MAX_MORE_BLOCKS = 100_000
+"""How far `_blocks_to_clear` looks: a run a hundred thousand blocks longer is no advice."""
+
+
+def _blocks_to_clear(bound: ShareBound, allowed: float, alpha: float) -> int | None:
+    """The fewest blocks (more than the bound's) of the same size at which a share of exactly 0 (or 1) has
+    its upper (lower) bound at `alpha` within (beyond) `allowed`, as `share_bound` computes it then: the
+    Clopper-Pearson bound on the requests, shrunk by (z / t_{k-1})^2 (None: none within `MAX_MORE_BLOCKS`).
+
+    With no success in n the upper bound is 1 - alpha^(1/n), within `allowed` once n >= ln(alpha) /
+    ln(1 - allowed); with every one a success the lower bound is alpha^(1/n), beyond `allowed` once n >=
+    ln(alpha) / ln(allowed)."""
+    if allowed <= 0:
+        return None  # a share of 0 allowed: nothing over is never within it, and one over is beyond it at once
+    needed = math.log(alpha) / math.log(1 - allowed if bound.estimate == 0 else allowed)
+    per_block = bound.intended / bound.blocks
+    z = _z(alpha)
+    for blocks in range(bound.blocks + 1, bound.blocks + MAX_MORE_BLOCKS + 1):
+        if blocks * per_block * (z / _t(alpha, blocks - 1)) ** 2 >= needed:
+            return blocks
+    return None
 
 
 def share_text(share: float) -> str:
@@ -592,6 +624,8 @@ def _limit_text(judgement: LimitJudgement) -> str:
     )
     if judgement.more_seconds is not None:
         text += f" (about {judgement.more_seconds:,.0f} s more at this spread)"
-    elif judgement.state == "too close to call":
+    elif judgement.state == "too close to call" and judgement.estimate == judgement.allowed:
         text += " (it sits on the limit: no run length settles it)"
+    elif judgement.state == "too close to call":
+        text += " (no run length within reach settles it)"
     return text

@@ -162,7 +162,8 @@ def _from_histograms(
         return None
     judged_end = judged.end
     part = recording.window(start, judged_end)
-    if not part.total().intended:
+    totals = part.total()
+    if not totals.intended:
         # Nothing intended in the window is nothing to judge, never a pass of zero checks (a run
         # shorter than its ramp plus the time its last requests need to be answered).
         raise GateInputError(
@@ -176,8 +177,7 @@ def _from_histograms(
     window = Window(kind=locust_window.kind, start=float(start), end=float(judged_end), seconds=judged_end - start)
     scopes = latency.latency_by_scope(part, closed_at)
     figures = latency.aggregated_figures(scopes[0], window.seconds)
-    totals = part.total()
-    loop = latency.loop_of(totals) if totals.intended else "open"
+    loop = latency.loop_of(totals)
     lag = latency.generator_lag(totals, slo.max_p95_ms)
 
     checks = _bounded_checks(judged, scopes)
@@ -358,12 +358,18 @@ def _bounded_text(check: Check, scopes: list[ScopeLatency], part: Recording) -> 
         estimate = share(check.estimate or 0.0)
         text = f"error rate{of} {estimate} {bounds} of the intended requests, limit {share(check.limit)}"
     if check.state == "too close to call":
-        text += (
-            f" (about {check.more_seconds:,.0f} s more at this spread)"
-            if check.more_seconds is not None
-            else " (it sits on the limit: no run length settles it)"
-        )
+        text += _more_text(check.more_seconds, check.estimate == check.allowed)
     return text
+
+
+def _more_text(more_seconds: float | None, on_the_limit: bool) -> str:
+    """How much longer a run would need to settle a close call: `confidence._more_seconds`' answer, or why
+    there is none."""
+    if more_seconds is not None:
+        return f" (about {more_seconds:,.0f} s more at this spread)"
+    if on_the_limit:
+        return " (it sits on the limit: no run length settles it)"
+    return " (no run length within reach settles it)"
 
 
 def _closed_loop_note(loop: str) -> str:

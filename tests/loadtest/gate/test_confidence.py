@@ -313,6 +313,36 @@ def test_a_share_on_the_limit_has_no_run_length_that_settles_it() -> None:
     blocks = [BlockCount(50, 1000)] * 12
     judged = look(Design.plan(60, 60), [Limit("P95", 0.05, blocks)]).limits[0]
     assert (judged.state, judged.more_seconds) == ("too close to call", None)
+    assert look(Design.plan(60, 60), [Limit("P95", 0.05, blocks)]).reason.endswith(
+        "(it sits on the limit: no run length settles it)"
+    )
+
+
+def test_no_error_in_a_short_run_is_settled_by_the_blocks_at_which_its_bound_clears_the_limit() -> None:
+    # init-then-run's old run: 3 blocks of 38 requests, none failed. The spread is 0, yet the bound is on
+    # the requests (1 - alpha^(1/n)): 7.9% at 114, over a 1% limit, and enough more requests bring it under.
+    design = Design.plan(3, 3, block_seconds=1)
+    blocks = [BlockCount(0, 38)] * 3
+    judged = look(design, [Limit("error rate", 0.01, blocks)]).limits[0]
+    assert judged.state == "too close to call"
+    assert judged.more_seconds is not None
+    assert judged.more_seconds > 0
+    alpha = design.pass_level(design.max_blocks)
+    assert alpha is not None
+    needed = 3 + round(judged.more_seconds / design.block_seconds)
+    assert share_bound([BlockCount(0, 38)] * needed, alpha).upper <= 0.01
+    assert share_bound([BlockCount(0, 38)] * (needed - 1), alpha).upper > 0.01
+    assert "about" in look(design, [Limit("error rate", 0.01, blocks)]).reason
+    assert "sits on the limit" not in look(design, [Limit("error rate", 0.01, blocks)]).reason
+
+
+def test_every_request_over_in_a_short_run_is_settled_the_same_way() -> None:
+    design = Design.plan(3, 3, block_seconds=1)
+    blocks = [BlockCount(2, 2)] * 3  # all 6 over: the bound on 6 requests cannot yet exclude 60%
+    judged = look(design, [Limit("P95", 0.6, blocks)]).limits[0]
+    assert judged.state == "too close to call"
+    assert judged.more_seconds is not None
+    assert judged.more_seconds > 0
 
 
 def test_a_breach_needs_only_one_limit_and_a_pass_needs_every_one() -> None:
