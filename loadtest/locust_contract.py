@@ -52,6 +52,9 @@ class LoadSettings:
     """Handed to the locustfile in its environment (see `locust_environment`)."""
     warmup: Literal["spawn", "none"] = "none"
     """spawn: Locust resets its statistics once every user runs (its `--reset-stats`), so the ramp is not judged."""
+    max_run_time_seconds: int | None = None
+    """How long a cell too close to call at `run_time_seconds` may extend (None: no extension). Locust's own
+    `--run-time` stays `run_time_seconds`; the runner that extends gives Locust the longer time."""
 
 
 def csv_paths(folder: Path, prefix: str = CSV_PREFIX) -> dict[str, Path]:

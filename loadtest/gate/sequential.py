@@ -388,11 +388,12 @@ class SequentialStop:
 
 def cell_stop(folder: Path, slo: Slo, load: LoadSettings) -> tuple[SequentialStop, int] | None:
     """The stop check for a cell of our locustfile (it writes `folder`'s histograms) and how long Locust may
-    run for its planned looks: the ramp, `run_time`'s judged window, the longest latency limit and a tail.
+    run for its planned looks: the ramp, `max_run_time`'s judged window (`run_time`'s without an extension),
+    the longest latency limit and a tail.
     Without it Locust would stop at `run_time`, and the last blocks' requests would have no time to be
     answered. None: the run is too short for a confidence bound (the gate says so)."""
     ramp = ramp_seconds(load.users, load.spawn_rate, load.warmup)
-    plan = RunPlan.of_load(load.run_time_seconds, None, ramp, slo.confidence)
+    plan = RunPlan.of_load(load.run_time_seconds, load.max_run_time_seconds, ramp, slo.confidence)
     try:
         stop = SequentialStop(RecordingFollower(Path(folder) / FILE_NAME), slo, plan, load.users, load.warmup)
     except ConfidenceError:

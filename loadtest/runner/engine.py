@@ -275,6 +275,7 @@ class CellEngine:
             spawn_rate=settings.spawn_rate,
             run_time=request.run_time or f"{settings.run_time_seconds}s",
             run_time_seconds=settings.run_time_seconds,
+            max_run_time_seconds=settings.max_run_time_seconds if request.stop is not None else None,
             thresholds=str(self.thresholds),
             started_at=run.started_at,
             ended_at=now(),

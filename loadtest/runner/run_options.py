@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -17,6 +17,7 @@ from loadtest.locust_contract import LoadSettings
 from loadtest.options import (
     CommandOptions,
     Flag,
+    OptionsError,
     ProfileOptions,
     choice,
     comma_list,
@@ -332,9 +333,32 @@ class RunOptions(ServerOption, LimitsOption, BackendOptions, LoadOptions, Matrix
         ),
     ] = DEFAULT_OUT
 
+    max_run_time: Annotated[
+        Duration | None,
+        Flag(
+            "how long a cell still too close to call at its run time may extend, Locust syntax (default: the "
+            "run time, no extension)",
+            "load",
+            parse=duration,
+            metavar="T",
+        ),
+    ] = None
+
     @classmethod
     def from_profile(cls, profile: Profile) -> dict[str, Any]:
-        return load_from(profile)
+        return {**load_from(profile), "max_run_time": profile.max_run_time}
+
+    def max_run_time_seconds(self) -> int | None:
+        """How long a cell may extend, checked against the run time (None: no extension)."""
+        if self.max_run_time is None:
+            return None
+        if self.max_run_time.seconds < self.run_time.seconds:
+            raise OptionsError(
+                f"max_run_time {self.max_run_time.text} is shorter than run_time {self.run_time.text}: a cell extends "
+                "from its run time up to max_run_time; give --max-run-time (LOADTEST_MAX_RUN_TIME) of at least "
+                f"{self.run_time.text}"
+            )
+        return self.max_run_time.seconds
 
     def config(self, thresholds: Thresholds, profile: Profile) -> RunConfig:
         """What the runner runs: these options, with the profile's cells under the matrix flags."""
@@ -342,7 +366,7 @@ class RunOptions(ServerOption, LimitsOption, BackendOptions, LoadOptions, Matrix
         return RunConfig(
             profile=self.profile,
             cells=profile_cells(profile, self.replicas, self.cpus, self.memory),
-            load=self.load_settings(scenario),
+            load=replace(self.load_settings(scenario), max_run_time_seconds=self.max_run_time_seconds()),
             run_time=self.run_time,
             thresholds=self.thresholds,
             slo=thresholds.slo,

@@ -182,6 +182,9 @@ class Profile(StrictModel):
     users: Annotated[int, Field(ge=1)]
     spawn_rate: Positive
     run_time: Duration
+    max_run_time: Duration | None = None
+    """How long a cell still too close to call (or not steady) at `run_time` may extend, block by block, before it
+    is inconclusive (None: `run_time`, no extension). The ramp is part of both, as of `run_time`."""
     replicas: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)] | None = None
     cpus: Positive | None = None
     memory: Memory | None = None
@@ -218,6 +221,15 @@ class Profile(StrictModel):
         if value is not None and len(set(value)) != len(value):
             raise ValueError("lists a replica count more than once")
         return value
+
+    @model_validator(mode="after")
+    def _max_run_time_from_run_time(self) -> Profile:
+        if self.max_run_time is not None and self.max_run_time.seconds < self.run_time.seconds:
+            raise ValueError(
+                f"max_run_time {self.max_run_time.text} is shorter than run_time {self.run_time.text}: a cell extends "
+                "from run_time up to max_run_time; give at least run_time, or leave it out (no extension)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_way_to_give_cells(self) -> Profile:

@@ -134,5 +134,16 @@ def test_a_cell_of_our_locustfile_gets_a_stop_and_time_for_its_last_answers(tmp_
     assert locust_seconds == 10 + 60 + 1 + 5  # ramp, judged window, the 1 s limit's answers, a tail
 
 
+def test_a_cell_that_may_extend_gets_time_for_max_run_times_looks(tmp_path: Path) -> None:
+    load = LoadSettings(users=100, spawn_rate=10, run_time_seconds=70, warmup="spawn", max_run_time_seconds=130)
+    made = cell_stop(tmp_path, SLO, load)
+
+    assert made is not None
+    stop, locust_seconds = made
+    assert (stop.plan.run_seconds, stop.plan.max_seconds) == (60, 120)
+    assert (stop.design.run_blocks, stop.design.max_blocks) == (12, 24)
+    assert locust_seconds == 10 + 120 + 1 + 5
+
+
 def test_a_run_too_short_for_a_bound_gets_no_stop(tmp_path: Path) -> None:
     assert cell_stop(tmp_path, SLO, LoadSettings(users=10, spawn_rate=10, run_time_seconds=3, warmup="spawn")) is None

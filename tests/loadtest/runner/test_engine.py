@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Self
 
@@ -238,6 +238,16 @@ def test_locust_may_run_longer_than_the_judged_time(tmp_path: Path) -> None:
     assert load.started_with is not None
     assert load.started_with.run_time_seconds == 45
     assert result.record.run_time_seconds == 15
+    assert result.record.max_run_time_seconds is None  # no stop check: nothing extends
+
+
+def test_a_cell_whose_looks_may_extend_records_how_far(tmp_path: Path) -> None:
+    # The gate re-plans the looks from run.json: run_time and max_run_time both.
+    extended = replace(LOAD, max_run_time_seconds=30)
+    result = engine(FakeBackend()).run_cell(
+        request(tmp_path, load=extended, stop=lambda rows: None, locust_seconds=40), Heard()
+    )
+    assert (result.record.run_time_seconds, result.record.max_run_time_seconds) == (15, 30)
 
 
 def test_a_replica_restarted_while_it_ran_is_an_event(tmp_path: Path) -> None:

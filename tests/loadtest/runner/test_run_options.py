@@ -19,6 +19,7 @@ slo: {max_error_rate: 0.01, max_p95_ms: 1000}
 profiles:
   ci:    {users: 10000, spawn_rate: 500, run_time: 2m, replicas: [1, 2], cpus: 1.0, memory: 1g}
   local: {users: 1000, spawn_rate: 100, run_time: 30s, replicas: [1, 2], cpus: 0.5, memory: 512m}
+  long:  {users: 500, spawn_rate: 500, run_time: 1m, max_run_time: 2m, replicas: [1], cpus: 1.0, memory: 1g}
 """
 )
 
@@ -94,8 +95,26 @@ def test_the_backend_settings() -> None:
     )
 
 
+def test_max_run_time_is_the_run_time_unless_a_profile_a_variable_or_the_flag_gives_it() -> None:
+    assert merged([]).load.max_run_time_seconds is None  # no profile changes behaviour unless it asks
+    assert merged(["--profile", "long"]).load.max_run_time_seconds == 120
+    assert merged(["--profile", "long"], {"LOADTEST_MAX_RUN_TIME": "3m"}).load.max_run_time_seconds == 180
+    flag = merged(["--profile", "long", "--max-run-time", "90s"], {"LOADTEST_MAX_RUN_TIME": "3m"})
+    assert flag.load.max_run_time_seconds == 90
+    assert merged(["--max-run-time", "1m"]).load.max_run_time_seconds == 60
+
+
+def test_a_max_run_time_shorter_than_the_run_time_is_refused_naming_both() -> None:
+    with pytest.raises(ValueError, match=r"max_run_time 20s is shorter than run_time 30s: .*--max-run-time"):
+        merged(["--max-run-time", "20s"])
+    with pytest.raises(ValueError, match=r"max_run_time 2m is shorter than run_time 5m"):
+        merged(["--profile", "long", "--run-time", "5m"])
+    with pytest.raises(ValueError, match=r"LOADTEST_MAX_RUN_TIME='soon': "):
+        merged([], {"LOADTEST_MAX_RUN_TIME": "soon"})
+
+
 def test_an_unknown_profile_is_named() -> None:
-    with pytest.raises(ValueError, match=r"profile 'nightly' is not in thresholds.yaml \(profiles: ci, local\)"):
+    with pytest.raises(ValueError, match=r"profile 'nightly' is not in thresholds.yaml \(profiles: ci, local, long\)"):
         merged(["--profile", "nightly"])
 
 

@@ -219,6 +219,12 @@ def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
             id="bad-warmup",
         ),
         pytest.param(
+            VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, max_run_time: 5s, "
+            "replicas: [1], cpus: 1, memory: 1g}}",
+            "max_run_time 5s is shorter than run_time 10s: a cell extends from run_time up to max_run_time",
+            id="max-run-time-shorter",
+        ),
+        pytest.param(
             VALID_SLO + "profiles: {local: {users: 1, spawn_rate: 1, run_time: 10s, "
             "replicas: [1], cpus: 1, memory: 1g, pace: {heavy: {between: [1, 2, 3]}}}}",
             "Threshold 'heavy' between: [1.0, 2.0, 3.0] must be two numbers of seconds, [low, high] "
