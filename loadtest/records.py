@@ -443,6 +443,9 @@ class Verdict(Record):
     generator_lag: GeneratorLag | None = None
     locust_figures: Figures | None = None
     """Locust's own Aggregated row when `figures` come from the histograms (its rounded, closed-loop view)."""
+    points: str | None = None
+    """Why a run that has histograms was judged from Locust's figures as points, without a confidence bound (its
+    judged window too short for one: fewer than the minimum blocks); None: judged with bounds, or no histograms."""
 
     @property
     def breached(self) -> list[Check]:
@@ -514,6 +517,8 @@ class TrialRecord(Record):
     reasons: list[str] = []
     figures: Figures | None = None
     """The Aggregated row of its judged window."""
+    points: str | None = None
+    """The verdict's `points`: its figures were judged as points, its window too short for a confidence bound."""
     started_at: datetime
     duration_seconds: float
 

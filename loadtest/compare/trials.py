@@ -65,6 +65,7 @@ def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime
             outcome=outcome,
             reasons=reasons,
             figures=figures,
+            points=result.verdict.points if result.verdict is not None else None,
             started_at=started_at,
             duration_seconds=round(seconds, 3),
         )

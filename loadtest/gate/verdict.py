@@ -78,10 +78,15 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None, scenar
         )
     window = run.judged_window(after_spawn=record is not None and record.warmup == "spawn")
     recording = latency.read_cell_recording(run.run_dir)
+    points: str | None = None
     if recording is not None:
-        verdict = _from_histograms(run, recording, slo, record, window, scenario)
-        if verdict is not None:
-            return verdict
+        try:
+            return _from_histograms(run, recording, slo, record, window, scenario)
+        except ConfidenceError as error:
+            # Too short for any bound (a 3 s trial of compare, whose own statistics carry the uncertainty
+            # across trials): judged from Locust's figures as points, as before, rather than on a window of
+            # almost nothing, and labelled so wherever the verdict goes (a trial's, a probe's record).
+            points = f"judged from Locust's figures as points, without a confidence bound: {error}"
     checks = _checks(total, slo.max_error_rate, slo.max_p95_ms)
     if slo.min_rps is not None:
         checks.append(
@@ -122,6 +127,7 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None, scenar
         generator_capacity_rps=capacity,
         source="locust",
         loop="closed",
+        points=points,
     )
 
 
@@ -132,9 +138,9 @@ def _from_histograms(
     record: RunRecord | None,
     locust_window: Window,
     scenario: Scenario | None,
-) -> Verdict | None:
-    """The verdict from the cell's histograms: exact corrected figures, each limit with its bound (None: the
-    window is too short for a bound)."""
+) -> Verdict:
+    """The verdict from the cell's histograms: exact corrected figures, each limit with its bound
+    (ConfidenceError: the window is too short for a bound)."""
     where = run.run_dir / FILE_NAME
     closed_at = recording.closed_at
     seconds = recording.seconds()
@@ -154,12 +160,7 @@ def _from_histograms(
     start = math.ceil(locust_window.start) if after_spawn and locust_window.start is not None else seconds[0]
     end = closed_at - sequential.answer_seconds(slo)
     plan = _plan(record, slo)
-    try:
-        judged = sequential.judge(recording, slo, plan, start, end)
-    except ConfidenceError:
-        # Too short for any bound (a 3 s trial of compare, whose own statistics carry the uncertainty across
-        # trials): judged from Locust's figures as points, as before, rather than on a window of almost nothing.
-        return None
+    judged = sequential.judge(recording, slo, plan, start, end)
     judged_end = judged.end
     part = recording.window(start, judged_end)
     totals = part.total()

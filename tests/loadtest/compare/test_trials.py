@@ -66,6 +66,16 @@ def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
     assert (trial.figures.requests, trial.figures.failures) == (9000, 9)
     assert trial.figures.error_rate == pytest.approx(0.001)
     assert trial.duration_seconds == 16.5
+    assert trial.points is None  # no histograms: Locust's figures are all there is, nothing to label
+
+
+def test_a_trial_too_short_for_a_bound_is_labelled_judged_as_points(tmp_path: Path) -> None:
+    result = trial_result(tmp_path)
+    assert result.verdict is not None
+    short = "judged from Locust's figures as points, without a confidence bound: 2 s"
+    result = CellResult(result.folder, result.record, result.verdict.model_copy(update={"points": short}), None)
+    trial = trial_record(result, PLANNED, NOW, 3.0)
+    assert (trial.outcome, trial.points) == ("pass", short)
 
 
 def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ def test_verdict_json_and_the_summary_go_into_the_run_folder(tmp_path: Path, slo
         "sequential",
         "generator_lag",
         "locust_figures",
+        "points",
     ]
     assert (document["source"], document["loop"], document["latency"]) == ("locust", "closed", [])
     assert (document["outcome"], document["reasons"]) == ("pass", [])

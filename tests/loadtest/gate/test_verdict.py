@@ -379,6 +379,12 @@ def test_a_window_too_short_for_a_bound_is_judged_from_locusts_figures_as_points
     verdict = _judge_cell(tmp_path, hist.steady(3, hist.n_in_100(100, 12)), slo)
 
     assert (verdict.source, verdict.outcome, verdict.sequential) == ("locust", "pass", None)
+    # Labelled so, for the trial's and the probe's records: a pass here is not beyond doubt.
+    assert verdict.points is not None
+    assert verdict.points.startswith("judged from Locust's figures as points, without a confidence bound: ")
+    assert "too short for a confidence bound" in verdict.points
+    bounded = _judge_cell(tmp_path / "longer", hist.steady(30, hist.n_in_100(100, 2)), slo)
+    assert (bounded.source, bounded.points) == ("histograms", None)
 
 
 def test_a_window_that_holds_no_intended_request_cannot_be_judged_never_a_pass(tmp_path: Path, slo: Slo) -> None:
