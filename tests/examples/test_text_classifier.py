@@ -181,7 +181,9 @@ def test_a_body_the_service_rejects_is_a_breach_that_names_the_request(tmp_path:
         "users:\n"
         "  web: {share: 1, rate: 2}\n"
     )
-    done, out = run(tmp_path, "--scenario", str(scenario), "--run-time", "4s", "--no-calibration")
+    # 6 s: enough blocks for the histograms' bound to call the breach. In 4 s the gate fell back to Locust's
+    # figures, where 89% delivered of an open loop's ~250 requests (its own noise) read inconclusive.
+    done, out = run(tmp_path, "--scenario", str(scenario), "--run-time", "6s", "--no-calibration")
     assert done.returncode == exitcodes.BREACHED, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     verdict = cell_verdict(out)
