@@ -139,6 +139,8 @@ class Judgement:
     figures: Figures | None
     record: RunRecord | None
     delivered_ratio: float | None = None
+    points: str | None = None
+    """The verdict's `points` (judged without a confidence bound)."""
 
 
 def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
@@ -151,7 +153,8 @@ def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
 
     def judged(outcome: ProbeOutcome, reason: str | None) -> Judgement:
         delivered = verdict.delivery.ratio if verdict is not None and verdict.delivery is not None else None
-        return Judgement(outcome, reason, verdict.figures if verdict is not None else None, record, delivered)
+        points = verdict.points if verdict is not None else None
+        return Judgement(outcome, reason, verdict.figures if verdict is not None else None, record, delivered, points)
 
     kills = oom_kills(record)
     if isinstance(failure, Interrupted):
@@ -180,6 +183,17 @@ def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
     return judged("pass", None)
 
 
+def undecided(record: ProbeRecord) -> str | None:
+    """Why a probe's answer is not beyond doubt, so that it is run once more (None: it is): inconclusive, or a
+    pass or breach judged from Locust's figures as points (its window too short for a confidence bound: it
+    would rule configurations in or out on a coin toss). A breach an OOM kill caused is certain."""
+    if record.outcome == "inconclusive":
+        return "was inconclusive"
+    if record.outcome in ("pass", "breach") and record.points is not None and not record.oom_kills:
+        return "was judged as points, without a confidence bound (its window too short for one)"
+    return None
+
+
 def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
     """`probe 3 (cpu) r2-cpu0.1-mem512m, 0.2 CPU: PASS: P95 45 ms, 399.1 req/s, errors 0.00%`."""
     head = (
@@ -193,7 +207,8 @@ def describe_probe(record: ProbeRecord, unit: str = "CPU") -> str:
         else ""
     )
     because = f" ({record.reason})" if record.reason and record.outcome != "pass" else ""
-    return head + measured + because
+    points = " [judged as points, too short for a confidence bound]" if record.points is not None else ""
+    return head + measured + because + points
 
 
 @dataclass(frozen=True)
@@ -238,10 +253,9 @@ class Prober:
     def probe(self, kind: ProbeKind, cell: Cell, settings: LoadSettings, margin_ms: float | None = None) -> ProbeRecord:
         """Run `cell` once, and once more if it was inconclusive and the budget allows; the last record."""
         record = self.attempt(kind, cell, settings, margin_ms, attempt=1)
-        if record.outcome == "inconclusive" and self.budget.allows(
-            self.budget.estimate(cell, settings.run_time_seconds)
-        ):
-            self.say(f"probe {record.index} was inconclusive: running {cell.name} once more")
+        doubt = undecided(record)
+        if doubt is not None and self.budget.allows(self.budget.estimate(cell, settings.run_time_seconds)):
+            self.say(f"probe {record.index} {doubt}: running {cell.name} once more")
             record = self.attempt(kind, cell, settings, margin_ms, attempt=2)
         return record
 
@@ -287,6 +301,7 @@ class Prober:
             stopped_early=run.stopped_early if run is not None else None,
             figures=judgement.figures,
             delivered_ratio=judgement.delivered_ratio,
+            points=judgement.points,
             memory_peak_bytes=replica_peaks(run) if run is not None else [],
             oom_kills=oom_kills(run) if run is not None else 0,
             ready_seconds=run.ready_seconds if run is not None else None,

@@ -78,6 +78,9 @@ class ProbeRecord(Record):
     """The judged window's Aggregated figures."""
     delivered_ratio: float | None = None
     """What the service served of what its users should have sent (the verdict's delivery ratio)."""
+    points: str | None = None
+    """The verdict's `points`: judged from Locust's figures as points, its window too short for a confidence
+    bound (a pass or breach then is not beyond doubt: the probe is run once more)."""
     memory_peak_bytes: list[int | None] = Field(default_factory=list)
     """Per replica, from its cgroup (or container)."""
     oom_kills: int = 0

@@ -12,7 +12,8 @@ from loadtest.records import ReplicaRecord, ReplicaUsage
 from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, NotReady, ReplicaDied
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import Pace, Scenario, workshop_scenario
-from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge
+from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge, undecided
+from loadtest.search.records import ProbeRecord
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import ONE_A_SECOND, run_record
 from tests.loadtest.locust_csv import healthy_run
@@ -151,6 +152,39 @@ def test_rows_that_come_together_are_each_judged() -> None:
     rows = [row(second, requests=second * 40, rps=40) for second in range(10, 19)]
     assert stop(rows[:5]) is None  # the settling seconds
     assert stop(rows[5:]) == "served 40 of ~100 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"
+
+
+def probe_record(outcome: str, points: str | None = None, oom_kills: int = 0) -> ProbeRecord:
+    return ProbeRecord.model_validate(
+        {
+            "index": 1,
+            "kind": "cpu",
+            "cell": "r1-cpu0.5-mem512m",
+            "replicas": 1,
+            "cpus": 0.5,
+            "memory": "512m",
+            "cost": 0.5,
+            "users": 100,
+            "spawn_rate": 100,
+            "run_time_seconds": 12,
+            "outcome": outcome,
+            "points": points,
+            "oom_kills": oom_kills,
+            "started_at": "2026-12-05T08:00:00Z",
+            "duration_seconds": 20.0,
+            "folder": "probes/01",
+        }
+    )
+
+
+def test_a_probe_not_decided_beyond_doubt_says_why_it_is_run_once_more() -> None:
+    points = "judged from Locust's figures as points, without a confidence bound: 2 s"
+    assert undecided(probe_record("inconclusive")) == "was inconclusive"
+    assert (undecided(probe_record("breach", points)) or "").startswith("was judged as points")
+    assert (undecided(probe_record("pass", points)) or "").startswith("was judged as points")
+    assert undecided(probe_record("pass")) is None  # a bounded pass is beyond doubt
+    assert undecided(probe_record("breach")) is None
+    assert undecided(probe_record("breach", points, oom_kills=1)) is None  # an OOM kill is certain
 
 
 # --------------------------------------------------------------------------- judging a probe's cell

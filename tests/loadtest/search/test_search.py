@@ -12,6 +12,7 @@ import argparse
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -60,8 +61,10 @@ REASONS: dict[ProbeOutcome, str | None] = {
     "inconclusive": "Locust CPU 100% (limit 90%) for 5 s of 5 s: the load generator, not the service, set the pace",
 }
 
-Step = tuple[str, str, ProbeOutcome]
-"""A probe the search makes: its kind, its configuration, what the script answers."""
+Step = tuple[str, str, str]
+"""A probe the search makes: its kind, its configuration, what the script answers (an outcome, or an outcome
+and " as points": judged from Locust's figures without a confidence bound)."""
+AS_POINTS = " as points"
 
 
 @dataclass
@@ -80,8 +83,10 @@ class Script:
         made = (attempt.kind, attempt.cell.name)
         self.made.append(made)
         assert self.steps, f"probe {attempt.index} {made}: the script has no more steps"
-        kind, cell, outcome = self.steps.pop(0)
+        kind, cell, answer = self.steps.pop(0)
         assert made == (kind, cell), f"probe {attempt.index}: the search made {made}, the script expects {kind, cell}"
+        outcome = cast(ProbeOutcome, answer.removesuffix(AS_POINTS))
+        points = "judged from Locust's figures as points, without a confidence bound" if AS_POINTS in answer else None
         self.now += self.seconds
         figures = Figures(
             name="Aggregated",
@@ -93,7 +98,7 @@ class Script:
             p95_ms=P95_MS[outcome],
             p99_ms=None,
         )
-        return Judgement(outcome, REASONS[outcome], figures, None)
+        return Judgement(outcome, REASONS[outcome], figures, None, points=points)
 
 
 @dataclass
@@ -151,6 +156,20 @@ def states(record: SearchRecord) -> dict[str, str]:
 
 
 CASES = {
+    "a pass or a breach judged as points is run once more before it rules anything in or out": (
+        [
+            ("cpu", R2_01, "pass as points"),
+            ("cpu", R2_01, "pass"),
+            ("cpu", R1_01, "breach as points"),
+            ("cpu", R1_01, "breach"),
+            ("confirm", R2_01, "pass"),
+            ("confirm", R2_01, "pass"),
+            ("runner-up", R1_01, "breach"),
+        ],
+        exitcodes.PASSED,
+        R2_01,
+        "the cheapest configuration that holds is r2-cpu0.1-mem512m (0.2 CPU)",
+    ),
     "an inconclusive probe is run once more, and its re-run counts": (
         [
             ("cpu", R2_01, "inconclusive"),
@@ -254,11 +273,14 @@ def test_the_search_follows_the_probes_to_its_answer(
     assert (done.code, record.exit_code, record.complete) == (code, code, True)
     assert (record.winner.cell if record.winner else None) == winner
     assert record.answer == answer
-    assert [(probe.kind, probe.cell, probe.outcome) for probe in record.probes] == steps
-    # A probe that was inconclusive is run once more (attempt 2), never a third time.
+    made = [(p.kind, p.cell, p.outcome + (AS_POINTS if p.points is not None else "")) for p in record.probes]
+    assert made == steps
+    # A probe that was inconclusive, or judged as points, is run once more (attempt 2), never a third time.
     attempts = [probe.attempt for probe in record.probes]
     for index, probe in enumerate(record.probes):
-        expected = 2 if index and record.probes[index - 1].outcome == "inconclusive" and attempts[index - 1] == 1 else 1
+        before = record.probes[index - 1] if index else None
+        again = before is not None and (before.outcome == "inconclusive" or before.points is not None)
+        expected = 2 if again and attempts[index - 1] == 1 else 1
         assert probe.attempt == expected, probe
 
 
