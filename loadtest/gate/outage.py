@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from loadtest.gate.reading import AGGREGATED
 from loadtest.gate.sequential import LimitSpec, slo_limits
-from loadtest.latency.recording import IntervalStats, Recording
+from loadtest.latency.recording import IntervalStats, Recording, merge_stats
 from loadtest.thresholds import Slo
 
 OUT_SHARE = 0.9
@@ -100,7 +100,7 @@ def outages(recording: Recording, longest_ms: float, start: int, end: int, endpo
     run: list[int] = []
     for second in range(first, last + 2):  # one past the last closes a run that reaches the end
         stats = seconds.get(second)
-        if stats is not None and stats.over(longest_ms) >= OUT_SHARE * stats.intended:
+        if stats is not None and _out(stats, longest_ms):
             run.append(second)
             continue
         if stats is None and second <= last and run:
@@ -119,6 +119,22 @@ def outages(recording: Recording, longest_ms: float, start: int, end: int, endpo
                 )
             run = []
     return found
+
+
+def _out(stats: IntervalStats, longest_ms: float) -> bool:
+    """Whether the service held back nearly every request of the second. Sends Locust itself made later than
+    the limit (a frozen generator) are over it whatever the service did: they do not count."""
+    return stats.over(longest_ms) - stats.late_sends(longest_ms) >= OUT_SHARE * stats.intended
+
+
+def without(recording: Recording, found: Sequence[Outage]) -> IntervalStats:
+    """All the requests of the recording but those intended in the outages' seconds.
+
+    The generator-lag rule reads this: when a stall ends, each user sends the requests it missed at once, and
+    one Locust process sending a few thousand in a second sends some late; those requests were held back by
+    the service (their fate is the outage's), not delayed by a saturated generator."""
+    held = {second for outage in found for second in range(outage.start, outage.end)}
+    return merge_stats(stats for second, stats in recording.per_second() if second not in held)
 
 
 def _abrupt(seconds: dict[int, IntervalStats], begin: int, first: int, longest_ms: float) -> bool:

@@ -179,7 +179,10 @@ def _from_histograms(
     scopes = latency.latency_by_scope(part, closed_at)
     figures = latency.aggregated_figures(scopes[0], window.seconds)
     loop = latency.loop_of(totals)
-    lag = latency.generator_lag(totals, slo.max_p95_ms)
+    # Sends held back in an outage are the service's: Locust catching up on them at the stall's end is not a
+    # saturated generator (outage.without).
+    outages = outage.outages(recording, outage.longest_limit_ms(slo), start, judged_end)
+    lag = latency.generator_lag(outage.without(part, outages) if outages else totals, slo.max_p95_ms)
 
     checks = _bounded_checks(judged, scopes)
     if slo.min_rps is not None:

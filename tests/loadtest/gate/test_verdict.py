@@ -295,6 +295,23 @@ def test_a_stall_within_what_the_p95_allows_stays_the_bounds_to_judge(tmp_path: 
     assert not any(reason.startswith("held back") for reason in verdict.reasons)
 
 
+def test_locust_catching_up_after_a_stall_is_not_a_late_generator(tmp_path: Path, slo: Slo) -> None:
+    # Measured (docs/measurements/2026-12-05-open-loop.md): when the 8 s stall ended, each user sent the
+    # requests it had missed at once, and one Locust process sent 1.2% of the run's requests over 50 ms late,
+    # all of them intended in the stall. Those were held back by the service; the generator is judged on the rest.
+    def second(i: int) -> list[hist.Second]:
+        if 20 <= i < 28:
+            return [hist.Second([(28 - i) * 1000.0] * 100, generator_lag_ms=[120.0] * 30 + [0.0] * 70)]
+        return [hist.Second([5.0] * 100)]
+
+    verdict = _judge_cell(tmp_path, hist.Run(90, second), slo)
+
+    assert verdict.outcome == "breach"
+    assert verdict.reasons[0].startswith("held back: from 20 s to 28 s ")
+    assert verdict.generator_lag is not None
+    assert (verdict.generator_lag.late, verdict.generator_lag.sent) == (0, 7_700)
+
+
 def test_an_outage_in_a_run_that_did_not_measure_the_service_is_still_inconclusive(tmp_path: Path, slo: Slo) -> None:
     # Locust itself late (a frozen generator also delays every intended send): the measurement is invalid first.
     def second(i: int) -> list[hist.Second]:
