@@ -65,5 +65,8 @@ class Budget:
         if record.ready_seconds is None:
             return
         self._start_cpu.append(record.ready_seconds * record.cpus)
-        if record.stopped_early is None and record.outcome in ("pass", "breach", "inconclusive"):
+        # A probe that ran its whole window teaches the overhead: a pass or an inconclusive (its looks stop it
+        # only once the window's last block was answered), or a breach its looks did not stop early.
+        whole = record.outcome in ("pass", "inconclusive") or (record.outcome == "breach" and not record.stopped_early)
+        if whole:
             self._overhead.append(max(0.0, record.duration_seconds - record.ready_seconds - record.run_time_seconds))

@@ -1,14 +1,15 @@
-"""A probe: one configuration run once by the cell engine, judged like any cell, early-stopped once lost.
+"""A probe: one configuration run once by the cell engine, judged like any cell, stopped once its looks decided.
 
 A probe is a cell of the engine (`CellEngine.run_cell`) with a short load: the ramp (its warm-up, not
 judged: Locust resets its statistics once every user runs) and a measured window. While it runs, its
-`EarlyStop` gets Locust's new history rows once a second and stops the load once the SLO is clearly lost, as
-k6's `abortOnFail` does: past the warm-up's first seconds, P95 over twice the limit on two rows in a row
-(Locust's history gives the last ten seconds' P95), more than 5% errors, or the service serving under
-60% of what its users ask on three rows in a row (a starved replica: its queued requests finish only
-once the load stops, so P95 alone never shows it). The stopped cell is judged on what it has and fails
-with that reason. An inconclusive probe (the generator, not the service, set the pace) is run once
-more; inconclusive again, it stays inconclusive, never a failure.
+`EarlyStop` is the cells' own sequential rule (`loadtest.gate.sequential.SequentialStop`, issue 21): after
+each whole block of the window it replays the gate's looks on the probe's histograms, and a breach beyond
+doubt stops the load (early, before the window's end), a pass or an inconclusive once the window is
+judged. The gate replays the same looks on the finished probe, so the probe's verdict is the one the
+looks stopped on. A probe is decided beyond doubt or run once more: an inconclusive one, and one judged
+from Locust's figures as points (its window too short for a confidence bound), whose pass or breach would
+rule configurations in or out on a coin toss; the second run's verdict stands. A locustfile of one's own
+records no histograms: its probe is stopped only by the budget, and judged as points.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.gate import HistoryRow
-from loadtest.gate.reading import is_reset
+from loadtest.gate.sequential import SequentialStop, cell_stop
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import OUTCOME_WORDS, Figures, ProbeOutcome, RunRecord
 from loadtest.results import CellResult, Interrupted, NotReady, RunFailed
 from loadtest.runner.engine import CellEngine, CellProgress, CellRequest, now
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Scenario
 from loadtest.search.budget import Budget
 from loadtest.search.grid import cost_unit
 from loadtest.search.memory import oom_kills, replica_peaks
@@ -35,99 +35,30 @@ from loadtest.thresholds import Slo
 from loadtest.util.text import first_line
 from loadtest.util.units import format_clock, format_ms, format_rate
 
-P95_FACTOR = 2.0
-"""The SLO is clearly lost when P95 is over this many times its limit..."""
-ERROR_RATE = 0.05
-"""...or more than this share of the requests fail, after the warm-up."""
-SETTLE_SECONDS = 5
-"""Seconds after every user runs before the early stop judges (the queue of the ramp drains)."""
-OVER_ROWS = 2
-"""Consecutive history rows (seconds) P95 must be over P95_FACTOR x the limit."""
-MIN_REQUESTS = 50
-"""Requests after the warm-up before the error rate counts."""
-DELIVERY_SHARE = 0.6
-"""...or the service serves under this share of what its users ask (a cell that holds serves at least the
-SLO's `min_delivered_ratio`, 90% by default: under 60% it is far from it)..."""
-SHORT_ROWS = 3
-"""...on this many consecutive history rows (Locust's req/s there is the last seconds' rate)."""
 MARGIN = 0.9
 """A confirmation run must keep P95 at or under this share of the limit."""
 OUT_OF_BUDGET = "the search's budget ran out"
 
 
 class EarlyStop:
-    """The engine's stop check for one probe (see `loadtest.runner.engine.StopCheck`)."""
+    """The engine's stop check for one probe (see `loadtest.runner.engine.StopCheck`): the search's budget,
+    then the probe's looks (None: a locustfile without our histograms, stopped only by the budget)."""
 
     def __init__(
         self,
-        slo: Slo,
-        users: int,
         deadline: float | None = None,
         clock: Callable[[], float] = time.monotonic,
-        scenario: Scenario | None = None,
+        looks: SequentialStop | None = None,
     ) -> None:
-        """`scenario`: what the users ask, for the delivery rule (None: no delivery rule)."""
-        self.max_p95_ms, self.users, self.deadline, self.clock = slo.max_p95_ms, users, deadline, clock
-        self.scenario = scenario
+        self.deadline, self.clock, self.looks = deadline, clock, looks
         self.out_of_budget = False
-        self._since: int | None = None
-        self._base = (0, 0)
-        self._last: HistoryRow | None = None
-        self._over = 0
-        self._short = 0
 
     def __call__(self, rows: Sequence[HistoryRow]) -> str | None:
         """Why to stop now, from the history's rows new since the last call (None: go on)."""
         if self.deadline is not None and self.clock() >= self.deadline:
             self.out_of_budget = True
             return OUT_OF_BUDGET
-        # Every new row: Locust may flush its history late, several rows (seconds) at once.
-        for row in rows:
-            if (reason := self.check(row)) is not None:
-                return reason
-        return None
-
-    def check(self, row: HistoryRow) -> str | None:
-        """Judge one new row of the history."""
-        previous, self._last = self._last, row
-        if row.users < self.users:
-            self._since, self._over, self._short = None, 0, 0
-            return None
-        if self._since is None:
-            self._since, self._base = row.timestamp, (row.requests, row.failures)
-        elif previous is not None and is_reset(previous, row):
-            self._base = (0, 0)  # the totals start again
-        if row.timestamp - self._since < SETTLE_SECONDS:
-            return None
-        requests, failures = row.requests - self._base[0], row.failures - self._base[1]
-        if requests >= MIN_REQUESTS and failures > ERROR_RATE * requests:
-            return (
-                f"{format_rate(failures, requests)} of {requests:,} requests failed after the warm-up "
-                f"(over {ERROR_RATE:.0%})"
-            )
-        over = row.p95_ms is not None and row.p95_ms > P95_FACTOR * self.max_p95_ms
-        self._over = self._over + 1 if over else 0
-        if self._over >= OVER_ROWS and row.p95_ms is not None:
-            return (
-                f"P95 {row.p95_ms:,.0f} ms over the last 10 s, more than {P95_FACTOR:g} x the "
-                f"{self.max_p95_ms:,g} ms limit"
-            )
-        return self.short_of_delivery(row)
-
-    def short_of_delivery(self, row: HistoryRow) -> str | None:
-        """Why the service clearly serves less than its users ask, once it has on `SHORT_ROWS` rows in a row."""
-        if self.scenario is None:
-            return None
-        # The gate's expected rate: the constant-throughput target, or Little's law at the mean reply time.
-        asked = self.scenario.asked_rps(row.users, row.mean_ms or 0.0)
-        short = asked > 0 and row.rps < DELIVERY_SHARE * asked
-        self._short = self._short + 1 if short else 0
-        if self._short < SHORT_ROWS:
-            return None
-        return (
-            f"served {row.rps:,.0f} of ~{asked:,.0f} req/s its users ask ({row.rps / asked:.0%}, under "
-            f"{DELIVERY_SHARE:.0%}) for {SHORT_ROWS} s in a row after the warm-up"
-        )
+        return self.looks(rows) if self.looks is not None else None
 
 
 @dataclass(frozen=True)
@@ -172,8 +103,7 @@ def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
         return judged("cannot judge", f"the gate could not judge it: {why}")
     if verdict.outcome == "inconclusive":
         return judged("inconclusive", "; ".join(verdict.reasons))
-    if record.stopped_early is not None:
-        return judged("breach", f"stopped early: {record.stopped_early}")
+    # Stopped by its looks or not, the verdict is the looks' (the gate replays them on the finished probe).
     if verdict.outcome == "breach":
         return judged("breach", "; ".join(verdict.reasons))
     if margin_ms is not None and verdict.p95_ms > margin_ms:
@@ -185,8 +115,8 @@ def judge(result: CellResult, margin_ms: float | None = None) -> Judgement:
 
 def undecided(record: ProbeRecord) -> str | None:
     """Why a probe's answer is not beyond doubt, so that it is run once more (None: it is): inconclusive, or a
-    pass or breach judged from Locust's figures as points (its window too short for a confidence bound: it
-    would rule configurations in or out on a coin toss). A breach an OOM kill caused is certain."""
+    pass or breach judged from Locust's figures as points. A breach the configuration's own limits caused (an
+    OOM kill, not ready) is certain whatever its verdict."""
     if record.outcome == "inconclusive":
         return "was inconclusive"
     if record.outcome in ("pass", "breach") and record.points is not None and not record.oom_kills:
@@ -223,6 +153,8 @@ class Attempt:
     """probes/<index>-<kind>-<cell>[-<users>u]/ under the search's folder."""
     stop: EarlyStop
     margin_ms: float | None
+    locust_seconds: int | None = None
+    """How long Locust may run for the looks' last block to be answered (None: the load's run time)."""
 
 
 Trial = Callable[[Attempt], Judgement]
@@ -273,6 +205,7 @@ class Prober:
             position=attempt.index,
             planned=self.planned,
             stop=attempt.stop,
+            locust_seconds=attempt.locust_seconds,
         )
         return judge(self.engine.run_cell(request, self.progress), attempt.margin_ms)
 
@@ -283,9 +216,13 @@ class Prober:
         index = len(self.state.probes) + 1
         name = f"{index:02d}-{kind}-{cell.name}" + (f"-{settings.users}u" if kind == "capacity" else "")
         folder = self.out / PROBES_DIR / name
-        stop = EarlyStop(self.slo, settings.users, self.budget.stop_at, self.budget.clock, settings.scenario)
+        # The probe's looks, where our locustfile records the histograms they read (a window too short for a
+        # bound gets none, and is judged as points).
+        looks = cell_stop(folder, self.slo, settings) if self.engine.settings.locustfile is None else None
+        stop = EarlyStop(self.budget.stop_at, self.budget.clock, looks[0] if looks is not None else None)
         started_at, clock = now(), self.budget.clock()
-        judgement = self.trial(Attempt(index, kind, cell, settings, folder, stop, margin_ms))
+        locust_seconds = looks[1] if looks is not None else None
+        judgement = self.trial(Attempt(index, kind, cell, settings, folder, stop, margin_ms, locust_seconds))
         run = judgement.record
         record = ProbeRecord(
             index=index,

@@ -64,3 +64,13 @@ def test_what_fits_and_when_to_stop() -> None:
     assert (budget.used, budget.remaining) == (60, 40)
     assert budget.allows(40 - STOP_MARGIN_SECONDS)
     assert not budget.allows(40 - STOP_MARGIN_SECONDS + 1)
+
+
+def test_a_breach_its_looks_stopped_early_teaches_no_overhead_a_pass_they_stopped_does() -> None:
+    # A pass is stopped once its window's last block was answered: its whole time is what a probe takes.
+    budget = Budget(600, Clock())
+    breach = probe(cpus=0.5, ready=2.0, duration=12.0, run_time=20, stopped="decided after 6 s of judged load: breach")
+    budget.observe(breach.model_copy(update={"outcome": "breach"}))
+    assert budget.estimate(Cell(1, 1.0, "1g"), 10) == 1.0 + 10 + OVERHEAD_SECONDS
+    budget.observe(probe(cpus=0.5, ready=2.0, duration=41.0, run_time=30, stopped="decided after 30 s: pass"))
+    assert budget.estimate(Cell(1, 1.0, "1g"), 10) == 1.0 + 10 + 9.0

@@ -1,4 +1,4 @@
-"""A probe: the early stop on Locust's history rows, and how a probe's cell is judged."""
+"""A probe: its early stop (the budget, then the cells' sequential looks), and how a probe's cell is judged."""
 
 from __future__ import annotations
 
@@ -7,151 +7,92 @@ from typing import Any
 
 import pytest
 
-from loadtest.gate import HistoryRow, evaluate, read_stats
+from loadtest.gate import evaluate, read_stats
+from loadtest.gate.sequential import RunPlan, SequentialStop
+from loadtest.latency.recording import FILE_NAME, RecordingFollower, RecordingWriter
 from loadtest.records import ReplicaRecord, ReplicaUsage
 from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, NotReady, ReplicaDied
 from loadtest.runner.matrix import Cell
-from loadtest.scenario import Pace, Scenario, workshop_scenario
 from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge, undecided
 from loadtest.search.records import ProbeRecord
 from loadtest.thresholds import Slo
+from tests.loadtest import histogram_files as hist
 from tests.loadtest.cell_folders import ONE_A_SECOND, run_record
 from tests.loadtest.locust_csv import healthy_run
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
-USERS = 100
 
 
-def row(
-    second: int,
-    users: int = USERS,
-    requests: int = 0,
-    failures: int = 0,
-    p95: float | None = 100,
-    rps: float = 100.0,
-    mean: float | None = 50.0,
-) -> HistoryRow:
-    return HistoryRow(
-        name="Aggregated",
-        aggregated=True,
-        users=users,
-        rps=rps,
-        failures_per_second=0.0,
-        requests=requests,
-        failures=failures,
-        timestamp=second,
-        p95_ms=p95,
-        mean_ms=mean,
-    )
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def feed(stop: EarlyStop, rows: list[HistoryRow]) -> list[str | None]:
-    return [stop.check(snapshot) for snapshot in rows]
+def looks(tmp_path: Path, clock: Clock) -> tuple[SequentialStop, RecordingWriter]:
+    """A 12 s probe window's looks (2 s blocks) on a histogram file written as Locust's master would."""
+    stop = SequentialStop(RecordingFollower(tmp_path / FILE_NAME), SLO, RunPlan(12, 12), 100, "none", clock)
+    writer = RecordingWriter(tmp_path / FILE_NAME)
+    return stop, writer
 
 
-def test_the_ramp_is_never_judged() -> None:
-    stop = EarlyStop(SLO, USERS)
-    ramp = [
-        row(second, users=second * 10, requests=second * 100, failures=second * 50, p95=9000) for second in range(9)
-    ]
-    assert feed(stop, ramp) == [None] * 9
+def test_a_probe_is_stopped_by_the_cells_looks_once_a_breach_is_beyond_doubt(tmp_path: Path) -> None:
+    clock = Clock(hist.T0)
+    sequential, writer = looks(tmp_path, clock)
+    stop = EarlyStop(deadline=None, looks=sequential)
+    answers = []
+    for second in range(12):
+        writer.append("local", [hist.n_in_100(200, 30).delta(hist.T0 + second)])
+        clock.now = hist.T0 + second + 1.2
+        answers.append(stop([]))
+        if answers[-1] is not None:
+            break
+    writer.close()
+    # Three blocks of 2 s, answered within the 1 s limit and reported 2 s later: 9 s, before the 12 s window.
+    assert answers[:-1] == [None] * (len(answers) - 1)
+    assert len(answers) == 9
+    assert (answers[-1] or "").startswith("decided after 6 s of judged load: breach: stopped early at 6 s of 12 s")
+    assert not stop.out_of_budget
 
 
-def test_p95_over_twice_the_limit_on_two_rows_after_the_settling_seconds() -> None:
-    stop = EarlyStop(SLO, USERS)
-    rows = [row(second, requests=100 * second, p95=2500) for second in range(10, 17)]
-    results = feed(stop, rows)
-    assert results[:6] == [None] * 6  # 10..14: settling; 15: the first row over
-    assert results[6] == "P95 2,500 ms over the last 10 s, more than 2 x the 1,000 ms limit"
+def test_a_healthy_probe_runs_its_window_and_is_decided_at_its_end(tmp_path: Path) -> None:
+    clock = Clock(hist.T0)
+    sequential, writer = looks(tmp_path, clock)
+    stop = EarlyStop(deadline=None, looks=sequential)
+    answers = []
+    for second in range(20):
+        writer.append("local", [hist.n_in_100(200, 1).delta(hist.T0 + second)])
+        clock.now = hist.T0 + second + 1.2
+        answers.append(stop([]))
+        if answers[-1] is not None:
+            break
+    writer.close()
+    assert len(answers) == 15  # the 6th block of 2 s, answered and reported
+    assert (answers[-1] or "").startswith("decided after 12 s of judged load: pass")
 
 
-def test_one_row_over_is_not_enough() -> None:
-    stop = EarlyStop(SLO, USERS)
-    p95s = [100, 100, 100, 100, 100, 2500, 100, 2500, 100]
-    assert feed(stop, [row(10 + index, p95=p95) for index, p95 in enumerate(p95s)]) == [None] * len(p95s)
-
-
-def test_errors_over_five_percent_after_the_warm_up_count_from_there() -> None:
-    stop = EarlyStop(SLO, USERS)
-    # 1,000 requests and 900 failures happened during the ramp (before the first full row): not counted.
-    rows = [row(10 + second, requests=1000 + 100 * second, failures=900 + 4 * second) for second in range(8)]
-    assert feed(stop, rows) == [None] * 8  # 4% after the warm-up
-    stop = EarlyStop(SLO, USERS)
-    rows = [row(10 + second, requests=1000 + 100 * second, failures=900 + 6 * second) for second in range(6)]
-    assert feed(stop, rows)[-1] == "6.00% of 500 requests failed after the warm-up (over 5%)"
-
-
-def test_a_reset_of_locusts_statistics_restarts_the_count() -> None:
-    stop = EarlyStop(SLO, USERS)
-    before_reset = row(10, requests=5000, failures=0)
-    after = [row(11 + second, requests=100 * second, failures=10 * second) for second in range(1, 6)]
-    results = feed(stop, [before_reset, *after])
-    assert results[-1] == "10.00% of 500 requests failed after the warm-up (over 5%)"
-
-
-def scenario(pace: Pace) -> Scenario:
-    return workshop_scenario().with_paces({"ordinary": pace, "heavy": pace})
-
-
-CONSTANT = scenario(Pace(rate=1.0))
-"""100 users ask 100 req/s, whatever the reply time."""
-CLOSED = scenario(Pace(between=[1.0, 3.0]))
-"""100 users ask 100 / (2 s + the mean reply) req/s: 25 req/s at a 2 s mean."""
-STARVED = "served 50 of ~100 req/s its users ask (50%, under 60%) for 3 s in a row after the warm-up"
-
-
-@pytest.mark.parametrize(
-    ("load", "served", "mean_ms", "stopped"),
-    [
-        # From second 10 every user runs; 10-14 settle (Locust's req/s restarts from 0 at its reset).
-        (CONSTANT, [0, 0, 30, 40, 50, 50, 50, 50], 400, (7, STARVED)),
-        (CONSTANT, [0, 0, 30, 40, 50, 70, 70, 70, 70, 70], 400, None),  # 70%: short, not clearly lost
-        (CONSTANT, [0, 0, 30, 40, 50, 50, 50, 70, 50, 50, 70], 400, None),  # never three rows in a row
-        (CLOSED, [25] * 12, 2000, None),  # a slow closed loop asks less: 25 served is all it asks
-        (
-            CLOSED,
-            [10] * 8,
-            2000,
-            (7, "served 10 of ~25 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"),
-        ),
-        (None, [0] * 12, None, None),  # no scenario, no delivery rule
-    ],
-)
-def test_a_service_serving_far_less_than_its_users_ask_is_stopped(
-    load: Scenario | None, served: list[float], mean_ms: float | None, stopped: tuple[int, str] | None
-) -> None:
-    stop = EarlyStop(SLO, USERS, scenario=load)
-    rows = [row(10 + index, requests=100 * index, rps=rps, mean=mean_ms) for index, rps in enumerate(served)]
-    results = feed(stop, rows)
-    expected = [None] * len(rows)
-    if stopped is not None:
-        expected[stopped[0]] = stopped[1]
-    assert results == expected
-
-
-def test_the_ramp_does_not_count_towards_the_rows_short() -> None:
-    stop = EarlyStop(SLO, USERS, scenario=CONSTANT)
-    ramp = [row(second, users=10 * second, rps=1) for second in range(1, 10)]
-    assert feed(stop, ramp) == [None] * 9
-    settled = [row(10 + index, rps=rps) for index, rps in enumerate([100] * 5 + [50, 50])]
-    assert feed(stop, settled) == [None] * 7  # two rows short after the settling seconds: not yet
-
-
-def test_the_budget_stops_a_probe() -> None:
+def test_the_budget_stops_a_probe_before_its_looks_are_asked(tmp_path: Path) -> None:
     now = [100.0]
-    stop = EarlyStop(SLO, USERS, deadline=150.0, clock=lambda: now[0])
+    asked: list[int] = []
+
+    def sequential(rows: object) -> str | None:
+        asked.append(1)
+        return None
+
+    stop = EarlyStop(deadline=150.0, clock=lambda: now[0], looks=sequential)  # type: ignore[arg-type]
     assert stop([]) is None
     now[0] = 150.0
     assert stop([]) == OUT_OF_BUDGET
     assert stop.out_of_budget
+    assert len(asked) == 1
 
 
-def test_rows_that_come_together_are_each_judged() -> None:
-    # Locust may flush its history late: one call may bring several new rows, each a second.
-    stop = EarlyStop(SLO, USERS, scenario=CONSTANT)
-    rows = [row(second, requests=second * 40, rps=40) for second in range(10, 19)]
-    assert stop(rows[:5]) is None  # the settling seconds
-    assert stop(rows[5:]) == "served 40 of ~100 req/s its users ask (40%, under 60%) for 3 s in a row after the warm-up"
+def test_a_probe_without_histograms_is_stopped_only_by_the_budget() -> None:
+    stop = EarlyStop(deadline=None)
+    assert stop([]) is None
+    assert not stop.out_of_budget
 
 
 def probe_record(outcome: str, points: str | None = None, oom_kills: int = 0) -> ProbeRecord:
@@ -227,11 +168,11 @@ FAILED_START = {"status": "failed", "error": NOT_READY}
         ),
         pytest.param({"p95": 850}, 900.0, "pass", None, id="within-the-margin"),
         pytest.param(
-            {"stopped_early": "P95 2,500 ms over the last 10 s"},
+            {"stopped_early": "decided after 12 s of judged load: pass: ..."},
             None,
-            "breach",
-            "stopped early: P95 2,500 ms over the last 10 s",
-            id="stopped-early",
+            "pass",
+            None,
+            id="stopped-by-its-looks-on-a-pass",
         ),
         pytest.param({"stopped_early": OUT_OF_BUDGET}, None, "out of budget", OUT_OF_BUDGET, id="out-of-budget"),
         pytest.param(
