@@ -11,8 +11,9 @@ import yaml
 from loadtest.gate.reading import read_stats
 from loadtest.gate.verdict import evaluate
 from loadtest.records import RUN_FILE, VERDICT_FILE, write_record
+from loadtest.scenario.loading import parse_scenario
 from loadtest.thresholds import Slo, parse_thresholds
-from scripts.confidence_runs import REPO, cases, cell_folder, row
+from scripts.confidence_runs import REPO, SCENARIO, cases, cell_folder, row
 from tests.loadtest import histogram_files as hist
 from tests.loadtest.cell_folders import R1, run_record
 from tests.loadtest.locust_csv import healthy_run
@@ -39,7 +40,11 @@ def test_the_cases_are_the_issues_load_and_services() -> None:
             "61s",
             "121s",
         )
-        assert profile["pace"] == {"ordinary": {"rate": 0.4}, "heavy": {"rate": 0.4}}
+        assert profile["scenario_file"] == "scenario.yaml"
+    scenario = parse_scenario(SCENARIO, "scenario.yaml")
+    # One request the service counts, one kind of user at 0.4 req/s on a regular schedule.
+    assert [request.name for request in scenario.requests] == ["POST /predict"]
+    assert [(kind.share, kind.rate, kind.arrivals) for kind in scenario.users.values()] == [(1.0, 0.4, "constant")]
     assert "--slow-every 12 --slow-ms 1500" in by_name["n12"].service
     assert "--leak-ms-per-s 10" in by_name["leak"].service
     assert by_name["healthy"].profile["run_time"] == "20s"
