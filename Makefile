@@ -42,7 +42,7 @@ API_IMAGE      ?= inference-gate-api:local
 LOADTEST_IMAGE ?= inference-gate-loadtest:local
 DOCKER_USER    ?=
 
-.PHONY: help install model test test-unit serve perf compare search ui stats bench build push e2e-docker lint clean
+.PHONY: help install model test test-slow test-unit serve perf compare search ui stats bench build push e2e-docker lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,7 +67,10 @@ model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write mo
 # alone on the machine, since each measures a load. The slowest are listed: they are what CI time is made of.
 test: install model ## Run the test suite (unit tests in parallel, then the integration tests one by one)
 	$(PY) -m pytest -m "not integration" -n auto
-	$(PY) -m pytest -m integration --durations=15
+	$(PY) -m pytest -m "integration and not slow" --durations=15
+
+test-slow: install model ## The integration tests of minutes that `make test` leaves to unit tests at their seams
+	$(PY) -m pytest -m slow --durations=15
 
 test-unit: install model ## The fast part of the suite: everything but the integration tests
 	$(PY) -m pytest -m "not integration" -n auto
