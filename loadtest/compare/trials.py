@@ -43,6 +43,29 @@ class PlannedTrial:
         """Its folder under trials/, e.g. `03-head`."""
         return f"{self.index:02d}-{self.role}"
 
+    def record(
+        self,
+        outcome: RunOutcome,
+        reasons: list[str],
+        figures: Figures | None,
+        started_at: datetime,
+        seconds: float,
+        points: str | None = None,
+    ) -> TrialRecord:
+        """Its record in comparison.json, whatever ran it (the engine's cell, or a test's scripted lab)."""
+        return TrialRecord(
+            index=self.index,
+            block=self.block,
+            role=self.role,
+            folder=f"{TRIALS_DIR}/{self.folder}",
+            outcome=outcome,
+            reasons=reasons,
+            figures=figures,
+            points=points,
+            started_at=started_at,
+            duration_seconds=round(seconds, 3),
+        )
+
 
 def plan_trials(blocks: int, seed: int) -> list[PlannedTrial]:
     """`blocks` blocks of one base and one head trial, in orders balanced by pairs (`orders`), drawn with `seed`."""
@@ -56,19 +79,10 @@ def plan_trials(blocks: int, seed: int) -> list[PlannedTrial]:
 def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime, seconds: float) -> TrialRecord:
     """What the trial's cell gave: valid figures, the gate's doubts, or why it did not run."""
 
+    points = result.verdict.points if result.verdict is not None else None
+
     def record(outcome: RunOutcome, reasons: list[str], figures: Figures | None = None) -> TrialRecord:
-        return TrialRecord(
-            index=planned.index,
-            block=planned.block,
-            role=planned.role,
-            folder=f"{TRIALS_DIR}/{planned.folder}",
-            outcome=outcome,
-            reasons=reasons,
-            figures=figures,
-            points=result.verdict.points if result.verdict is not None else None,
-            started_at=started_at,
-            duration_seconds=round(seconds, 3),
-        )
+        return planned.record(outcome, reasons, figures, started_at, seconds, points)
 
     verdict, failure = result.verdict, result.failure
     if failure is not None or verdict is None:

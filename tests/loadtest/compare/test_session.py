@@ -28,7 +28,7 @@ from loadtest.commands import compare
 from loadtest.compare.compare_options import compare_config
 from loadtest.compare.session import ComparisonSession, minimum_blocks
 from loadtest.compare.sides import Side, SideError
-from loadtest.compare.trials import TRIALS_DIR, PlannedTrial
+from loadtest.compare.trials import PlannedTrial
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.runner import interrupts
 from loadtest.thresholds import load_thresholds
@@ -51,17 +51,7 @@ def session(*argv: str, lab: ScriptedLab | None = None, err: io.StringIO | None 
 
 
 def record(planned: PlannedTrial, outcome: RunOutcome, reasons: list[str], figures: Figures | None) -> TrialRecord:
-    return TrialRecord(
-        index=planned.index,
-        block=planned.block,
-        role=planned.role,
-        folder=f"{TRIALS_DIR}/{planned.folder}",
-        outcome=outcome,
-        reasons=reasons,
-        figures=figures,
-        started_at=NOW,
-        duration_seconds=20.0,
-    )
+    return planned.record(outcome, reasons, figures, NOW, 20.0)
 
 
 def figures(rps: float, p95_ms: float, failures: int = 0) -> Figures:
