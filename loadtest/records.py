@@ -609,11 +609,22 @@ class Comparison(Record):
     seed: int
     """The seed of the blocks' random order (`--seed` repeats it)."""
     planned: list[SideRole]
-    """Every trial's side, in the planned order."""
+    """Every trial's side, in the order they ran (blocks are added as the comparison goes)."""
     trials: list[TrialRecord]
     metrics: list[MetricResult]
     started_at: datetime
     ended_at: datetime | None = None
+    design: Literal["interleaved"] = "interleaved"
+    """How base and head shared the machine: interleaved, one after the other in each block."""
+    budget_seconds: int | None = None
+    max_blocks: int | None = None
+    """The most valid blocks its looks were planned for (`trials`, or fewer when the budget holds fewer)."""
+    blocks_run: int = 0
+    blocks_dropped: int = 0
+    """Blocks with a trial that gave no valid figures: not counted, and replaced while the budget lasted."""
+    stopped: str | None = None
+    """Why no more blocks were added: decided, the most blocks, the budget spent, too many inconclusive trials
+    (None: cut short, or a side broke)."""
 
 
 # --------------------------------------------------------------------------- ui.json

@@ -45,7 +45,7 @@ class CompareConfig:
     thresholds: Path
     slo: Slo
     settings: CompareSettings
-    """The profile's `compare:` block, with --trials, --run-time and --delta on top."""
+    """The profile's `compare:` block, with --trials, --budget, --run-time and --delta on top."""
     cell: Cell
     load: LoadSettings
     """The profile's load; each trial runs `settings.run_time`, its ramp not judged."""
@@ -115,7 +115,22 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     ] = None
     profile: Annotated[str, profile_flag(COMPARE_PROFILE)] = COMPARE_PROFILE
     trials: Annotated[
-        int, Flag("trials of each side, in as many blocks (at least 2)", "trials", parse=at_least_two, metavar="N")
+        int,
+        Flag(
+            "the most blocks of one trial of each side (at least 2); it stops earlier once decided",
+            "trials",
+            parse=at_least_two,
+            metavar="N",
+        ),
+    ]
+    budget: Annotated[
+        Duration,
+        Flag(
+            "the whole comparison's time, preparation included: blocks are added while one more fits (12m)",
+            "trials",
+            parse=duration,
+            metavar="T",
+        ),
     ]
     run_time: Annotated[
         Duration,
@@ -153,6 +168,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
         block = profile.compare
         return {
             "trials": block.trials,
+            "budget": block.budget,
             "run_time": block.run_time,
             "delta": block.delta,
             "users": profile.users,
@@ -162,7 +178,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     def config(self, thresholds: Thresholds, profile: Profile, base: str) -> CompareConfig:
         """What the comparison runs; ValueError names a setting it cannot run with."""
         settings = profile.compare.model_copy(
-            update={"trials": self.trials, "run_time": self.run_time, "delta": self.delta}
+            update={"trials": self.trials, "budget": self.budget, "run_time": self.run_time, "delta": self.delta}
         )
         # Both sides run one cell: the profile's first, or the one the flags give.
         cell = profile_cells(

@@ -92,10 +92,14 @@ def _side(comparison: Comparison, role: str) -> str:
 
 
 def trial_counts(comparison: Comparison) -> str:
-    """`16 of 16 trials run, 1 inconclusive`."""
+    """`9 blocks of at most 12 (1 dropped), 18 trials run, 2 inconclusive; stopped: decided after 8 valid blocks`."""
     done = len(comparison.trials)
     inconclusive = sum(trial.outcome == "inconclusive" for trial in comparison.trials)
-    return f"{done} of {len(comparison.planned)} trials run, {inconclusive} inconclusive"
+    text = (
+        f"{comparison.blocks_run} blocks of at most {comparison.max_blocks} ({comparison.blocks_dropped} dropped), "
+        f"{done} trials run, {inconclusive} inconclusive"
+    )
+    return text + (f"; stopped: {comparison.stopped}" if comparison.stopped else "")
 
 
 def settings_line(comparison: Comparison) -> str:
@@ -103,14 +107,16 @@ def settings_line(comparison: Comparison) -> str:
     settings, cell = comparison.settings, comparison.cell
     level = f"{settings.confidence:.0%}"
     return (
-        f"{_side(comparison, 'base')} · {_side(comparison, 'head')} · {settings.trials} trials each in "
-        f"{settings.trials} randomised blocks on the same machine (seed {comparison.seed}), "
-        f"{trial_counts(comparison)} · {comparison.run_time_seconds} s per trial, its ramp not judged · "
+        f"{_side(comparison, 'base')} · {_side(comparison, 'head')} · {comparison.design} blocks of one trial of "
+        f"each side on the same machine, orders balanced (seed {comparison.seed}), added until the verdict was "
+        f"decided or the budget of {settings.budget} spent: {trial_counts(comparison)} · "
+        f"{comparison.run_time_seconds} s per trial, its ramp not judged · "
         f"cell {cell.replicas} x {cell.cpus:g} CPU, {cell.memory}, {cell.users:,} users · "
         f"**δ = {settings.delta:.0%}**: no change within a factor {1 + settings.delta:g}, error rate within "
         f"±{settings.error_rate_margin:.2%} · intervals: paired t on the blocks' log-ratios head/base at the "
         f"level its claim was tested at ({level} for no change, every metric; regressed or improved at that "
-        "level's one-sided share over the judged metrics), checked by the exact Wilcoxon signed-rank test"
+        "level's one-sided share over the judged metrics, spent over the looks after each block), checked by the "
+        "exact Wilcoxon signed-rank test"
     )
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -21,9 +23,10 @@ from loadtest import exitcodes
 from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
 from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
+from loadtest.compare.orders import BlockOrders
 from loadtest.compare.sides import WORKING_TREE, Side, SideError
-from loadtest.compare.statistics import Block, judge_metrics, overall_verdict
-from loadtest.compare.trials import TRIALS_DIR, plan_trials
+from loadtest.compare.statistics import CLAIMS, Block, ComparisonPlan, judge_metrics, overall_verdict
+from loadtest.compare.trials import TRIALS_DIR, PlannedTrial
 from loadtest.records import (
     COMPARISON_FILE,
     OUTCOME_WORDS,
@@ -52,6 +55,26 @@ def minimum_blocks(alpha: float, judged: int) -> int:
     return max(2, math.floor(math.log2(judged / alpha)) + 1)
 
 
+def block_seconds(config: CompareConfig) -> float:
+    """About how long one block (a base and a head trial) takes, start-up and shut-down included."""
+    return 2 * (config.settings.run_time.seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
+
+
+def prepare_seconds(config: CompareConfig) -> float:
+    """About how long preparing the sides takes: each revision's worktree (process backend)."""
+    if config.backend.name != "process":
+        return 0.0
+    return PREPARE_SECONDS * len({config.base, config.head} - {None})
+
+
+def max_blocks(config: CompareConfig) -> int:
+    """The most valid blocks the comparison plans its looks for: `trials`, or fewer when the budget (less
+    the preparation) holds fewer blocks at the estimated time each; at least 2."""
+    settings = config.settings
+    held = math.floor((settings.budget.seconds - prepare_seconds(config)) / block_seconds(config))
+    return max(2, min(settings.trials, held))
+
+
 def run_comparison(config: CompareConfig, repo: Path, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """The whole comparison; its exit code (0 no change or improved, 1 regressed, 2 cannot judge, 3 inconclusive)."""
     return ComparisonSession(config, repo, out, err).run()
@@ -60,13 +83,31 @@ def run_comparison(config: CompareConfig, repo: Path, out: TextIO = sys.stdout, 
 class ComparisonSession:
     """One comparison from start to end."""
 
-    def __init__(self, config: CompareConfig, repo: Path, out: TextIO, err: TextIO, lab: Lab | None = None) -> None:
-        """`lab` runs the trials (default: a `MachineLab`, on this machine for real)."""
-        self.config, self.repo, self.out, self.err, self.lab = config, repo, out, err, lab
-        self.plan = plan_trials(config.settings.trials, config.seed)
+    def __init__(
+        self,
+        config: CompareConfig,
+        repo: Path,
+        out: TextIO,
+        err: TextIO,
+        lab: Lab | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`lab` runs the trials (default: a `MachineLab`, on this machine for real); `clock` times the budget."""
+        self.config, self.repo, self.out, self.err, self.lab, self.clock = config, repo, out, err, lab, clock
+        settings = config.settings
+        self.max_blocks = max_blocks(config)
+        self.plan = ComparisonPlan.sequential_plan(self.max_blocks, settings)
+        self.orders = BlockOrders(config.seed)
         self.trials: list[TrialRecord] = []
         self.sides: dict[SideRole, Side] = {}
         self.started_at = datetime.now(UTC)
+        self.blocks_run = self.blocks_dropped = 0
+        self.stopped: str | None = None
+        """Why no more blocks were added (None while it may add more)."""
+        self.final = True
+        """The last look spends what is left of each claim's level (not when a verdict stopped it early)."""
+        self.block_durations: list[float] = []
+        self.began = clock()
 
     def say(self, text: str) -> None:
         """A line on the terminal (stderr: stdout carries the result)."""
@@ -79,6 +120,7 @@ class ComparisonSession:
         """Prepare, run every trial, judge, write; the exit code."""
         self.clear_folder()
         self.say(self.budget())
+        self.began = self.clock()  # the budget holds the preparation too
         lab = self.lab or MachineLab(self.config, self.repo, self.err, self.say)
         failure: str | None = None
         with interrupts.catch_signals():
@@ -108,57 +150,101 @@ class ComparisonSession:
             (out / name).unlink(missing_ok=True)
 
     def budget(self) -> str:
-        """What the comparison will run and about how long it takes."""
+        """What the comparison will run and about how long it takes at most."""
         config, settings = self.config, self.config.settings
-        trials = len(self.plan)
-        seconds = trials * (settings.run_time.seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
+        seconds = self.max_blocks * block_seconds(config) + prepare_seconds(config)
         revisions = len({config.base, config.head} - {None}) if config.backend.name == "process" else 0
         prepare = f", plus ~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)" if revisions else ""
         judged = ", ".join(settings.judged)
         lines = [
-            f"compare: {trials} trials ({settings.trials} blocks of one base and one head trial, in random order, "
-            f"seed {config.seed}) of {settings.run_time} each on {config.cell.name} under {config.load.users:,} users: "
-            f"about {seconds / 60:.0f} min{prepare}",
+            f"compare: up to {self.max_blocks} blocks of one base and one head trial (orders balanced, seed "
+            f"{config.seed}) of {settings.run_time} each on {config.cell.name} under {config.load.users:,} users, "
+            f"until the verdict is decided or the budget of {settings.budget} is spent: about "
+            f"{seconds / 60:.0f} min at most{prepare}",
             f"judged: {judged}; δ {settings.delta:.0%}, no change at {settings.confidence:.0%}, regressed or "
-            f"improved at {1 - (1 - settings.confidence) / len(settings.judged):.1%} per metric",
+            f"improved at {1 - (1 - settings.confidence) / len(settings.judged):.1%} per metric, over looks after "
+            f"each block from block {min(self.plan.first_look(claim) for claim in CLAIMS)} on",
         ]
         alpha = (1 - settings.confidence) / 2
         needed = minimum_blocks(alpha, len(settings.judged))
-        if settings.trials < needed:
+        if self.max_blocks < needed:
             lines.append(
-                f"note: with {settings.trials} blocks the signed-rank test cannot confirm any verdict at this level "
-                f"(its best p is 1/2^{settings.trials}): every metric will be inconclusive; give --trials {needed} "
-                "or more"
+                f"note: with {self.max_blocks} blocks the signed-rank test cannot confirm any verdict at this level "
+                f"(its best p is 1/2^{self.max_blocks}): every metric will be inconclusive; give --trials {needed} "
+                "or more, and a --budget that holds them"
             )
         return "\n".join(lines)
 
     def run_trials(self, lab: Lab) -> str | None:
-        """Every planned trial in order, comparison.json rewritten after each; why it could not go on, if so."""
+        """Blocks until the verdict is decided, `max_blocks` valid blocks ran or the budget is spent; a dropped
+        block (a trial that gave no valid figures) is replaced by one of the same order. comparison.json is
+        rewritten after each trial. Why it could not go on, if so (`stopped` says why it stopped adding blocks)."""
         settings = self.config.settings
-        for planned in self.plan:
-            self.say(
-                f"trial {planned.index}/{len(self.plan)} (block {planned.block}, {self.sides[planned.role].label}): "
-                f"{settings.run_time}..."
-            )
-            # A signal during the trial ends it as interrupted (the engine returns it, written); one received
-            # before it makes the engine refuse to start it.
-            trial = lab.run(planned)
-            self.trials.append(trial)
-            self.say(f"  {trial_line(trial)}")
-            self.write_progress()
-            if trial.outcome in ("failed to run", "cannot judge"):
-                side = self.sides[trial.role].label
-                return f"{side} could not be measured (trial {trial.index}): {trial.reasons[0]}"
-            if trial.outcome == "cut short" or interrupts.received():
-                return None
-            inconclusive = sum(t.outcome == "inconclusive" for t in self.trials)
-            if inconclusive > settings.max_inconclusive_share * len(self.plan):
-                self.say(
-                    f"stopping: {inconclusive} of {len(self.plan)} planned trials are inconclusive already, more than "
-                    f"max_inconclusive_share {settings.max_inconclusive_share:.0%} allows"
+        valid = 0
+        while self.stopped is None:
+            if valid >= self.max_blocks:
+                self.stopped = f"the most blocks: {valid} valid blocks ran"
+                break
+            spent, needed = self.clock() - self.began, self.next_block_seconds()
+            if spent + needed > settings.budget.seconds:
+                self.stopped = (
+                    f"the budget of {settings.budget} is spent: {spent:.0f} s used, the next block needs "
+                    f"~{needed:.0f} s"
                 )
-                return None
+                break
+            order = self.orders.next()
+            self.blocks_run += 1
+            block_started = self.clock()
+            roles: list[SideRole] = ["base", "head"] if order == "base-first" else ["head", "base"]
+            ran: list[TrialRecord] = []
+            for role in roles:
+                planned = PlannedTrial(len(self.trials) + 1, self.blocks_run, role)
+                self.say(
+                    f"trial {planned.index} (block {planned.block}, {self.sides[role].label}): {settings.run_time}..."
+                )
+                # A signal during the trial ends it as interrupted (the engine returns it, written); one received
+                # before it makes the engine refuse to start it.
+                trial = lab.run(planned)
+                self.trials.append(trial)
+                ran.append(trial)
+                self.say(f"  {trial_line(trial)}")
+                self.write_progress()
+                if trial.outcome in ("failed to run", "cannot judge"):
+                    side = self.sides[trial.role].label
+                    return f"{side} could not be measured (trial {trial.index}): {trial.reasons[0]}"
+                if trial.outcome == "cut short" or interrupts.received():
+                    return None
+            self.block_durations.append(self.clock() - block_started)
+            if not all(trial.valid for trial in ran):
+                self.blocks_dropped += 1
+                self.orders.replace(order)
+                inconclusive = sum(t.outcome == "inconclusive" for t in self.trials)
+                allowed = settings.max_inconclusive_share * 2 * self.max_blocks
+                if inconclusive > allowed:
+                    self.say(
+                        f"stopping: {inconclusive} trials are inconclusive already, more than max_inconclusive_share "
+                        f"{settings.max_inconclusive_share:.0%} of the {2 * self.max_blocks} a full comparison runs"
+                    )
+                    self.stopped = f"too many inconclusive trials: {inconclusive}"
+                else:
+                    self.say(f"  block {self.blocks_run} dropped (a trial gave no valid figures): another replaces it")
+                continue
+            valid += 1
+            metrics = judge_metrics(self.blocks(), settings, self.plan, final=False)
+            verdict, _ = overall_verdict(metrics, len(self.trials), self.inconclusive(), settings)
+            if verdict != "inconclusive":
+                self.stopped, self.final = f"decided after {valid} valid blocks", False
         return None
+
+    def next_block_seconds(self) -> float:
+        """What the next block should take: the blocks so far on average, else the estimate."""
+        if self.block_durations:
+            return sum(self.block_durations) / len(self.block_durations)
+        return block_seconds(self.config)
+
+    def inconclusive(self) -> int:
+        """Trials the gate found inconclusive so far."""
+        return sum(trial.outcome == "inconclusive" for trial in self.trials)
 
     # -- the result ----------------------------------------------------------------------
 
@@ -207,28 +293,34 @@ class ComparisonSession:
             settings=config.settings,
             run_time_seconds=config.settings.run_time.seconds,
             seed=config.seed,
-            planned=[planned.role for planned in self.plan],
+            planned=[trial.role for trial in self.trials],
             trials=self.trials,
-            metrics=judge_metrics(self.blocks(), config.settings),
+            metrics=judge_metrics(self.blocks(), config.settings, self.plan, final=complete and self.final),
+            design="interleaved",
+            budget_seconds=config.settings.budget.seconds,
+            max_blocks=self.max_blocks,
+            blocks_run=self.blocks_run,
+            blocks_dropped=self.blocks_dropped,
+            stopped=self.stopped,
             started_at=self.started_at,
             ended_at=datetime.now(UTC) if complete else None,
         )
 
     def write_progress(self) -> None:
         """comparison.json with the trials so far, marked incomplete."""
-        reason = f"in progress: {len(self.trials)} of {len(self.plan)} trials run"
+        reason = f"in progress: {len(self.trials)} trials run, {self.blocks_run} blocks of at most {self.max_blocks}"
         write_record(self.config.out / COMPARISON_FILE, self.document("inconclusive", [reason], complete=False))
 
     def finish(self, failure: str | None) -> int:
         """The verdict: comparison.json, comparison.md, comparison.png, the terminal; the exit code."""
         config = self.config
         signal = interrupts.received()
-        inconclusive = sum(trial.outcome == "inconclusive" for trial in self.trials)
+        inconclusive = self.inconclusive()
         verdict: ComparisonVerdict = "inconclusive"
         if failure is not None:
             reasons, complete, code = [f"cannot judge: {failure}"], False, exitcodes.CANNOT_JUDGE
         elif signal is not None:
-            reasons = [f"cut short by {signal} after {len(self.trials)} of {len(self.plan)} trials"]
+            reasons = [f"cut short by {signal} after {len(self.trials)} trials ({self.blocks_run} blocks)"]
             complete, code = False, exitcodes.CANNOT_JUDGE
         else:
             document = self.document("inconclusive", [], complete=True)

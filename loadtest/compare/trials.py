@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest.compare.orders import balanced_orders
 from loadtest.gate import HistoryRow
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.results import CellResult
@@ -65,15 +64,6 @@ class PlannedTrial:
             started_at=started_at,
             duration_seconds=round(seconds, 3),
         )
-
-
-def plan_trials(blocks: int, seed: int) -> list[PlannedTrial]:
-    """`blocks` blocks of one base and one head trial, in orders balanced by pairs (`orders`), drawn with `seed`."""
-    plan: list[PlannedTrial] = []
-    for block, order in enumerate(balanced_orders(blocks, seed), start=1):
-        roles: list[SideRole] = ["base", "head"] if order == "base-first" else ["head", "base"]
-        plan += [PlannedTrial(len(plan) + offset, block, role) for offset, role in enumerate(roles, start=1)]
-    return plan
 
 
 def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime, seconds: float) -> TrialRecord:

@@ -141,8 +141,12 @@ class CompareSettings(StrictModel):
     Reference: docs/compare.md.
     """
 
-    trials: Annotated[int, Field(ge=2)] = 8
-    """Trials of each side, in as many randomised blocks (one base and one head trial each, in random order)."""
+    trials: Annotated[int, Field(ge=2)] = 12
+    """The most blocks of one base and one head trial (orders balanced) the comparison runs, dropped blocks
+    not counted; it stops earlier when the verdict is decided, or when `budget` holds fewer."""
+    budget: Duration = Duration.parse("12m")
+    """The whole comparison's time, preparation included: blocks are added until the verdict is decided or
+    the next one would not fit (a dropped block is replaced while it lasts)."""
     run_time: Duration = Duration.parse("20s")
     """Each trial's length, Locust syntax; the warm-up (`warmup: spawn`) is part of it and is not judged."""
     delta: Annotated[float, Field(gt=0, lt=1)] = 0.10

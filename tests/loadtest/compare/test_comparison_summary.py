@@ -79,6 +79,10 @@ def comparison(ratio: float, inconclusive_block: int | None = None, complete: bo
         trials=trials,
         metrics=metrics,
         started_at=datetime(2026, 12, 1, tzinfo=UTC),
+        max_blocks=8,
+        blocks_run=6,
+        blocks_dropped=int(inconclusive_block is not None),
+        stopped="the most blocks: 6 valid blocks ran" if complete else None,
     )
 
 
@@ -103,7 +107,7 @@ def test_the_markdown_leads_with_the_verdict_and_a_row_per_metric() -> None:
     assert "(not gating)" in rows[3]
     assert "base (main, aaaaaaaaaaaa) · head (working tree, bbbbbbbbbbbb, uncommitted changes)" in text
     assert "**δ = 10%**" in text
-    assert "12 of 12 trials run, 0 inconclusive" in text
+    assert "6 blocks of at most 8 (0 dropped), 12 trials run, 0 inconclusive; stopped: the most blocks" in text
     assert "- throughput: regressed: the 9" in text
     assert text.rstrip().endswith("(comparison.png)")
 
@@ -116,7 +120,7 @@ def test_no_change_reads_as_such() -> None:
 
 def test_trials_that_gave_no_value_are_listed_with_their_reason() -> None:
     text = render_markdown(comparison(1.0, inconclusive_block=3))
-    assert "12 of 12 trials run, 1 inconclusive" in text
+    assert "6 blocks of at most 8 (1 dropped), 12 trials run, 1 inconclusive" in text
     assert (
         "- trial 5 (block 3, base, `trials/05-base`): inconclusive: Locust CPU 100% (limit 90%) for 9 s of 18 s" in text
     )
@@ -133,7 +137,7 @@ def test_the_terminal_shows_the_same_table() -> None:
     assert text.splitlines()[0] == "❌ Comparison REGRESSED: head vs base"
     assert "metric" in text.splitlines()[2]
     assert "regressed" in text
-    assert "δ 10%; 12 of 12 trials run, 0 inconclusive; seed 42" in text
+    assert "δ 10%; 6 blocks of at most 8 (0 dropped), 12 trials run, 0 inconclusive; stopped: the most" in text
 
 
 def test_the_chart_is_a_png_when_any_trial_gave_figures() -> None:

@@ -44,7 +44,9 @@ def session(*argv: str, lab: ScriptedLab | None = None, err: io.StringIO | None 
     compare.register(parser.add_subparsers())
     args = parser.parse_args(["compare", *argv])
     config = compare_config(args, {}, lambda _: load_thresholds(THRESHOLDS))
-    return ComparisonSession(config, REPO, io.StringIO(), err or io.StringIO(), lab)
+    if lab is None:
+        return ComparisonSession(config, REPO, io.StringIO(), err or io.StringIO())
+    return ComparisonSession(config, REPO, io.StringIO(), err or io.StringIO(), lab, clock=lab.clock)
 
 
 # --------------------------------------------------------------------------- the scripted lab
@@ -84,11 +86,14 @@ def service(cost: float = 0.0, spread: float = 0.01, seed: int = 7) -> Callable[
 
 @dataclass
 class ScriptedLab:
-    """Sides that need no preparing; each trial answered by `answer` (or by `signal_at`: Ctrl-C in that trial)."""
+    """Sides that need no preparing; each trial answered by `answer` (or by `signal_at`: Ctrl-C in that trial),
+    taking `seconds` of the fake clock the session's budget reads."""
 
     answer: Callable[[PlannedTrial], TrialRecord]
     cannot_open: str | None = None
     signal_at: int | None = None
+    seconds: float = 27.0
+    now: float = 0.0
     problems: list[str] = field(default_factory=list)
     ran: list[PlannedTrial] = field(default_factory=list)
     closed: int = 0
@@ -104,6 +109,7 @@ class ScriptedLab:
     def run(self, planned: PlannedTrial) -> TrialRecord:
         assert self.closed == 0, "a trial ran after the lab was closed"
         self.ran.append(planned)
+        self.now += self.seconds
         if planned.index == self.signal_at:
             # As the engine does: the signal ends the trial it arrives in, which comes back cut short.
             try:
@@ -115,6 +121,9 @@ class ScriptedLab:
     def close(self) -> list[str]:
         self.closed += 1
         return self.problems
+
+    def clock(self) -> float:
+        return self.now
 
 
 @dataclass
@@ -142,8 +151,12 @@ def test_a_cost_per_request_is_regressed_and_every_file_is_written(tmp_path: Pat
     assert done.code == exitcodes.BREACHED, done.err
     assert done.document["verdict"] == "regressed"
     assert done.document["complete"] is True
-    assert len(done.document["trials"]) == 16 == len(done.lab.ran)
+    blocks = done.document["blocks_run"]
+    assert done.document["stopped"] == f"decided after {blocks} valid blocks"
+    assert blocks < done.document["max_blocks"] == 12  # it stopped as soon as it knew
+    assert len(done.document["trials"]) == 2 * blocks == len(done.lab.ran)
     assert [trial.role for trial in done.lab.ran] == done.document["planned"]
+    assert done.document["design"] == "interleaved"
     verdicts = {metric["metric"]: metric["verdict"] for metric in done.document["metrics"] if metric["judged"]}
     assert verdicts == {"throughput": "regressed", "p95": "regressed", "error_rate": "no change"}
     assert (done.out / "comparison.md").read_text().startswith("### ")
@@ -156,6 +169,7 @@ def test_a_and_a_on_a_machine_that_changes_speed_from_block_to_block_is_no_chang
     done = run_compare(tmp_path, ScriptedLab(service(cost=0.0)))
     assert done.code == exitcodes.PASSED, done.err
     assert done.document["verdict"] == "no change"
+    assert done.document["stopped"].startswith("decided after ")
 
 
 def test_too_many_inconclusive_trials_stop_the_comparison_inconclusive_never_a_pass(tmp_path: Path) -> None:
@@ -174,23 +188,44 @@ def test_too_many_inconclusive_trials_stop_the_comparison_inconclusive_never_a_p
     assert done.document["reasons"] == [
         "4 of 4 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"
     ]
-    assert "stopping: 4 of 12 planned trials are inconclusive already" in done.err
+    assert "stopping: 4 trials are inconclusive already, more than max_inconclusive_share 25% of the 12" in done.err
+    assert (done.document["blocks_run"], done.document["blocks_dropped"]) == (2, 2)
     assert done.lab.closed == 1
 
 
-def test_a_few_inconclusive_trials_are_not_counted_and_the_rest_decide(tmp_path: Path) -> None:
-    valid = service(cost=0.3)
+def test_dropped_blocks_are_replaced_in_the_same_order_and_the_rest_decide(tmp_path: Path) -> None:
+    # Issue 22: three dropped blocks left five of eight, whose best p could not confirm even -50% throughput.
+    valid = service(cost=1.0)
 
     def answer(planned: PlannedTrial) -> TrialRecord:
-        if planned.index in (2, 7):
+        if planned.index in (2, 5, 8):
             return record(planned, "inconclusive", ["Locust CPU 100%"], figures(500, 900))
         return valid(planned)
 
-    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "10")
+    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "8")
     assert done.code == exitcodes.BREACHED, done.err
-    assert len(done.document["trials"]) == 20
+    assert done.document["blocks_dropped"] == 3
+    counted = done.document["blocks_run"] - 3
     throughput = next(metric for metric in done.document["metrics"] if metric["metric"] == "throughput")
-    assert throughput["blocks"] == 8  # the two blocks with an inconclusive trial gave no pair
+    assert throughput["blocks"] == counted  # the dropped blocks gave no pair
+    firsts: dict[int, str] = {}
+    for trial in done.lab.ran:
+        firsts.setdefault(trial.block, trial.role)
+    dropped = {1, 3, 4}  # trials 2, 5 and 8
+    assert [firsts[block] for block in (2, 4, 5)] == [firsts[block] for block in (1, 3, 4)]  # replaced next
+    kept = [role for block, role in sorted(firsts.items()) if block not in dropped]
+    assert abs(kept.count("base") - kept.count("head")) <= 1  # the blocks that count stay balanced
+
+
+def test_the_budget_ends_the_comparison_at_a_final_look(tmp_path: Path) -> None:
+    # Trials take 40 s, not the ~27 s estimated: 3 blocks use 240 s of 5 min and a fourth would not fit.
+    done = run_compare(tmp_path, ScriptedLab(service(cost=0.0), seconds=40.0), "--budget", "5m")
+    assert done.document["max_blocks"] == 5  # (300 s - 15 s to prepare main) / ~54 s a block
+    assert done.document["stopped"] == "the budget of 5m is spent: 240 s used, the next block needs ~80 s"
+    assert done.document["blocks_run"] == 3
+    assert done.document["verdict"] == "inconclusive"  # 3 blocks reach p = 1/8 at best
+    assert done.code == exitcodes.INCONCLUSIVE
+    assert done.document["budget_seconds"] == 300
 
 
 def test_a_side_that_breaks_cannot_be_judged_naming_the_side_and_nothing_runs_after_it(tmp_path: Path) -> None:
@@ -235,7 +270,7 @@ def test_ctrl_c_keeps_the_trials_done_and_closes_the_lab_once(tmp_path: Path) ->
     done = run_compare(tmp_path, lab)
     assert done.code == exitcodes.CANNOT_JUDGE, done.err
     assert done.document["complete"] is False
-    assert done.document["reasons"] == ["cut short by SIGINT after 3 of 16 trials"]
+    assert done.document["reasons"] == ["cut short by SIGINT after 3 trials (2 blocks)"]
     assert [trial["outcome"] for trial in done.document["trials"]] == ["pass", "pass", "cut short"]
     assert len(lab.ran) == 3
     assert lab.closed == 1
@@ -251,12 +286,12 @@ def test_every_trial_is_on_disk_as_it_ends(tmp_path: Path) -> None:
         if planned.index > 1:
             document = json.loads((out / "comparison.json").read_text())
             assert document["complete"] is False
-            assert document["reasons"] == [f"in progress: {planned.index - 1} of 8 trials run"]
+            assert document["reasons"][0].startswith(f"in progress: {planned.index - 1} trials run, ")
             seen.append(len(document["trials"]))
         return valid(planned)
 
-    run_compare(tmp_path, ScriptedLab(answer), "--trials", "4")
-    assert seen == [1, 2, 3, 4, 5, 6, 7]
+    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "4")
+    assert seen == list(range(1, len(done.lab.ran)))
 
 
 # --------------------------------------------------------------------------- the plan before it runs
@@ -273,24 +308,25 @@ def test_the_fewest_blocks_the_signed_rank_check_can_confirm(alpha: float, judge
 
 
 @pytest.mark.parametrize(
-    ("argv", "expected"),
+    ("argv", "blocks", "expected"),
     [
-        pytest.param(["--base", "main"], ", plus ~15 s to prepare each of 1 revision(s)", id="working-tree-head"),
+        pytest.param(["--base", "main"], 12, ", plus ~15 s to prepare each of 1 revision(s)", id="working-tree-head"),
         pytest.param(
-            ["--base", "main", "--head", "main"], ", plus ~15 s to prepare each of 1 revision(s)", id="a-and-a"
+            ["--base", "main", "--head", "main"], 12, ", plus ~15 s to prepare each of 1 revision(s)", id="a-and-a"
         ),
-        pytest.param(["--base", "main", "--head", "v2"], ", plus ~15 s to prepare each of 2 revision(s)", id="two"),
-        pytest.param(["--backend", "compose", "--base", "me/api:1"], "", id="images"),
+        pytest.param(["--base", "main", "--head", "v2"], 12, ", plus ~15 s to prepare each of 2 revision(s)", id="two"),
+        pytest.param(["--backend", "compose", "--base", "me/api:1"], 11, "", id="images"),  # 12m / ~64 s a block
+        pytest.param(["--base", "main", "--budget", "6m"], 6, ", plus ~15 s to prepare each of 1 revision(s)", id="6m"),
     ],
 )
-def test_the_budget_says_what_runs_and_how_long(argv: list[str], expected: str) -> None:
+def test_the_budget_says_what_runs_and_how_long(argv: list[str], blocks: int, expected: str) -> None:
     lines = session(*argv).budget().splitlines()
-    assert lines[0].startswith("compare: 16 trials (8 blocks of one base and one head trial, in random order, seed ")
-    assert "of 20s each on r1-cpu0.5-mem512m under 32 users: about " in lines[0]
-    assert lines[0].endswith(f" min{expected}")
-    assert (
-        lines[1]
-        == "judged: p95, throughput, error_rate; δ 10%, no change at 90%, regressed or improved at 96.7% per metric"
+    assert lines[0].startswith(f"compare: up to {blocks} blocks of one base and one head trial (orders balanced, seed ")
+    assert "of 20s each on r1-cpu0.5-mem512m under 32 users, until the verdict is decided or the budget of " in lines[0]
+    assert lines[0].endswith(f" min at most{expected}")
+    assert lines[1].startswith(
+        "judged: p95, throughput, error_rate; δ 10%, no change at 90%, regressed or improved at 96.7% per metric, "
+        "over looks after each block from block "
     )
     assert len(lines) == 2
 
@@ -298,4 +334,4 @@ def test_the_budget_says_what_runs_and_how_long(argv: list[str], expected: str) 
 def test_too_few_blocks_are_announced_before_any_trial() -> None:
     (note,) = session("--base", "main", "--trials", "5").budget().splitlines()[2:]
     assert note.startswith("note: with 5 blocks the signed-rank test cannot confirm any verdict at this level")
-    assert note.endswith("give --trials 6 or more")
+    assert note.endswith("give --trials 6 or more, and a --budget that holds them")
