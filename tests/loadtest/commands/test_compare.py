@@ -60,7 +60,7 @@ def test_a_profile_without_a_compare_block_gets_the_defaults_and_its_first_cell(
     # Its 10,000 users take 20 s to spawn: a trial must be longer than the default 20 s.
     config = merged(["--profile", "ci", "--run-time", "30s"])
     assert config.cell == Cell(1, 1.0, "1g")
-    assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (8, "30s", 0.10)
+    assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (12, "30s", 0.10)
     assert config.settings.judged == ["p95", "throughput", "error_rate"]
     assert config.load.scenario == workshop_scenario()  # this file's ci profile names no scenario
 

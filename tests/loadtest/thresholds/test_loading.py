@@ -314,14 +314,15 @@ def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -
     scenario = chosen_scenario(None, profile.scenario_file, profile.pace, REPO_ROOT / "thresholds.yaml", "compare")
     assert scenario.eager_kinds() == ["ordinary", "heavy"]
     settings = profile.compare
-    assert (settings.trials, settings.run_time.seconds, settings.delta) == (8, 20, 0.10)
+    assert (settings.trials, settings.run_time.seconds, settings.delta) == (12, 20, 0.10)
+    assert settings.budget.seconds == 720
     assert settings.judged == ["p95", "throughput", "error_rate"]
 
 
 def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: Write) -> None:
     thresholds = load_thresholds(write_thresholds(VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
     settings = thresholds.profiles["local"].compare
-    assert (settings.trials, settings.run_time.text, settings.delta, settings.confidence) == (8, "20s", 0.10, 0.90)
+    assert (settings.trials, settings.run_time.text, settings.delta, settings.confidence) == (12, "20s", 0.10, 0.90)
     assert (settings.gate, settings.error_rate_margin, settings.max_inconclusive_share) == (
         ["p95", "throughput"],
         0.001,
