@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -90,8 +90,16 @@ def client(api_env: Path) -> Iterator[TestClient]:
 
 
 # ---------------------------------------------------------------- loadtest/scripts (owner: loadtest tests)
-Cli = Callable[..., subprocess.CompletedProcess[str]]
-"""`cli(*argv, env={...})`: one `python -m loadtest` command in-process, shaped like a subprocess result."""
+class Cli(Protocol):
+    """`cli(*argv, env={...})`: one `python -m loadtest` command in-process, shaped like a subprocess result."""
+
+    def __call__(self, *argv: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]: ...
+
+
+class WriteText(Protocol):
+    """`write(text, name=...)`: the text as a file of that name in the test's folder; its path."""
+
+    def __call__(self, text: str, name: str = ...) -> Path: ...
 
 
 @pytest.fixture
@@ -119,7 +127,7 @@ def loadtest_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture
-def write_thresholds(tmp_path: Path) -> Callable[..., Path]:
+def write_thresholds(tmp_path: Path) -> WriteText:
     """`write_thresholds(text, name="thresholds.yaml")`: the text (dedented) as a file in tmp_path; its path."""
 
     def write(text: str, name: str = "thresholds.yaml") -> Path:
@@ -138,8 +146,10 @@ def slo() -> Slo:
     return Slo(max_error_rate=0.01, max_p95_ms=1000)
 
 
-Judge = Callable[..., "tuple[LocustStats, Verdict]"]
-"""`judged(run, against=None)`: a synthetic run written, read and evaluated (against the `slo` fixture by default)."""
+class Judge(Protocol):
+    """`judged(run, against=None)`: a synthetic run written, read and judged (against the `slo` fixture by default)."""
+
+    def __call__(self, run: SyntheticRun, against: Slo | None = None) -> tuple[LocustStats, Verdict]: ...
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +21,7 @@ from loadtest.cli import main
 from tests.loadtest.locust_csv import REAL_RUNS, SyntheticRun, healthy_run
 
 if TYPE_CHECKING:
-    from tests.conftest import Cli
-
-Write = Callable[..., Path]
+    from tests.conftest import Cli, WriteText
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -112,7 +109,7 @@ def test_missing_run_dir_exit_2_creates_nothing(loadtest_cli: Cli, tmp_path: Pat
     ids=["not-a-number", "missing-limit", "unknown-key", "empty", "invalid-yaml"],
 )
 def test_malformed_thresholds_exit_2(
-    loadtest_cli: Cli, write_thresholds: Write, tmp_path: Path, text: str, message: str
+    loadtest_cli: Cli, write_thresholds: WriteText, tmp_path: Path, text: str, message: str
 ) -> None:
     run_dir = healthy_run().write(tmp_path / "run")
     path = write_thresholds(text)
@@ -127,7 +124,7 @@ def test_missing_thresholds_file_exit_2(loadtest_cli: Cli, tmp_path: Path) -> No
 
 
 def test_thresholds_from_the_environment_and_the_flag_wins(
-    loadtest_cli: Cli, write_thresholds: Write, tmp_path: Path
+    loadtest_cli: Cli, write_thresholds: WriteText, tmp_path: Path
 ) -> None:
     run_dir = healthy_run(p95=600).write(tmp_path / "run")
     strict = {
@@ -138,7 +135,7 @@ def test_thresholds_from_the_environment_and_the_flag_wins(
     assert loadtest_cli("gate", run_dir, "--thresholds", lenient, env=strict).returncode == exitcodes.PASSED
 
 
-def test_per_endpoint_limits_through_the_cli(loadtest_cli: Cli, write_thresholds: Write, tmp_path: Path) -> None:
+def test_per_endpoint_limits_through_the_cli(loadtest_cli: Cli, write_thresholds: WriteText, tmp_path: Path) -> None:
     run_dir = healthy_run(p95=600).write(tmp_path / "run")
     path = write_thresholds(
         """

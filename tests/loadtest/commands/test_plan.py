@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from loadtest.commands.plan import locust_cores
 from loadtest.scenario import Pace, workshop_scenario
 
 if TYPE_CHECKING:
-    from tests.conftest import Cli
+    from tests.conftest import Cli, WriteText
 
 THRESHOLDS = """
 slo: {max_error_rate: 0.01, max_p95_ms: 1000}
@@ -31,7 +30,7 @@ ROOMY = ("--cores", "64")
 
 
 @pytest.fixture
-def thresholds(write_thresholds: Callable[[str], Path]) -> Path:
+def thresholds(write_thresholds: WriteText) -> Path:
     return write_thresholds(THRESHOLDS)
 
 
@@ -228,9 +227,7 @@ def test_inputs_that_cannot_fit_in_their_jobs_timeout_are_refused_in_every_mode(
         assert done.stderr.startswith("::error title=The plan refuses::")
 
 
-def test_a_comparison_longer_than_its_job_is_refused(
-    write_thresholds: Callable[[str], Path], loadtest_cli: Cli
-) -> None:
+def test_a_comparison_longer_than_its_job_is_refused(write_thresholds: WriteText, loadtest_cli: Cli) -> None:
     compare = (
         "  compare: {users: 2, spawn_rate: 2, run_time: 5s, replicas: [1], cpus: 0.5, memory: 512m,"
         " compare: {trials: 20, run_time: 40s}}\n"
@@ -245,7 +242,7 @@ def test_a_comparison_longer_than_its_job_is_refused(
 
 
 def test_the_profiles_cpus_are_used_without_an_input(
-    thresholds: Path, write_thresholds: Callable[[str], Path], loadtest_cli: Cli
+    thresholds: Path, write_thresholds: WriteText, loadtest_cli: Cli
 ) -> None:
     roomy = write_thresholds(THRESHOLDS.replace("cpus: 0.5", "cpus: 0.25"), "roomy.yaml")
     assert loadtest_cli("plan", "--thresholds", roomy, "--cores", "2").returncode == exitcodes.PASSED  # 3 x 0.25 + 1

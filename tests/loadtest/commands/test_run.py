@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from loadtest.commands import run
 from loadtest.runner.run_options import RunOptions
 
 if TYPE_CHECKING:
-    from tests.conftest import Cli
+    from tests.conftest import Cli, WriteText
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -88,7 +87,7 @@ def test_a_bad_environment_variable_exits_2_and_is_named(loadtest_cli: Cli, tmp_
 
 
 def test_a_broken_thresholds_file_exits_2_before_anything_runs(
-    loadtest_cli: Cli, write_thresholds: Callable[[str], Path], tmp_path: Path
+    loadtest_cli: Cli, write_thresholds: WriteText, tmp_path: Path
 ) -> None:
     broken = write_thresholds("slo: {max_error_rate: 0.01, max_p95_ms: abc}\n")
     done = loadtest_cli("run", "--thresholds", broken, "--out", tmp_path / "out")

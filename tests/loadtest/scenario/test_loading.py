@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,7 +22,8 @@ from loadtest.scenario.loading import (
 )
 from loadtest.scenario.model import Pace
 
-Write = Callable[..., Path]
+if TYPE_CHECKING:
+    from tests.conftest import WriteText
 
 MINIMAL = """
 requests:
@@ -33,7 +34,7 @@ users:
 
 
 @pytest.fixture
-def write(tmp_path: Path) -> Write:
+def write(tmp_path: Path) -> WriteText:
     def write(text: str, name: str = "scenario.yaml") -> Path:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,7 @@ def write(tmp_path: Path) -> Write:
     return write
 
 
-def test_a_minimal_file_gets_every_default(write: Write) -> None:
+def test_a_minimal_file_gets_every_default(write: WriteText) -> None:
     scenario = load_scenario(write(MINIMAL))
     (request,) = scenario.requests
     assert request.name == "POST /v1/classify"
@@ -72,7 +73,7 @@ def test_the_workshop_scenario_ships_in_the_package_with_the_workshop_mix() -> N
 
 
 def test_bodies_are_found_next_to_the_scenario_file_wherever_the_command_runs(
-    write: Write, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    write: WriteText, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     write('{"text": "a"}\n{"text": "b"}\n', "data/texts.jsonl")
     path = write(
@@ -166,7 +167,7 @@ def test_bodies_are_found_next_to_the_scenario_file_wherever_the_command_runs(
         ("requests: [\n", "not valid YAML"),
     ],
 )
-def test_each_problem_names_the_file_the_key_and_the_value(write: Write, text: str, message: str) -> None:
+def test_each_problem_names_the_file_the_key_and_the_value(write: WriteText, text: str, message: str) -> None:
     path = write(text)
     with pytest.raises(ScenarioError) as raised:
         load_scenario(path)
@@ -183,7 +184,7 @@ def test_each_problem_names_the_file_the_key_and_the_value(write: Write, text: s
     ],
 )
 def test_a_bodies_file_that_cannot_be_used_names_the_request_and_the_file(
-    write: Write, bodies: str | None, message: str
+    write: WriteText, bodies: str | None, message: str
 ) -> None:
     if bodies is not None:
         write(bodies, "texts.jsonl")
@@ -210,7 +211,7 @@ def test_parse_names_its_source() -> None:
 
 
 def test_a_profiles_scenario_file_is_found_beside_its_thresholds_file_at_the_profiles_paces(
-    write: Write, tmp_path: Path
+    write: WriteText, tmp_path: Path
 ) -> None:
     write(MINIMAL, "scenarios/classifier.yaml")
     thresholds = tmp_path / "thresholds.yaml"
@@ -219,7 +220,7 @@ def test_a_profiles_scenario_file_is_found_beside_its_thresholds_file_at_the_pro
     assert scenario.users["reader"].rate == 5
 
 
-def test_a_scenario_named_on_the_command_line_runs_at_its_own_paces(write: Write, tmp_path: Path) -> None:
+def test_a_scenario_named_on_the_command_line_runs_at_its_own_paces(write: WriteText, tmp_path: Path) -> None:
     given = write(MINIMAL)
     scenario = chosen_scenario(given, None, {"ordinary": Pace(rate=0.1)}, tmp_path / "thresholds.yaml", "ci")
     assert scenario.users["reader"].rate == 2  # the profile's pace is for its own scenario_file
@@ -231,7 +232,7 @@ def test_without_a_file_a_profile_paces_the_workshops_kinds(tmp_path: Path) -> N
     assert scenario.users["ordinary"].between == [1, 3]
 
 
-def test_a_pace_for_a_kind_the_file_lacks_names_the_profile_and_the_kinds(write: Write, tmp_path: Path) -> None:
+def test_a_pace_for_a_kind_the_file_lacks_names_the_profile_and_the_kinds(write: WriteText, tmp_path: Path) -> None:
     write(MINIMAL)
     thresholds = tmp_path / "thresholds.yaml"
     with pytest.raises(ScenarioError) as raised:
@@ -242,14 +243,14 @@ def test_a_pace_for_a_kind_the_file_lacks_names_the_profile_and_the_kinds(write:
     )
 
 
-def test_the_handover_carries_the_scenario_to_locust_and_a_file_run_by_hand(write: Write) -> None:
+def test_the_handover_carries_the_scenario_to_locust_and_a_file_run_by_hand(write: WriteText) -> None:
     scenario = load_scenario(write(MINIMAL))
     assert handed_over(handover(scenario)) == scenario
     assert handed_over({FILE_ENV: str(write(MINIMAL, "other.yaml"))}) == scenario
     assert handed_over({HANDOVER_ENV: "", FILE_ENV: ""}) == workshop_scenario()
 
 
-def test_a_scenario_too_large_for_locusts_environment_is_refused(write: Write) -> None:
+def test_a_scenario_too_large_for_locusts_environment_is_refused(write: WriteText) -> None:
     big = "x" * (MAX_HANDOVER_BYTES + 1)
     path = write(f"requests: [{{method: POST, path: /x, json: {{text: {big}}}}}]\nusers: {{u: {{rate: 1}}}}\n")
     with pytest.raises(ScenarioError, match=r"over the 65,536 that can be handed to Locust; move large inline bodies"):
