@@ -15,19 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.workflows.documents import WORKFLOWS, load_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-RELEASE = ROOT / ".github" / "workflows" / "release.yml"
+RELEASE = WORKFLOWS / "release.yml"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 @pytest.fixture(scope="module")
 def release() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(RELEASE.read_text())
-    data["on"] = data.pop(True, data.get("on"))  # PyYAML reads the key `on` as True
-    return data
+    return load_workflow(RELEASE.name)
 
 
 def test_only_a_version_tag_triggers_a_release(release: dict[str, Any]) -> None:

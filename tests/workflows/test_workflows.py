@@ -41,10 +41,10 @@ from loadtest.thresholds import load_thresholds
 from loadtest.workflow.artifacts import cell_artifact_name, comparison_artifact_name
 from scripts.push_image import image_tags, sanitize_tag
 from tests.loadtest.cell_folders import R1, R2, write_cell
+from tests.workflows.documents import WORKFLOWS, load_workflow
 from tests.workflows.expressions import condition, evaluate, interpolate, to_text
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOWS = ROOT / ".github" / "workflows"
 THRESHOLDS = ROOT / "thresholds.yaml"
 VENV_BIN = Path(sys.executable).parent
 """Where `inference-gate` (the console script the workflows run) is installed, beside this interpreter."""
@@ -62,16 +62,9 @@ SHELLS = {
 """How the runner starts a `run:` script for each `shell:` (GitHub's documented command lines)."""
 
 
-def load_workflow(name: str) -> dict[str, Any]:
-    """A workflow as data; PyYAML reads the key `on` as True, so it is renamed back."""
-    data = yaml.safe_load((WORKFLOWS / name).read_text())
-    data["on"] = data.pop(True, data.get("on"))
-    return data
-
-
 def step_named(job: dict[str, Any], name: str) -> dict[str, Any]:
     """The step of `job` called `name`."""
-    matches = [step for step in job["steps"] if step.get("name") == name]
+    matches: list[dict[str, Any]] = [step for step in job["steps"] if step.get("name") == name]
     assert len(matches) == 1, f"expected one step named {name!r}, found {len(matches)}"
     return matches[0]
 
@@ -969,6 +962,8 @@ def test_a_push_runs_the_ci_profile_on_the_compose_backend(
 ) -> None:
     config = runner_config(perf, caller, {}, monkeypatch)
     ci = load_thresholds(THRESHOLDS).profiles["ci"]
+    assert ci.cpus is not None
+    assert ci.memory is not None
     assert config.cells == [Cell(replicas=2, cpus=ci.cpus, memory=ci.memory)]
     assert (config.load.users, config.load.spawn_rate, config.run_time) == (ci.users, ci.spawn_rate, ci.run_time)
     assert (config.backend.name, config.backend.api_image) == ("compose", perf["env"]["API_IMAGE"])
