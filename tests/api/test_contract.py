@@ -10,6 +10,7 @@ against `python -m api`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
@@ -19,6 +20,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
+
+if TYPE_CHECKING:
+    # What Case(body=...) takes (a JSON document, None for null), as schemathesis itself names it.
+    from schemathesis.core.jsonschema.types import JsonValue
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # the Case an OpenAPI schema's parametrize gives
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -49,7 +55,7 @@ def served_app(api_env: Path) -> FastAPI:
 @schema.parametrize()
 # One app per operation, shared by all its examples on purpose: suppress Hypothesis' warning.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_every_answer_is_one_the_schema_documents(case: schemathesis.Case, served_app: FastAPI) -> None:
+def test_every_answer_is_one_the_schema_documents(case: OpenApiCase, served_app: FastAPI) -> None:
     case.call_and_validate(app=served_app)
 
 
@@ -64,7 +70,7 @@ WITHOUT_MODEL = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WITHOUT_MODEL)
-def test_the_503_without_a_model_is_documented(api_env: Path, method: str, path: str, body: object) -> None:
+def test_the_503_without_a_model_is_documented(api_env: Path, method: str, path: str, body: JsonValue) -> None:
     bare = TestClient(create_app())  # no `with`: the lifespan (model loading) never runs
     response = bare.request(method, path, json=body)
     assert response.status_code == 503

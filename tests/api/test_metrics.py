@@ -7,19 +7,20 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from api.app import create_app
 from model.artifacts import read_metadata
 
 
-def scrape(client: TestClient) -> dict[str, list]:
+def scrape(client: TestClient) -> dict[str, list[Sample]]:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
     return {family.name: family.samples for family in text_string_to_metric_families(response.text)}
 
 
-def value(samples: list, sample_name: str, **labels: str) -> float:
+def value(samples: list[Sample], sample_name: str, **labels: str) -> float:
     matching = [s.value for s in samples if s.name == sample_name and s.labels == labels]
     assert len(matching) == 1, f"{sample_name}{labels}: {matching}"
     return matching[0]

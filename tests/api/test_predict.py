@@ -97,7 +97,7 @@ def test_json_with_charset_is_accepted(client: TestClient) -> None:
 # ---------------------------------------------------------------- bad input
 # What the first error says, and the rows that earn it: their JSON text and the index of the
 # value the error names (None: the row itself).
-BAD_ROWS = {
+BAD_ROWS: dict[str, list[tuple[str, int | None]]] = {
     "List should have at least 4 items after validation, not 3": [("[5.1, 3.5, 1.4]", None)],
     "List should have at most 4 items after validation, not 5": [("[5.1, 3.5, 1.4, 0.2, 1]", None)],
     "List should have at least 4 items after validation, not 0": [("[]", None)],
@@ -120,7 +120,7 @@ BAD_ROWS = {
     "Input should be less than or equal to 100": [("[5.1, 3.5, 100.001, 0.2]", 2), ("[5.1, 3.5, 1.4, 1e9]", 3)],
 }
 # How each route carries a row (the batch's bad row comes second), and where its errors point.
-ROW_IN = {
+ROW_IN: dict[str, tuple[str, list[str | int]]] = {
     "/predict": ('{{"features": {row}}}', ["body", "features"]),
     "/predict/batch": ('{{"instances": [[6.1, 2.8, 4.7, 1.2], {row}]}}', ["body", "instances", 1]),
 }
@@ -253,8 +253,9 @@ def test_still_answers_correctly_after_any_amount_of_bad_input(client: TestClien
                 assert client.post(path, content=body, headers=headers).status_code == 422
             assert client.post(path, content=b"".join(over_the_limit()), headers=JSON).status_code == 413
         for case in BAD_FIELDS:
-            path, payload, *_ = case.values
-            assert client.post(path, json=payload).status_code == 422
+            route, payload, *_ = case.values
+            assert isinstance(route, str)  # a param's values are objects to mypy
+            assert client.post(route, json=payload).status_code == 422
     assert client.post("/predict", json={"features": [6.7, 3.0, 5.2, 2.3]}).json() == good
     assert client.get("/health").status_code == 200
 
