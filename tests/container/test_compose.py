@@ -53,7 +53,8 @@ def validator() -> jsonschema.Draft201909Validator:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
+    document: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
+    return document
 
 
 def schema_errors(validator: jsonschema.Draft201909Validator, document: dict[str, Any]) -> list[str]:
@@ -184,6 +185,7 @@ def test_without_an_environment_a_cell_is_the_ci_profiles(resolve: Resolve, tmp_
     config = resolve({}, tmp_path)
     limits = config["services"]["api"]["deploy"]["resources"]["limits"]
     assert float(limits["cpus"]) == ci.cpus
+    assert ci.memory is not None
     assert parse_memory(str(limits["memory"])) == parse_memory(ci.memory)
     settings = LoadSettings(users=ci.users, spawn_rate=ci.spawn_rate, run_time_seconds=ci.run_time.seconds)
     flags = set(master_flags(config))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,19 +26,23 @@ def test_read_verified_returns_the_checked_bytes(model_dir: Path) -> None:
     assert read_verified(model_dir, ONNX_FILE, metadata) == (model_dir / ONNX_FILE).read_bytes()
 
 
-def append_byte(name: str) -> Callable[[Path], None]:
+Damage = Callable[[Path], object]
+"""Something done to a model folder; what it returns (the bytes written, say) is of no interest."""
+
+
+def append_byte(name: str) -> Damage:
     return lambda folder: (folder / name).write_bytes((folder / name).read_bytes() + b"\0")
 
 
-def remove(name: str) -> Callable[[Path], None]:
+def remove(name: str) -> Damage:
     return lambda folder: (folder / name).unlink()
 
 
-def overwrite(name: str, text: str) -> Callable[[Path], None]:
+def overwrite(name: str, text: str) -> Damage:
     return lambda folder: (folder / name).write_text(text)
 
 
-def edit_metadata(change: Callable[[dict], None]) -> Callable[[Path], None]:
+def edit_metadata(change: Callable[[dict[str, Any]], object]) -> Damage:
     def apply(folder: Path) -> None:
         document = json.loads((folder / METADATA_FILE).read_text())
         change(document)
@@ -64,9 +69,7 @@ DAMAGES = [
 
 
 @pytest.mark.parametrize(("damage", "named", "says"), DAMAGES)
-def test_load_predictor_refuses_damaged_artifacts(
-    model_dir: Path, damage: Callable[[Path], None], named: str, says: str
-) -> None:
+def test_load_predictor_refuses_damaged_artifacts(model_dir: Path, damage: Damage, named: str, says: str) -> None:
     damage(model_dir)
     with pytest.raises(ArtifactError) as error:
         load_predictor(model_dir)

@@ -29,6 +29,7 @@ def test_the_reference_cases_are_asked_twice_what_limit_over_cost_serves() -> No
         "reference-2x0.1": pytest.approx(100),
     }
     for case in reference.values():
+        assert case.predicted_rps is not None
         assert case.profile["users"] == 2 * case.predicted_rps  # each user asks 1 req/s
 
 

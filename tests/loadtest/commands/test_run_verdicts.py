@@ -41,7 +41,7 @@ def constant(users: int, rate: float, **profile: Any) -> dict[str, Any]:
 def run_cell(tmp_path: Path, profile: dict[str, Any], *flags: str) -> tuple[int, dict[str, Any], str]:
     """Run the profile's one cell; its exit code, verdict.json and the terminal's stderr."""
     out = tmp_path / "results"
-    where = ["--thresholds", thresholds_file(tmp_path, profile), "--profile", "case"]
+    where: list[str | Path] = ["--thresholds", thresholds_file(tmp_path, profile), "--profile", "case"]
     process = start("run", *where, "--out", out, "--no-calibration", *flags)
     _, stderr = process.communicate(timeout=240)
     (cell,) = [folder for folder in out.iterdir() if folder.is_dir()]

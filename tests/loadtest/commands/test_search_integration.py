@@ -76,14 +76,20 @@ class Done:
 
     @property
     def record(self) -> dict[str, Any]:
-        return json.loads((self.out / "search.json").read_text())
+        record: dict[str, Any] = json.loads((self.out / "search.json").read_text())
+        return record
 
 
 def begin(
     command: str, folder: Path, *flags: str, profile: dict[str, Any] = PROFILE, service: str = SERVICE
 ) -> tuple[subprocess.Popen[str], Path]:
     """The command from `folder`, with a relative --out, as `make search` runs it from the checkout."""
-    where = ["--thresholds", thresholds_file(folder, profile, max_p95_ms=MAX_P95_MS), "--profile", "case"]
+    where: list[str | Path] = [
+        "--thresholds",
+        thresholds_file(folder, profile, max_p95_ms=MAX_P95_MS),
+        "--profile",
+        "case",
+    ]
     process = start(
         command, *where, "--api-command", service, "--out", "results", "--no-calibration", *flags, cwd=folder
     )

@@ -305,6 +305,7 @@ def test_how_much_longer_a_close_call_would_need() -> None:
     assert judged.state == "too close to call"
     bound = share_bound(blocks, 0.05)
     needed = 12 * (scipy.stats.norm.isf(0.05) * bound.standard_error / (bound.estimate - 0.05)) ** 2
+    assert judged.more_seconds is not None
     assert judged.more_seconds == math.ceil(needed - 12) * 5.0
     assert judged.more_seconds > 0
 

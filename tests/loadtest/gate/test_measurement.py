@@ -159,6 +159,7 @@ def test_between_waits_expect_littles_law_at_the_measured_replies(tmp_path: Path
     workshop = workshop_scenario()  # 1-3 s and 0.1-0.5 s waits
     stats = read_stats(run(1000, mean_ms=100.0).write(tmp_path / "cell"))
     verdict = evaluate(stats, SLO, record(scenario=workshop))
+    assert verdict.delivery is not None
     assert verdict.delivery.expected_rps == pytest.approx(500 / (2.0 + 0.1) + 500 / (0.3 + 0.1))
     assert verdict.delivery.basis == "Little's law at the measured response times"
 

@@ -44,6 +44,10 @@ def total_at_least(cpus: float) -> Truth:
     return lambda cell: "pass" if cell.replicas * cell.cpus >= cpus - 1e-9 else "breach"
 
 
+def holding_in(holding: frozenset[Cell]) -> Truth:
+    return lambda cell: "pass" if cell in holding else "breach"
+
+
 def names(cells: list[Cell]) -> list[str]:
     return [cell.name.removesuffix("-mem512m") for cell in cells]
 
@@ -141,7 +145,7 @@ def test_for_every_monotone_truth_the_walk_finds_the_cheapest_and_skips_only_fai
     assert len(truths) > 10
     cells = grid.configurations()
     for holding in truths:
-        probed, findings = walk(grid, lambda cell, holding=holding: "pass" if cell in holding else "breach")
+        probed, findings = walk(grid, holding_in(holding))
         best = next((cell for cell in cells if cell in holding), None)
         assert cheapest_pass(findings, grid) == best
         assert len(probed) <= most_probes(grid)

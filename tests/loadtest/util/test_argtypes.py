@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 import pytest
 
@@ -20,7 +21,7 @@ from loadtest.util.argtypes import integer, number
         (number(above=0, below=1), "0.999", 0.999),
     ],
 )
-def test_accepts(parse, text: str, expected: float) -> None:
+def test_accepts(parse: Callable[[str], float], text: str, expected: float) -> None:
     assert parse(text) == expected
 
 
@@ -38,7 +39,7 @@ def test_accepts(parse, text: str, expected: float) -> None:
         (number(above=0, below=1), "1.5", "'1.5' must be between 0 and 1 (exclusive)"),
     ],
 )
-def test_rejects_with_a_message_naming_the_value(parse, text: str, message: str) -> None:
+def test_rejects_with_a_message_naming_the_value(parse: Callable[[str], float], text: str, message: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError) as error:
         parse(text)
     assert str(error.value) == message
