@@ -38,7 +38,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtest.latency.recording import FILE_NAME, IntervalDelta, RecordingWriter
 from loadtest.loadgen.pacing import Send
 from loadtest.loadgen.recorder import Recorder, deltas_from_wire, deltas_to_wire
-from loadtest.loadgen.sigint import route_sigint_to_main_greenlet
+from loadtest.loadgen.sigint import stop_now_on_sigint
 
 REPORT_MESSAGE = "inference_gate_counts"
 CLOSE_MESSAGE = "inference_gate_close"
@@ -92,7 +92,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if runner is None:
         return
     _process.environment = environment
-    route_sigint_to_main_greenlet()  # our stop (SIGINT) must not end Locust's CSV writer mid-write
+    stop_now_on_sigint(environment)  # our early stop (SIGINT) must not end Locust's CSV writer mid-write
     _process.records = not isinstance(runner, MasterRunner)
     _process.writes = not isinstance(runner, WorkerRunner)
     if isinstance(runner, WorkerRunner):

@@ -1,4 +1,4 @@
-"""Ctrl-C (SIGINT) inside Locust: raised in the main greenlet, never in whichever greenlet was running.
+"""Ctrl-C (SIGINT) inside Locust: a stop now, raised in the main greenlet and never in another one.
 
 Python runs its SIGINT handler between two bytecodes of whatever runs at that instant, and under
 gevent that can be any greenlet. Locust's CSV writer (`StatsCSVFileWriter.stats_writer`) catches
@@ -12,26 +12,40 @@ Here gevent's loop takes the signal, and its handler hands KeyboardInterrupt to 
 path for system errors, which throws it into the main greenlet: Locust's main sees the Ctrl-C in
 `main_greenlet.join()` and shuts down as it always does, writing its report.
 
+The stop does not wait --stop-timeout for requests in flight: the recording's books close when
+the test starts stopping (a request in flight then is unfinished, over every limit, whatever
+comes after), so waiting would only hold a stopped cell for up to 10 s while a queued service
+answers requests that no longer count.
+
 Imported by Locust only (through `locust_hooks`): gevent patches the process.
 """
 
 from __future__ import annotations
 
 import signal
+from typing import Protocol
 
 import gevent
 from gevent.hub import signal as signal_handler
+
+
+class Stoppable(Protocol):
+    """What the handler changes: Locust's `Environment` (its users' grace when they are stopped)."""
+
+    stop_timeout: float
+
 
 _routed: list[signal_handler] = []
 """The handler, once installed (kept, so that it is never collected)."""
 
 
-def route_sigint_to_main_greenlet() -> None:
-    """From now on, this process's SIGINT raises KeyboardInterrupt in the main greenlet (idempotent)."""
+def stop_now_on_sigint(environment: Stoppable) -> None:
+    """From now on, SIGINT stops this process's test at once from its main greenlet (idempotent)."""
     if not _routed:
-        _routed.append(signal_handler(signal.SIGINT, _interrupt_main))
+        _routed.append(signal_handler(signal.SIGINT, _interrupt_main, environment))
 
 
-def _interrupt_main() -> None:
+def _interrupt_main(environment: Stoppable) -> None:
+    environment.stop_timeout = 0.0  # Locust reads it when it stops its users: 0 kills them now
     # gevent's own path for a KeyboardInterrupt raised in a greenlet: thrown into the main greenlet.
     gevent.get_hub().handle_system_error(KeyboardInterrupt, KeyboardInterrupt())

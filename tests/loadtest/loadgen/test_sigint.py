@@ -1,4 +1,5 @@
-"""SIGINT under gevent: with our routing it reaches the main greenlet, not a greenlet that swallows it.
+"""SIGINT under gevent: with our handler it reaches the main greenlet, not a greenlet that swallows it,
+and Locust stops its users without waiting for their replies.
 
 Each case runs in its own Python (gevent's signal handler must not replace pytest's). The script's
 `writer` is Locust's CSV writer in miniature: it catches KeyboardInterrupt and returns, and the
@@ -17,12 +18,13 @@ from tests.conftest import REPO_ROOT
 
 SCRIPT = textwrap.dedent(
     """
-    import os, signal, sys
+    import os, signal, sys, types
     import gevent
-    from loadtest.loadgen.sigint import route_sigint_to_main_greenlet
+    from loadtest.loadgen.sigint import stop_now_on_sigint
 
+    environment = types.SimpleNamespace(stop_timeout=10.0)  # Locust's Environment, as far as the stop goes
     if sys.argv[1] == "routed":
-        route_sigint_to_main_greenlet()
+        stop_now_on_sigint(environment)
     seen = []
 
     def writer():
@@ -39,6 +41,7 @@ SCRIPT = textwrap.dedent(
         seen.append("main never saw it")
     except KeyboardInterrupt:
         seen.append("main")
+    seen.append(f"stop_timeout {environment.stop_timeout:g}")
     print("; ".join(seen))
     """
 )
@@ -47,11 +50,11 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
-        ("default", "writer swallowed it; main never saw it"),
-        ("routed", "writer finished its pass; main"),
+        ("default", "writer swallowed it; main never saw it; stop_timeout 10"),
+        ("routed", "writer finished its pass; main; stop_timeout 0"),
     ],
 )
-def test_sigint_reaches_the_main_greenlet_only_when_routed(mode: str, expected: str) -> None:
+def test_sigint_reaches_the_main_greenlet_and_stops_users_at_once_with_our_handler(mode: str, expected: str) -> None:
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, mode], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False
     )
