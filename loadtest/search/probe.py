@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.gate import HistoryRow
-from loadtest.gate.sequential import SequentialStop, cell_stop
+from loadtest.gate.sequential import cell_stop
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import OUTCOME_WORDS, Figures, ProbeOutcome, RunRecord
 from loadtest.results import CellResult, Interrupted, NotReady, RunFailed
-from loadtest.runner.engine import CellEngine, CellProgress, CellRequest, now
+from loadtest.runner.engine import CellEngine, CellProgress, CellRequest, StopCheck, now
 from loadtest.runner.matrix import Cell
 from loadtest.search.budget import Budget
 from loadtest.search.grid import cost_unit
@@ -48,7 +48,7 @@ class EarlyStop:
         self,
         deadline: float | None = None,
         clock: Callable[[], float] = time.monotonic,
-        looks: SequentialStop | None = None,
+        looks: StopCheck | None = None,
     ) -> None:
         self.deadline, self.clock, self.looks = deadline, clock, looks
         self.out_of_budget = False

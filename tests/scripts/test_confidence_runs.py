@@ -13,7 +13,7 @@ from loadtest.gate.verdict import evaluate
 from loadtest.records import RUN_FILE, VERDICT_FILE, write_record
 from loadtest.scenario.loading import parse_scenario
 from loadtest.thresholds import Slo, parse_thresholds
-from scripts.confidence_runs import REPO, SCENARIO, cases, cell_folder, row
+from scripts.confidence_runs import REPO, SCENARIO, Case, cases, cell_folder, row
 from tests.loadtest import histogram_files as hist
 from tests.loadtest.cell_folders import R1, run_record
 from tests.loadtest.locust_csv import healthy_run
@@ -22,9 +22,9 @@ SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda case: case.name)
-def test_every_case_is_a_profile_thresholds_yaml_accepts(case: object) -> None:
+def test_every_case_is_a_profile_thresholds_yaml_accepts(case: Case) -> None:
     document = yaml.safe_load((REPO / "thresholds.yaml").read_text())
-    document["profiles"] = {"case": case.profile}  # type: ignore[attr-defined]
+    document["profiles"] = {"case": case.profile}
     assert parse_thresholds(yaml.safe_dump(document)).profiles["case"]
 
 

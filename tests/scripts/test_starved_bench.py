@@ -9,16 +9,16 @@ import yaml
 
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import Slo, parse_thresholds
-from scripts.starved_bench import REPO, cases, cell_folder, row
+from scripts.starved_bench import REPO, Case, cases, cell_folder, row
 from tests.loadtest.cell_folders import write_cell
 
 LOCAL = yaml.safe_load((REPO / "thresholds.yaml").read_text())["profiles"]["local"]
 
 
 @pytest.mark.parametrize("case", cases(LOCAL), ids=lambda case: case.name)
-def test_every_case_is_a_profile_thresholds_yaml_accepts(case: object) -> None:
+def test_every_case_is_a_profile_thresholds_yaml_accepts(case: Case) -> None:
     document = yaml.safe_load((REPO / "thresholds.yaml").read_text())
-    document["profiles"] = {"case": case.profile}  # type: ignore[attr-defined]
+    document["profiles"] = {"case": case.profile}
     assert parse_thresholds(yaml.safe_dump(document)).profiles["case"]
 
 

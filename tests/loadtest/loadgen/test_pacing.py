@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from collections.abc import Callable
 
 import pytest
 
@@ -124,6 +125,6 @@ def test_closed_loop_waits_between_its_bounds() -> None:
         (lambda: RequestMix({"GET /": -1}), r"weight of 'GET /': -1 must not be negative"),
     ],
 )
-def test_a_bad_rate_wait_or_mix_names_the_value(make: object, message: str) -> None:
+def test_a_bad_rate_wait_or_mix_names_the_value(make: Callable[[], object], message: str) -> None:
     with pytest.raises(PacingError, match=message):
-        make()  # type: ignore[operator]
+        make()

@@ -22,7 +22,7 @@ from loadtest.records import RUN_FILE, SUMMARY_FILE, VERDICT_FILE, LiveReplica, 
 from loadtest.results import CannotJudge, CellResult, LocustFailed, NotReady, ReplicaDied, RunFailed
 from loadtest.runner import interrupts
 from loadtest.runner.backends import BackendError, NotReadyError, ReplicaDiedError
-from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
+from loadtest.runner.engine import CellEngine, CellRequest, MessageKind, StopCheck
 from loadtest.runner.matrix import Cell
 from loadtest.runner.run_options import BackendSettings
 from loadtest.thresholds import Slo
@@ -171,18 +171,20 @@ def engine(backend: FakeBackend) -> CellEngine:
     )
 
 
-def request(tmp_path: Path, **fields: object) -> CellRequest:
-    values: dict[str, object] = {
-        "cell": CELL,
-        "load": LOAD,
-        "folder": tmp_path / "cell",
-        "label": "[2/3]",
-        "position": 2,
-        "planned": ("a", CELL.name, "c"),
-        "run_time": "15s",
-        **fields,
-    }
-    return CellRequest(**values)  # type: ignore[arg-type]
+def request(
+    tmp_path: Path, load: LoadSettings = LOAD, stop: StopCheck | None = None, locust_seconds: int | None = None
+) -> CellRequest:
+    return CellRequest(
+        cell=CELL,
+        load=load,
+        folder=tmp_path / "cell",
+        label="[2/3]",
+        position=2,
+        planned=("a", CELL.name, "c"),
+        run_time="15s",
+        stop=stop,
+        locust_seconds=locust_seconds,
+    )
 
 
 def test_a_cell_that_ran_brings_its_record_and_its_verdict(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ so a calibration measures Locust's cost of successful requests, whatever the sce
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -16,20 +17,21 @@ from loadtest.scenario import Expect, parse_scenario, workshop_scenario
 from loadtest.scenario.prepared import ReplyCheck
 
 
-class FakeTransport:
+class FakeTransport(asyncio.WriteTransport):
     """What the protocol writes, as the client would read it."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.written: list[bytes] = []
 
-    def write(self, data: bytes) -> None:
-        self.written.append(data)
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written.append(bytes(data))
 
 
 def served(replies: dict[bytes, tuple[bytes, bytes]] | None, *requests: bytes) -> list[bytes]:
     protocol = NullProtocol(replies)
     transport = FakeTransport()
-    protocol.connection_made(transport)  # type: ignore[arg-type]
+    protocol.connection_made(transport)
     stream = b"".join(requests)
     for start in range(0, len(stream), 7):  # in pieces, as TCP may deliver them
         protocol.data_received(stream[start : start + 7])

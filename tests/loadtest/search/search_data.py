@@ -17,6 +17,7 @@ from loadtest.search.records import (
     ConfirmationRecord,
     GridRecord,
     MemoryRecord,
+    ProbeKind,
     ProbeRecord,
     SearchRecord,
     SkippedRecord,
@@ -31,11 +32,18 @@ SCENARIO = workshop_scenario().with_paces({"ordinary": Pace(rate=0.2), "heavy": 
 
 
 def probe(
-    index: int, kind: str, cell: Cell, outcome: ProbeOutcome, p95: float, rps: float, users: int = 1000, **fields: Any
+    index: int,
+    kind: ProbeKind,
+    cell: Cell,
+    outcome: ProbeOutcome,
+    p95: float,
+    rps: float,
+    users: int = 1000,
+    **fields: Any,
 ) -> ProbeRecord:
     return ProbeRecord(
         index=index,
-        kind=kind,  # type: ignore[arg-type]  # the tests name kinds as the search does
+        kind=kind,
         cell=cell.name,
         replicas=cell.replicas,
         cpus=cell.cpus,

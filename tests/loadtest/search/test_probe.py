@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loadtest.gate import evaluate, read_stats
+from loadtest.gate import HistoryRow, evaluate, read_stats
 from loadtest.gate.sequential import RunPlan, SequentialStop
 from loadtest.latency.recording import FILE_NAME, RecordingFollower, RecordingWriter
 from loadtest.records import ReplicaRecord, ReplicaUsage
@@ -77,11 +78,11 @@ def test_the_budget_stops_a_probe_before_its_looks_are_asked(tmp_path: Path) -> 
     now = [100.0]
     asked: list[int] = []
 
-    def sequential(rows: object) -> str | None:
+    def sequential(rows: Sequence[HistoryRow]) -> str | None:
         asked.append(1)
         return None
 
-    stop = EarlyStop(deadline=150.0, clock=lambda: now[0], looks=sequential)  # type: ignore[arg-type]
+    stop = EarlyStop(deadline=150.0, clock=lambda: now[0], looks=sequential)
     assert stop([]) is None
     now[0] = 150.0
     assert stop([]) == OUT_OF_BUDGET

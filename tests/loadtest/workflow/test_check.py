@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from loadtest.thresholds import Slo
-from loadtest.workflow.check import Decision, Job, NeedsError, decide, parse_needs, render_markdown
+from loadtest.workflow.check import Decision, Job, Mode, NeedsError, decide, parse_needs, render_markdown
 from tests.loadtest.cell_folders import R1, R2
 from tests.loadtest.workflow.artifacts import CellFolders, comparison_artifact
 
@@ -35,8 +36,8 @@ def jobs(
     }
 
 
-def judge(tmp_path: Path, needs: dict[str, Job], mode: str = "matrix") -> Decision:
-    return decide(mode, needs, tmp_path / "cells", tmp_path / "comparison", tmp_path / "report")  # type: ignore[arg-type]
+def judge(tmp_path: Path, needs: dict[str, Job], mode: Mode = "matrix") -> Decision:
+    return decide(mode, needs, tmp_path / "cells", tmp_path / "comparison", tmp_path / "report")
 
 
 def errors(decision: Decision) -> list[str]:
@@ -92,9 +93,9 @@ def test_a_lone_artifact_extracted_into_the_folder_is_judged(tmp_path: Path, cel
 
 @pytest.mark.parametrize(("policy", "passes", "level"), [("pass", True, "notice"), ("fail", False, "error")])
 def test_an_inconclusive_cell_follows_on_inconclusive(
-    tmp_path: Path, cells: CellFolders, policy: str, passes: bool, level: str
+    tmp_path: Path, cells: CellFolders, policy: Literal["pass", "fail"], passes: bool, level: str
 ) -> None:
-    slo = Slo(max_error_rate=0.01, max_p95_ms=1000, on_inconclusive=policy)  # type: ignore[arg-type]
+    slo = Slo(max_error_rate=0.01, max_p95_ms=1000, on_inconclusive=policy)
     cells.artifact(tmp_path / "cells", R1, 1, slo)
     cells.artifact(tmp_path / "cells", R2, 1, slo, limits_enforced=False, limits_not_enforced_reason="no cgroup")
     decision = judge(tmp_path, jobs(perf="failure"))  # the inconclusive cell's own job exits 3
