@@ -21,6 +21,7 @@ from api import server
 from loadtest.runner.linux.sockets import free_port
 from model.artifacts import JOBLIB_FILE, METADATA_FILE, ONNX_FILE
 from tests.model.test_artifacts import append_byte, remove
+from tests.usage import usage_error
 
 pytestmark = pytest.mark.integration
 
@@ -138,10 +139,7 @@ def test_damaged_artifacts_stop_startup_with_one_clear_line(
     ],
 )
 def test_bad_options_are_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        server.main(argv)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in usage_error(capsys, server.main, argv)
 
 
 @pytest.mark.usefixtures("fresh_settings")

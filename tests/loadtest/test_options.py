@@ -29,6 +29,7 @@ from loadtest.options import (
 )
 from loadtest.thresholds import Profile, ThresholdsError, parse_thresholds
 from loadtest.util.units import Duration
+from tests.usage import usage_error
 
 THRESHOLDS = parse_thresholds(
     """
@@ -148,10 +149,7 @@ def test_a_bad_variable_is_named_with_its_value() -> None:
 
 
 def test_a_bad_flag_is_a_usage_error_named_as_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        parser_of(Example).parse_args(["--spawn-rate", "0"])
-    assert stopped.value.code == 2
-    error = capsys.readouterr().err
+    error = usage_error(capsys, parser_of(Example).parse_args, ["--spawn-rate", "0"])
     assert "argument --spawn-rate: '0' must be greater than 0" in error
     assert "environment variable" not in error
 

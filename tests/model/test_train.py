@@ -18,6 +18,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from model import train
 from model.artifacts import JOBLIB_FILE, METADATA_FILE, ONNX_FILE, Metadata, sha256_hex
 from model.data import FEATURE_NAMES, load_dataset
+from tests.usage import usage_error
 
 
 def read_metadata_json(model_dir: Path) -> Metadata:
@@ -108,10 +109,7 @@ def test_prints_a_short_summary(tmp_path: Path, capsys: pytest.CaptureFixture[st
     ],
 )
 def test_rejects_bad_options(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        train.main(argv)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in usage_error(capsys, train.main, argv)
 
 
 def test_env_var_sets_the_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from loadtest.compare.compare_options import CompareConfig, compare_config
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import parse_thresholds
+from tests.usage import usage_error
 
 THRESHOLDS = parse_thresholds(
     """
@@ -139,10 +140,7 @@ def test_server_commands_per_side(argv: list[str], base: str | None, head: str |
     ],
 )
 def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        parse(argv)
-    assert stopped.value.code == 2
-    error = capsys.readouterr().err
+    error = usage_error(capsys, parse, argv)
     assert message in error
     assert argv[0] in error
 

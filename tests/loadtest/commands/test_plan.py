@@ -13,6 +13,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.commands.plan import locust_cores
 from loadtest.scenario import Pace, workshop_scenario
+from tests.usage import usage_error
 
 if TYPE_CHECKING:
     from tests.conftest import Cli, WriteText
@@ -92,10 +93,7 @@ def test_a_bad_plan_exits_2_with_a_clear_message(
 def test_a_bad_input_is_a_usage_error(
     loadtest_cli: Cli, text: str, problem: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as stop:
-        loadtest_cli("plan", "--replicas", text)
-    assert stop.value.code == 2
-    assert problem in capsys.readouterr().err
+    assert problem in usage_error(capsys, loadtest_cli, "plan", "--replicas", text)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.cli import main
+from tests.usage import refusal
 
 
 @pytest.mark.parametrize(
@@ -20,10 +21,7 @@ from loadtest.cli import main
     ],
 )
 def test_bad_flags_name_the_flag_and_value(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["search", *argv])
-    assert exited.value.code == exitcodes.CANNOT_JUDGE
-    assert message in capsys.readouterr().err
+    assert message in refusal(exitcodes.CANNOT_JUDGE, capsys, main, ["search", *argv])
 
 
 def test_a_bad_environment_variable_is_named(
