@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -25,6 +26,21 @@ def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: 
         if time.monotonic() >= deadline:
             raise AssertionError(f"not within {timeout:g} s: {what} (last answer: {result!r})")
         time.sleep(interval)
+
+
+def answers_ok(port: int, path: str = "/health", timeout: float = 2.0) -> bool:
+    """Whether 127.0.0.1:`port` answers GET `path` with 200 now; False while nothing listens there yet.
+
+    A condition for `wait_until`: a service started by a test is ready once its health check answers.
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def wait_until_gone(left: Callable[[], Sequence[object]], timeout: float, what: str) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from loadtest.runner.linux.sockets import free_port, listening_pids
 from scripts.reference_service import PAGE_BYTES, Behaviour, CpuLedger, Service, ballast, parse_head
-from tests.waiting import wait_until
+from tests.waiting import answers_ok, wait_until
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "reference_service.py"
 
@@ -195,14 +195,7 @@ def connect(port: int, process: subprocess.Popen[str]) -> http.client.HTTPConnec
 
     def healthy() -> bool:
         assert process.poll() is None, process.communicate()[1]
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/health")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
+        return answers_ok(port, timeout=5)
 
     wait_until(healthy, 10, "the reference service's health check")
     return http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -3,7 +3,6 @@ reference service: the histogram file a lone Locust and a master with two worker
 
 from __future__ import annotations
 
-import http.client
 import math
 import os
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 
 from loadtest.latency.recording import FILE_NAME, read_recording
 from loadtest.runner.linux.sockets import free_port
-from tests.waiting import wait_until
+from tests.waiting import answers_ok, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -38,18 +37,7 @@ def serve(started: list[subprocess.Popen[bytes]], *flags: str) -> int:
     port = free_port()
     process = subprocess.Popen([sys.executable, str(REFERENCE), "--port", str(port), *flags])
     started.append(process)
-
-    def healthy() -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            connection.request("GET", "/health")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
-
-    wait_until(healthy, 15, "the reference service's health check")
+    wait_until(lambda: answers_ok(port), 15, "the reference service's health check")
     return port
 
 
