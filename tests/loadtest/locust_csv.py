@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtest.gate.reading import HistoryRow
+
 REAL_RUNS = Path(__file__).resolve().parents[1] / "data" / "locust"
 """Locust's own output from real runs (see its README): the headers the synthetic runs copy."""
 
@@ -214,6 +216,30 @@ class SyntheticRun:
             )
             rows.append(row)
         return rows
+
+
+def aggregated_row(
+    second: int,
+    users: int,
+    requests: int,
+    failures: int = 0,
+    rps: float = 0.0,
+    p95_ms: float | None = None,
+    mean_ms: float | None = None,
+) -> HistoryRow:
+    """The history's Aggregated row at `second` as the readers give it: totals so far, no failures a second."""
+    return HistoryRow(
+        timestamp=second,
+        name="Aggregated",
+        aggregated=True,
+        users=users,
+        rps=rps,
+        failures_per_second=0.0,
+        requests=requests,
+        failures=failures,
+        p95_ms=p95_ms,
+        mean_ms=mean_ms,
+    )
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[dict[str, object]]) -> None:

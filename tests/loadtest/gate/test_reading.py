@@ -16,6 +16,7 @@ from tests.loadtest.locust_csv import (
     Entry,
     SyntheticRun,
     aggregate,
+    aggregated_row,
     healthy_run,
     replace_cell,
 )
@@ -244,18 +245,7 @@ def history_line(second: int, users: int, name: str, rps: float, requests: int, 
 
 
 def aggregated(second: int, users: int, rps: float, requests: int, failures: int) -> HistoryRow:
-    return HistoryRow(
-        timestamp=second,
-        name="Aggregated",
-        aggregated=True,
-        users=users,
-        rps=rps,
-        failures_per_second=0.0,
-        requests=requests,
-        failures=failures,
-        p95_ms=6,
-        mean_ms=3.5,
-    )
+    return aggregated_row(second, users, requests, failures, rps=rps, p95_ms=6, mean_ms=3.5)
 
 
 def test_no_history_yet(tmp_path: Path) -> None:

@@ -11,30 +11,15 @@ from loadtest.gate.sequential import RunPlan, SequentialStop, answer_seconds, ce
 from loadtest.latency.recording import FILE_NAME, RecordingFollower, RecordingWriter, read_recording
 from loadtest.locust_contract import LoadSettings
 from loadtest.thresholds import Slo
+from tests.clock import FakeClock
 from tests.loadtest import histogram_files as hist
+from tests.loadtest.locust_csv import aggregated_row
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def row(second: int, users: int, requests: int) -> HistoryRow:
-    return HistoryRow(
-        timestamp=second,
-        name="Aggregated",
-        aggregated=True,
-        users=users,
-        rps=100.0,
-        failures_per_second=0.0,
-        requests=requests,
-        failures=0,
-    )
+    return aggregated_row(second, users, requests, rps=100.0)
 
 
 def live(
@@ -48,7 +33,7 @@ def live(
 ) -> tuple[list[str | None], SequentialStop]:
     """The stop check's answer each second, as Locust's master appends each second's counts a second later."""
     writer = RecordingWriter(tmp_path / FILE_NAME)
-    clock = Clock(hist.T0)
+    clock = FakeClock(hist.T0)
     stop = SequentialStop(RecordingFollower(tmp_path / FILE_NAME), SLO, plan, users, warmup, clock)
     answers: list[str | None] = []
     for second in range(seconds):
@@ -116,7 +101,9 @@ def test_the_gate_replays_the_same_looks_on_the_finished_file(tmp_path: Path) ->
 
 def test_a_file_of_another_format_stops_nothing_and_says_why(tmp_path: Path) -> None:
     (tmp_path / FILE_NAME).write_text('{"type":"header","format":"something else"}\n', encoding="utf-8")
-    stop = SequentialStop(RecordingFollower(tmp_path / FILE_NAME), SLO, RunPlan(60, 60), 100, "none", Clock(hist.T0))
+    stop = SequentialStop(
+        RecordingFollower(tmp_path / FILE_NAME), SLO, RunPlan(60, 60), 100, "none", FakeClock(hist.T0)
+    )
 
     assert stop([]) is None
     assert stop.problem is not None

@@ -15,21 +15,13 @@ from loadtest.runner.engine import CellRequest
 from loadtest.runner.matrix import Cell
 from loadtest.runner.progress import LiveBlock, ProgressLine, format_line
 from tests.loadtest.cell_folders import run_record
+from tests.loadtest.locust_csv import aggregated_row
 
 CELL = Cell(1, 0.5, "512m")
 
 
 def snapshot(users: int, rps: float, requests: int, failures: int) -> HistoryRow:
-    return HistoryRow(
-        timestamp=1_795_841_427,
-        name="Aggregated",
-        aggregated=True,
-        users=users,
-        rps=rps,
-        failures_per_second=0.0,
-        requests=requests,
-        failures=failures,
-    )
+    return aggregated_row(1_795_841_427, users, requests, failures, rps=rps)
 
 
 def request(position: int = 1, label: str = "[1/2]") -> CellRequest:

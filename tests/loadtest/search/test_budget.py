@@ -7,16 +7,7 @@ from datetime import UTC, datetime
 from loadtest.runner.matrix import Cell
 from loadtest.search.budget import OVERHEAD_SECONDS, START_CPU_SECONDS, STOP_MARGIN_SECONDS, Budget
 from loadtest.search.records import ProbeRecord
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import FakeClock
 
 
 def probe(cpus: float, ready: float | None, duration: float, run_time: int, stopped: str | None = None) -> ProbeRecord:
@@ -41,13 +32,13 @@ def probe(cpus: float, ready: float | None, duration: float, run_time: int, stop
 
 
 def test_estimates_before_any_probe() -> None:
-    budget = Budget(600, Clock())
+    budget = Budget(600, FakeClock(1000.0))
     assert budget.startup(Cell(1, 0.5, "512m")) == START_CPU_SECONDS / 0.5
     assert budget.estimate(Cell(2, 0.1, "512m"), 20) == START_CPU_SECONDS / 0.1 + 20 + OVERHEAD_SECONDS
 
 
 def test_probes_teach_startup_cpu_and_overhead() -> None:
-    budget = Budget(600, Clock())
+    budget = Budget(600, FakeClock(1000.0))
     budget.observe(probe(cpus=0.25, ready=12.0, duration=40.0, run_time=20))  # 3 CPU-seconds, 8 s overhead
     budget.observe(probe(cpus=0.5, ready=2.0, duration=30.0, run_time=20, stopped="P95 ..."))  # 1 CPU-second
     assert budget.startup(Cell(1, 1.0, "1g")) == 2.0
@@ -57,7 +48,7 @@ def test_probes_teach_startup_cpu_and_overhead() -> None:
 
 
 def test_what_fits_and_when_to_stop() -> None:
-    clock = Clock()
+    clock = FakeClock(1000.0)
     budget = Budget(100, clock)
     assert budget.stop_at == 1000 + 100 - STOP_MARGIN_SECONDS
     clock.now += 60
@@ -68,7 +59,7 @@ def test_what_fits_and_when_to_stop() -> None:
 
 def test_a_breach_its_looks_stopped_early_teaches_no_overhead_a_pass_they_stopped_does() -> None:
     # A pass is stopped once its window's last block was answered: its whole time is what a probe takes.
-    budget = Budget(600, Clock())
+    budget = Budget(600, FakeClock(1000.0))
     breach = probe(cpus=0.5, ready=2.0, duration=12.0, run_time=20, stopped="decided after 6 s of judged load: breach")
     budget.observe(breach.model_copy(update={"outcome": "breach"}))
     assert budget.estimate(Cell(1, 1.0, "1g"), 10) == 1.0 + 10 + OVERHEAD_SECONDS

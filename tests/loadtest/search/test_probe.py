@@ -17,6 +17,7 @@ from loadtest.runner.matrix import Cell
 from loadtest.search.probe import OUT_OF_BUDGET, EarlyStop, judge, undecided
 from loadtest.search.records import ProbeRecord
 from loadtest.thresholds import Slo
+from tests.clock import FakeClock
 from tests.loadtest import histogram_files as hist
 from tests.loadtest.cell_folders import ONE_A_SECOND, run_record
 from tests.loadtest.locust_csv import healthy_run
@@ -24,33 +25,26 @@ from tests.loadtest.locust_csv import healthy_run
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def looks(tmp_path: Path, clock: Clock) -> tuple[SequentialStop, RecordingWriter]:
-    """A 12 s probe window's looks (2 s blocks) on a histogram file written as Locust's master would."""
-    stop = SequentialStop(RecordingFollower(tmp_path / FILE_NAME), SLO, RunPlan(12, 12), 100, "none", clock)
+def run_looks(tmp_path: Path, slow_in_100: int, seconds: int) -> tuple[list[str | None], EarlyStop]:
+    """A 12 s probe window's looks (2 s blocks) asked after each second of a histogram file written as Locust's
+    master would (`slow_in_100` of every 100 replies over the limit), until they answer or `seconds` pass."""
+    clock = FakeClock(hist.T0)
+    sequential = SequentialStop(RecordingFollower(tmp_path / FILE_NAME), SLO, RunPlan(12, 12), 100, "none", clock)
     writer = RecordingWriter(tmp_path / FILE_NAME)
-    return stop, writer
-
-
-def test_a_probe_is_stopped_by_the_cells_looks_once_a_breach_is_beyond_doubt(tmp_path: Path) -> None:
-    clock = Clock(hist.T0)
-    sequential, writer = looks(tmp_path, clock)
     stop = EarlyStop(deadline=None, looks=sequential)
-    answers = []
-    for second in range(12):
-        writer.append("local", [hist.n_in_100(200, 30).delta(hist.T0 + second)])
+    answers: list[str | None] = []
+    for second in range(seconds):
+        writer.append("local", [hist.n_in_100(200, slow_in_100).delta(hist.T0 + second)])
         clock.now = hist.T0 + second + 1.2
         answers.append(stop([]))
         if answers[-1] is not None:
             break
     writer.close()
+    return answers, stop
+
+
+def test_a_probe_is_stopped_by_the_cells_looks_once_a_breach_is_beyond_doubt(tmp_path: Path) -> None:
+    answers, stop = run_looks(tmp_path, slow_in_100=30, seconds=12)
     # Three blocks of 2 s, answered within the 1 s limit and reported 2 s later: 9 s, before the 12 s window.
     assert answers[:-1] == [None] * (len(answers) - 1)
     assert len(answers) == 9
@@ -59,32 +53,22 @@ def test_a_probe_is_stopped_by_the_cells_looks_once_a_breach_is_beyond_doubt(tmp
 
 
 def test_a_healthy_probe_runs_its_window_and_is_decided_at_its_end(tmp_path: Path) -> None:
-    clock = Clock(hist.T0)
-    sequential, writer = looks(tmp_path, clock)
-    stop = EarlyStop(deadline=None, looks=sequential)
-    answers = []
-    for second in range(20):
-        writer.append("local", [hist.n_in_100(200, 1).delta(hist.T0 + second)])
-        clock.now = hist.T0 + second + 1.2
-        answers.append(stop([]))
-        if answers[-1] is not None:
-            break
-    writer.close()
+    answers, _ = run_looks(tmp_path, slow_in_100=1, seconds=20)
     assert len(answers) == 15  # the 6th block of 2 s, answered and reported
     assert (answers[-1] or "").startswith("decided after 12 s of judged load: pass")
 
 
 def test_the_budget_stops_a_probe_before_its_looks_are_asked(tmp_path: Path) -> None:
-    now = [100.0]
+    clock = FakeClock(100.0)
     asked: list[int] = []
 
     def sequential(rows: Sequence[HistoryRow]) -> str | None:
         asked.append(1)
         return None
 
-    stop = EarlyStop(deadline=150.0, clock=lambda: now[0], looks=sequential)
+    stop = EarlyStop(deadline=150.0, clock=clock, looks=sequential)
     assert stop([]) is None
-    now[0] = 150.0
+    clock.now = 150.0
     assert stop([]) == OUT_OF_BUDGET
     assert stop.out_of_budget
     assert len(asked) == 1

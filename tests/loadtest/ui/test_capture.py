@@ -10,24 +10,12 @@ import pytest
 
 from loadtest.gate import HistoryRow
 from loadtest.ui.capture import SessionHistory, span_of_test
-from tests.loadtest.locust_csv import HISTORY_HEADER
+from tests.loadtest.locust_csv import HISTORY_HEADER, aggregated_row
 
 
 def rows(*spec: tuple[int, int, int]) -> list[HistoryRow]:
     """Aggregated rows one second apart from 100: (users, requests, failures) each."""
-    return [
-        HistoryRow(
-            timestamp=100 + i,
-            name="Aggregated",
-            aggregated=True,
-            users=users,
-            rps=0.0,
-            failures_per_second=0.0,
-            requests=requests,
-            failures=failures,
-        )
-        for i, (users, requests, failures) in enumerate(spec)
-    ]
+    return [aggregated_row(100 + i, users, requests, failures) for i, (users, requests, failures) in enumerate(spec)]
 
 
 @pytest.mark.parametrize(
