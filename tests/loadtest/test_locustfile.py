@@ -32,6 +32,23 @@ IRIS_RANGES = ((4.3, 7.9), (2.0, 4.4), (1.0, 6.9), (0.1, 2.5))
 """Min and max of each Iris feature (cm): every body of the workshop's must fall inside."""
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """A keep-alive handler that answers in JSON and logs nothing: what both fake APIs below share."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _reply(self, status: int, document: object) -> None:
+        payload = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
 class ScriptedApi(ThreadingHTTPServer):
     """Every 5th /predict reply lacks `probabilities`; every 3rd /health is a 503; / is fine."""
 
@@ -42,8 +59,7 @@ class ScriptedApi(ThreadingHTTPServer):
         self.bad_payloads: list[object] = []
 
 
-class ScriptedHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class ScriptedHandler(JsonHandler):
     server: ScriptedApi
 
     def do_GET(self) -> None:
@@ -64,17 +80,6 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self._reply(200, {"prediction": 1})
         else:
             self._reply(200, {"prediction": 1, "probabilities": [0.1, 0.8, 0.1]})
-
-    def _reply(self, status: int, document: object) -> None:
-        payload = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
 
 
 def _valid_features(features: object) -> bool:
@@ -136,8 +141,7 @@ class TextApi(ThreadingHTTPServer):
         self.bad_requests: list[str] = []
 
 
-class TextHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class TextHandler(JsonHandler):
     server: TextApi
 
     def do_GET(self) -> None:
@@ -158,17 +162,6 @@ class TextHandler(BaseHTTPRequestHandler):
         else:
             self.server.texts.add(body["text"])
             self._reply(201, {"label": "spam", "score": 0.5})
-
-    def _reply(self, status: int, document: object) -> None:
-        payload = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
 
 
 TEXT_SCENARIO = """
