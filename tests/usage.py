@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from typing import ParamSpec
 
 import pytest
+
+from loadtest import exitcodes
 
 P = ParamSpec("P")
 
@@ -28,3 +31,10 @@ def usage_error(
 ) -> str:
     """What `call(*args, **kwargs)` wrote to stderr, having exited 2 as argparse does on a bad flag."""
     return refusal(USAGE, capsys, call, *args, **kwargs)
+
+
+def assert_cannot_judge(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """`done` exited 2 (cannot judge) saying each fragment on stderr, and no traceback reached the user."""
+    assert done.returncode == exitcodes.CANNOT_JUDGE, done.stderr
+    assert [fragment for fragment in fragments if fragment not in done.stderr] == [], done.stderr
+    assert "Traceback" not in done.stderr

@@ -27,6 +27,7 @@ from loadtest.runner.linux.sockets import free_port
 from loadtest.scenario import load_scenario
 from loadtest.thresholds import load_thresholds
 from tests.loadtest.processes import needs_cgroups
+from tests.usage import assert_cannot_judge
 from tests.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -221,7 +222,4 @@ def test_a_scenario_that_cannot_be_used_stops_run_with_a_message(
     path.write_text(scenario)
     thresholds = EXAMPLE / "thresholds.yaml"
     done = loadtest_cli("run", "--thresholds", thresholds, "--api-command", API_COMMAND, "--scenario", path)
-    assert done.returncode == exitcodes.CANNOT_JUDGE
-    assert message in done.stderr
-    assert str(path) in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_cannot_judge(done, message, str(path))

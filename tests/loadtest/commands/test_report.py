@@ -12,6 +12,7 @@ from loadtest import exitcodes
 from loadtest.gate import judge_folder
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import R1, R2, write_cell
+from tests.usage import assert_cannot_judge
 
 if TYPE_CHECKING:
     from tests.conftest import Cli
@@ -190,10 +191,7 @@ def test_the_same_cell_twice_is_an_error(tmp_path: Path, slo: Slo, loadtest_cli:
 def test_a_foreign_run_json_is_named(tmp_path: Path, loadtest_cli: Cli, content: str, message: str) -> None:
     (tmp_path / "cell").mkdir()
     (tmp_path / "cell" / "run.json").write_text(content)
-    done = loadtest_cli("report", tmp_path)
-    assert done.returncode == exitcodes.CANNOT_JUDGE
-    assert message in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_cannot_judge(loadtest_cli("report", tmp_path), message)
 
 
 def test_a_missing_folder_is_named(tmp_path: Path, loadtest_cli: Cli) -> None:

@@ -17,7 +17,7 @@ from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import run
 from loadtest.runner.run_options import RunOptions
-from tests.usage import usage_error
+from tests.usage import assert_cannot_judge, usage_error
 
 if TYPE_CHECKING:
     from tests.conftest import Cli, WriteText
@@ -78,9 +78,7 @@ def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.Captu
 
 def test_a_bad_environment_variable_exits_2_and_is_named(loadtest_cli: Cli, tmp_path: Path) -> None:
     done = loadtest_cli("run", "--out", tmp_path / "out", env={"LOADTEST_USERS": "many"})
-    assert done.returncode == exitcodes.CANNOT_JUDGE
-    assert "loadtest run: environment variable LOADTEST_USERS='many': 'many' is not a whole number" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_cannot_judge(done, "loadtest run: environment variable LOADTEST_USERS='many': 'many' is not a whole number")
     assert not (tmp_path / "out").exists()
 
 
@@ -89,9 +87,7 @@ def test_a_broken_thresholds_file_exits_2_before_anything_runs(
 ) -> None:
     broken = write_thresholds("slo: {max_error_rate: 0.01, max_p95_ms: abc}\n")
     done = loadtest_cli("run", "--thresholds", broken, "--out", tmp_path / "out")
-    assert done.returncode == exitcodes.CANNOT_JUDGE
-    assert f"loadtest run: {broken}: Threshold 'max_p95_ms' has value 'abc'" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_cannot_judge(done, f"loadtest run: {broken}: Threshold 'max_p95_ms' has value 'abc'")
     assert not (tmp_path / "out").exists()
 
 
@@ -105,10 +101,8 @@ def test_an_unknown_profile_exits_2(loadtest_cli: Cli, tmp_path: Path) -> None:
 def test_a_server_command_is_refused_with_the_compose_backend(loadtest_cli: Cli, tmp_path: Path) -> None:
     """The compose backend runs images: a server command would be recorded in run.json and never run."""
     done = loadtest_cli("run", "--backend", "compose", "--api-command", "x {port}", "--out", tmp_path / "out")
-    assert done.returncode == exitcodes.CANNOT_JUDGE
     message = "--api-command is for the process backend; the compose backend runs an image (--image)"
-    assert f"loadtest run: the compose backend cannot be used: {message}" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_cannot_judge(done, f"loadtest run: the compose backend cannot be used: {message}")
     assert not (tmp_path / "out").exists()
 
 
