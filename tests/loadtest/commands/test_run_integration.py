@@ -10,8 +10,8 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +19,9 @@ from loadtest import exitcodes
 from loadtest.gate import HistoryFollower
 from tests.loadtest.integration import start
 from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
+
+if TYPE_CHECKING:
+    from tests.conftest import WriteText
 
 CELL_FILES = (
     "locust_stats.csv",
@@ -34,7 +37,6 @@ CELL_FILES = (
 LIMIT_MEMORY = 512 * 1024**2
 
 pytestmark = pytest.mark.integration
-Write = Callable[[str], Path]
 
 
 def start_run(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -69,7 +71,7 @@ profiles:
 
 
 @needs_cgroups
-def test_a_light_two_cell_matrix_under_limits_passes(tmp_path: Path, write_thresholds: Write) -> None:
+def test_a_light_two_cell_matrix_under_limits_passes(tmp_path: Path, write_thresholds: WriteText) -> None:
     out = tmp_path / "results"
     run = start_run(out, "--thresholds", str(write_thresholds(LIGHT_LOAD)))
     seen = Watch()
@@ -127,7 +129,7 @@ def test_a_light_two_cell_matrix_under_limits_passes(tmp_path: Path, write_thres
 
 
 @needs_cgroups
-def test_an_impossible_slo_exits_1(tmp_path: Path, write_thresholds: Write) -> None:
+def test_an_impossible_slo_exits_1(tmp_path: Path, write_thresholds: WriteText) -> None:
     out = tmp_path / "results"
     run = start_run(out, "--thresholds", str(write_thresholds(IMPOSSIBLE_THROUGHPUT)), "--no-calibration")
     seen = Watch()

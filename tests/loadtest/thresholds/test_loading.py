@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import ValidationError
@@ -17,9 +17,11 @@ from loadtest.thresholds import DEFAULT_PATH, Slo, ThresholdsError, load_thresho
 from loadtest.ui.ui_options import UI_PROFILE
 from loadtest.util.units import Duration
 
+if TYPE_CHECKING:
+    from tests.conftest import WriteText
+
 VALID_SLO = "slo: {max_error_rate: 0.01, max_p95_ms: 1000}\n"
 VALID_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1, 2], cpus: 0.5, memory: 512m}"
-Write = Callable[[str], Path]
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -28,7 +30,7 @@ def test_the_committed_file_is_valid_and_has_the_commands_default_profiles() -> 
     assert {RUN_PROFILE, search_options.SEARCH_PROFILE, UI_PROFILE, COMPARE_PROFILE, PLAN_PROFILE} <= set(profiles)
 
 
-def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
+def test_a_full_file_is_read_whole(write_thresholds: WriteText) -> None:
     path = write_thresholds(
         """
         slo:
@@ -52,7 +54,7 @@ def test_a_full_file_is_read_whole(write_thresholds: Write) -> None:
     assert (tiny.warmup, tiny.scenario_file, tiny.pace) == ("none", None, {})
 
 
-def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
+def test_profiles_are_optional_for_gating(write_thresholds: WriteText) -> None:
     assert load_thresholds(write_thresholds(VALID_SLO)).profiles == {}
 
 
@@ -274,7 +276,7 @@ def test_profiles_are_optional_for_gating(write_thresholds: Write) -> None:
         pytest.param("slo: !!python/object:os.system {}", "not valid YAML", id="unsafe-tag"),
     ],
 )
-def test_invalid_files_name_key_and_value(write_thresholds: Write, text: str, message: str) -> None:
+def test_invalid_files_name_key_and_value(write_thresholds: WriteText, text: str, message: str) -> None:
     path = write_thresholds(text)
     with pytest.raises(ThresholdsError) as raised:
         load_thresholds(path)
@@ -319,7 +321,7 @@ def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -
     assert settings.judged == ["p95", "throughput", "error_rate"]
 
 
-def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: Write) -> None:
+def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: WriteText) -> None:
     thresholds = load_thresholds(write_thresholds(VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
     settings = thresholds.profiles["local"].compare
     assert (settings.trials, settings.run_time.text, settings.delta, settings.confidence) == (12, "20s", 0.10, 0.90)
@@ -343,7 +345,7 @@ def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: W
         pytest.param("{trails: 8}", "Threshold 'trails' has value 8: unknown key; expected one of trials,", id="typo"),
     ],
 )
-def test_a_bad_compare_block_is_named(write_thresholds: Write, block: str, message: str) -> None:
+def test_a_bad_compare_block_is_named(write_thresholds: WriteText, block: str, message: str) -> None:
     with pytest.raises(ThresholdsError) as error:
         load_thresholds(write_thresholds(VALID_SLO + PROFILE_WITH.format(block)))
     assert message in str(error.value)
@@ -355,7 +357,7 @@ def test_a_bad_compare_block_is_named(write_thresholds: Write, block: str, messa
 SEARCH_PROFILE = "{users: 10, spawn_rate: 5, run_time: 10s, replicas: [1], cpus: 0.5, memory: 512m, search: %s}"
 
 
-def test_a_search_block_round_trips(write_thresholds: Write) -> None:
+def test_a_search_block_round_trips(write_thresholds: WriteText) -> None:
     block = "{replicas: [2, 1], cpus: [0.5, 0.25], memory: [1g, 256m], probe_time: 20s, budget: 10m, capacity_steps: 0}"
     search = (
         load_thresholds(write_thresholds(VALID_SLO + "profiles: {p: " + SEARCH_PROFILE % block + "}"))
@@ -410,7 +412,7 @@ def test_a_search_block_round_trips(write_thresholds: Write) -> None:
         ),
     ],
 )
-def test_a_bad_search_block_names_the_key(write_thresholds: Write, block: str, message: str) -> None:
+def test_a_bad_search_block_names_the_key(write_thresholds: WriteText, block: str, message: str) -> None:
     with pytest.raises(ThresholdsError) as raised:
         load_thresholds(write_thresholds(VALID_SLO + "profiles: {p: " + SEARCH_PROFILE % block + "}"))
     assert str(raised.value).endswith(message)
