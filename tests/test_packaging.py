@@ -112,6 +112,7 @@ def test_the_environment_has_the_gate_and_nothing_of_the_service(installed: Inst
     }
 
 
+@pytest.mark.slow
 def test_init_writes_the_starters_and_run_gates_the_example_from_a_folder_that_is_not_the_checkout(
     installed: Installed, tmp_path: Path
 ) -> None:

@@ -170,6 +170,7 @@ def test_run_passes_it_with_figures_under_the_scenarios_names(tmp_path: Path) ->
     assert verdict["delivery"]["ratio"] > 0.8
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 @needs_cgroups
 def test_a_body_the_service_rejects_is_a_breach_that_names_the_request(tmp_path: Path) -> None:

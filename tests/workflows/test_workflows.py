@@ -298,15 +298,17 @@ def test_a_failure_inside_a_pipeline_fails_the_step(name: str, tmp_path: Path) -
         assert "reached" not in result.stdout
 
 
-def test_tests_workflow_runs_make_test_and_make_lint_on_push_and_pull_request_and_fuzzes_nightly(
+def test_tests_workflow_runs_make_test_test_slow_and_lint_on_push_and_pull_request_and_fuzzes_nightly(
     tests_workflow: dict[str, Any],
 ) -> None:
     assert set(tests_workflow["on"]) == {"push", "pull_request", "schedule", "workflow_dispatch"}
     jobs = tests_workflow["jobs"]
-    for name in ("test", "lint"):
+    for name in ("test", "test-slow", "lint"):
         assert jobs[name]["if"] == "github.event_name == 'push' || github.event_name == 'pull_request'"
     assert jobs["fuzz"]["if"] == "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'"
-    assert any(step.get("run", "").startswith("make test") for step in jobs["test"]["steps"])
+    assert any(step.get("run", "").startswith("make test ") for step in jobs["test"]["steps"])
+    # The tests make test leaves out run on every pull request too, beside it.
+    assert any(step.get("run", "").startswith("make test-slow ") for step in jobs["test-slow"]["steps"])
     assert any(step.get("run", "").startswith("make lint") for step in jobs["lint"]["steps"])
     assert any("st run" in step.get("run", "") for step in jobs["fuzz"]["steps"])
 

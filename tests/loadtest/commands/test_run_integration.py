@@ -128,6 +128,7 @@ def test_a_light_two_cell_matrix_under_limits_passes(tmp_path: Path, write_thres
     assert_nothing_left(run.pid, seen)
 
 
+@pytest.mark.slow
 @needs_cgroups
 def test_an_impossible_slo_exits_1(tmp_path: Path, write_thresholds: WriteText) -> None:
     out = tmp_path / "results"

@@ -49,6 +49,7 @@ def run_cell(tmp_path: Path, profile: dict[str, Any], *flags: str) -> tuple[int,
     return process.returncode, verdict, stderr
 
 
+@pytest.mark.slow
 @needs_cgroups
 def test_more_users_than_one_locust_core_serves_is_inconclusive_naming_locusts_cpu(tmp_path: Path) -> None:
     # 2,000 users asking 5 req/s each (10,000 req/s) of a server that costs nothing, one Locust process.
@@ -61,6 +62,7 @@ def test_more_users_than_one_locust_core_serves_is_inconclusive_naming_locusts_c
     assert "the load generator, not the service, set the pace" in verdict["reasons"][0]
 
 
+@pytest.mark.slow
 @needs_cgroups
 def test_the_same_server_under_a_load_locust_serves_passes(tmp_path: Path) -> None:
     code, verdict, stderr = run_cell(
@@ -98,6 +100,7 @@ def test_a_costly_service_breaches_under_a_load_locust_generates_easily(tmp_path
     assert verdict["resources"]["api_throttled_share"] > 0.5
 
 
+@pytest.mark.slow
 @needs_cgroups
 def test_a_starved_service_breaches_where_the_closed_loop_would_pass_it(tmp_path: Path) -> None:
     # The workshop's 1,000 users (between waits: a closed loop) against one replica at a tenth of a CPU

@@ -129,6 +129,7 @@ def probes(done: Done, kind: str) -> list[dict[str, Any]]:
 STARVED, HOLDS, RULED_OUT = "r2-cpu0.05-mem256m", "r2-cpu0.5-mem256m", "r1-cpu0.05-mem256m"
 
 
+@pytest.mark.slow
 def test_the_winner_holds_again_and_the_next_cheaper_fails_again(ours: Done, tmp_path: Path) -> None:
     assert ours.code == exitcodes.PASSED, ours.stderr[-3000:]
     record = ours.record
@@ -157,6 +158,7 @@ def test_the_winner_holds_again_and_the_next_cheaper_fails_again(ours: Done, tmp
     }
 
 
+@pytest.mark.slow
 def test_a_failure_rules_out_what_it_covers(ours: Done) -> None:
     record = ours.record
     walk = probes(ours, "cpu")
@@ -171,6 +173,7 @@ def test_a_failure_rules_out_what_it_covers(ours: Done) -> None:
     assert f"{STARVED} failed: it rules out {RULED_OUT}" in ours.stderr
 
 
+@pytest.mark.slow
 def test_a_starved_replica_is_a_breach_beyond_doubt_on_the_cells_looks(ours: Done) -> None:
     # The walk's first probe serves a third of what its users ask: its queued requests wait but do not
     # fail, and its rolling P95 stays low while it runs. Its looks count every request that waited longer
@@ -188,6 +191,7 @@ def test_a_starved_replica_is_a_breach_beyond_doubt_on_the_cells_looks(ours: Don
     assert (ours.out / probe["folder"] / "locust_report.html").is_file()  # stopped as Ctrl-C would
 
 
+@pytest.mark.slow
 def test_memory_comes_from_the_peak_and_an_oom_kill_fails(ours: Done) -> None:
     (memory_probe,) = probes(ours, "memory")
     winner = ours.record["winner"]
@@ -202,6 +206,7 @@ def test_memory_comes_from_the_peak_and_an_oom_kill_fails(ours: Done) -> None:
     assert memory["recommended_bytes"] >= 1.25 * memory["peak_bytes"]
 
 
+@pytest.mark.slow
 def test_the_outputs_answer_the_four_questions(ours: Done) -> None:
     markdown = (ours.out / "search.md").read_text()
     for question in (
@@ -224,6 +229,7 @@ def test_the_outputs_answer_the_four_questions(ours: Done) -> None:
     assert_nothing_left(ours)
 
 
+@pytest.mark.slow
 def test_a_costlier_service_holds_nowhere_we_hold(ours: Done, tmp_path: Path) -> None:
     # 10 ms a request: 2 x 0.5 CPU serves ~100 of the 200 req/s asked.
     costly = reference(cpu_ms=10)

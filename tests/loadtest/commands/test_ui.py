@@ -199,6 +199,7 @@ def view_with_load(out: Path) -> str:
 SESSION_SERVICE = reference(cpu_ms=5)
 
 
+@pytest.mark.slow
 @needs_cgroups
 @pytest.mark.integration
 def test_a_session_judges_every_test_started_from_the_web_api_and_sigint_leaves_nothing(tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ def test_a_fixed_cpu_cost_per_predict_is_regressed(tmp_path: Path) -> None:
     assert throughput["change"] < -0.2
 
 
+@pytest.mark.slow
 def test_too_many_inconclusive_trials_make_the_comparison_inconclusive_never_a_pass(tmp_path: Path) -> None:
     # Without limits every trial is inconclusive: past a quarter of the 12 planned it stops. HEAD
     # against itself also shows the A/A plumbing: one worktree serves both sides, every trial ran
