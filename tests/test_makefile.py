@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shlex
 import shutil
 import subprocess
@@ -69,3 +70,30 @@ def test_make_stats_reads_the_folder_make_ui_writes() -> None:
     args = build_parser().parse_args(loadtest_command(make("-n", "stats", "UI_OUT=results/x")))
     assert args.command == "stats"
     assert args.dir == Path("results/x")
+
+
+def marks_integration(path: Path) -> bool:
+    """Whether the module's code names `pytest.mark.integration` or `mark.integration` (a decorator, a
+    `pytestmark`, a parameter's marks)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr == "integration"
+        and (
+            (isinstance(node.value, ast.Attribute) and node.value.attr == "mark")
+            or (isinstance(node.value, ast.Name) and node.value.id == "mark")
+        )
+        for node in ast.walk(tree)
+    )
+
+
+def test_the_integration_runs_collect_every_file_that_marks_integration_tests() -> None:
+    # make test passes the integration run only the files its grep finds: a file the grep missed would
+    # have its integration tests silently never run, so the marker is only ever written where it applies.
+    modules = sorted(ROOT.joinpath("tests").rglob("*.py"))
+    marking = {str(path.relative_to(ROOT)) for path in modules if marks_integration(path)}
+    assert all(Path(name).name.startswith("test_") for name in marking), "only test modules may mark tests"
+    assert len(marking) >= 10
+    for target, selection in (("test", '-m "integration and not slow"'), ("test-slow", "-m slow")):
+        (line,) = [line for line in make("-n", target).splitlines() if selection in line]
+        assert marking <= set(shlex.split(line)), target

@@ -76,7 +76,7 @@ def regressed(document: dict[str, Any]) -> set[str]:
 
 # Over two minutes of CI's twenty: `make test-slow` runs it. `make test` keeps the rule as a unit test on a
 # scripted lab (test_session.py: a cost per request is found regressed) and the real plumbing end to end
-# (HEAD against HEAD, Ctrl-C below).
+# (Ctrl-C below: real trials on a prepared side, and their clean-up).
 @pytest.mark.slow
 @needs_cgroups
 def test_a_fixed_cpu_cost_per_predict_is_regressed(tmp_path: Path) -> None:
