@@ -143,6 +143,7 @@ def test_an_impossible_slo_exits_1(tmp_path: Path, write_thresholds: WriteText) 
     assert_nothing_left(run.pid, seen)
 
 
+@pytest.mark.slow
 def test_unenforced_limits_are_inconclusive_and_loud(tmp_path: Path) -> None:
     out = tmp_path / "results"
     run = start_run(
