@@ -69,6 +69,11 @@ model: $(MODEL) ## Train the Iris RandomForest, export and verify ONNX, write mo
 # that no other file can): importing every unit test module only to deselect it cost ~15 s.
 INTEGRATION_FILES = $(shell grep -rl --include='test_*.py' 'mark\.integration' tests | sort)
 
+# The suite starts ~200 Python processes (pytest's workers, the command, Locust, replicas): with
+# PYTHONDONTWRITEBYTECODE set (some machines set it) each compiled the project and its libraries again,
+# 1-2 s a start. The tests write the caches (__pycache__, ignored by git) whatever the environment says.
+test test-slow test-unit: export PYTHONDONTWRITEBYTECODE =
+
 test: install model ## Run the test suite (unit tests in parallel, then the integration tests one by one)
 	$(PY) -m pytest -m "not integration" -n auto
 	$(PY) -m pytest -m "integration and not slow" --durations=15 $(INTEGRATION_FILES)
