@@ -19,7 +19,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import GetCoreSchemaHandler, ValidationError
 from pydantic.fields import FieldInfo
@@ -355,3 +355,8 @@ class ProfileOptions(CommandOptions):
 def profile_flag(default: str) -> Flag:
     """--profile of a command whose own profile is `default`."""
     return Flag(f"profile in thresholds.yaml (default {default})", "profile", metavar="NAME")
+
+
+def output_flag(help: str, metavar: Literal["DIR", "PATH"] = "DIR", flag: str | None = None) -> Flag:
+    """Where a command writes: a folder (DIR) or a file (PATH), in its "output" group."""
+    return Flag(help, "output", parse=Path, metavar=metavar, flag=flag)

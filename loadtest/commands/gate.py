@@ -25,7 +25,7 @@ from loadtest.gate import (
     write_verdict,
 )
 from loadtest.locust_contract import CSV_PREFIX
-from loadtest.options import CommandOptions, Flag, OptionsError
+from loadtest.options import CommandOptions, Flag, OptionsError, output_flag
 from loadtest.records import RecordError
 from loadtest.scenario import ScenarioError, load_scenario
 from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
@@ -56,20 +56,12 @@ class GateOptions(CommandOptions):
     ] = CSV_PREFIX
     verdict_json: Annotated[
         Path | None,
-        Flag(
-            "where to write verdict.json (default: RUN_DIR/verdict.json)",
-            "output",
-            parse=Path,
-            metavar="PATH",
-            flag="--json",
-        ),
+        output_flag("where to write verdict.json (default: RUN_DIR/verdict.json)", metavar="PATH", flag="--json"),
     ] = None
     summary: Annotated[
         Path | None,
-        Flag(
+        output_flag(
             'where to write the Markdown summary, e.g. "$GITHUB_STEP_SUMMARY" (default: RUN_DIR/summary.md)',
-            "output",
-            parse=Path,
             metavar="PATH",
         ),
     ] = None

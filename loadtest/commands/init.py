@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar
 
 from loadtest import exitcodes, packaged
-from loadtest.options import CommandOptions, Flag, OptionsError
+from loadtest.options import CommandOptions, OptionsError, output_flag
 from loadtest.util.files import write_atomic
 
 
@@ -25,13 +25,7 @@ class InitOptions(CommandOptions):
 
     init_dir: Annotated[
         Path | None,
-        Flag(
-            "the folder to write them in (default: the current folder)",
-            "output",
-            parse=Path,
-            metavar="DIR",
-            flag="--dir",
-        ),
+        output_flag("the folder to write them in (default: the current folder)", flag="--dir"),
     ] = None
 
 

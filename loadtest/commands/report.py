@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar
 
 from loadtest import exitcodes
-from loadtest.options import CommandOptions, Flag, OptionsError
+from loadtest.options import CommandOptions, OptionsError, output_flag
 from loadtest.records import SUMMARY_FILE
 from loadtest.report import ReportError, collect_cell, find_cell_folders, write_report
 
@@ -29,12 +29,8 @@ class ReportOptions(CommandOptions):
 
     report_out: Annotated[
         Path | None,
-        Flag(
-            "where matrix.json, summary.md and matrix.png go (default: DIR when only one is given)",
-            "output",
-            parse=Path,
-            metavar="DIR",
-            flag="--out",
+        output_flag(
+            "where matrix.json, summary.md and matrix.png go (default: DIR when only one is given)", flag="--out"
         ),
     ] = None
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
 from loadtest import exitcodes
-from loadtest.options import CommandOptions, Flag, OptionsError, choice
+from loadtest.options import CommandOptions, Flag, OptionsError, choice, output_flag
 from loadtest.util.files import write_atomic
 from loadtest.workflow.check import NeedsError, decide, parse_needs, render_markdown
 
@@ -76,20 +76,15 @@ class VerdictOptions(CommandOptions):
     ] = DEFAULT_COMPARISON
     verdict_out: Annotated[
         Path,
-        Flag(
+        output_flag(
             f"where the merged report of the cells goes: matrix.json, summary.md, matrix.png (default {DEFAULT_OUT})",
-            "output",
-            parse=Path,
-            metavar="DIR",
             flag="--out",
         ),
     ] = DEFAULT_OUT
     markdown: Annotated[
         Path | None,
-        Flag(
+        output_flag(
             "also write the check and its tables in Markdown to this file (the job summary, the PR comment)",
-            "output",
-            parse=Path,
             metavar="PATH",
         ),
     ] = None

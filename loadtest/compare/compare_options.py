@@ -20,6 +20,7 @@ from loadtest.options import (
     duration,
     memory_size,
     open_fraction,
+    output_flag,
     positive_float,
     positive_int,
     profile_flag,
@@ -155,12 +156,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     spawn_rate: Annotated[float, Flag("users started per second", "load", parse=positive_float, metavar="R")]
     out: Annotated[
         Path,
-        Flag(
-            f"folder for comparison.json/.md/.png and trials/ (default {DEFAULT_OUT})",
-            "output",
-            parse=Path,
-            metavar="DIR",
-        ),
+        output_flag(f"folder for comparison.json/.md/.png and trials/ (default {DEFAULT_OUT})"),
     ] = DEFAULT_OUT
 
     @classmethod

@@ -23,6 +23,7 @@ from loadtest.options import (
     comma_list,
     duration,
     memory_size,
+    output_flag,
     port_number,
     positive_float,
     positive_int,
@@ -325,12 +326,7 @@ class RunOptions(ServerOption, LimitsOption, BackendOptions, LoadOptions, Matrix
     profile: Annotated[str, profile_flag(RUN_PROFILE)] = RUN_PROFILE
     out: Annotated[
         Path,
-        Flag(
-            f"results folder: one sub-folder per cell, matrix.json, summary.md (default {DEFAULT_OUT})",
-            "output",
-            parse=Path,
-            metavar="DIR",
-        ),
+        output_flag(f"results folder: one sub-folder per cell, matrix.json, summary.md (default {DEFAULT_OUT})"),
     ] = DEFAULT_OUT
 
     max_run_time: Annotated[

@@ -17,6 +17,7 @@ from loadtest.options import (
     comma_list,
     duration,
     memory_size,
+    output_flag,
     positive_float,
     positive_int,
     profile_flag,
@@ -167,12 +168,7 @@ class SearchOptions(ServerOption, BackendOptions, LoadOptions, ProfileOptions):
     ] = None
     out: Annotated[
         Path,
-        Flag(
-            f"results folder: search.json, search.md, search.png, probes/ (default {DEFAULT_SEARCH_OUT})",
-            "output",
-            parse=Path,
-            metavar="DIR",
-        ),
+        output_flag(f"results folder: search.json, search.md, search.png, probes/ (default {DEFAULT_SEARCH_OUT})"),
     ] = DEFAULT_SEARCH_OUT
 
     @classmethod

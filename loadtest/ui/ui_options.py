@@ -16,6 +16,7 @@ from loadtest.options import (
     choice,
     duration,
     memory_size,
+    output_flag,
     port_number,
     positive_float,
     positive_int,
@@ -99,11 +100,8 @@ class UiOptions(ServerOption, LimitsOption, BackendOptions, ProfileOptions):
     warmup: Annotated[Warmup, Flag(WARMUP_HELP, "load", parse=choice("spawn", "none"), metavar="{spawn,none}")]
     out: Annotated[
         Path,
-        Flag(
-            f"results folder: OUT/<cell>/ holds the session's logs and one test-N/ per test (default {DEFAULT_UI_OUT})",
-            "output",
-            parse=Path,
-            metavar="DIR",
+        output_flag(
+            f"results folder: OUT/<cell>/ holds the session's logs and one test-N/ per test (default {DEFAULT_UI_OUT})"
         ),
     ] = DEFAULT_UI_OUT
 
