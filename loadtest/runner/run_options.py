@@ -152,6 +152,8 @@ class LoadOptions(CommandOptions):
 class BackendOptions(CommandOptions):
     """Where the replicas run and what loads them: the options every command that starts a cell shares."""
 
+    GROUPS: ClassVar[dict[str, tuple[str, str | None]]] = {"backend": ("backend", "where the API replicas run")}
+
     backend: Annotated[
         BackendName,
         Flag(
@@ -319,7 +321,7 @@ class RunOptions(ServerOption, LimitsOption, BackendOptions, LoadOptions, Matrix
         **ProfileOptions.GROUPS,
         "matrix": ("matrix", "the cells: every replica count x CPU limit x memory limit"),
         "load": ("load", "how hard Locust pushes in every cell"),
-        "backend": ("backend", "where the API replicas run"),
+        **BackendOptions.GROUPS,
         "output": ("output", None),
     }
 

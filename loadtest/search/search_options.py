@@ -104,7 +104,7 @@ class SearchOptions(ServerOption, BackendOptions, LoadOptions, ProfileOptions):
         ),
         "search": ("search", "how long it may take"),
         "load": ("load", "how hard Locust pushes in every cell"),
-        "backend": ("backend", "where the API replicas run"),
+        **BackendOptions.GROUPS,
         "output": ("output", None),
     }
 

@@ -61,7 +61,7 @@ class UiOptions(ServerOption, LimitsOption, BackendOptions, ProfileOptions):
         **ProfileOptions.GROUPS,
         "cell": ("cell", "the replicas and their limits (default: the profile's first value)"),
         "load": ("web UI", "Locust's web UI and what its start form is pre-filled with"),
-        "backend": ("backend", "where the API replicas run"),
+        **BackendOptions.GROUPS,
         "output": ("output", None),
     }
 
