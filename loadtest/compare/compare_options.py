@@ -27,7 +27,7 @@ from loadtest.options import (
     random_seed,
 )
 from loadtest.runner.matrix import Cell
-from loadtest.runner.run_options import BackendOptions, BackendSettings, LimitsOption, RunConfig, profile_cells
+from loadtest.runner.run_options import BackendOptions, BackendSettings, LimitsOption, RunConfig, first_cell
 from loadtest.thresholds import CompareSettings, Profile, Slo, Thresholds, load_thresholds
 from loadtest.util.units import Duration
 
@@ -177,12 +177,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
             update={"trials": self.trials, "budget": self.budget, "run_time": self.run_time, "delta": self.delta}
         )
         # Both sides run one cell: the profile's first, or the one the flags give.
-        cell = profile_cells(
-            profile,
-            [self.replicas] if self.replicas is not None else None,
-            [self.cpus] if self.cpus is not None else None,
-            [self.memory] if self.memory is not None else None,
-        )[0]
+        cell = first_cell(profile, self.replicas, self.cpus, self.memory)
         ramp = self.users / self.spawn_rate
         if self.run_time.seconds < ramp + MIN_MEASURED_SECONDS:
             raise ValueError(

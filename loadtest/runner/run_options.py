@@ -392,3 +392,13 @@ def profile_cells(
         first = specs[0]
         return plan_cells(replicas or [spec.replicas for spec in specs], cpus or [first.cpus], memory or [first.memory])
     return reshape_cells(specs, replicas, cpus, memory)
+
+
+def first_cell(profile: Profile, replicas: int | None, cpus: float | None, memory: str | None) -> Cell:
+    """The one cell of a command that runs one (compare, ui): the profile's first, with the flags' values in it."""
+    return profile_cells(
+        profile,
+        None if replicas is None else [replicas],
+        None if cpus is None else [cpus],
+        None if memory is None else [memory],
+    )[0]

@@ -31,7 +31,7 @@ from loadtest.runner.run_options import (
     LimitsOption,
     ServerOption,
     Warmup,
-    profile_cells,
+    first_cell,
 )
 from loadtest.thresholds import Profile, Slo, Thresholds, load_thresholds
 from loadtest.util.units import Duration
@@ -111,12 +111,7 @@ class UiOptions(ServerOption, LimitsOption, BackendOptions, ProfileOptions):
 
     def config(self, thresholds: Thresholds, profile: Profile) -> UiConfig:
         """The session: the profile's first cell with the flags' values in it."""
-        cell = profile_cells(
-            profile,
-            [self.replicas] if self.replicas is not None else None,
-            [self.cpus] if self.cpus is not None else None,
-            [self.memory] if self.memory is not None else None,
-        )[0]
+        cell = first_cell(profile, self.replicas, self.cpus, self.memory)
         scenario = self.scenario(profile, self.thresholds, self.profile)
         return UiConfig(
             profile=self.profile,
