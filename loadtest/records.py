@@ -458,6 +458,9 @@ class Verdict(Record):
 COMPARISON_FILE = "comparison.json"
 
 SideRole = Literal["base", "head"]
+DesignName = Literal["duet", "interleaved"]
+"""How a comparison's base and head shared the machine: at the same time on their own cores (duet), or one
+after the other in each block (interleaved)."""
 ComparisonVerdict = Literal["regressed", "improved", "no change", "inconclusive"]
 """regressed: the interval lies beyond 1 + delta on the bad side; improved: the mirror case; no change:
 it lies inside [1 / (1 + delta), 1 + delta]; inconclusive: anything else (see docs/compare.md)."""
@@ -521,6 +524,8 @@ class TrialRecord(Record):
     """The verdict's `points`: its figures were judged as points, its window too short for a confidence bound."""
     started_at: datetime
     duration_seconds: float
+    cores: str | None = None
+    """The CPUs it was pinned to in a duet ("0", "2-3"); None: interleaved, not pinned."""
 
     @property
     def valid(self) -> bool:
@@ -614,8 +619,11 @@ class Comparison(Record):
     metrics: list[MetricResult]
     started_at: datetime
     ended_at: datetime | None = None
-    design: Literal["interleaved"] = "interleaved"
-    """How base and head shared the machine: interleaved, one after the other in each block."""
+    design: DesignName = "interleaved"
+    """How base and head shared the machine: both at once on their own cores swapped every block (duet), or one
+    after the other in each block (interleaved)."""
+    design_reason: str | None = None
+    """The duet's layout, or why the comparison ran interleaved blocks instead."""
     budget_seconds: int | None = None
     max_blocks: int | None = None
     """The most valid blocks its looks were planned for (`trials`, or fewer when the budget holds fewer)."""

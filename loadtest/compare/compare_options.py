@@ -17,6 +17,7 @@ from loadtest.options import (
     Flag,
     ProfileOptions,
     at_least_two,
+    choice,
     duration,
     memory_size,
     open_fraction,
@@ -28,7 +29,7 @@ from loadtest.options import (
 )
 from loadtest.runner.matrix import Cell
 from loadtest.runner.run_options import BackendOptions, BackendSettings, LimitsOption, RunConfig, first_cell
-from loadtest.thresholds import CompareSettings, Profile, Slo, Thresholds, load_thresholds
+from loadtest.thresholds import CompareDesign, CompareSettings, Profile, Slo, Thresholds, load_thresholds
 from loadtest.util.units import Duration
 
 COMPARE_PROFILE = "compare"
@@ -133,6 +134,16 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
             metavar="T",
         ),
     ]
+    design: Annotated[
+        CompareDesign,
+        Flag(
+            "duet: both sides at once, each on its own cores; interleaved: one after the other; auto: a duet where "
+            "the machine allows one",
+            "trials",
+            parse=choice("auto", "duet", "interleaved"),
+            metavar="{auto,duet,interleaved}",
+        ),
+    ]
     run_time: Annotated[
         Duration,
         Flag("each trial's length, ramp included, Locust syntax: 20s, 1m", "trials", parse=duration, metavar="T"),
@@ -165,6 +176,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
         return {
             "trials": block.trials,
             "budget": block.budget,
+            "design": block.design,
             "run_time": block.run_time,
             "delta": block.delta,
             "users": profile.users,
@@ -174,7 +186,13 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     def config(self, thresholds: Thresholds, profile: Profile, base: str) -> CompareConfig:
         """What the comparison runs; ValueError names a setting it cannot run with."""
         settings = profile.compare.model_copy(
-            update={"trials": self.trials, "budget": self.budget, "run_time": self.run_time, "delta": self.delta}
+            update={
+                "trials": self.trials,
+                "budget": self.budget,
+                "design": self.design,
+                "run_time": self.run_time,
+                "delta": self.delta,
+            }
         )
         # Both sides run one cell: the profile's first, or the one the flags give.
         cell = first_cell(profile, self.replicas, self.cpus, self.memory)

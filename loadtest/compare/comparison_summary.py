@@ -102,13 +102,26 @@ def trial_counts(comparison: Comparison) -> str:
     return text + (f"; stopped: {comparison.stopped}" if comparison.stopped else "")
 
 
+def design_words(comparison: Comparison) -> str:
+    """Which design ran, as the table's settings line says it: a duet's layout, or interleaved and why."""
+    if comparison.design == "duet":
+        return (
+            "duet blocks: both sides' trials at the same time on the same machine, each side on its own cores, "
+            "swapping cores every block, balanced"
+        )
+    why = comparison.design_reason or ""
+    reason = why.split(": ", 1)[1] if why.startswith("interleaved blocks, not a duet: ") else None
+    text = "interleaved blocks of one trial of each side on the same machine, orders balanced"
+    return text + (f" (not a duet: {reason})" if reason else "")
+
+
 def settings_line(comparison: Comparison) -> str:
     """How the comparison was made, in one paragraph."""
     settings, cell = comparison.settings, comparison.cell
     level = f"{settings.confidence:.0%}"
     return (
-        f"{_side(comparison, 'base')} · {_side(comparison, 'head')} · {comparison.design} blocks of one trial of "
-        f"each side on the same machine, orders balanced (seed {comparison.seed}), added until the verdict was "
+        f"{_side(comparison, 'base')} · {_side(comparison, 'head')} · {design_words(comparison)} (seed "
+        f"{comparison.seed}), added until the verdict was "
         f"decided or the budget of {settings.budget} spent: {trial_counts(comparison)} · "
         f"{comparison.run_time_seconds} s per trial, its ramp not judged · "
         f"cell {cell.replicas} x {cell.cpus:g} CPU, {cell.memory}, {cell.users:,} users · "

@@ -1,22 +1,23 @@
 """Where a comparison's trials run: the seam between its bookkeeping and the machine.
 
 `ComparisonSession` (`session`) decides which trial runs next, when to stop and what the trials mean;
-a `Lab` prepares both sides, runs the one trial it is given and cleans up. `MachineLab` does it for
-real: each side prepared (`sides`: a worktree with its own venv and model, or an image), served by its
-backend, each trial a cell of the engine (`trials`). The unit tests give the session a scripted lab
-instead, so the rules (too many inconclusive trials, a side that breaks, Ctrl-C, the budget) run on
+a `Lab` prepares both sides, runs the one trial it is given (or a duet's two at once) and cleans up.
+`MachineLab` does it for real: each side prepared (`sides`: a worktree with its own venv and model, or an
+image), served by its backend, each trial a cell of the engine (`trials`). The unit tests give the session
+a scripted lab instead, so the rules (too many inconclusive trials, a side that breaks, Ctrl-C, the budget) run on
 trials whose outcomes they choose, without a replica or a Locust process.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from loadtest.compare.compare_options import CompareConfig
+from loadtest.compare.duet import Pinning
 from loadtest.compare.sides import Side, Workspace, image_side, revision_side
 from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, TrialRunner
 from loadtest.records import SideRole, TrialRecord
@@ -37,6 +38,13 @@ class Lab(Protocol):
     def run(self, planned: PlannedTrial) -> TrialRecord:
         """One trial of one side, into its folder under trials/; what it gave (a signal during it ends it as
         `cut short`)."""
+
+    def pinning(self) -> Pinning:
+        """The cores the sides may be pinned to, and why they cannot be (after `open`)."""
+
+    def run_together(self, planned: Sequence[PlannedTrial]) -> list[TrialRecord]:
+        """A duet's block: its trials at the same time, each pinned to its `cores`; their records in order
+        (a signal ends each as `cut short`)."""
 
     def close(self) -> list[str]:
         """Everything `open` and the trials made is gone (replicas, containers, cgroups, worktrees); the
@@ -101,9 +109,27 @@ class MachineLab:
 
     def run(self, planned: PlannedTrial) -> TrialRecord:
         """One trial: a cell of its side's engine."""
+        return self.opened_runner().run(planned)
+
+    def run_together(self, planned: Sequence[PlannedTrial]) -> list[TrialRecord]:
+        """A duet's block: a cell of each side's engine at once, each in a thread of its own."""
+        return self.opened_runner().run_together(planned)
+
+    def opened_runner(self) -> TrialRunner:
         if self.runner is None:
-            raise RuntimeError("MachineLab.run before open")  # the session opens it first: a bug if not
-        return self.runner.run(planned)
+            raise RuntimeError("MachineLab used before open")  # the session opens it first: a bug if not
+        return self.runner
+
+    def pinning(self) -> Pinning:
+        """The process backend's: its cgroups' cores (or this process's affinity without limits); the compose
+        backend does not pin its containers."""
+        root = self.opened[0] if self.opened else None
+        if not isinstance(root, ProcessBackend):
+            return Pinning(frozenset(), "the compose backend does not pin a side's containers to cores (yet)")
+        if root.cgroups is None:
+            # No limits (--no-limits, or none here): the replicas are pinned by their CPU affinity.
+            return Pinning(frozenset(os.sched_getaffinity(0)))
+        return Pinning(root.cgroups.cores(), root.cgroups.cpuset_unavailable)
 
     def close(self) -> list[str]:
         """Every backend closed (replicas, containers, cgroups), then every worktree removed."""

@@ -1,8 +1,9 @@
-"""One comparison from start to end: base and head on the same machine, interleaved.
+"""One comparison from start to end: base and head on the same machine, at the same time or interleaved.
 
-`run_comparison` prepares both sides (`sides`), runs their trials alternately in randomised blocks
-(`trials`), judges the per-block changes (`statistics`), and writes comparison.json after every trial
-(`complete: false` until the end) and comparison.md and comparison.png at the end (`comparison_summary`).
+`run_comparison` prepares both sides (`sides`), runs their trials in randomised blocks, both at once on
+their own cores where the machine allows (`duet`), else alternately (`trials`), judges the per-block
+changes (`statistics`), and writes comparison.json after every trial (`complete: false` until the end)
+and comparison.md and comparison.png at the end (`comparison_summary`).
 Whatever happens (a side that cannot start, Ctrl-C, SIGTERM), every replica, Locust process, container,
 cgroup and worktree it made is gone before it returns, and the trials done so far stay on disk.
 Reference: docs/compare.md.
@@ -22,6 +23,7 @@ from typing import TextIO
 from loadtest import exitcodes
 from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
+from loadtest.compare.duet import Design, DesignError, choose_design
 from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
 from loadtest.compare.orders import BlockOrders
 from loadtest.compare.sides import WORKING_TREE, Side, SideError
@@ -39,6 +41,7 @@ from loadtest.records import (
 )
 from loadtest.runner import interrupts
 from loadtest.runner.backends import BackendError
+from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.util.files import write_atomic
 from loadtest.util.text import first_line
 
@@ -55,9 +58,11 @@ def minimum_blocks(alpha: float, judged: int) -> int:
     return max(2, math.floor(math.log2(judged / alpha)) + 1)
 
 
-def block_seconds(config: CompareConfig) -> float:
-    """About how long one block (a base and a head trial) takes, start-up and shut-down included."""
-    return 2 * (config.settings.run_time.seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
+def block_seconds(config: CompareConfig, design: Design | None = None) -> float:
+    """About how long one block (a base and a head trial) takes, start-up and shut-down included: one trial's
+    time in a duet (both at once), two interleaved."""
+    trials = 1 if design is not None and design.name == "duet" else 2
+    return trials * (config.settings.run_time.seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
 
 
 def prepare_seconds(config: CompareConfig) -> float:
@@ -67,11 +72,11 @@ def prepare_seconds(config: CompareConfig) -> float:
     return PREPARE_SECONDS * len({config.base, config.head} - {None})
 
 
-def max_blocks(config: CompareConfig) -> int:
+def max_blocks(config: CompareConfig, design: Design | None = None) -> int:
     """The most valid blocks the comparison plans its looks for: `trials`, or fewer when the budget (less
     the preparation) holds fewer blocks at the estimated time each; at least 2."""
     settings = config.settings
-    held = math.floor((settings.budget.seconds - prepare_seconds(config)) / block_seconds(config))
+    held = math.floor((settings.budget.seconds - prepare_seconds(config)) / block_seconds(config, design))
     return max(2, min(settings.trials, held))
 
 
@@ -94,9 +99,8 @@ class ComparisonSession:
     ) -> None:
         """`lab` runs the trials (default: a `MachineLab`, on this machine for real); `clock` times the budget."""
         self.config, self.repo, self.out, self.err, self.lab, self.clock = config, repo, out, err, lab, clock
-        settings = config.settings
-        self.max_blocks = max_blocks(config)
-        self.plan = ComparisonPlan.sequential_plan(self.max_blocks, settings)
+        self.design = Design("interleaved", None, "interleaved blocks (the design is chosen once the sides are open)")
+        self.plan_for(self.design)
         self.orders = BlockOrders(config.seed)
         self.trials: list[TrialRecord] = []
         self.sides: dict[SideRole, Side] = {}
@@ -109,6 +113,12 @@ class ComparisonSession:
         self.block_durations: list[float] = []
         self.began = clock()
 
+    def plan_for(self, design: Design) -> None:
+        """The design that runs, and the most blocks and the looks the budget holds with it."""
+        self.design = design
+        self.max_blocks = max_blocks(self.config, design)
+        self.plan = ComparisonPlan.sequential_plan(self.max_blocks, self.config.settings)
+
     def say(self, text: str) -> None:
         """A line on the terminal (stderr: stdout carries the result)."""
         self.err.write(text + "\n")
@@ -119,7 +129,6 @@ class ComparisonSession:
     def run(self) -> int:
         """Prepare, run every trial, judge, write; the exit code."""
         self.clear_folder()
-        self.say(self.budget())
         self.began = self.clock()  # the budget holds the preparation too
         lab = self.lab or MachineLab(self.config, self.repo, self.err, self.say)
         failure: str | None = None
@@ -127,10 +136,13 @@ class ComparisonSession:
             try:
                 self.sides = lab.open()
                 self.say(f"{self.sides['base'].label} against {self.sides['head'].label}")
+                self.plan_for(choose_design(self.config.settings.design, lab.pinning(), self.config.cell))
+                self.say(self.budget())
+                self.say(self.design.why)
                 failure = self.run_trials(lab)
             except interrupts.RunInterrupted:
                 pass
-            except (SideError, BackendError) as error:
+            except (SideError, BackendError, DesignError) as error:
                 failure = str(error)
             finally:
                 with interrupts.shielded():
@@ -152,12 +164,17 @@ class ComparisonSession:
     def budget(self) -> str:
         """What the comparison will run and about how long it takes at most."""
         config, settings = self.config, self.config.settings
-        seconds = self.max_blocks * block_seconds(config) + prepare_seconds(config)
+        seconds = self.max_blocks * block_seconds(config, self.design) + prepare_seconds(config)
         revisions = len({config.base, config.head} - {None}) if config.backend.name == "process" else 0
         prepare = f", plus ~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)" if revisions else ""
         judged = ", ".join(settings.judged)
+        what = (
+            "duet blocks (base and head at the same time, swapping cores"
+            if self.design.name == "duet"
+            else "blocks of one base and one head trial (orders balanced"
+        )
         lines = [
-            f"compare: up to {self.max_blocks} blocks of one base and one head trial (orders balanced, seed "
+            f"compare: up to {self.max_blocks} {what}, seed "
             f"{config.seed}) of {settings.run_time} each on {config.cell.name} under {config.load.users:,} users, "
             f"until the verdict is decided or the budget of {settings.budget} is spent: about "
             f"{seconds / 60:.0f} min at most{prepare}",
@@ -196,24 +213,35 @@ class ComparisonSession:
             self.blocks_run += 1
             block_started = self.clock()
             roles: list[SideRole] = ["base", "head"] if order == "base-first" else ["head", "base"]
-            ran: list[TrialRecord] = []
-            for role in roles:
-                planned = PlannedTrial(len(self.trials) + 1, self.blocks_run, role)
-                self.say(
-                    f"trial {planned.index} (block {planned.block}, {self.sides[role].label}): {settings.run_time}..."
+            planned = [
+                PlannedTrial(len(self.trials) + 1 + position, self.blocks_run, role, self.design.cores(role, order))
+                for position, role in enumerate(roles)
+            ]
+            # A signal during a trial ends it as interrupted (the engine returns it, written); one received
+            # before it makes the engine refuse to start it.
+            if self.design.name == "duet":
+                cores = " and ".join(
+                    f"{self.sides[one.role].label} on CPU {format_cpu_list(one.cores or frozenset())}"
+                    for one in planned
                 )
-                # A signal during the trial ends it as interrupted (the engine returns it, written); one received
-                # before it makes the engine refuse to start it.
-                trial = lab.run(planned)
-                self.trials.append(trial)
-                ran.append(trial)
-                self.say(f"  {trial_line(trial)}")
-                self.write_progress()
-                if trial.outcome in ("failed to run", "cannot judge"):
-                    side = self.sides[trial.role].label
-                    return f"{side} could not be measured (trial {trial.index}): {trial.reasons[0]}"
-                if trial.outcome == "cut short" or interrupts.received():
-                    return None
+                self.say(f"block {self.blocks_run} (trials {planned[0].index} and {planned[1].index}): {cores}...")
+                ran = lab.run_together(planned)
+                self.ended(ran)
+            else:
+                ran = []
+                for one in planned:
+                    self.say(
+                        f"trial {one.index} (block {one.block}, {self.sides[one.role].label}): {settings.run_time}..."
+                    )
+                    ran.append(lab.run(one))
+                    self.ended(ran[-1:])
+                    if self.broken(ran) or ran[-1].outcome == "cut short" or interrupts.received():
+                        break
+            broken = self.broken(ran)
+            if broken is not None:
+                return broken
+            if any(trial.outcome == "cut short" for trial in ran) or interrupts.received():
+                return None
             self.block_durations.append(self.clock() - block_started)
             if not all(trial.valid for trial in ran):
                 self.blocks_dropped += 1
@@ -236,11 +264,27 @@ class ComparisonSession:
                 self.stopped, self.final = f"decided after {valid} valid blocks", False
         return None
 
+    def ended(self, ran: list[TrialRecord]) -> None:
+        """Trials that ended: kept, on the terminal, and in comparison.json at once."""
+        for trial in ran:
+            self.trials.append(trial)
+            prefix = f"{trial.role}: " if self.design.name == "duet" else ""
+            self.say(f"  {prefix}{trial_line(trial)}")
+        self.write_progress()
+
+    def broken(self, ran: list[TrialRecord]) -> str | None:
+        """Why the comparison cannot go on, when a trial of `ran` could not be run or judged."""
+        for trial in ran:
+            if trial.outcome in ("failed to run", "cannot judge"):
+                side = self.sides[trial.role].label
+                return f"{side} could not be measured (trial {trial.index}): {trial.reasons[0]}"
+        return None
+
     def next_block_seconds(self) -> float:
         """What the next block should take: the blocks so far on average, else the estimate."""
         if self.block_durations:
             return sum(self.block_durations) / len(self.block_durations)
-        return block_seconds(self.config)
+        return block_seconds(self.config, self.design)
 
     def inconclusive(self) -> int:
         """Trials the gate found inconclusive so far."""
@@ -296,7 +340,8 @@ class ComparisonSession:
             planned=[trial.role for trial in self.trials],
             trials=self.trials,
             metrics=judge_metrics(self.blocks(), config.settings, self.plan, final=complete and self.final),
-            design="interleaved",
+            design=self.design.name,
+            design_reason=self.design.why,
             budget_seconds=config.settings.budget.seconds,
             max_blocks=self.max_blocks,
             blocks_run=self.blocks_run,

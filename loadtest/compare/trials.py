@@ -1,7 +1,8 @@
-"""The trials: both sides alternately on the same cores, in randomised blocks, one short run each.
+"""The trials: both sides in randomised blocks, one short run each, alternately or at the same time.
 
 Block after block, one base trial and one head trial run back to back in an order drawn at random
-(A B, B A, B A, A B ...; balanced in pairs, `orders`), so neither side runs first more often. Each
+(A B, B A, B A, A B ...; balanced in pairs, `orders`), so neither side runs first more often; or, in a
+duet (`duet`), at the same time, each on its own cores, the order saying which side gets which. Each
 trial is a cell of the cell engine (`loadtest.runner.engine`: replicas started fresh under the cell's
 limits, Locust, run.json, the gate's verdict.json) in `trials/NN-<side>/`; its ramp is not judged.
 A trial gives one value per metric, from the Aggregated row of its judged window; a trial that
@@ -10,22 +11,29 @@ the gate finds inconclusive (Locust saturated, limits not enforced) gives none.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar, cast
 
 from loadtest.gate import HistoryRow
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.results import CellResult
+from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend
+from loadtest.runner.backends.process import ProcessBackend
 from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
+from loadtest.runner.linux.cgroup_stats import format_cpu_list
+from loadtest.runner.linux.sockets import free_ports
 from loadtest.runner.matrix import Cell
 from loadtest.runner.matrix_run import run_engine
 from loadtest.runner.run_options import RunConfig
 
 TRIALS_DIR = "trials"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,8 @@ class PlannedTrial:
     """1-based, in running order."""
     block: int
     role: SideRole
+    cores: frozenset[int] | None = None
+    """A duet's: the CPUs its replicas and Locust are pinned to (None: not pinned)."""
 
     @property
     def folder(self) -> str:
@@ -63,6 +73,7 @@ class PlannedTrial:
             points=points,
             started_at=started_at,
             duration_seconds=round(seconds, 3),
+            cores=format_cpu_list(self.cores) if self.cores is not None else None,
         )
 
 
@@ -122,8 +133,9 @@ class TrialRunner:
         }
         self.progress = TrialProgress(say)
 
-    def run(self, planned: PlannedTrial) -> TrialRecord:
-        """Run it into trials/NN-side/; what it gave."""
+    def run(self, planned: PlannedTrial, together: StartTogether | None = None, port: int | None = None) -> TrialRecord:
+        """Run it into trials/NN-side/ (pinned to its cores, if it has any); what it gave. In a duet, `together`
+        starts its load with the other side's, and `port` is its own."""
         request = CellRequest(
             cell=self.cell,
             load=self.run_config.load,
@@ -131,6 +143,101 @@ class TrialRunner:
             label=f"trial {planned.index}",
             run_time=self.run_config.run_time.text,
         )
+        engine = self.engines[planned.role]
+        if planned.cores is not None or together is not None:
+            engine = replace(engine, backend=duet_view(engine.backend, planned.cores, together, port))
         started_at, clock = datetime.now(UTC), time.monotonic()
-        result = self.engines[planned.role].run_cell(request, self.progress)
+        result = engine.run_cell(request, self.progress)
         return trial_record(result, planned, started_at, time.monotonic() - clock)
+
+    def run_together(self, planned: Sequence[PlannedTrial]) -> list[TrialRecord]:
+        """A duet's block: its trials at the same time, each on its own cores and port, their loads started
+        together; their records in the order given."""
+        together = StartTogether(len(planned))
+        ports = free_ports(len(planned))  # distinct: both sides' replicas bind with SO_REUSEPORT
+
+        def trial(one: PlannedTrial, port: int) -> Callable[[], TrialRecord]:
+            def run() -> TrialRecord:
+                try:
+                    return self.run(one, together, port)
+                finally:
+                    together.leave()  # a side that ends before its load starts must not hold the other back
+
+            return run
+
+        return at_once([trial(one, port) for one, port in zip(planned, ports, strict=True)])
+
+
+def duet_view(
+    backend: Backend, cores: frozenset[int] | None, together: StartTogether | None, port: int | None
+) -> Backend:
+    """`backend` pinned to `cores`, on `port` (a --port of the user's would have both sides on it), its load
+    started with the other side's."""
+    if not isinstance(backend, ProcessBackend):
+        raise TypeError(f"a duet needs the process backend, not {backend.name}")  # the design's rule: a bug if not
+    view = backend.pinned(cores)
+    view.port = port if port is not None else view.port
+    view.before_load = together.arrive if together is not None else None
+    return view
+
+
+class StartTogether:
+    """Holds each of `parties` sides back, its replicas ready, until every side is ready or has ended, so a
+    duet's two loads start in the same second (their replicas' start-up times differ by up to a second)."""
+
+    WAIT_SECONDS = 120.0
+    """The longest a ready side waits for the other (its replicas' ready timeout is the other's bound)."""
+
+    def __init__(self, parties: int) -> None:
+        self.parties = parties
+        self.arrived = self.left = 0
+        self.condition = threading.Condition()
+
+    def arrive(self) -> None:
+        """This side is ready: wait until every side is, or one ended without getting there."""
+        with self.condition:
+            self.arrived += 1
+            self.condition.notify_all()
+            self.condition.wait_for(
+                lambda: self.arrived >= self.parties or self.left > 0 or interrupts.received() is not None,
+                timeout=self.WAIT_SECONDS,
+            )
+
+    def leave(self) -> None:
+        """This side's trial ended (ran, or broke before its load): nobody waits for it any more."""
+        with self.condition:
+            self.left += 1
+            self.condition.notify_all()
+
+
+def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Each call in a thread of its own, all at the same time; their results in order, once all ended.
+
+    Signals reach this (the main) thread only: a Ctrl-C raises here while the calls run; they are waited
+    for (each cell's engine sees `interrupts.received()` and cuts its cell short) and their results
+    returned, as a single trial's engine returns its cut-short cell. An exception in a call is raised here
+    once every call ended.
+    """
+    results: list[T | None] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+
+    def run(position: int) -> None:
+        try:
+            results[position] = calls[position]()
+        except BaseException as error:
+            errors[position] = error
+
+    threads = [threading.Thread(target=run, args=(position,), daemon=True) for position in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except interrupts.RunInterrupted:
+        with interrupts.shielded():
+            for thread in threads:
+                thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return cast(list[T], results)  # every call returned: no error was raised above

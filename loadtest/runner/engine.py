@@ -219,6 +219,10 @@ class CellEngine:
         next_sample = next_check = 0.0
         unchecked: list[HistoryRow] = []
         while (code := load.poll()) is None:
+            if interrupts.received():
+                # Caught by the main thread while this cell runs in another (a comparison's duet runs two
+                # cells at once): in the main thread the signal has already raised where it landed.
+                raise interrupts.RunInterrupted(interrupts.received() or "a signal")
             if time.monotonic() > load.deadline:
                 raise _LocustError(f"Locust did not finish in time; its log {load.log_path}:\n{load.log_tail()}")
             for event in deployment.supervise():

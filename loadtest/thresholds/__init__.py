@@ -9,6 +9,7 @@ from loadtest.thresholds.loading import DEFAULT_PATH, ThresholdsError, load_thre
 from loadtest.thresholds.schema import (
     DEFAULT_GATE,
     CellSpec,
+    CompareDesign,
     ComparedMetric,
     CompareSettings,
     CostWeights,
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_GATE",
     "DEFAULT_PATH",
     "CellSpec",
+    "CompareDesign",
     "CompareSettings",
     "ComparedMetric",
     "CostWeights",

@@ -133,6 +133,9 @@ ComparedMetric = Literal["throughput", "p50", "p95", "p99", "error_rate"]
 
 
 DEFAULT_GATE: tuple[ComparedMetric, ...] = ("p95", "throughput")
+CompareDesign = Literal["auto", "duet", "interleaved"]
+"""How a comparison's sides share the machine: a duet (both at once, each on its own cores) where it allows
+one (auto), a duet or nothing, or interleaved blocks."""
 
 
 class CompareSettings(StrictModel):
@@ -159,6 +162,9 @@ class CompareSettings(StrictModel):
     error_rate_margin: Annotated[float, Field(gt=0, le=1)] = 0.001
     """The error rate's no-change band, in absolute terms (0.001: 0.1 percentage point either way);
     any rise the test can tell from zero is a regression."""
+    design: CompareDesign = "auto"
+    """auto: a duet (base and head at the same time, each on its own cores, swapping every block) where the
+    machine allows one, else interleaved blocks; duet: a duet or an error; interleaved: one side after the other."""
     max_inconclusive_share: Annotated[float, Field(ge=0, lt=1)] = 0.25
     """The share of trials that may be inconclusive (Locust saturated, limits not enforced) before the
     whole comparison is."""

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -30,6 +31,7 @@ from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDi
 from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
 from loadtest.runner.generator import cell_workers, worker_processes
 from loadtest.runner.linux import launch, processes
+from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
 from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import free_port, listening_pids
@@ -131,10 +133,13 @@ class ProcessDeployment:
         locustfile: Path | None = None,
         api_cwd: Path | None = None,
         cores: frozenset[int] | None = None,
+        before_load: Callable[[], None] | None = None,
     ) -> None:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
         self.cores = cores
         """The CPUs its replicas and Locust are pinned to (None: not pinned)."""
+        self.before_load = before_load
+        """Called with the replicas ready, just before Locust starts (a duet's sides start their loads together)."""
         self.api_cwd = api_cwd or cwd
         """Where the replicas run (a comparison's side: its own checkout); Locust runs in `cwd`."""
         self.ready_timeout = ready_timeout
@@ -176,7 +181,7 @@ class ProcessDeployment:
             if self.cgroups is not None:
                 try:
                     cgroup = self.cgroups.create(
-                        f"{self.cell.name}-replica-{index}", self.cell.cpus, self.cell.memory_bytes, self.cores
+                        self.cgroup_name(index), self.cell.cpus, self.cell.memory_bytes, self.cores
                     )
                 except CgroupError as error:
                     raise BackendError(f"replica {index}: {error}") from None
@@ -187,12 +192,21 @@ class ProcessDeployment:
             except OSError as error:
                 raise BackendError(f"cannot start API replica {index}: {error}") from None
 
+    def cgroup_name(self, index: int) -> str:
+        """Replica `index`'s cgroup: named after its cell, and its cores when pinned (a duet's two sides run
+        the same cell at once, each on its own cores)."""
+        pinned = f"-cpu{format_cpu_list(self.cores).replace(',', '_')}" if self.cores is not None else ""
+        return f"{self.cell.name}{pinned}-replica-{index}"
+
     def wait_ready(self, timeout: float) -> None:
         """Return once every replica listens and /health answers 200; BackendError on timeout or death."""
         deadline = time.monotonic() + timeout
         last: str | int = "no answer yet"
         listening: set[int] = set()
         while time.monotonic() < deadline:
+            if interrupts.received():
+                # A signal the main thread caught while this (a duet's side) runs in another thread.
+                raise interrupts.RunInterrupted(interrupts.received() or "a signal")
             for replica in self.replicas:
                 code = replica.process.poll() if replica.process is not None else None
                 if code is not None:
@@ -227,6 +241,8 @@ class ProcessDeployment:
 
     def start_load(self, settings: LoadSettings) -> LocustProcess:
         """Start Locust against the shared port, with the cores the replicas leave free."""
+        if self.before_load is not None:
+            self.before_load()
         self.load = start_locust(
             self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd, cores=self.cores
         )
@@ -424,6 +440,8 @@ class ProcessBackend:
         """Where the replicas run; Locust always runs in `cwd`."""
         self.cores: frozenset[int] | None = None
         """The CPUs this backend's cells run on (a `pinned` view); None: wherever the kernel puts them."""
+        self.before_load: Callable[[], None] | None = None
+        """Called in each cell with its replicas ready, just before its Locust starts (a duet's start together)."""
         _check_template(api_command)
         self.cgroups: ReplicaCgroups | None = None
         self.limits_not_enforced_reason: str | None = None
@@ -480,6 +498,7 @@ class ProcessBackend:
             locustfile=self.locustfile,
             api_cwd=self.api_cwd,
             cores=self.cores,
+            before_load=self.before_load,
         )
         deployment.locust_workers = self.locust_workers
         return deployment

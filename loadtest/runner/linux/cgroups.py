@@ -22,6 +22,7 @@ import errno
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -222,6 +223,8 @@ class ReplicaCgroups:
     """v1: the run's cpuset group, once made."""
     cpuset_unavailable: str | None = None
     """Why replicas cannot be pinned here (None: they can)."""
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    """A duet's two sides create and remove their replicas' cgroups from two threads at once."""
 
     def describe(self) -> str:
         """One line for the terminal."""
@@ -233,10 +236,11 @@ class ReplicaCgroups:
         if cores is not None and self.cpuset_unavailable is not None:
             raise CgroupError(f"cannot pin {name} to CPUs {format_cpu_list(cores)}: {self.cpuset_unavailable}")
         dirs = {role: group / name for role, group in self.groups.items()}
-        if cores is not None and self.version == 1:
-            dirs[CPUSET_ROLE] = self._cpuset_group() / name
-        cgroup = ReplicaCgroup(name=name, version=self.version, dirs=dirs)
-        self.replicas.append(cgroup)
+        with self.lock:
+            if cores is not None and self.version == 1:
+                dirs[CPUSET_ROLE] = self._cpuset_group() / name
+            cgroup = ReplicaCgroup(name=name, version=self.version, dirs=dirs)
+            self.replicas.append(cgroup)
         for folder in cgroup.folders:
             try:
                 folder.mkdir()
@@ -277,8 +281,9 @@ class ReplicaCgroups:
     def remove(self, cgroup: ReplicaCgroup) -> None:
         """Remove one replica's cgroup."""
         cgroup.remove()
-        if cgroup in self.replicas:
-            self.replicas.remove(cgroup)
+        with self.lock:
+            if cgroup in self.replicas:
+                self.replicas.remove(cgroup)
 
     def close(self) -> list[str]:
         """Remove every cgroup of the run; return the problems (empty when all went)."""

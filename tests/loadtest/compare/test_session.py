@@ -15,7 +15,7 @@ import io
 import json
 import random
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ import pytest
 from loadtest import exitcodes
 from loadtest.commands import compare
 from loadtest.compare.compare_options import compare_config
+from loadtest.compare.duet import Pinning, choose_design
 from loadtest.compare.session import ComparisonSession, minimum_blocks
 from loadtest.compare.sides import Side, SideError
 from loadtest.compare.trials import PlannedTrial
@@ -93,9 +94,13 @@ class ScriptedLab:
     cannot_open: str | None = None
     signal_at: int | None = None
     seconds: float = 27.0
+    cores: frozenset[int] = frozenset({0})
+    """The machine's: one core (interleaved blocks) unless a test gives two."""
     now: float = 0.0
     problems: list[str] = field(default_factory=list)
     ran: list[PlannedTrial] = field(default_factory=list)
+    steps: list[list[PlannedTrial]] = field(default_factory=list)
+    """The trials of each step: one interleaved trial, or a duet's two at once."""
     closed: int = 0
 
     def open(self) -> dict[SideRole, Side]:
@@ -107,16 +112,23 @@ class ScriptedLab:
         }
 
     def run(self, planned: PlannedTrial) -> TrialRecord:
+        return self.run_together([planned])[0]
+
+    def run_together(self, planned: Sequence[PlannedTrial]) -> list[TrialRecord]:
         assert self.closed == 0, "a trial ran after the lab was closed"
-        self.ran.append(planned)
-        self.now += self.seconds
-        if planned.index == self.signal_at:
-            # As the engine does: the signal ends the trial it arrives in, which comes back cut short.
+        self.ran += planned
+        self.steps.append(list(planned))
+        self.now += self.seconds  # at the same time: a duet's block takes one trial's time
+        if self.signal_at in [one.index for one in planned]:
+            # As the engine does: the signal ends the trials it arrives in, which come back cut short.
             try:
                 signal.raise_signal(signal.SIGINT)
             except interrupts.RunInterrupted as interrupted:
-                return record(planned, "cut short", [str(interrupted)], None)
-        return self.answer(planned)
+                return [record(one, "cut short", [str(interrupted)], None) for one in planned]
+        return [self.answer(one) for one in planned]
+
+    def pinning(self) -> Pinning:
+        return Pinning(self.cores)
 
     def close(self) -> list[str]:
         self.closed += 1
@@ -292,6 +304,105 @@ def test_every_trial_is_on_disk_as_it_ends(tmp_path: Path) -> None:
 
     done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "4")
     assert seen == list(range(1, len(done.lab.ran)))
+
+
+# --------------------------------------------------------------------------- duet blocks
+
+TWO_CORES = frozenset({0, 1})
+
+
+def test_a_duet_runs_each_blocks_two_trials_at_once_on_swapped_cores(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(cost=0.3), cores=TWO_CORES))
+    assert done.code == exitcodes.BREACHED, done.err
+    assert done.document["design"] == "duet"
+    assert done.document["design_reason"].startswith("duet: base and head at the same time, one on CPU 0 and ")
+    assert all(sorted(one.role for one in step) == ["base", "head"] for step in done.lab.steps)
+    assert all({one.block for one in step} == {index} for index, step in enumerate(done.lab.steps, 1))
+    base_cores = [next(one.cores for one in step if one.role == "base") for step in done.lab.steps]
+    head_cores = [next(one.cores for one in step if one.role == "head") for step in done.lab.steps]
+    assert all(base | head == TWO_CORES for base, head in zip(base_cores, head_cores, strict=True))
+    # The orders are the core layout, balanced: each side on each core as often, within one block.
+    assert abs(base_cores.count(frozenset({0})) - base_cores.count(frozenset({1}))) <= 1
+    assert {trial["cores"] for trial in done.document["trials"]} == {"0", "1"}
+    assert "duet blocks: both sides' trials at the same time" in (done.out / "comparison.md").read_text()
+    assert "base (main, aaaaaaaaaaaa) on CPU " in done.err
+
+
+def test_a_duet_block_takes_one_trials_time_so_the_budget_holds_twice_the_blocks() -> None:
+    planned = session("--base", "main", "--budget", "3m")
+    assert planned.max_blocks == 3  # interleaved: (180 s - 15 s to prepare main) / ~54 s a block
+    planned.plan_for(choose_design("auto", Pinning(TWO_CORES), planned.config.cell))
+    assert planned.max_blocks == 6  # a duet: ... / ~27 s
+    assert planned.budget().startswith(
+        "compare: up to 6 duet blocks (base and head at the same time, swapping cores, seed "
+    )
+
+
+def test_a_dropped_duet_block_is_replaced_on_the_same_cores(tmp_path: Path) -> None:
+    valid = service(cost=1.0)
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        if planned.block == 1:
+            return record(planned, "inconclusive", ["Locust CPU 100%"], figures(500, 900))
+        return valid(planned)
+
+    done = run_compare(tmp_path, ScriptedLab(answer, cores=TWO_CORES), "--trials", "8")
+    assert done.document["blocks_dropped"] == 1
+    first, replacement = done.lab.steps[0], done.lab.steps[1]
+    assert {(one.role, one.cores) for one in first} == {(one.role, one.cores) for one in replacement}
+    assert done.code == exitcodes.BREACHED, done.err
+
+
+def test_one_core_falls_back_to_interleaved_blocks_and_says_why(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(), cores=frozenset({1})))
+    why = "the comparison may use 1 CPU (1): a duet needs 2 or more, half a side"
+    assert done.document["design"] == "interleaved"
+    assert done.document["design_reason"] == f"interleaved blocks, not a duet: {why}"
+    assert all(len(step) == 1 for step in done.lab.steps)
+    assert all(trial["cores"] is None for trial in done.document["trials"])
+    assert f"(not a duet: {why})" in (done.out / "comparison.md").read_text()
+    assert f"interleaved blocks, not a duet: {why}" in done.err
+
+
+def test_interleaved_blocks_run_where_asked_though_a_duet_fits(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(), cores=TWO_CORES), "--design", "interleaved")
+    assert done.document["design"] == "interleaved"
+    assert all(len(step) == 1 for step in done.lab.steps)
+
+
+def test_a_duet_asked_where_none_fits_cannot_be_judged_before_any_trial(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service()), "--design", "duet")
+    assert done.code == exitcodes.CANNOT_JUDGE
+    assert done.document["reasons"] == [
+        "cannot judge: --design duet cannot run here: the comparison may use 1 CPU (0): a duet needs 2 or more, "
+        "half a side"
+    ]
+    assert done.lab.ran == []
+    assert done.lab.closed == 1
+
+
+def test_a_side_that_breaks_in_a_duet_cannot_be_judged_naming_it(tmp_path: Path) -> None:
+    error = "API replica 0 exited with code 1 before it was ready"
+    valid = service()
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        return record(planned, "failed to run", [error], None) if planned.role == "head" else valid(planned)
+
+    done = run_compare(tmp_path, ScriptedLab(answer, cores=TWO_CORES))
+    assert done.code == exitcodes.CANNOT_JUDGE, done.err
+    head = next(one for one in done.lab.ran if one.role == "head")
+    assert done.document["reasons"] == [
+        f"cannot judge: head (working tree, bbbbbbbbbbbb) could not be measured (trial {head.index}): {error}"
+    ]
+    assert len(done.document["trials"]) == 2 == len(done.lab.ran)  # both of the block were kept, none after
+
+
+def test_ctrl_c_in_a_duet_keeps_both_trials_of_the_block_cut_short(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(), signal_at=3, cores=TWO_CORES))
+    assert done.code == exitcodes.CANNOT_JUDGE, done.err
+    assert done.document["reasons"] == ["cut short by SIGINT after 4 trials (2 blocks)"]
+    assert [trial["outcome"] for trial in done.document["trials"]] == ["pass", "pass", "cut short", "cut short"]
+    assert done.lab.closed == 1
 
 
 # --------------------------------------------------------------------------- the plan before it runs

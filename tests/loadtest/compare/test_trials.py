@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loadtest.compare.trials import PlannedTrial, trial_record
+from loadtest.compare.trials import PlannedTrial, StartTogether, at_once, trial_record
 from loadtest.gate import GateInputError, evaluate, read_stats
 from loadtest.results import CannotJudge, CellResult, Interrupted, ReplicaDied
+from loadtest.runner import interrupts
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import run_record, samples
@@ -89,3 +92,71 @@ def test_a_trial_the_gate_could_not_judge_gives_the_gates_reason(tmp_path: Path)
     trial = trial_record(trial_result(tmp_path, served=0), PLANNED, NOW, 1.0)
     assert trial.outcome == "cannot judge"
     assert "zero requests in the Aggregated row" in trial.reasons[0]
+
+
+# --------------------------------------------------------------------------- a duet's two trials at once
+
+
+def test_a_duet_trial_records_its_cores() -> None:
+    pinned = PlannedTrial(index=4, block=2, role="base", cores=frozenset({1}))
+    assert pinned.record("pass", [], None, NOW, 20.0).cores == "1"
+    assert PLANNED.record("pass", [], None, NOW, 20.0).cores is None
+
+
+def test_calls_at_once_run_at_the_same_time_and_return_in_order() -> None:
+    # Each waits for the other at the barrier: run one after the other, the first would break it.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def side(name: str) -> Callable[[], str]:
+        def run() -> str:
+            barrier.wait()
+            return name
+
+        return run
+
+    assert at_once([side("base"), side("head")]) == ["base", "head"]
+
+
+def test_an_error_in_one_call_is_raised_once_both_ended() -> None:
+    ended: list[str] = []
+
+    def fails() -> str:
+        raise RuntimeError("the head broke")
+
+    def runs() -> str:
+        ended.append("base")
+        return "base"
+
+    with pytest.raises(RuntimeError, match="the head broke"):
+        at_once([runs, fails])
+    assert ended == ["base"]
+
+
+def test_a_side_ready_first_waits_for_the_other_and_one_that_ended_releases_it() -> None:
+    together = StartTogether(2)
+    released = threading.Event()
+
+    def ready_first() -> None:
+        together.arrive()
+        released.set()
+
+    waiting = threading.Thread(target=ready_first)
+    waiting.start()
+    # Not released while the other side neither arrived nor left (bounded: a wait, not a sleep to pass time).
+    assert not released.wait(timeout=0.2)
+    together.leave()  # the other side broke before its load started
+    assert released.wait(timeout=10)
+    waiting.join(timeout=10)
+
+
+def test_both_sides_ready_start_together() -> None:
+    together = StartTogether(2)
+    assert at_once([together.arrive, together.arrive]) == [None, None]
+    assert together.arrived == 2
+
+
+def test_a_signal_received_releases_a_waiting_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    together = StartTogether(2)
+    monkeypatch.setattr(interrupts._state, "received", "SIGINT")
+    together.arrive()  # returns at once: the cell's engine then cuts it short
+    assert together.arrived == 1

@@ -19,7 +19,7 @@ import pytest
 from loadtest.gate import HistoryRow
 from loadtest.locust_contract import LoadSettings, WebSettings
 from loadtest.records import RUN_FILE, SUMMARY_FILE, VERDICT_FILE, LiveReplica, ReplicaRecord, ResourceSample
-from loadtest.results import CannotJudge, CellResult, LocustFailed, NotReady, ReplicaDied, RunFailed
+from loadtest.results import CannotJudge, CellResult, Interrupted, LocustFailed, NotReady, ReplicaDied, RunFailed
 from loadtest.runner import interrupts
 from loadtest.runner.backends import BackendError, NotReadyError, ReplicaDiedError
 from loadtest.runner.engine import CellEngine, CellRequest, MessageKind, StopCheck
@@ -308,3 +308,22 @@ def test_no_cell_starts_once_a_signal_was_received(tmp_path: Path, monkeypatch: 
         engine(backend).run_cell(request(tmp_path), Heard())
     assert backend.deployments == []
     assert not (tmp_path / "cell").exists()
+
+
+def test_a_signal_caught_by_another_thread_cuts_the_running_cell_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A comparison's duet runs two cells in threads of their own; a signal raises only in the main thread,
+    # which records it: each cell's watch sees it and stops, as a cell in the main thread would.
+    class SignalledMeanwhile(Heard):
+        def load_started(self, request: CellRequest) -> None:
+            super().load_started(request)
+            monkeypatch.setattr(interrupts._state, "received", "SIGINT")
+
+    backend = FakeBackend(polls=4)
+    result = engine(backend).run_cell(request(tmp_path), SignalledMeanwhile())
+    assert isinstance(result.failure, Interrupted)
+    assert result.outcome == "cut short"
+    load = backend.deployments[0].load
+    assert load is not None
+    assert load.polls == 3  # stopped at its first poll, not run to its end

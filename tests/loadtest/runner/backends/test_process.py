@@ -75,3 +75,23 @@ def test_a_view_cannot_be_pinned_to_no_cpu() -> None:
     backend = ProcessBackend(cwd=REPO, ready_timeout=1, enforce_limits=False)
     with pytest.raises(BackendError, match="empty set of CPUs"):
         backend.pinned(frozenset())
+
+
+def test_a_duets_two_sides_deploy_the_same_cell_at_once_each_on_its_cores(tmp_path: Path) -> None:
+    """The same cell on two cores at the same time: its replicas' cgroups are named after their cores."""
+    backend = ProcessBackend(cwd=REPO, ready_timeout=30, enforce_limits=True, health_path="/")
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+        if backend.cgroups is None or backend.cgroups.cpuset_unavailable is not None or len(cores) < 2:
+            pytest.skip(f"no two cores to pin replicas to with cgroups here: {backend.describe()}")
+        first, second = (backend.pinned(frozenset({core})).serving(SERVER, tmp_path) for core in cores[:2])
+        cell = Cell(1, 0.5, "256m")
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        with first.deployment(cell, tmp_path / "a") as one, second.deployment(cell, tmp_path / "b") as other:
+            names = [replica.cgroup.name for replica in (*one.replicas, *other.replicas) if replica.cgroup is not None]
+            assert names == [f"{cell.name}-cpu{cores[0]}-replica-0", f"{cell.name}-cpu{cores[1]}-replica-0"]
+            pids = [replica.process.pid for replica in (*one.replicas, *other.replicas) if replica.process is not None]
+            assert [allowed_cpus(pid) for pid in pids] == [str(cores[0]), str(cores[1])]
+    finally:
+        assert backend.close() == []
