@@ -145,8 +145,12 @@ class ComparisonSession:
             except (SideError, BackendError, DesignError) as error:
                 failure = str(error)
             finally:
-                with interrupts.shielded():
-                    problems = lab.close()
+                problems: list[str] = []
+                try:
+                    with interrupts.shielded():
+                        problems = lab.close()
+                except interrupts.RunInterrupted:
+                    pass  # received while closing: the shield let it finish; the result below says so
                 for problem in problems:
                     self.say(f"cleanup problem: {problem}")
             with interrupts.shielded():

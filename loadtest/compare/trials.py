@@ -220,24 +220,40 @@ def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
     """
     results: list[T | None] = [None] * len(calls)
     errors: list[BaseException | None] = [None] * len(calls)
+    # Waited for on events, not Thread.join: a join that a signal handler's exception interrupts marks a
+    # still-running thread stopped (CPython 3.11's _wait_for_tstate_lock releases its lock), so a second
+    # join returns at once.
+    ended = [threading.Event() for _ in calls]
 
     def run(position: int) -> None:
         try:
             results[position] = calls[position]()
-        except BaseException as error:
+        except BaseException as error:  # carried to the main thread, raised there
             errors[position] = error
+        finally:
+            ended[position].set()
 
-    threads = [threading.Thread(target=run, args=(position,), daemon=True) for position in range(len(calls))]
-    for thread in threads:
-        thread.start()
     try:
-        for thread in threads:
-            thread.join()
+        with interrupts.shielded():  # every thread started (a signal meanwhile is raised once they are)
+            for position in range(len(calls)):
+                threading.Thread(target=run, args=(position,), daemon=True).start()
+        wait_for(ended)
     except interrupts.RunInterrupted:
         with interrupts.shielded():
-            for thread in threads:
-                thread.join()
+            wait_for(ended)
     for error in errors:
         if error is not None:
             raise error
     return cast(list[T], results)  # every call returned: no error was raised above
+
+
+WAKE_SECONDS = 0.25
+"""How often the main thread wakes while it waits: a signal the kernel delivered to another thread runs
+its Python handler only when the main thread runs bytecode, never while it blocks on a lock."""
+
+
+def wait_for(events: Sequence[threading.Event]) -> None:
+    """Until every event is set, waking every `WAKE_SECONDS` so a signal's handler can run (and raise)."""
+    for event in events:
+        while not event.wait(WAKE_SECONDS):
+            pass

@@ -94,6 +94,7 @@ class ScriptedLab:
     cannot_open: str | None = None
     signal_at: int | None = None
     seconds: float = 27.0
+    signal_on_close: bool = False
     cores: frozenset[int] = frozenset({0})
     """The machine's: one core (interleaved blocks) unless a test gives two."""
     now: float = 0.0
@@ -132,6 +133,8 @@ class ScriptedLab:
 
     def close(self) -> list[str]:
         self.closed += 1
+        if self.signal_on_close:
+            signal.raise_signal(signal.SIGINT)  # held back by the session's shield until the lab is closed
         return self.problems
 
     def clock(self) -> float:
@@ -286,6 +289,19 @@ def test_ctrl_c_keeps_the_trials_done_and_closes_the_lab_once(tmp_path: Path) ->
     assert [trial["outcome"] for trial in done.document["trials"]] == ["pass", "pass", "cut short"]
     assert len(lab.ran) == 3
     assert lab.closed == 1
+    assert "cleanup problem: could not remove /tmp/x" in done.err
+
+
+def test_ctrl_c_while_the_lab_closes_still_writes_the_result(tmp_path: Path) -> None:
+    error = "API replica 0 exited with code 1 before it was ready"
+
+    def broken(planned: PlannedTrial) -> TrialRecord:
+        return record(planned, "failed to run", [error], None)
+
+    done = run_compare(tmp_path, ScriptedLab(broken, signal_on_close=True, problems=["could not remove /tmp/x"]))
+    assert done.code == exitcodes.CANNOT_JUDGE, done.err
+    assert done.document["reasons"][0].endswith(f"could not be measured (trial 1): {error}")
+    assert done.document["ended_at"] is not None
     assert "cleanup problem: could not remove /tmp/x" in done.err
 
 

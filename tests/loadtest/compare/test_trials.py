@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -160,3 +161,22 @@ def test_a_signal_received_releases_a_waiting_side(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(interrupts._state, "received", "SIGINT")
     together.arrive()  # returns at once: the cell's engine then cuts it short
     assert together.arrived == 1
+
+
+def test_a_signal_while_the_calls_run_waits_for_them_and_keeps_their_results() -> None:
+    # A Ctrl-C may land in any thread; its handler runs in the main thread, which must still wait for both
+    # calls (each sees it and ends as cut short) rather than leave their cells running.
+    def until_signalled() -> str:
+        noticed = threading.Event()
+        for _ in range(1_000):  # at most 10 s
+            if interrupts.received() is not None or noticed.wait(0.01):
+                break
+        return "cut short" if interrupts.received() is not None else "ran to its end"
+
+    def signals() -> str:
+        signal.raise_signal(signal.SIGINT)
+        return until_signalled()
+
+    with interrupts.catch_signals():
+        assert at_once([signals, until_signalled]) == ["cut short", "cut short"]
+        assert interrupts.received() == "SIGINT"
