@@ -102,6 +102,15 @@ class WriteText(Protocol):
     def __call__(self, text: str, name: str = ...) -> Path: ...
 
 
+@pytest.fixture(autouse=True)
+def no_signal_left_over() -> None:
+    """Every test starts with no signal received: a test of Ctrl-C (`interrupts.catch_signals`) leaves its
+    signal recorded, and in the same worker process a later test's cell would then refuse to start."""
+    from loadtest.runner import interrupts  # noqa: PLC0415 - lazy, as above
+
+    interrupts._state.shield_depth, interrupts._state.pending, interrupts._state.received = 0, None, None
+
+
 @pytest.fixture
 def loadtest_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     """`python -m loadtest` through `loadtest.cli.main` in this process, from the repository root.

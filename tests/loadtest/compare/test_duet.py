@@ -16,8 +16,9 @@ def test_two_cores_give_a_duet_with_a_core_a_side_that_the_sides_swap() -> None:
     design = choose_design("auto", TWO, CELL)
     assert design.name == "duet"
     assert design.halves == (frozenset({0}), frozenset({1}))
-    assert (design.cores("base", "base-first"), design.cores("head", "base-first")) == ({0}, {1})
-    assert (design.cores("base", "head-first"), design.cores("head", "head-first")) == ({1}, {0})
+    zero, one = frozenset({0}), frozenset({1})
+    assert (design.cores("base", "base-first"), design.cores("head", "base-first")) == (zero, one)
+    assert (design.cores("base", "head-first"), design.cores("head", "head-first")) == (one, zero)
     assert design.why == (
         "duet: base and head at the same time, one on CPU 0 and the other on CPU 1, swapping every block; each "
         "side's 1 replica(s) of 0.5 CPU and its Locust (1 process) on its own CPU"
