@@ -36,6 +36,7 @@ from locust.rpc.protocol import Message
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtest.latency.recording import FILE_NAME, IntervalDelta, RecordingWriter
+from loadtest.loadgen.loop_time import refresh_loop_time
 from loadtest.loadgen.pacing import Send
 from loadtest.loadgen.recorder import Recorder, deltas_from_wire, deltas_to_wire
 from loadtest.loadgen.sigint import stop_now_on_sigint
@@ -93,6 +94,7 @@ def _on_init(environment: Environment, **_: Any) -> None:
         return
     _process.environment = environment
     stop_now_on_sigint(environment)  # our early stop (SIGINT) must not end Locust's CSV writer mid-write
+    refresh_loop_time()  # Locust arms its --run-time timer next, from the loop's cached time
     _process.records = not isinstance(runner, MasterRunner)
     _process.writes = not isinstance(runner, WorkerRunner)
     if isinstance(runner, WorkerRunner):
