@@ -28,7 +28,7 @@ STOP_TIMEOUT_SECONDS = 10
 FINISH_GRACE_SECONDS = 60.0
 """Past its run time Locust gets this long to stop its users and write its files."""
 STOP_GRACE_SECONDS = 15.0
-"""On an early stop Locust gets this long after SIGTERM to write its CSVs and report."""
+"""On an early stop Locust gets this long after SIGINT (stopped as Ctrl-C would) to write its CSVs and report."""
 DEFAULT_WEB_HOST = "127.0.0.1"
 """Locust's web UI listens on this machine only unless asked otherwise (it has no login)."""
 DEFAULT_WEB_PORT = 8089
