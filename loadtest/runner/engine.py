@@ -219,10 +219,10 @@ class CellEngine:
         next_sample = next_check = 0.0
         unchecked: list[HistoryRow] = []
         while (code := load.poll()) is None:
-            if interrupts.received():
+            if (signal_name := interrupts.received()) is not None:
                 # Caught by the main thread while this cell runs in another (a comparison's duet runs two
                 # cells at once): in the main thread the signal has already raised where it landed.
-                raise interrupts.RunInterrupted(interrupts.received() or "a signal")
+                raise interrupts.RunInterrupted(signal_name)
             if time.monotonic() > load.deadline:
                 raise _LocustError(f"Locust did not finish in time; its log {load.log_path}:\n{load.log_tail()}")
             for event in deployment.supervise():
@@ -244,7 +244,7 @@ class CellEngine:
             time.sleep(POLL_SECONDS)
         run.samples.append(deployment.sample())
         progress.history([row for row in history.new_rows() if row.aggregated])
-        stop_code = load.stop()  # reaps it (Locust writes its CSVs on SIGTERM) and ends its process group
+        stop_code = load.stop()  # reaps it (SIGINT: Locust writes its CSVs and report) and ends its process group
         run.locust_exit = code if code is not None else stop_code
 
     def _record(self, request: CellRequest, run: _Running, progress: CellProgress) -> RunRecord:
