@@ -303,6 +303,7 @@ def project_containers(pid: int) -> list[str]:
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("docker")  # beside the other Docker tests (test_compose_integration.py)
 def test_a_compose_session_serves_the_masters_ui_on_this_machine_and_takes_its_project_down(tmp_path: Path) -> None:
     api_image, locust_image = docker_images()
     out, port = tmp_path / "results", free_port()

@@ -26,7 +26,9 @@ from loadtest.runner.matrix import Cell
 from loadtest.runner.run_options import ComposeVersion
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.integration
+# One xdist worker takes every test that drives Docker (`make test` runs the integration tests on two):
+# the images a session builds are shared, and two compose projects at once would only contend for them.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("docker")]
 
 REPO = Path(__file__).resolve().parents[4]
 API_IMAGE = "inference-gate-api:test"
