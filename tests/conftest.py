@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
     from sklearn.ensemble import RandomForestClassifier
 
-    from loadtest.gate import LocustStats
+    from loadtest.gate.reading import LocustStats
     from loadtest.records import Verdict
     from loadtest.thresholds import Slo
     from tests.loadtest.locust_csv import SyntheticRun
@@ -164,7 +164,9 @@ class Judge(Protocol):
 @pytest.fixture
 def judged(tmp_path: Path, slo: Slo) -> Judge:
     """Write a synthetic Locust run into a fresh folder, read it and judge it (default: the `slo` fixture)."""
-    from loadtest.gate import evaluate, read_stats  # noqa: PLC0415 - lazy: other areas' tests do not load pandas
+    # Lazy: the verdict imports scipy, which other areas' tests do not load.
+    from loadtest.gate.reading import read_stats  # noqa: PLC0415
+    from loadtest.gate.verdict import evaluate  # noqa: PLC0415
 
     folders = itertools.count(1)
 

@@ -14,14 +14,9 @@ inconclusive. Reference: docs/compare.md.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from pathlib import Path
 
-from loadtest import exitcodes
-from loadtest.compare import run_comparison
-from loadtest.compare.compare_options import CompareOptions, compare_config
-from loadtest.thresholds import ThresholdsError
+from loadtest.commands.lazy import Deferred
+from loadtest.compare.compare_options import CompareOptions
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -33,16 +28,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     CompareOptions.add_to(parser)
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=Deferred("loadtest.commands.handlers.compare"))
     return parser
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run the comparison; the exit code."""
-    try:
-        config = compare_config(args, os.environ)
-    except (ThresholdsError, ValueError) as error:
-        print(f"loadtest compare: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    # The repository the command runs in: its revisions are compared, Locust runs from here for both sides.
-    return run_comparison(config, Path.cwd())

@@ -8,27 +8,13 @@ it reaches the same outcome as the runner did.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from loadtest import exitcodes
-from loadtest.gate import (
-    GateInputError,
-    evaluate,
-    output_paths,
-    read_run_record,
-    read_stats,
-    render_console,
-    write_cannot_judge,
-    write_verdict,
-)
+from loadtest.commands.lazy import Deferred
 from loadtest.locust_contract import CSV_PREFIX
-from loadtest.options import CommandOptions, Flag, OptionsError, output_flag
-from loadtest.records import RecordError
-from loadtest.scenario import ScenarioError, load_scenario
-from loadtest.thresholds import DEFAULT_PATH, ThresholdsError, load_thresholds
+from loadtest.options import CommandOptions, Flag, output_flag
+from loadtest.thresholds import DEFAULT_PATH
 
 
 class GateOptions(CommandOptions):
@@ -87,39 +73,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="folder holding locust_stats.csv, locust_failures.csv, locust_exceptions.csv and "
         "locust_stats_history.csv (Locust's --csv RUN_DIR/locust --csv-full-history)",
     )
-    parser.set_defaults(handler=gate_command)
+    parser.set_defaults(handler=Deferred("loadtest.commands.handlers.gate", "gate_command"))
     return parser
-
-
-def gate_command(args: argparse.Namespace) -> int:
-    """Judge RUN_DIR; print the tables (stdout) or why it cannot be judged (stderr)."""
-    try:
-        options = GateOptions.resolve(args, os.environ)
-    except OptionsError as error:
-        # Before any output path is known: nothing is written.
-        print(f"gate: cannot judge: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    json_path, summary_path = output_paths(args.run_dir, options.verdict_json, options.summary)
-    try:
-        slo = load_thresholds(options.thresholds).slo
-        stats = read_stats(args.run_dir, options.csv_prefix)
-        record = read_run_record(args.run_dir)
-        scenario = load_scenario(options.scenario_file) if options.scenario_file is not None else None
-        verdict = evaluate(stats, slo, record, scenario)
-    except (ThresholdsError, GateInputError, RecordError, ScenarioError) as error:
-        return _cannot_judge(str(error), json_path, summary_path)
-    try:
-        write_verdict(stats, verdict, json_path, summary_path, record)
-    except OSError as error:
-        return _cannot_judge(f"{error.filename}: cannot write: {error.strerror}", json_path, summary_path)
-    sys.stdout.write(render_console(stats, verdict))
-    return exitcodes.BY_OUTCOME[verdict.outcome]
-
-
-def _cannot_judge(reason: str, json_path: Path, summary_path: Path) -> int:
-    print(f"gate: cannot judge: {reason}", file=sys.stderr)
-    try:
-        write_cannot_judge(reason, json_path, summary_path)
-    except OSError as error:
-        print(f"gate: {error.filename}: cannot write: {error.strerror}", file=sys.stderr)
-    return exitcodes.CANNOT_JUDGE

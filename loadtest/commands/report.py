@@ -11,15 +11,11 @@ rest passed but a cell was inconclusive (its measurement was not valid: see its 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from loadtest import exitcodes
-from loadtest.options import CommandOptions, OptionsError, output_flag
-from loadtest.records import SUMMARY_FILE
-from loadtest.report import ReportError, collect_cell, find_cell_folders, write_report
+from loadtest.commands.lazy import Deferred
+from loadtest.options import CommandOptions, output_flag
 
 
 class ReportOptions(CommandOptions):
@@ -46,28 +42,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     inputs = parser.add_argument_group("input")
     inputs.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="a cell folder, or a folder of cell folders")
     ReportOptions.add_to(parser)
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=Deferred("loadtest.commands.handlers.report"))
     return parser
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Collect the cells, write the report, print it; the exit code."""
-    try:
-        out = ReportOptions.resolve(args, os.environ).report_out
-    except OptionsError as error:
-        print(f"loadtest report: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    if out is None:
-        if len(args.dirs) > 1:
-            print("loadtest report: several folders given: say where the report goes with --out DIR", file=sys.stderr)
-            return exitcodes.CANNOT_JUDGE
-        out = args.dirs[0]
-    try:
-        cells = [collect_cell(folder) for folder in find_cell_folders(args.dirs)]
-        report = write_report(cells, out)
-    except ReportError as error:
-        print(f"loadtest report: {error}", file=sys.stderr)
-        return exitcodes.CANNOT_JUDGE
-    sys.stdout.write(report.console)
-    print(f"\nReport: {out / SUMMARY_FILE}")
-    return report.code

@@ -18,10 +18,8 @@ what was not tried).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from loadtest.commands.run import prepare
-from loadtest.search import Search, search_config
+from loadtest.commands.lazy import Deferred
 from loadtest.search.search_options import SearchOptions
 
 
@@ -34,14 +32,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     SearchOptions.add_to(parser)
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=Deferred("loadtest.commands.handlers.search"))
     return parser
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run the search; the exit code."""
-    prepared = prepare("search", args, search_config)
-    if isinstance(prepared, int):
-        return prepared
-    config, backend = prepared
-    return Search(config, backend, cwd=Path.cwd()).run()

@@ -19,7 +19,7 @@ from loadtest import exitcodes
 from loadtest.options import CommandOptions, Flag, OptionsError, positive_float, positive_int
 from loadtest.records import STATE_FILE
 from loadtest.runner.resources import REFRESH_SECONDS, find_states, watch_cells
-from loadtest.ui import DEFAULT_UI_OUT
+from loadtest.ui.ui_options import DEFAULT_UI_OUT
 
 
 class StatsOptions(CommandOptions):

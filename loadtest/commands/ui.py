@@ -12,10 +12,8 @@ could not be started or broke.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from loadtest.commands.run import prepare
-from loadtest.ui import Session, ui_config
+from loadtest.commands.lazy import Deferred
 from loadtest.ui.ui_options import UiOptions
 
 
@@ -28,14 +26,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     UiOptions.add_to(parser)
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=Deferred("loadtest.commands.handlers.ui"))
     return parser
-
-
-def handle(args: argparse.Namespace) -> int:
-    """Run the session; the exit code."""
-    prepared = prepare("ui", args, ui_config)
-    if isinstance(prepared, int):
-        return prepared
-    config, backend = prepared
-    return Session(config, backend, cwd=Path.cwd()).run()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar, cast
 
-from loadtest.gate import HistoryRow
+from loadtest.gate.reading import HistoryRow
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.results import CellResult
 from loadtest.runner import interrupts

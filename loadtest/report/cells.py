@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadtest.gate import GateInputError, read_stats
+from loadtest.gate.reading import GateInputError, read_stats
 from loadtest.records import RUN_FILE, VERDICT_FILE, RecordError, RunRecord, Verdict, read_record
 from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, RunFailed
 from loadtest.util.text import first_line

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest import packaged
-from loadtest.gate import GateInputError, read_stats
+from loadtest.gate.reading import GateInputError, read_stats
 from loadtest.locust_contract import LOG_FILE, LoadSettings
 from loadtest.records import GeneratorCapacity
 from loadtest.runner import null_target

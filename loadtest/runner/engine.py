@@ -23,16 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from loadtest.gate import (
-    GateInputError,
-    HistoryFollower,
-    HistoryRow,
-    evaluate,
-    read_stats,
-    render_cannot_judge,
-    write_cannot_judge,
-    write_verdict,
-)
+from loadtest.gate.reading import GateInputError, HistoryFollower, HistoryRow, read_stats
+from loadtest.gate.run_folder import write_cannot_judge, write_verdict
+from loadtest.gate.verdict import evaluate
+from loadtest.gate.verdict_summary import render_cannot_judge
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, csv_paths
 from loadtest.records import (
     RUN_FILE,

@@ -3,23 +3,20 @@
 `ProgressLine` is the terminal's `CellProgress` (see `loadtest.runner.engine`): the engine hands it
 the new Aggregated rows of Locust's history as they come, and it shows the newest. On a terminal the
 line rewrites itself; elsewhere (CI logs) a line is printed every 10 seconds. `LiveBlock` does that
-for any number of lines (the resource view of `python -m loadtest ui`).
+for any number of lines (`loadtest.runner.live_block`).
 """
 
 from __future__ import annotations
 
-import math
-import shutil
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from loadtest.gate import HistoryRow
+from loadtest.gate.reading import HistoryRow
 from loadtest.results import CellResult, result_line
 from loadtest.runner.engine import CellRequest, MessageKind
+from loadtest.runner.live_block import LiveBlock
 from loadtest.util.units import format_clock, format_rate
-
-PLAIN_INTERVAL_SECONDS = 10.0
 
 
 def format_line(label: str, cell: str, elapsed: float, run_seconds: int, row: HistoryRow | None) -> str:
@@ -32,60 +29,6 @@ def format_line(label: str, cell: str, elapsed: float, run_seconds: int, row: Hi
         f"requests {row.requests:,}  failures {row.failures:,} "
         f"({format_rate(row.failures, row.requests)})"
     )
-
-
-class LiveBlock:
-    """Lines that rewrite themselves in place on a terminal; elsewhere printed at most every `interval` s.
-
-    A message goes above the block, which is drawn again under it. Lines are cut to the terminal's
-    width, so the block is always as many rows as it has lines, and can be erased exactly.
-    """
-
-    def __init__(self, stream: TextIO, interval: float = PLAIN_INTERVAL_SECONDS) -> None:
-        self.stream = stream
-        self.interval = interval
-        self.live = bool(getattr(stream, "isatty", lambda: False)())
-        self._shown: list[str] = []
-        self._last_plain = -math.inf
-
-    def show(self, lines: list[str]) -> None:
-        """Draw `lines` in place of the block (rate-limited when not a terminal)."""
-        if self.live:
-            self._erase()
-            self._draw(lines)
-        else:
-            now = time.monotonic()
-            if now - self._last_plain < self.interval:
-                return
-            self._last_plain = now
-            self.stream.write("".join(line + "\n" for line in lines))
-        self.stream.flush()
-
-    def message(self, text: str) -> None:
-        """A line of its own, above the block."""
-        shown = self._shown
-        self._erase()
-        self.stream.write(text + "\n")
-        self._draw(shown)
-        self.stream.flush()
-
-    def end(self) -> None:
-        """Leave the block on the screen as it is; the next `show` starts a new one below it."""
-        self._shown = []
-
-    def _erase(self) -> None:
-        if self._shown:
-            # To the start of the block's first line, then clear to the end of the screen.
-            self.stream.write(f"\x1b[{len(self._shown)}F\x1b[J")
-            self._shown = []
-
-    def _draw(self, lines: list[str]) -> None:
-        if not lines:
-            return
-        width = max(20, shutil.get_terminal_size().columns - 1)
-        cut = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
-        self.stream.write("".join(line + "\n" for line in cut))
-        self._shown = cut
 
 
 class ProgressLine:

@@ -29,7 +29,7 @@ from loadtest.runner.backends.compose import ApiContainer
 from loadtest.runner.backends.docker import inspect
 from loadtest.runner.backends.process import cgroup_record
 from loadtest.runner.linux.cgroups import ReplicaCgroup
-from loadtest.runner.progress import LiveBlock
+from loadtest.runner.live_block import LiveBlock
 from loadtest.util.tables import text_table
 from loadtest.util.units import format_size
 

@@ -8,11 +8,6 @@ the engine with its early stop and judges it; `budget` keeps the whole within `-
 turns the winner's peak into a limit; `capacity` bisects over users; `search` runs the phases and
 records what each probe means in `state`; `search_summary` (with `records` and `chart`) builds
 search.json, search.md and search.png from that state.
+
+Nothing is imported here: the parser reads `search_options` without the walk, probes and charts.
 """
-
-from __future__ import annotations
-
-from loadtest.search.search import Search
-from loadtest.search.search_options import SearchConfig, search_config
-
-__all__ = ["Search", "SearchConfig", "search_config"]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest.gate import HistoryRow
+from loadtest.gate.reading import HistoryRow
 from loadtest.gate.sequential import cell_stop
 from loadtest.locust_contract import LoadSettings
 from loadtest.records import OUTCOME_WORDS, Figures, ProbeOutcome, RunRecord

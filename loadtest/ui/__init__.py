@@ -12,9 +12,7 @@ spawn rate. Tests are started and stopped from the UI; each stopped test is judg
 - `judging`: a stopped test's folder and run.json, judged by the cell engine;
 - `view`: what the terminal shows;
 - `session`: the loop that ties them to the cell's replicas and Locust (`Session`).
+
+Nothing is imported here: the parser reads `ui_options` (and `stats` its default folder) without
+the session's engine.
 """
-
-from loadtest.ui.session import Session
-from loadtest.ui.ui_options import DEFAULT_UI_OUT, UiConfig, ui_config
-
-__all__ = ["DEFAULT_UI_OUT", "Session", "UiConfig", "ui_config"]

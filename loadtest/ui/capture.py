@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from loadtest.gate import HistoryFollower, HistoryLine, HistoryRow, is_reset
+from loadtest.gate.reading import HistoryFollower, HistoryLine, HistoryRow, is_reset
 
 
 def span_of_test(rows: Sequence[HistoryRow], final: tuple[int, int]) -> tuple[int, int] | None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest.gate import render_console, write_cannot_judge
+from loadtest.gate.run_folder import write_cannot_judge
+from loadtest.gate.verdict_summary import render_console
 from loadtest.locust_contract import HTML_REPORT, csv_paths
 from loadtest.records import SUMMARY_FILE, VERDICT_FILE, MatrixInfo, ReplicaRecord, RunRecord
 from loadtest.results import result_line

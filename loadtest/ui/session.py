@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from loadtest import exitcodes
-from loadtest.gate import stats_totals
+from loadtest.gate.reading import stats_totals
 from loadtest.locust_contract import csv_paths
 from loadtest.records import STATE_FILE, LiveCell
 from loadtest.runner import interrupts
@@ -32,8 +32,8 @@ from loadtest.runner.backends import Backend, BackendError, Deployment, LoadRun
 from loadtest.runner.engine import SAMPLE_SECONDS, CellEngine
 from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import listening_inodes
+from loadtest.runner.live_block import LiveBlock
 from loadtest.runner.matrix_run import backend_lines, offered_load_line
-from loadtest.runner.progress import LiveBlock
 from loadtest.runner.resources import REFRESH_SECONDS, ResourceView, write_state
 from loadtest.runner.web_api import LocustWeb, WebApiError, WebStatus
 from loadtest.ui.capture import SessionHistory, span_of_test

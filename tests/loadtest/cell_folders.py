@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loadtest.gate import judge_folder
+from loadtest.gate.run_folder import judge_folder
 from loadtest.records import (
     CellStatus,
     LocustInfo,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from loadtest import packaged
-from loadtest.gate import read_stats
+from loadtest.gate.reading import read_stats
 from loadtest.locust_contract import LOCUSTFILE, LoadSettings, locust_environment
 from loadtest.runner.backends.local_locust import locust_command
 from loadtest.scenario import load_scenario

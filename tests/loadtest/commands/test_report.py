@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from loadtest import exitcodes
-from loadtest.gate import judge_folder
+from loadtest.gate.run_folder import judge_folder
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import R1, R2, write_cell
 from tests.usage import assert_cannot_judge

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from loadtest import exitcodes
-from loadtest.gate import HistoryFollower
+from loadtest.gate.reading import HistoryFollower
 from tests.loadtest.integration import start
 from tests.loadtest.processes import Watch, assert_nothing_left, needs_cgroups, watch
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from loadtest.compare.trials import PlannedTrial, StartTogether, at_once, trial_record
-from loadtest.gate import GateInputError, evaluate, read_stats
+from loadtest.gate.reading import GateInputError, read_stats
+from loadtest.gate.verdict import evaluate
 from loadtest.results import CannotJudge, CellResult, Interrupted, ReplicaDied
 from loadtest.runner import interrupts
 from loadtest.runner.matrix import Cell

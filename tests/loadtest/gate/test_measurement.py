@@ -10,7 +10,8 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.cli import main
-from loadtest.gate import evaluate, read_stats
+from loadtest.gate.reading import read_stats
+from loadtest.gate.verdict import evaluate
 from loadtest.records import RUN_FILE, GeneratorCapacity, write_record
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import workshop_scenario

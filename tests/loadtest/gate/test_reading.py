@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.gate import GateInputError, HistoryFollower, HistoryRow, endpoint_label, read_stats, stats_totals
+from loadtest.gate.reading import GateInputError, HistoryFollower, HistoryRow, endpoint_label, read_stats, stats_totals
 from tests.loadtest.locust_csv import (
     HEADERS,
     HISTORY_HEADER,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 
-from loadtest.gate import read_stats
+from loadtest.gate.reading import read_stats
 from loadtest.gate.timeline import render_timeline, timeline_figure
 from loadtest.latency.recording import FILE_NAME, read_recording
 from loadtest.thresholds import Slo

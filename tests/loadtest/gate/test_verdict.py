@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from loadtest.gate import GateInputError, evaluate, read_stats
+from loadtest.gate.reading import GateInputError, read_stats
+from loadtest.gate.verdict import evaluate
 from loadtest.records import RunRecord, Verdict
 from loadtest.scenario import parse_scenario
 from loadtest.thresholds import EndpointLimits, Slo

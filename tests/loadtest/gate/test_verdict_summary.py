@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loadtest.gate import LocustStats, evaluate, read_stats, render_console, render_summary
 from loadtest.gate.confidence import share_text
-from loadtest.gate.verdict_summary import HISTOGRAM_NOTE
+from loadtest.gate.reading import LocustStats, read_stats
+from loadtest.gate.verdict import evaluate
+from loadtest.gate.verdict_summary import HISTOGRAM_NOTE, render_console, render_summary
 from loadtest.records import Verdict
 from loadtest.thresholds import EndpointLimits, Slo
 from tests.loadtest import histogram_files as hist

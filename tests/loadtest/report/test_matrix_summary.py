@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from loadtest import exitcodes
-from loadtest.gate import judge_folder
+from loadtest.gate.run_folder import judge_folder
 from loadtest.report import CellResult, collect_cell
 from loadtest.report.cells import cut_short_reasons, missing_cells, mixed_runs
 from loadtest.report.matrix_summary import matrix_headline, render_matrix_console, render_matrix_markdown

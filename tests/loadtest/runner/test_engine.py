@@ -16,7 +16,7 @@ from typing import Self
 
 import pytest
 
-from loadtest.gate import HistoryRow
+from loadtest.gate.reading import HistoryRow
 from loadtest.locust_contract import LoadSettings, WebSettings
 from loadtest.records import RUN_FILE, SUMMARY_FILE, VERDICT_FILE, LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.results import CannotJudge, CellResult, Interrupted, LocustFailed, NotReady, ReplicaDied, RunFailed

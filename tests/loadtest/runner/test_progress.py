@@ -1,4 +1,4 @@
-"""The live progress line (loadtest/runner/progress.py), fed the engine's history rows, and its block."""
+"""The live progress line (loadtest/runner/progress.py), fed the engine's history rows."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from loadtest.gate import HistoryRow
+from loadtest.gate.reading import HistoryRow
 from loadtest.locust_contract import LoadSettings
 from loadtest.results import CellResult, NotReady
 from loadtest.runner.engine import CellRequest
 from loadtest.runner.matrix import Cell
-from loadtest.runner.progress import LiveBlock, ProgressLine, format_line
+from loadtest.runner.progress import ProgressLine, format_line
 from tests.loadtest.cell_folders import run_record
 from tests.loadtest.locust_csv import aggregated_row
 
@@ -73,46 +71,3 @@ def test_a_cell_without_a_verdict_always_says_why() -> None:
     stream = io.StringIO()
     ProgressLine(stream, verdicts=False).cell_ended(ended(NotReady("the API was not ready within 60 s\nlog...")))
     assert stream.getvalue() == "r1-cpu0.5-mem512m: FAILED — not judged: the API was not ready within 60 s\n"
-
-
-class Terminal(io.StringIO):
-    """A stream that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def test_a_block_rewrites_itself_in_place_on_a_terminal() -> None:
-    stream = Terminal()
-    block = LiveBlock(stream)
-    block.show(["a", "b"])
-    block.show(["c", "d", "e"])
-    # Up two lines to the start of the first block, clear to the end, draw the new one.
-    assert stream.getvalue() == "a\nb\n\x1b[2F\x1b[Jc\nd\ne\n"
-
-
-def test_a_message_goes_above_the_block_which_is_drawn_again() -> None:
-    stream = Terminal()
-    block = LiveBlock(stream)
-    block.show(["view"])
-    block.message("test 1 started")
-    block.end()
-    block.show(["next"])
-    assert stream.getvalue() == "view\n\x1b[1F\x1b[Jtest 1 started\nview\nnext\n"
-
-
-def test_lines_are_cut_to_the_terminal_so_the_block_can_be_erased(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "30")
-    stream = Terminal()
-    LiveBlock(stream).show(["x" * 100])
-    assert stream.getvalue() == "x" * 28 + "…\n"
-
-
-def test_elsewhere_a_block_is_printed_at_most_every_interval() -> None:
-    stream = io.StringIO()
-    block = LiveBlock(stream, interval=3600)
-    block.show(["first"])
-    block.show(["second"])
-    block.message("a message")
-    assert stream.getvalue() == "first\na message\n"
-    assert "\x1b" not in stream.getvalue()

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from loadtest.gate import HistoryRow, evaluate, read_stats
+from loadtest.gate.reading import HistoryRow, read_stats
 from loadtest.gate.sequential import RunPlan, SequentialStop
+from loadtest.gate.verdict import evaluate
 from loadtest.latency.recording import FILE_NAME, RecordingFollower, RecordingWriter
 from loadtest.records import ReplicaRecord, ReplicaUsage
 from loadtest.results import CannotJudge, CellFailure, CellResult, Interrupted, NotReady, ReplicaDied

@@ -21,9 +21,10 @@ from loadtest.commands import search as search_command
 from loadtest.records import Figures, ProbeOutcome, read_record, write_record
 from loadtest.runner.backends.base import Deployment
 from loadtest.runner.matrix import Cell
-from loadtest.search import Search, search_config
 from loadtest.search.probe import Attempt, Judgement
 from loadtest.search.records import SEARCH_FILE, SEARCH_SUMMARY, SearchRecord
+from loadtest.search.search import Search
+from loadtest.search.search_options import search_config
 from loadtest.thresholds import parse_thresholds
 from tests.loadtest.search import search_data
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.gate import HistoryRow
+from loadtest.gate.reading import HistoryRow
 from loadtest.ui.capture import SessionHistory, span_of_test
 from tests.loadtest.locust_csv import HISTORY_HEADER, aggregated_row
 

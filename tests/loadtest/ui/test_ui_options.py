@@ -11,7 +11,7 @@ import pytest
 from loadtest.commands import ui
 from loadtest.runner.matrix import Cell
 from loadtest.thresholds import parse_thresholds
-from loadtest.ui import UiConfig, ui_config
+from loadtest.ui.ui_options import UiConfig, ui_config
 from tests.usage import usage_error
 
 THRESHOLDS = parse_thresholds(

@@ -1,4 +1,4 @@
-"""The gate as the runner and the command call it (loadtest/gate/__init__.py): judge a folder, write the files."""
+"""The gate as the runner and the command call it (loadtest/gate/run_folder.py): judge a folder, write the files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.gate import GateInputError, judge_folder, write_cannot_judge
+from loadtest.gate.reading import GateInputError
+from loadtest.gate.run_folder import judge_folder, write_cannot_judge
 from loadtest.records import Verdict, read_record
 from loadtest.thresholds import Slo
 from tests.loadtest import histogram_files as hist
