@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -474,7 +474,9 @@ COMPARED_FIGURES: dict[ComparedMetric, str] = {
     "p99": "p99_ms",
     "error_rate": "error_rate",
 }
-"""Which field of a trial's `Figures` each metric of a comparison (thresholds.yaml's names) is."""
+"""Which field of a trial's `Figures` each metric of a comparison (thresholds.yaml's names) is; the CPU per
+request is the trial's own (`TrialRecord.cpu_ms_per_request`)."""
+COMPARED_METRICS: tuple[ComparedMetric, ...] = get_args(ComparedMetric)
 
 
 class SideInfo(Record):
@@ -526,6 +528,9 @@ class TrialRecord(Record):
     duration_seconds: float
     cores: str | None = None
     """The CPUs it was pinned to in a duet ("0", "2-3"); None: interleaved, not pinned."""
+    cpu_ms_per_request: float | None = None
+    """The replicas' CPU time per request answered over its judged window, in ms: their cgroup CPU seconds
+    per second over the requests answered per second (None: no CPU samples, or no request answered)."""
 
     @property
     def valid(self) -> bool:
@@ -536,8 +541,14 @@ class TrialRecord(Record):
         """One metric of the comparison in this trial (None: no figures, or not measured)."""
         if self.figures is None:
             return None
+        if metric == "cpu_per_request":
+            return self.cpu_ms_per_request
         value: float | None = getattr(self.figures, COMPARED_FIGURES[metric])
         return value
+
+    def measures(self) -> dict[ComparedMetric, float | None]:
+        """Every metric of the comparison in this trial, by name."""
+        return {metric: self.value(metric) for metric in COMPARED_METRICS}
 
 
 class Interval(Record):

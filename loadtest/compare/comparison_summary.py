@@ -40,6 +40,8 @@ def format_value(metric: MetricResult, value: float | None) -> str:
         return "–"
     if metric.metric == "error_rate":
         return f"{value:.2%}"
+    if metric.metric == "cpu_per_request":
+        return f"{value:.3g} {metric.unit}"  # a fraction of a millisecond: whole units would read 0
     return f"{value:,.0f} {metric.unit}"
 
 

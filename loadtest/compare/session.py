@@ -28,7 +28,7 @@ from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
 from loadtest.compare.orders import BlockOrders
 from loadtest.compare.sides import WORKING_TREE, Side, SideError
 from loadtest.compare.statistics import CLAIMS, Block, ComparisonPlan, judge_metrics, overall_verdict
-from loadtest.compare.trials import TRIALS_DIR, PlannedTrial
+from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, blocks_of
 from loadtest.records import (
     COMPARISON_FILE,
     OUTCOME_WORDS,
@@ -297,20 +297,8 @@ class ComparisonSession:
     # -- the result ----------------------------------------------------------------------
 
     def blocks(self) -> list[Block]:
-        """Each block that ran: its base and head figures (None unless the trial was valid)."""
-        pairs: dict[int, dict[SideRole, TrialRecord]] = {}
-        for trial in self.trials:
-            pairs.setdefault(trial.block, {})[trial.role] = trial
-        result: list[Block] = []
-        for block in sorted(pairs):
-            base, head = pairs[block].get("base"), pairs[block].get("head")
-            result.append(
-                (
-                    base.figures if base is not None and base.valid else None,
-                    head.figures if head is not None and head.valid else None,
-                )
-            )
-        return result
+        """Each block that ran: its base and head measures (`trials.blocks_of`)."""
+        return blocks_of(self.trials)
 
     def document(self, verdict: ComparisonVerdict, reasons: list[str], complete: bool) -> Comparison:
         """comparison.json as it stands."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,9 +41,11 @@ import scipy.special
 import scipy.stats
 
 from loadtest.gate.confidence import nominal_levels, sequential_power
-from loadtest.records import COMPARED_FIGURES, ComparisonVerdict, Figures, Interval, MetricResult
+from loadtest.records import ComparisonVerdict, Interval, MetricResult
 from loadtest.thresholds import ComparedMetric, CompareSettings
 
+Measures = Mapping[ComparedMetric, float | None]
+"""One side's figure of each metric in one block (`TrialRecord.measures`)."""
 Claim = Literal["regressed", "improved", "no change"]
 CLAIMS: tuple[Claim, ...] = ("regressed", "improved", "no change")
 MIN_LOOK = 3
@@ -82,9 +84,9 @@ class MetricSpec:
     rounded: bool = False
     """A percentile: reported to a rounding step (`locust_rounding` or `histogram_rounding`)."""
 
-    def value(self, figures: Figures) -> float | None:
-        """This metric in one trial (None: not measured, or not positive where a ratio is taken)."""
-        value: float | None = getattr(figures, COMPARED_FIGURES[self.key])
+    def value(self, measures: Measures) -> float | None:
+        """This metric of one side in one block (None: not measured, or not positive where a ratio is taken)."""
+        value = measures.get(self.key)
         if value is None or not math.isfinite(value) or (self.relative and value <= 0):
             return None
         return value
@@ -92,6 +94,9 @@ class MetricSpec:
 
 METRICS: dict[ComparedMetric, MetricSpec] = {
     "throughput": MetricSpec("throughput", "throughput", "req/s", higher_is_better=True, relative=True),
+    "cpu_per_request": MetricSpec(
+        "cpu_per_request", "CPU per request", "ms CPU", higher_is_better=False, relative=True
+    ),
     "p50": MetricSpec("p50", "P50", "ms", higher_is_better=False, relative=True, rounded=True),
     "p95": MetricSpec("p95", "P95", "ms", higher_is_better=False, relative=True, rounded=True),
     "p99": MetricSpec("p99", "P99", "ms", higher_is_better=False, relative=True, rounded=True),
@@ -99,8 +104,8 @@ METRICS: dict[ComparedMetric, MetricSpec] = {
 }
 """Every metric of a trial, in the order the reports show them."""
 
-Block = tuple[Figures | None, Figures | None]
-"""One block's base and head figures (None: that trial did not give a valid measurement)."""
+Block = tuple[Measures | None, Measures | None]
+"""One block's base and head measures (None: that side did not give a valid measurement)."""
 
 
 # --------------------------------------------------------------------------- the plan of looks
@@ -301,10 +306,10 @@ class _Series:
 def _series(spec: MetricSpec, blocks: Sequence[Block], exact_percentiles: bool) -> _Series:
     base: list[float] = []
     head: list[float] = []
-    for base_figures, head_figures in blocks:
-        if base_figures is None or head_figures is None:
+    for base_measures, head_measures in blocks:
+        if base_measures is None or head_measures is None:
             continue
-        b, h = spec.value(base_figures), spec.value(head_figures)
+        b, h = spec.value(base_measures), spec.value(head_measures)
         if b is not None and h is not None:
             base.append(b)
             head.append(h)

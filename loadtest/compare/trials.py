@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
+from loadtest.gate.measurement import cpu_seconds_per_request
 from loadtest.gate.reading import HistoryRow
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.results import CellResult
@@ -31,6 +32,9 @@ from loadtest.runner.linux.sockets import free_ports
 from loadtest.runner.matrix import Cell
 from loadtest.runner.matrix_run import run_engine
 from loadtest.runner.run_options import RunConfig
+
+if TYPE_CHECKING:  # the statistics (scipy) are not needed to run a trial
+    from loadtest.compare.statistics import Block
 
 TRIALS_DIR = "trials"
 T = TypeVar("T")
@@ -60,6 +64,7 @@ class PlannedTrial:
         started_at: datetime,
         seconds: float,
         points: str | None = None,
+        cpu_ms_per_request: float | None = None,
     ) -> TrialRecord:
         """Its record in comparison.json, whatever ran it (the engine's cell, or a test's scripted lab)."""
         return TrialRecord(
@@ -74,6 +79,7 @@ class PlannedTrial:
             started_at=started_at,
             duration_seconds=round(seconds, 3),
             cores=format_cpu_list(self.cores) if self.cores is not None else None,
+            cpu_ms_per_request=cpu_ms_per_request,
         )
 
 
@@ -90,7 +96,33 @@ def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime
         # Cut short, broke, or the gate could not judge it (no requests, a broken locustfile): say why, as it did.
         return record(result.outcome, [failure.reason if failure is not None else "the trial has no verdict"])
     # Pass or breach alike measured the service: the comparison does not judge the SLO.
-    return record(result.outcome, verdict.reasons if verdict.outcome == "inconclusive" else [], verdict.figures)
+    cpu = cpu_seconds_per_request(verdict.resources, result.record.api_cpus, verdict.figures.rps)
+    return planned.record(
+        result.outcome,
+        verdict.reasons if verdict.outcome == "inconclusive" else [],
+        verdict.figures,
+        started_at,
+        seconds,
+        points,
+        cpu * 1000 if cpu is not None else None,
+    )
+
+
+def blocks_of(trials: Sequence[TrialRecord]) -> list[Block]:
+    """Each block that ran, in order: its base and head measures (None unless that side's trial was valid)."""
+    pairs: dict[int, dict[SideRole, TrialRecord]] = {}
+    for trial in trials:
+        pairs.setdefault(trial.block, {})[trial.role] = trial
+    result: list[Block] = []
+    for block in sorted(pairs):
+        base, head = pairs[block].get("base"), pairs[block].get("head")
+        result.append(
+            (
+                base.measures() if base is not None and base.valid else None,
+                head.measures() if head is not None and head.valid else None,
+            )
+        )
+    return result
 
 
 class TrialProgress:

@@ -93,3 +93,15 @@ def _locust_busy(samples: Sequence[ResourceSample], workers: int) -> tuple[float
         if share >= LOCUST_BUSY_CPU:
             busy += interval
     return peak, (busy if peak is not None else None)
+
+
+def cpu_seconds_per_request(resources: Resources | None, api_cpus: float, served_rps: float) -> float | None:
+    """The replicas' CPU time per request answered over the judged window, in seconds: the CPU seconds they
+    used per second (the share of their limit, times the limit) over the requests answered per second.
+
+    Unlike throughput or latency it holds no queueing: a CPU cost added to every request shows in it at any
+    load below saturation. None without CPU samples over the window, or with no request answered.
+    """
+    if resources is None or resources.api_cpu_share is None or served_rps <= 0:
+        return None
+    return resources.api_cpu_share * api_cpus / served_rps

@@ -128,8 +128,9 @@ class SearchSettings(StrictModel):
         return value
 
 
-ComparedMetric = Literal["throughput", "p50", "p95", "p99", "error_rate"]
-"""What `python -m loadtest compare` measures in every trial (the judged window's Aggregated row)."""
+ComparedMetric = Literal["throughput", "cpu_per_request", "p50", "p95", "p99", "error_rate"]
+"""What `python -m loadtest compare` measures in every trial (the judged window's Aggregated row, and the
+replicas' CPU time per request answered in it)."""
 
 
 DEFAULT_GATE: tuple[ComparedMetric, ...] = ("p95", "throughput")

@@ -9,6 +9,7 @@ import pytest
 
 from loadtest.compare.comparison_summary import render_chart, render_console, render_markdown
 from loadtest.compare.statistics import judge_metrics, overall_verdict
+from loadtest.compare.trials import blocks_of
 from loadtest.records import Comparison, ComparisonCell, Figures, RunOutcome, SideInfo, SideRole, TrialRecord
 from loadtest.thresholds import CompareSettings
 
@@ -37,6 +38,7 @@ def trial(index: int, block: int, role: SideRole, throughput: float, outcome: Ru
             ),
             "started_at": datetime(2026, 12, 1, tzinfo=UTC),
             "duration_seconds": 26.0,
+            "cpu_ms_per_request": 500 / throughput,  # half a CPU, busy
         }
     )
 
@@ -49,16 +51,7 @@ def comparison(ratio: float, inconclusive_block: int | None = None, complete: bo
         outcome: RunOutcome = "inconclusive" if block == inconclusive_block else "pass"
         trials.append(trial(len(trials) + 1, block, "base", base, outcome))
         trials.append(trial(len(trials) + 1, block, "head", head))
-    blocks = [
-        (
-            next(t.figures for t in trials if t.block == block and t.role == "base" and t.valid)
-            if block != inconclusive_block
-            else None,
-            next(t.figures for t in trials if t.block == block and t.role == "head"),
-        )
-        for block in range(1, len(WOBBLE) + 1)
-    ]
-    metrics = judge_metrics(blocks, SETTINGS)
+    metrics = judge_metrics(blocks_of(trials), SETTINGS)
     verdict, reasons = overall_verdict(metrics, len(trials), inconclusive_block is not None, SETTINGS)
     return Comparison(
         complete=complete,
@@ -96,6 +89,7 @@ def test_the_markdown_leads_with_the_verdict_and_a_row_per_metric() -> None:
         "| **P95**",
         "| **throughput**",
         "| **error rate**",
+        "| CPU per request",
         "| P50",
         "| P99",
     ]
@@ -105,6 +99,7 @@ def test_the_markdown_leads_with_the_verdict_and_a_row_per_metric() -> None:
     assert "❌ regressed |" in throughput
     assert "| ✅ no change |" in rows[2]
     assert "(not gating)" in rows[3]
+    assert "| 0.467 ms CPU | " in rows[3]  # the base's median: 500 / 1,070 req/s, to 3 digits
     assert "base (main, aaaaaaaaaaaa) · head (working tree, bbbbbbbbbbbb, uncommitted changes)" in text
     assert "**δ = 10%**" in text
     assert "6 blocks of at most 8 (0 dropped), 12 trials run, 0 inconclusive; stopped: the most blocks" in text

@@ -13,12 +13,13 @@ from loadtest.compare.statistics import (
     METRICS,
     Block,
     ComparisonPlan,
+    Measures,
     exact_signed_rank_p,
     judge_metrics,
     overall_verdict,
     regression_power,
 )
-from loadtest.records import Figures, MetricResult
+from loadtest.records import MetricResult
 from loadtest.thresholds import CompareSettings
 
 SETTINGS = CompareSettings()
@@ -26,18 +27,16 @@ NOISE = np.array([0.012, -0.008, 0.004, -0.015, 0.009, -0.002, 0.011, -0.006])
 """Eight blocks' worth of small, fixed run-to-run noise on the log scale (about 1%)."""
 
 
-def figures(throughput: float, p95: float, error_rate: float = 0.0) -> Figures:
-    requests = round(throughput * 18)
-    return Figures(
-        name="Aggregated",
-        requests=requests,
-        failures=round(error_rate * requests),
-        error_rate=error_rate,
-        rps=throughput,
-        p50_ms=p95 / 2,
-        p95_ms=p95,
-        p99_ms=p95 * 1.3,
-    )
+def figures(throughput: float, p95: float, error_rate: float = 0.0) -> Measures:
+    """One side's measures in a block of a CPU-bound service: half a CPU over its throughput per request."""
+    return {
+        "throughput": throughput,
+        "cpu_per_request": 500.0 / throughput,
+        "p50": p95 / 2,
+        "p95": p95,
+        "p99": p95 * 1.3,
+        "error_rate": error_rate,
+    }
 
 
 def blocks(

@@ -59,6 +59,9 @@ def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
     assert (trial.figures.requests, trial.figures.failures) == (9000, 9)
     assert trial.figures.error_rate == pytest.approx(0.001)
     assert trial.duration_seconds == 16.5
+    # The replicas used 95% of their half CPU while answering 900 req/s.
+    assert trial.cpu_ms_per_request == pytest.approx(0.95 * 0.5 / 900 * 1000)
+    assert trial.value("cpu_per_request") == trial.cpu_ms_per_request
     assert trial.points is None  # no histograms: Locust's figures are all there is, nothing to label
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from loadtest import exitcodes
 from loadtest.cli import main
+from loadtest.gate.measurement import cpu_seconds_per_request
 from loadtest.gate.reading import read_stats
 from loadtest.gate.verdict import evaluate
-from loadtest.records import RUN_FILE, GeneratorCapacity, write_record
+from loadtest.records import RUN_FILE, GeneratorCapacity, Resources, write_record
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import Slo
@@ -227,3 +228,22 @@ def test_a_starved_cell_with_a_fast_ramp_is_a_breach_not_a_pass(tmp_path: Path) 
     assert verdict.delivery.ratio < 0.9
     assert verdict.outcome == "breach"
     assert verdict.reasons[0].startswith("served 527 of ~600 req/s expected (88%")
+
+
+def test_cpu_per_request_is_the_cpu_used_a_second_over_the_requests_answered_a_second() -> None:
+    window = Resources(
+        seconds=10, api_cpu_share=0.9, api_throttled_share=0.5, locust_peak_cpu=0.4, locust_busy_seconds=0
+    )
+    assert cpu_seconds_per_request(window, api_cpus=0.5, served_rps=900) == pytest.approx(0.45 / 900)
+    assert cpu_seconds_per_request(window, api_cpus=2.0, served_rps=900) == pytest.approx(1.8 / 900)
+
+
+@pytest.mark.parametrize(
+    ("share", "served"), [pytest.param(None, 900.0, id="cpu-not-read"), pytest.param(0.9, 0.0, id="none-answered")]
+)
+def test_cpu_per_request_is_unknown_without_the_cpu_or_an_answered_request(share: float | None, served: float) -> None:
+    window = Resources(
+        seconds=10, api_cpu_share=share, api_throttled_share=None, locust_peak_cpu=None, locust_busy_seconds=None
+    )
+    assert cpu_seconds_per_request(window, api_cpus=0.5, served_rps=served) is None
+    assert cpu_seconds_per_request(None, api_cpus=0.5, served_rps=900) is None
