@@ -233,7 +233,8 @@ def _values_panel(axis: Axes, metric: MetricResult, trials: list[TrialRecord]) -
     axis.set_xlabel("block", fontsize=8)
     axis.tick_params(labelsize=8)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=7)
+    if axis.get_legend_handles_labels()[0]:  # a metric no trial measured (no CPU samples) has nothing to name
+        axis.legend(fontsize=7)
 
 
 def _change_panel(axis: Axes, metric: MetricResult, comparison: Comparison) -> None:
