@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from loadtest.records import Comparison, ComparisonVerdict, MetricResult, TrialRecord
+from loadtest.util.charts import Margins
 from loadtest.util.tables import markdown_table, text_table
 
 CHART_FILE = "comparison.png"
@@ -184,6 +185,11 @@ def render_console(comparison: Comparison) -> str:
 _BASE, _HEAD, _BAND = "#1565c0", "#ef6c00", "#2e7d32"
 
 
+# The room the texts take, in inches (fixed: a constrained layout drew the ten panels twice): the
+# title and the panels' titles above, the "block" labels under each row, the bottom row's y label.
+_MARGINS = Margins(left=0.75, right=0.15, top=0.6, bottom=0.5, column_gap=0.75, row_gap=0.75)
+
+
 def render_chart(comparison: Comparison) -> bytes | None:
     """The PNG (None when no trial gave figures); inconclusive trials are hollow markers."""
     measured = [trial for trial in comparison.trials if trial.figures is not None]
@@ -191,7 +197,8 @@ def render_chart(comparison: Comparison) -> bytes | None:
         return None
     metrics = _ordered(comparison)
     # matplotlib's object API: no pyplot, so no global figure state and no GUI backend to pick.
-    figure = Figure(figsize=(3.4 * len(metrics), 6.2), layout="constrained")
+    figure = Figure(figsize=(3.4 * len(metrics), 6.2))
+    _MARGINS.apply(figure, 2, len(metrics))
     axes = figure.subplots(2, len(metrics), squeeze=False)
     for column, metric in enumerate(metrics):
         _values_panel(axes[0][column], metric, measured)
