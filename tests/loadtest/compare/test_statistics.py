@@ -11,9 +11,11 @@ import scipy.stats
 
 from loadtest.compare.statistics import (
     METRICS,
+    Band,
     Block,
     ComparisonPlan,
     Measures,
+    claim_p_values,
     exact_signed_rank_p,
     judge_metrics,
     overall_verdict,
@@ -387,3 +389,19 @@ def test_the_counted_signed_rank_p_is_scipy_s_exact_one_with_ties_and_zeros(seed
         for alternative in ("greater", "less"):
             expected = scipy.stats.wilcoxon(d, alternative=alternative).pvalue
             assert exact_signed_rank_p(d, alternative) == pytest.approx(expected, abs=1e-12), (d, alternative)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_claims_p_values_are_scipy_s_one_sample_t_tests(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    limits = Band(worse_above=0.05, better_below=-0.05, same_within=0.05)
+    for n in range(2, 17):
+        x = rng.normal(rng.uniform(-0.1, 0.1), 0.03, n)
+        p = claim_p_values(x, limits)
+
+        def scipy_p(popmean: float, alternative: str, x: np.ndarray = x) -> float:
+            return float(scipy.stats.ttest_1samp(x, popmean, alternative=alternative).pvalue)
+
+        assert p["regressed"] == pytest.approx(scipy_p(0.05, "greater"), rel=1e-9)
+        assert p["improved"] == pytest.approx(scipy_p(-0.05, "less"), rel=1e-9)
+        assert p["no change"] == pytest.approx(max(scipy_p(0.05, "less"), scipy_p(-0.05, "greater")), rel=1e-9)
