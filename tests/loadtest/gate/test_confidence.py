@@ -458,3 +458,13 @@ def test_a_last_look_that_comes_early_spends_what_is_left() -> None:
     assert sequential_power(looks, [scipy.stats.norm.isf(level) for level in final], 0.0) == pytest.approx(
         0.05, rel=1e-3
     )
+
+
+def test_the_normal_tail_and_density_are_scipy_s_to_the_last_bit() -> None:
+    # The sequential boundaries integrate them thousands of times: computed directly, not by scipy.stats.norm,
+    # they must still be the very same numbers.
+    from loadtest.gate.confidence import _normal_pdf, _normal_sf  # noqa: PLC0415 - private, only here
+
+    x = np.linspace(-9.0, 9.0, 20_001)
+    assert np.array_equal(_normal_sf(x), scipy.stats.norm.sf(x))
+    assert np.array_equal(_normal_pdf(x), scipy.stats.norm.pdf(x))
