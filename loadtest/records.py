@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from loadtest.scenario import Scenario
 from loadtest.thresholds import ComparedMetric, CompareSettings, Slo
+from loadtest.thresholds.schema import RENAMED_METRICS
 from loadtest.util.files import write_atomic
 
 SCHEMA_VERSION = 1
@@ -468,7 +469,7 @@ COMPARISON_SCHEMA_VERSION = 2
 """comparison.json 2: a trial's `outcome` (the one vocabulary) in place of `status`; its figures are the
 gate's `Figures`."""
 COMPARED_FIGURES: dict[ComparedMetric, str] = {
-    "throughput": "rps",
+    "capacity": "rps",
     "p50": "p50_ms",
     "p95": "p95_ms",
     "p99": "p99_ms",
@@ -477,6 +478,14 @@ COMPARED_FIGURES: dict[ComparedMetric, str] = {
 """Which field of a trial's `Figures` each metric of a comparison (thresholds.yaml's names) is; the CPU per
 request is the trial's own (`TrialRecord.cpu_ms_per_request`)."""
 COMPARED_METRICS: tuple[ComparedMetric, ...] = get_args(ComparedMetric)
+PhaseName = Literal["capacity", "load"]
+"""A trial's phase: capacity (the profile's users, saturating) or load (the fixed open-loop rate)."""
+PHASE_METRICS: dict[PhaseName, tuple[ComparedMetric, ...]] = {
+    "capacity": ("capacity", "error_rate"),
+    "load": ("cpu_per_request", "p50", "p95", "p99", "error_rate"),
+}
+"""The metrics each phase measures: at saturation the CPU per request would only repeat the capacity (the quota
+over the throughput), and the latency would measure the user count; the error rate counts in both."""
 
 
 class SideInfo(Record):
@@ -508,12 +517,15 @@ class SideInfo(Record):
 
 
 class TrialRecord(Record):
-    """One trial: a short run of one side, in its own folder with the Locust CSVs and run.json."""
+    """One trial: a short run of one side in one phase, in its own folder with the Locust CSVs and run.json."""
 
     index: int
     """1-based, in the order the trials ran."""
     block: int
     role: SideRole
+    phase: PhaseName = "capacity"
+    load_rps: float | None = None
+    """The load phase's fixed rate, every user together (None: the capacity phase)."""
     folder: str
     """Relative to the comparison's folder."""
     outcome: RunOutcome
@@ -538,17 +550,13 @@ class TrialRecord(Record):
         return self.outcome in ("pass", "breach")
 
     def value(self, metric: ComparedMetric) -> float | None:
-        """One metric of the comparison in this trial (None: no figures, or not measured)."""
-        if self.figures is None:
+        """One metric of the comparison in this trial (None: no figures, or not a metric of its phase)."""
+        if self.figures is None or metric not in PHASE_METRICS[self.phase]:
             return None
         if metric == "cpu_per_request":
             return self.cpu_ms_per_request
         value: float | None = getattr(self.figures, COMPARED_FIGURES[metric])
         return value
-
-    def measures(self) -> dict[ComparedMetric, float | None]:
-        """Every metric of the comparison in this trial, by name."""
-        return {metric: self.value(metric) for metric in COMPARED_METRICS}
 
 
 class Interval(Record):
@@ -564,6 +572,13 @@ class MetricResult(Record):
     """One metric across the blocks: the change head vs base, its interval, its tests and its verdict."""
 
     metric: ComparedMetric
+    """`throughput` in a comparison.json of before the two phases is read as `capacity`."""
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _renamed(cls, value: object) -> object:
+        return RENAMED_METRICS.get(value, value) if isinstance(value, str) else value
+
     title: str
     unit: str
     judged: bool
@@ -644,6 +659,11 @@ class Comparison(Record):
     stopped: str | None = None
     """Why no more blocks were added: decided, the most blocks, the budget spent, too many inconclusive trials
     (None: cut short, or a side broke)."""
+    load_rps: float | None = None
+    """The fixed load of every load phase, all users together (None: not chosen yet, or no load phase ran)."""
+    load_source: str | None = None
+    """Where that rate came from: `load_rps` in the compare: block, or the share of the base's capacity in a
+    named block."""
 
 
 # --------------------------------------------------------------------------- ui.json

@@ -109,11 +109,11 @@ def cost_for_cut(probe_us: float, probe_change: float, cut: float) -> float:
 def sized_cost(out: Path, probe_us: float, cut: float) -> tuple[float, Comparison]:
     """The cost that cuts throughput by `cut` here and now, from a short probe comparison in `out`
     (returned too, for the table)."""
-    probe_args = ["--trials", str(PROBE_BLOCKS), "--run-time", PROBE_RUN_TIME]
+    probe_args = ["--trials", str(PROBE_BLOCKS), "--run-time", PROBE_RUN_TIME, "--load-time", PROBE_RUN_TIME]
     probe = compare(out, "HEAD", cpu_cost_commit(REPO, probe_us), probe_args)
-    metric = judged(probe, "throughput") if probe is not None else None
+    metric = judged(probe, "capacity") if probe is not None else None
     if probe is None or metric is None or metric.change is None:
-        raise SystemExit(f"sizing: the probe comparison in {out} gave no throughput change; give --cost-us")
+        raise SystemExit(f"sizing: the probe comparison in {out} gave no capacity change; give --cost-us")
     try:
         cost = cost_for_cut(probe_us, metric.change, cut)
     except ValueError as error:
@@ -146,7 +146,7 @@ def row(name: str, comparison: Comparison | None) -> list[str]:
     if comparison is None:
         return [name, "no comparison.json", "", "", ""]
     cells = []
-    for key in ("throughput", "p95"):
+    for key in ("capacity", "cpu_per_request"):
         metric = judged(comparison, key)
         if metric is None or metric.change is None or metric.interval is None:
             cells.append("–")
@@ -213,7 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-HEADERS = ["scenario", "verdict", "throughput change [interval] verdict", "P95 change [interval] verdict", "invalid"]
+HEADERS = [
+    "scenario",
+    "verdict",
+    "capacity change [interval] verdict",
+    "CPU per request change [interval] verdict",
+    "invalid",
+]
 
 
 if __name__ == "__main__":

@@ -267,13 +267,16 @@ def compare_refusal(profile: Profile, minutes: int) -> Refusal | None:
     """A refusal when the compare profile's trials and the job's set-up cannot fit in `minutes`."""
     settings = profile.compare
     trials = 2 * settings.trials
-    needed = trials * (settings.run_time.seconds + TRIAL_SETUP_SECONDS) + JOB_SETUP_SECONDS
+    # Each trial is two phases (capacity, then the fixed load), a cell each; the budget stops it earlier.
+    phases = settings.run_time.seconds + settings.load_time.seconds + 2 * TRIAL_SETUP_SECONDS
+    needed = min(trials * phases, settings.budget.seconds) + JOB_SETUP_SECONDS
     if needed <= minutes * 60:
         return None
     return Refusal(
-        f"the {COMPARE_PROFILE} profile's {trials} trials of {settings.run_time} need ~{_minutes(needed)} (each "
+        f"the {COMPARE_PROFILE} profile's {trials} trials of {settings.run_time} + {settings.load_time} (capacity, "
+        f"then the fixed load) within its budget of {settings.budget} need ~{_minutes(needed)} (each phase "
         f"~{TRIAL_SETUP_SECONDS} s to start and stop, the job ~{JOB_SETUP_SECONDS // 60} min to set up), over the "
-        f"compare job's timeout-minutes {minutes}: fewer trials or shorter ones in thresholds.yaml"
+        f"compare job's timeout-minutes {minutes}: fewer trials, shorter ones or a smaller budget in thresholds.yaml"
     )
 
 

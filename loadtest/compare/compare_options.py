@@ -47,7 +47,8 @@ class CompareConfig:
     thresholds: Path
     slo: Slo
     settings: CompareSettings
-    """The profile's `compare:` block, with --trials, --budget, --run-time and --delta on top."""
+    """The profile's `compare:` block, with --trials, --budget, --design, --run-time, --load-time and --delta on
+    top."""
     cell: Cell
     load: LoadSettings
     """The profile's load; each trial runs `settings.run_time`, its ramp not judged."""
@@ -146,7 +147,22 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     ]
     run_time: Annotated[
         Duration,
-        Flag("each trial's length, ramp included, Locust syntax: 20s, 1m", "trials", parse=duration, metavar="T"),
+        Flag(
+            "each trial's capacity phase, ramp included, Locust syntax: 15s, 1m (its fixed-load phase: the "
+            "compare: block's load_time)",
+            "trials",
+            parse=duration,
+            metavar="T",
+        ),
+    ]
+    load_time: Annotated[
+        Duration,
+        Flag(
+            "each trial's fixed-load phase (an open loop at the comparison's fixed rate), ramp included: 15s",
+            "trials",
+            parse=duration,
+            metavar="T",
+        ),
     ]
     delta: Annotated[
         float,
@@ -178,6 +194,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
             "budget": block.budget,
             "design": block.design,
             "run_time": block.run_time,
+            "load_time": block.load_time,
             "delta": block.delta,
             "users": profile.users,
             "spawn_rate": profile.spawn_rate,
@@ -191,17 +208,22 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
                 "budget": self.budget,
                 "design": self.design,
                 "run_time": self.run_time,
+                "load_time": self.load_time,
                 "delta": self.delta,
             }
         )
         # Both sides run one cell: the profile's first, or the one the flags give.
         cell = first_cell(profile, self.replicas, self.cpus, self.memory)
         ramp = self.users / self.spawn_rate
-        if self.run_time.seconds < ramp + MIN_MEASURED_SECONDS:
-            raise ValueError(
-                f"a trial of {self.run_time} leaves less than {MIN_MEASURED_SECONDS} s after the ramp "
-                f"({self.users:,} users at {self.spawn_rate:g}/s take {ramp:g} s): give a longer --run-time"
-            )
+        for key, length, fix in (
+            ("run_time", self.run_time, "give a longer --run-time"),
+            ("load_time", self.load_time, "give a longer --load-time"),
+        ):
+            if length.seconds < ramp + MIN_MEASURED_SECONDS:
+                raise ValueError(
+                    f"{key} {length}: a trial's phase leaves less than {MIN_MEASURED_SECONDS} s after the ramp "
+                    f"({self.users:,} users at {self.spawn_rate:g}/s take {ramp:g} s): {fix}"
+                )
         load = LoadSettings(
             users=self.users,
             spawn_rate=self.spawn_rate,

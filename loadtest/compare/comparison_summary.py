@@ -126,13 +126,27 @@ def settings_line(comparison: Comparison) -> str:
         f"{_side(comparison, 'base')} · {_side(comparison, 'head')} · {design_words(comparison)} (seed "
         f"{comparison.seed}), added until the verdict was "
         f"decided or the budget of {settings.budget} spent: {trial_counts(comparison)} · "
-        f"{comparison.run_time_seconds} s per trial, its ramp not judged · "
+        f"{phases_words(comparison)} · "
         f"cell {cell.replicas} x {cell.cpus:g} CPU, {cell.memory}, {cell.users:,} users · "
         f"**δ = {settings.delta:.0%}**: no change within a factor {1 + settings.delta:g}, error rate within "
         f"±{settings.error_rate_margin:.2%} · intervals: paired t on the blocks' log-ratios head/base at the "
         f"level its claim was tested at ({level} for no change, every metric; regressed or improved at that "
         "level's one-sided share over the judged metrics, spent over the looks after each block), checked by the "
         "exact Wilcoxon signed-rank test"
+    )
+
+
+def phases_words(comparison: Comparison) -> str:
+    """The two phases of every trial, and the fixed load with where its rate came from."""
+    settings = comparison.settings
+    load = (
+        f"{comparison.load_rps:,.0f} req/s ({comparison.load_source})"
+        if comparison.load_rps is not None
+        else "not set (no base capacity was measured)"
+    )
+    return (
+        f"each side per block: {settings.run_time} of capacity under {comparison.cell.users:,} saturating users, then "
+        f"{settings.load_time} at the fixed load of {load}, an open loop; ramps not judged"
     )
 
 

@@ -74,6 +74,7 @@ class MachineLab:
             {role: (side.commit, side.dirty) for role, side in sides.items()},
             self.repo,
             self.say,
+            config.settings.load_time,
         )
         return sides
 

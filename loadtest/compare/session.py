@@ -25,7 +25,7 @@ from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
 from loadtest.compare.duet import Design, DesignError, choose_design
 from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
-from loadtest.compare.orders import BlockOrders
+from loadtest.compare.orders import BlockOrders, Order
 from loadtest.compare.sides import WORKING_TREE, Side, SideError
 from loadtest.compare.statistics import CLAIMS, Block, ComparisonPlan, judge_metrics, overall_verdict
 from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, blocks_of
@@ -35,6 +35,7 @@ from loadtest.records import (
     Comparison,
     ComparisonCell,
     ComparisonVerdict,
+    PhaseName,
     SideRole,
     TrialRecord,
     write_record,
@@ -59,10 +60,11 @@ def minimum_blocks(alpha: float, judged: int) -> int:
 
 
 def block_seconds(config: CompareConfig, design: Design | None = None) -> float:
-    """About how long one block (a base and a head trial) takes, start-up and shut-down included: one trial's
-    time in a duet (both at once), two interleaved."""
-    trials = 1 if design is not None and design.name == "duet" else 2
-    return trials * (config.settings.run_time.seconds + TRIAL_OVERHEAD_SECONDS[config.backend.name])
+    """About how long one block takes, start-up and shut-down included: each side's capacity phase and its
+    fixed-load phase, a cell each; both sides at once in a duet, one after the other interleaved."""
+    sides = 1 if design is not None and design.name == "duet" else 2
+    settings, overhead = config.settings, TRIAL_OVERHEAD_SECONDS[config.backend.name]
+    return sides * (settings.run_time.seconds + settings.load_time.seconds + 2 * overhead)
 
 
 def prepare_seconds(config: CompareConfig) -> float:
@@ -112,6 +114,10 @@ class ComparisonSession:
         """The last look spends what is left of each claim's level (not when a verdict stopped it early)."""
         self.block_durations: list[float] = []
         self.began = clock()
+        settings = config.settings
+        self.load_rps: float | None = settings.load_rps
+        """The fixed load of every load phase (None until the base's capacity is first measured)."""
+        self.load_source = "load_rps in the compare: block" if settings.load_rps is not None else None
 
     def plan_for(self, design: Design) -> None:
         """The design that runs, and the most blocks and the looks the budget holds with it."""
@@ -177,9 +183,15 @@ class ComparisonSession:
             if self.design.name == "duet"
             else "blocks of one base and one head trial (orders balanced"
         )
+        load = (
+            f"{settings.load_rps:,.0f} req/s"
+            if settings.load_rps is not None
+            else f"{settings.load_share:.0%} of the base's capacity in the first block"
+        )
         lines = [
             f"compare: up to {self.max_blocks} {what}, seed "
-            f"{config.seed}) of {settings.run_time} each on {config.cell.name} under {config.load.users:,} users, "
+            f"{config.seed}) on {config.cell.name}, each trial {settings.run_time} of capacity under "
+            f"{config.load.users:,} saturating users, then {settings.load_time} at a fixed load of {load}, "
             f"until the verdict is decided or the budget of {settings.budget} is spent: about "
             f"{seconds / 60:.0f} min at most{prepare}",
             f"judged: {judged}; δ {settings.delta:.0%}, no change at {settings.confidence:.0%}, regressed or "
@@ -198,8 +210,10 @@ class ComparisonSession:
 
     def run_trials(self, lab: Lab) -> str | None:
         """Blocks until the verdict is decided, `max_blocks` valid blocks ran or the budget is spent; a dropped
-        block (a trial that gave no valid figures) is replaced by one of the same order. comparison.json is
-        rewritten after each trial. Why it could not go on, if so (`stopped` says why it stopped adding blocks)."""
+        block (a trial that gave no valid figures) is replaced by one of the same order. Each block runs both
+        sides' capacity phases, then (both valid) both sides' load phases at the fixed rate, in the block's
+        order. comparison.json is rewritten after each trial. Why it could not go on, if so (`stopped` says
+        why it stopped adding blocks)."""
         settings = self.config.settings
         valid = 0
         while self.stopped is None:
@@ -217,30 +231,10 @@ class ComparisonSession:
             self.blocks_run += 1
             block_started = self.clock()
             roles: list[SideRole] = ["base", "head"] if order == "base-first" else ["head", "base"]
-            planned = [
-                PlannedTrial(len(self.trials) + 1 + position, self.blocks_run, role, self.design.cores(role, order))
-                for position, role in enumerate(roles)
-            ]
-            # A signal during a trial ends it as interrupted (the engine returns it, written); one received
-            # before it makes the engine refuse to start it.
-            if self.design.name == "duet":
-                cores = " and ".join(
-                    f"{self.sides[one.role].label} on CPU {format_cpu_list(one.cores or frozenset())}"
-                    for one in planned
-                )
-                self.say(f"block {self.blocks_run} (trials {planned[0].index} and {planned[1].index}): {cores}...")
-                ran = lab.run_together(planned)
-                self.ended(ran)
-            else:
-                ran = []
-                for one in planned:
-                    self.say(
-                        f"trial {one.index} (block {one.block}, {self.sides[one.role].label}): {settings.run_time}..."
-                    )
-                    ran.append(lab.run(one))
-                    self.ended(ran[-1:])
-                    if self.broken(ran) or ran[-1].outcome == "cut short" or interrupts.received():
-                        break
+            ran = self.run_phase(lab, self.planned(roles, order, None))
+            if all(trial.valid for trial in ran) and len(ran) == len(roles):
+                # A block whose capacity phase is not valid is dropped as it stands: its load phase is not run.
+                ran += self.run_phase(lab, self.planned(roles, order, self.fixed_rate(ran)))
             broken = self.broken(ran)
             if broken is not None:
                 return broken
@@ -250,7 +244,7 @@ class ComparisonSession:
             if not all(trial.valid for trial in ran):
                 self.blocks_dropped += 1
                 self.orders.replace(order)
-                inconclusive = sum(t.outcome == "inconclusive" for t in self.trials)
+                inconclusive = self.inconclusive()
                 allowed = settings.max_inconclusive_share * 2 * self.max_blocks
                 if inconclusive > allowed:
                     self.say(
@@ -263,10 +257,60 @@ class ComparisonSession:
                 continue
             valid += 1
             metrics = judge_metrics(self.blocks(), settings, self.plan, final=False)
-            verdict, _ = overall_verdict(metrics, len(self.trials), self.inconclusive(), settings)
+            verdict, _ = overall_verdict(metrics, self.side_trials(), self.inconclusive(), settings)
             if verdict != "inconclusive":
                 self.stopped, self.final = f"decided after {valid} valid blocks", False
         return None
+
+    def planned(self, roles: list[SideRole], order: Order, load_rps: float | None) -> list[PlannedTrial]:
+        """This block's trials of one phase, in the block's order: capacity (`load_rps` None) or the fixed load."""
+        phase: PhaseName = "capacity" if load_rps is None else "load"
+        return [
+            PlannedTrial(
+                len(self.trials) + 1 + position,
+                self.blocks_run,
+                role,
+                self.design.cores(role, order),
+                phase,
+                load_rps,
+            )
+            for position, role in enumerate(roles)
+        ]
+
+    def fixed_rate(self, capacity: list[TrialRecord]) -> float:
+        """The fixed load of every load phase: `load_rps`, else `load_share` of the base's capacity in the first
+        block whose capacity phases were valid (this one, when none was before), fixed from then on."""
+        if self.load_rps is None:
+            base = next(trial for trial in capacity if trial.role == "base")
+            measured = base.figures.rps if base.figures is not None else 0.0
+            share = self.config.settings.load_share
+            self.load_rps = share * measured
+            self.load_source = f"{share:.0%} of the base's capacity in block {base.block} ({measured:,.0f} req/s)"
+            self.say(f"  the fixed load: {self.load_rps:,.0f} req/s, {self.load_source}")
+        return self.load_rps
+
+    def run_phase(self, lab: Lab, planned: list[PlannedTrial]) -> list[TrialRecord]:
+        """One phase of the block's trials: at the same time in a duet, else one after the other (stopping at a
+        trial that broke or was cut short); what they gave, each also kept, shown and written at once."""
+        # A signal during a trial ends it as interrupted (the engine returns it, written); one received
+        # before it makes the engine refuse to start it.
+        phase = phase_words(planned[0], self.config)
+        if self.design.name == "duet":
+            cores = " and ".join(
+                f"{self.sides[one.role].label} on CPU {format_cpu_list(one.cores or frozenset())}" for one in planned
+            )
+            self.say(f"block {self.blocks_run}, {phase} (trials {planned[0].index} and {planned[1].index}): {cores}...")
+            ran = lab.run_together(planned)
+            self.ended(ran)
+            return ran
+        ran = []
+        for one in planned:
+            self.say(f"trial {one.index} (block {one.block}, {self.sides[one.role].label}): {phase}...")
+            ran.append(lab.run(one))
+            self.ended(ran[-1:])
+            if self.broken(ran) or ran[-1].outcome == "cut short" or interrupts.received():
+                break
+        return ran
 
     def ended(self, ran: list[TrialRecord]) -> None:
         """Trials that ended: kept, on the terminal, and in comparison.json at once."""
@@ -291,8 +335,12 @@ class ComparisonSession:
         return block_seconds(self.config, self.design)
 
     def inconclusive(self) -> int:
-        """Trials the gate found inconclusive so far."""
-        return sum(trial.outcome == "inconclusive" for trial in self.trials)
+        """Sides' trials in a block (both phases of one side count once) the gate found inconclusive so far."""
+        return len({(trial.block, trial.role) for trial in self.trials if trial.outcome == "inconclusive"})
+
+    def side_trials(self) -> int:
+        """Sides' trials in a block run so far (both phases of one side count once)."""
+        return len({(trial.block, trial.role) for trial in self.trials})
 
     # -- the result ----------------------------------------------------------------------
 
@@ -339,6 +387,8 @@ class ComparisonSession:
             blocks_run=self.blocks_run,
             blocks_dropped=self.blocks_dropped,
             stopped=self.stopped,
+            load_rps=self.load_rps,
+            load_source=self.load_source,
             started_at=self.started_at,
             ended_at=datetime.now(UTC) if complete else None,
         )
@@ -361,7 +411,7 @@ class ComparisonSession:
             complete, code = False, exitcodes.CANNOT_JUDGE
         else:
             document = self.document("inconclusive", [], complete=True)
-            verdict, reasons = overall_verdict(document.metrics, len(self.trials), inconclusive, config.settings)
+            verdict, reasons = overall_verdict(document.metrics, self.side_trials(), inconclusive, config.settings)
             complete, code = True, exitcodes.BY_COMPARISON[verdict]
         comparison = self.document(verdict, reasons, complete)
         if not complete:
@@ -377,15 +427,27 @@ class ComparisonSession:
         return code
 
 
+def phase_words(planned: PlannedTrial, config: CompareConfig) -> str:
+    """`capacity, 15s` or `fixed load of 912 req/s, 15s`: what a trial runs, for the terminal."""
+    settings = config.settings
+    if planned.load_rps is None:
+        return f"capacity, {settings.run_time}"
+    return f"fixed load of {planned.load_rps:,.0f} req/s, {settings.load_time}"
+
+
 def trial_line(trial: TrialRecord) -> str:
     """One trial's outcome for the terminal."""
     figures = trial.figures
     if figures is None:
         return f"{OUTCOME_WORDS[trial.outcome]}: {first_line(trial.reasons[0] if trial.reasons else trial.outcome)}"
-    text = (
-        f"{figures.rps:,.0f} req/s, P50 {figures.p50_ms or 0:,.0f} ms, P95 {figures.p95_ms or 0:,.0f} ms, "
-        f"errors {figures.error_rate or 0:.2%}"
-    )
+    if trial.phase == "capacity":
+        text = f"capacity {figures.rps:,.0f} req/s, errors {figures.error_rate or 0:.2%}"
+    else:
+        cpu = f"{trial.cpu_ms_per_request:.3g} ms" if trial.cpu_ms_per_request is not None else "unknown"
+        text = (
+            f"{figures.rps:,.0f} req/s served, CPU per request {cpu}, P50 {figures.p50_ms or 0:,.1f} ms, "
+            f"P95 {figures.p95_ms or 0:,.1f} ms, errors {figures.error_rate or 0:.2%}"
+        )
     if trial.outcome == "inconclusive":
         text += f" — INCONCLUSIVE (not counted): {first_line('; '.join(trial.reasons))}"
     return text

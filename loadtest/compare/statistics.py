@@ -92,13 +92,13 @@ class MetricSpec:
 
 
 METRICS: dict[ComparedMetric, MetricSpec] = {
-    "throughput": MetricSpec("throughput", "throughput", "req/s", higher_is_better=True, relative=True),
+    "capacity": MetricSpec("capacity", "capacity", "req/s", higher_is_better=True, relative=True),
     "cpu_per_request": MetricSpec(
         "cpu_per_request", "CPU per request", "ms CPU", higher_is_better=False, relative=True
     ),
-    "p50": MetricSpec("p50", "P50", "ms", higher_is_better=False, relative=True, rounded=True),
-    "p95": MetricSpec("p95", "P95", "ms", higher_is_better=False, relative=True, rounded=True),
-    "p99": MetricSpec("p99", "P99", "ms", higher_is_better=False, relative=True, rounded=True),
+    "p50": MetricSpec("p50", "P50 at the fixed load", "ms", higher_is_better=False, relative=True, rounded=True),
+    "p95": MetricSpec("p95", "P95 at the fixed load", "ms", higher_is_better=False, relative=True, rounded=True),
+    "p99": MetricSpec("p99", "P99 at the fixed load", "ms", higher_is_better=False, relative=True, rounded=True),
     "error_rate": MetricSpec("error_rate", "error rate", "", higher_is_better=False, relative=False),
 }
 """Every metric of a trial, in the order the reports show them."""

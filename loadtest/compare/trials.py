@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, TypeVar, cast
 
 from loadtest.gate.measurement import cpu_seconds_per_request
 from loadtest.gate.reading import HistoryRow
-from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
+from loadtest.locust_contract import LoadSettings
+from loadtest.records import PHASE_METRICS, Figures, PhaseName, RunOutcome, SideRole, TrialRecord
 from loadtest.results import CellResult
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend
@@ -32,9 +33,12 @@ from loadtest.runner.linux.sockets import free_ports
 from loadtest.runner.matrix import Cell
 from loadtest.runner.matrix_run import run_engine
 from loadtest.runner.run_options import RunConfig
+from loadtest.scenario import Pace
+from loadtest.thresholds import ComparedMetric
+from loadtest.util.units import Duration
 
 if TYPE_CHECKING:  # the statistics (scipy) are not needed to run a trial
-    from loadtest.compare.statistics import Block
+    from loadtest.compare.statistics import Block, Measures
 
 TRIALS_DIR = "trials"
 T = TypeVar("T")
@@ -50,11 +54,18 @@ class PlannedTrial:
     role: SideRole
     cores: frozenset[int] | None = None
     """A duet's: the CPUs its replicas and Locust are pinned to (None: not pinned)."""
+    phase: PhaseName = "capacity"
+    load_rps: float | None = None
+    """The load phase's fixed rate, every user together."""
+
+    def __post_init__(self) -> None:
+        if (self.phase == "load") != (self.load_rps is not None):
+            raise ValueError(f"a {self.phase} phase with load_rps {self.load_rps}: a fixed rate is the load phase's")
 
     @property
     def folder(self) -> str:
-        """Its folder under trials/, e.g. `03-head`."""
-        return f"{self.index:02d}-{self.role}"
+        """Its folder under trials/, e.g. `03-head-capacity`."""
+        return f"{self.index:02d}-{self.role}-{self.phase}"
 
     def record(
         self,
@@ -71,6 +82,8 @@ class PlannedTrial:
             index=self.index,
             block=self.block,
             role=self.role,
+            phase=self.phase,
+            load_rps=self.load_rps,
             folder=f"{TRIALS_DIR}/{self.folder}",
             outcome=outcome,
             reasons=reasons,
@@ -109,20 +122,40 @@ def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime
 
 
 def blocks_of(trials: Sequence[TrialRecord]) -> list[Block]:
-    """Each block that ran, in order: its base and head measures (None unless that side's trial was valid)."""
-    pairs: dict[int, dict[SideRole, TrialRecord]] = {}
+    """Each block that ran, in order: its base and head measures (`side_measures`)."""
+    sides: dict[int, dict[SideRole, list[TrialRecord]]] = {}
     for trial in trials:
-        pairs.setdefault(trial.block, {})[trial.role] = trial
-    result: list[Block] = []
-    for block in sorted(pairs):
-        base, head = pairs[block].get("base"), pairs[block].get("head")
-        result.append(
-            (
-                base.measures() if base is not None and base.valid else None,
-                head.measures() if head is not None and head.valid else None,
-            )
-        )
-    return result
+        sides.setdefault(trial.block, {}).setdefault(trial.role, []).append(trial)
+    return [
+        (side_measures(sides[block].get("base", [])), side_measures(sides[block].get("head", [])))
+        for block in sorted(sides)
+    ]
+
+
+def side_measures(trials: Sequence[TrialRecord]) -> Measures | None:
+    """One side's measures in one block, from its trials there (a phase each): each metric from the phase
+    that measures it, the error rate over every request of both. None unless every one of them is valid."""
+    if not trials or not all(trial.valid and trial.figures is not None for trial in trials):
+        return None
+    measures: dict[ComparedMetric, float | None] = {}
+    for trial in trials:
+        measures.update({metric: trial.value(metric) for metric in PHASE_METRICS[trial.phase]})
+    requests = sum(trial.figures.requests for trial in trials if trial.figures is not None)
+    failures = sum(trial.figures.failures for trial in trials if trial.figures is not None)
+    measures["error_rate"] = failures / requests if requests else None
+    return measures
+
+
+def fixed_load(load: LoadSettings, rate: float, seconds: int) -> LoadSettings:
+    """`load` at a fixed rate of `rate` requests per second, every user together, for `seconds`: each kind of
+    user asks at the same rate per user on its own schedule (an open loop), so the rate holds whatever the
+    replies do, and each request is timed from when it should have been sent."""
+    per_user = Pace(rate=rate / load.users)
+    scenario = load.scenario
+    paced = scenario.model_copy(
+        update={"users": {name: kind.with_pace(per_user) for name, kind in scenario.users.items()}}
+    )
+    return replace(load, scenario=paced, run_time_seconds=seconds)
 
 
 class TrialProgress:
@@ -158,8 +191,12 @@ class TrialRunner:
         served: dict[SideRole, tuple[str | None, bool | None]],
         cwd: Path,
         say: Callable[[str], None],
+        load_time: Duration | None = None,
     ) -> None:
+        """`run_config`'s load and run time are the capacity phase's; `load_time` is the load phase's length
+        (default: the same)."""
         self.run_config, self.cell = run_config, cell
+        self.load_time = load_time or run_config.run_time
         self.engines: dict[SideRole, CellEngine] = {
             role: run_engine(run_config, backend, cwd, served[role]) for role, backend in backends.items()
         }
@@ -168,12 +205,15 @@ class TrialRunner:
     def run(self, planned: PlannedTrial, together: StartTogether | None = None, port: int | None = None) -> TrialRecord:
         """Run it into trials/NN-side/ (pinned to its cores, if it has any); what it gave. In a duet, `together`
         starts its load with the other side's, and `port` is its own."""
+        load, run_time = self.run_config.load, self.run_config.run_time
+        if planned.load_rps is not None:
+            load, run_time = fixed_load(load, planned.load_rps, self.load_time.seconds), self.load_time
         request = CellRequest(
             cell=self.cell,
-            load=self.run_config.load,
+            load=load,
             folder=self.run_config.out / planned.folder,
             label=f"trial {planned.index}",
-            run_time=self.run_config.run_time.text,
+            run_time=run_time.text,
         )
         engine = self.engines[planned.role]
         if planned.cores is not None or together is not None:

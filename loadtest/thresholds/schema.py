@@ -128,12 +128,16 @@ class SearchSettings(StrictModel):
         return value
 
 
-ComparedMetric = Literal["throughput", "cpu_per_request", "p50", "p95", "p99", "error_rate"]
-"""What `python -m loadtest compare` measures in every trial (the judged window's Aggregated row, and the
-replicas' CPU time per request answered in it)."""
+ComparedMetric = Literal["capacity", "cpu_per_request", "p50", "p95", "p99", "error_rate"]
+"""What `python -m loadtest compare` measures of each side in every block: its capacity (the throughput of the
+capacity phase, saturating users), and at the fixed open-loop load its replicas' CPU time per request and its
+corrected percentiles; the error rate over both phases."""
+RENAMED_METRICS: dict[str, ComparedMetric] = {"throughput": "capacity"}
+"""Metric names of before the two phases, still read: `throughput` was a single saturating trial's, now the
+capacity phase's."""
 
 
-DEFAULT_GATE: tuple[ComparedMetric, ...] = ("p95", "throughput")
+DEFAULT_GATE: tuple[ComparedMetric, ...] = ("capacity", "cpu_per_request")
 CompareDesign = Literal["auto", "duet", "interleaved"]
 """How a comparison's sides share the machine: a duet (both at once, each on its own cores) where it allows
 one (auto), a duet or nothing, or interleaved blocks."""
@@ -151,8 +155,17 @@ class CompareSettings(StrictModel):
     budget: Duration = Duration.parse("12m")
     """The whole comparison's time, preparation included: blocks are added until the verdict is decided or
     the next one would not fit (a dropped block is replaced while it lasts)."""
-    run_time: Duration = Duration.parse("20s")
-    """Each trial's length, Locust syntax; the warm-up (`warmup: spawn`) is part of it and is not judged."""
+    run_time: Duration = Duration.parse("15s")
+    """The capacity phase's length (the profile's saturating users), Locust syntax; the warm-up (`warmup:
+    spawn`) is part of it and is not judged."""
+    load_time: Duration = Duration.parse("15s")
+    """The fixed-load phase's length (each user at a fixed rate, open loop), its warm-up included as above."""
+    load_share: Annotated[float, Field(gt=0, lt=1)] = 0.6
+    """The fixed load, as a share of the base's capacity measured in the first block whose base capacity phase
+    is valid; fixed once for the whole comparison, so both sides always serve the same rate."""
+    load_rps: Positive | None = None
+    """The fixed load in requests per second, given instead of `load_share` (the same rate whatever the base
+    measures)."""
     delta: Annotated[float, Field(gt=0, lt=1)] = 0.10
     """The margin: a change within a factor 1 + delta either way is no change."""
     confidence: Annotated[float, Field(ge=0.5, lt=1)] = 0.90
@@ -169,6 +182,16 @@ class CompareSettings(StrictModel):
     max_inconclusive_share: Annotated[float, Field(ge=0, lt=1)] = 0.25
     """The share of trials that may be inconclusive (Locust saturated, limits not enforced) before the
     whole comparison is."""
+
+    @field_validator("gate", mode="before")
+    @classmethod
+    def _renamed_metrics(cls, value: object) -> object:
+        if not isinstance(value, list):
+            return value
+        for old, new in RENAMED_METRICS.items():
+            if old in value and new in value:
+                raise ValueError(f"lists {old} (the old name of {new}) and {new}, the same metric")
+        return [RENAMED_METRICS.get(item, item) if isinstance(item, str) else item for item in value]
 
     @field_validator("gate")
     @classmethod

@@ -27,7 +27,7 @@ profiles:
     replicas: [1]
     cpus: 0.5
     memory: 512m
-    compare: {trials: 6, run_time: 15s, delta: 0.05, gate: [throughput]}
+    compare: {trials: 6, run_time: 15s, delta: 0.05, gate: [capacity]}
   ci: {users: 10000, spawn_rate: 500, run_time: 2m, replicas: [1, 2], cpus: 1.0, memory: 1g}
 """
 )
@@ -49,7 +49,8 @@ def test_the_compare_profile_gives_every_default() -> None:
     assert (config.profile, config.base, config.head) == ("compare", "main", None)
     assert config.cell == Cell(1, 0.5, "512m")
     assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (6, "15s", 0.05)
-    assert config.settings.judged == ["throughput", "error_rate"]
+    assert config.settings.judged == ["capacity", "error_rate"]
+    assert config.settings.load_time.text == "15s"
     assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (32, 32, 15)
     assert config.load.warmup == "spawn"
     assert config.backend.calibrate is False
@@ -58,11 +59,12 @@ def test_the_compare_profile_gives_every_default() -> None:
 
 
 def test_a_profile_without_a_compare_block_gets_the_defaults_and_its_first_cell() -> None:
-    # Its 10,000 users take 20 s to spawn: a trial must be longer than the default 20 s.
-    config = merged(["--profile", "ci", "--run-time", "30s"])
+    # Its 10,000 users take 20 s to spawn: both phases must be longer than the default 15 s.
+    config = merged(["--profile", "ci", "--run-time", "30s", "--load-time", "25s"])
     assert config.cell == Cell(1, 1.0, "1g")
     assert (config.settings.trials, config.settings.run_time.text, config.settings.delta) == (12, "30s", 0.10)
-    assert config.settings.judged == ["p95", "throughput", "error_rate"]
+    assert config.settings.load_time.text == "25s"
+    assert config.settings.judged == ["capacity", "cpu_per_request", "error_rate"]
     assert config.load.scenario == workshop_scenario()  # this file's ci profile names no scenario
 
 
@@ -95,7 +97,7 @@ def test_flags_override_the_profile_and_its_compare_block() -> None:
     )
     assert config.head == "feature"
     assert (config.settings.trials, config.settings.run_time.seconds, config.settings.delta) == (10, 30, 0.2)
-    assert config.settings.gate == ["throughput"]
+    assert config.settings.gate == ["capacity"]
     assert config.seed == 7
     assert config.cell == Cell(2, 1.0, "1g")
     assert (config.load.users, config.load.spawn_rate, config.load.run_time_seconds) == (64, 16, 30)
@@ -103,8 +105,10 @@ def test_flags_override_the_profile_and_its_compare_block() -> None:
 
 
 def test_environment_variables_stand_in_for_flags() -> None:
-    config = merged([], {"LOADTEST_TRIALS": "9", "LOADTEST_HEAD": "v2", "LOADTEST_SEED": "3"})
-    assert (config.settings.trials, config.head, config.seed) == (9, "v2", 3)
+    config = merged(
+        [], {"LOADTEST_TRIALS": "9", "LOADTEST_HEAD": "v2", "LOADTEST_SEED": "3", "LOADTEST_LOAD_TIME": "20s"}
+    )
+    assert (config.settings.trials, config.head, config.seed, config.settings.load_time.text) == (9, "v2", 3, "20s")
 
 
 @pytest.mark.parametrize(
@@ -135,6 +139,7 @@ def test_server_commands_per_side(argv: list[str], base: str | None, head: str |
         (["--delta", "0"], "'0' must be between 0 and 1 (exclusive)"),
         (["--seed", "-1"], "'-1' is not between 0 and 4294967295"),
         (["--run-time", "soon"], "not a Locust duration"),
+        (["--load-time", "soon"], "not a Locust duration"),
         (["--replicas", "1,2"], "'1,2' is not a whole number"),
         (["--backend", "k8s"], "is not one of process, compose"),
     ],
@@ -148,7 +153,11 @@ def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.Captu
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--run-time", "2s"], "a trial of 2s leaves less than 2 s after the ramp (32 users at 32/s take 1 s)"),
+        (
+            ["--run-time", "2s"],
+            "run_time 2s: a trial's phase leaves less than 2 s after the ramp (32 users at 32/s take 1 s)",
+        ),
+        (["--load-time", "2s"], "load_time 2s: a trial's phase leaves less than 2 s after the ramp"),
         (["--profile", "nightly"], "profile 'nightly' is not in thresholds.yaml (profiles: ci, compare)"),
         (["--backend", "compose", "--api-command", "x {port}"], "--api-command is for the process backend"),
     ],

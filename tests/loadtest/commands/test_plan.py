@@ -226,15 +226,20 @@ def test_inputs_that_cannot_fit_in_their_jobs_timeout_are_refused_in_every_mode(
 def test_a_comparison_longer_than_its_job_is_refused(write_thresholds: WriteText, loadtest_cli: Cli) -> None:
     compare = (
         "  compare: {users: 2, spawn_rate: 2, run_time: 5s, replicas: [1], cpus: 0.5, memory: 512m,"
-        " compare: {trials: 20, run_time: 40s}}\n"
+        " compare: {trials: 20, run_time: 40s, budget: 40m}}\n"
     )
     long = write_thresholds(THRESHOLDS + compare)
     done = loadtest_cli("plan", "--thresholds", long, "--mode", "compare", "--compare-minutes", "30")
     assert done.returncode == exitcodes.CANNOT_JUDGE
     assert (
-        "the compare profile's 40 trials of 40s need ~46.0 min (each ~20 s to start and stop, the job ~6 min to set "
-        "up), over the compare job's timeout-minutes 30" in done.stderr
+        "the compare profile's 40 trials of 40s + 15s (capacity, then the fixed load) within its budget of 40m need "
+        "~46.0 min (each phase ~20 s to start and stop, the job ~6 min to set up), over the compare job's "
+        "timeout-minutes 30" in done.stderr
     )
+    # The budget bounds the comparison: the same trials within the default 12 minutes fit.
+    short = write_thresholds(THRESHOLDS + compare.replace(", budget: 40m", ""), "short.yaml")
+    fits = loadtest_cli("plan", "--thresholds", short, "--mode", "compare", "--compare-minutes", "30")
+    assert fits.returncode == exitcodes.PASSED, fits.stderr
 
 
 def test_the_profiles_cpus_are_used_without_an_input(

@@ -29,7 +29,7 @@ from scripts.compare_bench import DEFAULT_COST_US, cpu_cost_commit
 from tests.loadtest.processes import needs_cgroups
 
 REPO = Path(__file__).resolve().parents[3]
-SHORT = ["--trials", "6", "--run-time", "6s", "--seed", "11"]
+SHORT = ["--trials", "6", "--run-time", "6s", "--load-time", "6s", "--seed", "11"]
 """Six blocks (the fewest with which the signed-rank check can confirm a verdict) of 6 s trials: Locust's
 --run-time fires early by the time its start-up took (gevent's cached loop time: a 3 s limit ended 0.2-0.8 s
 after Locust set it when both sides' Locusts started at once in a duet, each on one core), and a 3 s trial
@@ -87,9 +87,11 @@ def test_a_fixed_cpu_cost_per_predict_is_regressed(tmp_path: Path) -> None:
     code, document, stderr = run_compare(tmp_path, "--base", "HEAD", "--head", head, *SHORT)
     assert code == exitcodes.BREACHED, stderr[-3000:]
     assert document["verdict"] == "regressed"
-    assert regressed(document) & {"throughput", "p95"}, document["reasons"]
-    throughput = next(metric for metric in document["metrics"] if metric["metric"] == "throughput")
-    assert throughput["change"] < -0.2
+    assert regressed(document) & {"capacity", "cpu_per_request"}, document["reasons"]
+    capacity = next(metric for metric in document["metrics"] if metric["metric"] == "capacity")
+    assert capacity["change"] < -0.2
+    cpu = next(metric for metric in document["metrics"] if metric["metric"] == "cpu_per_request")
+    assert cpu["change"] > 0.2  # the same cost, per request, at the fixed load
 
 
 @pytest.mark.slow

@@ -10,35 +10,57 @@ import pytest
 from loadtest.compare.comparison_summary import render_chart, render_console, render_markdown
 from loadtest.compare.statistics import judge_metrics, overall_verdict
 from loadtest.compare.trials import blocks_of
-from loadtest.records import Comparison, ComparisonCell, Figures, RunOutcome, SideInfo, SideRole, TrialRecord
+from loadtest.records import (
+    Comparison,
+    ComparisonCell,
+    Figures,
+    PhaseName,
+    RunOutcome,
+    SideInfo,
+    SideRole,
+    TrialRecord,
+)
 from loadtest.thresholds import CompareSettings
 
 SETTINGS = CompareSettings(trials=6)
 WOBBLE = (0.01, -0.012, 0.004, -0.006, 0.011, -0.003)
+LOAD = 612.0
+"""The fixed load: 60% of the base's capacity in block 1."""
 
 
-def trial(index: int, block: int, role: SideRole, throughput: float, outcome: RunOutcome = "pass") -> TrialRecord:
+def trial(
+    index: int,
+    block: int,
+    role: SideRole,
+    throughput: float,
+    outcome: RunOutcome = "pass",
+    phase: PhaseName = "capacity",
+) -> TrialRecord:
+    """A side's trial in one phase of a CPU-bound service of half a CPU serving `throughput` at capacity."""
+    load = phase == "load"
     return TrialRecord.model_validate(
         {
             "index": index,
             "block": block,
             "role": role,
-            "folder": f"trials/{index:02d}-{role}",
+            "phase": phase,
+            "load_rps": LOAD if load else None,
+            "folder": f"trials/{index:02d}-{role}-{phase}",
             "outcome": outcome,
             "reasons": ["Locust CPU 100% (limit 90%) for 9 s of 18 s"] if outcome == "inconclusive" else [],
             "figures": Figures(
                 name="Aggregated",
-                requests=int(throughput * 18),
+                requests=int((LOAD if load else throughput) * 18),
                 failures=0,
                 error_rate=0.0,
-                rps=throughput,
-                p50_ms=16_000 / throughput,
-                p95_ms=32_000 / throughput * 2,
-                p99_ms=32_000 / throughput * 3,
+                rps=LOAD if load else throughput,
+                p50_ms=8_000 / throughput if load else 16_000 / throughput,
+                p95_ms=20_000 / throughput if load else 64_000 / throughput,
+                p99_ms=30_000 / throughput if load else 96_000 / throughput,
             ),
             "started_at": datetime(2026, 12, 1, tzinfo=UTC),
             "duration_seconds": 26.0,
-            "cpu_ms_per_request": 500 / throughput,  # half a CPU, busy
+            "cpu_ms_per_request": 500 / throughput if load else None,  # half a CPU over its capacity
         }
     )
 
@@ -51,6 +73,9 @@ def comparison(ratio: float, inconclusive_block: int | None = None, complete: bo
         outcome: RunOutcome = "inconclusive" if block == inconclusive_block else "pass"
         trials.append(trial(len(trials) + 1, block, "base", base, outcome))
         trials.append(trial(len(trials) + 1, block, "head", head))
+        if block != inconclusive_block:  # a block dropped at its capacity phase runs no load phase
+            trials.append(trial(len(trials) + 1, block, "base", base, phase="load"))
+            trials.append(trial(len(trials) + 1, block, "head", head, phase="load"))
     metrics = judge_metrics(blocks_of(trials), SETTINGS)
     verdict, reasons = overall_verdict(metrics, len(trials), inconclusive_block is not None, SETTINGS)
     return Comparison(
@@ -76,6 +101,8 @@ def comparison(ratio: float, inconclusive_block: int | None = None, complete: bo
         blocks_run=6,
         blocks_dropped=int(inconclusive_block is not None),
         stopped="the most blocks: 6 valid blocks ran" if complete else None,
+        load_rps=LOAD,
+        load_source="60% of the base's capacity in block 1 (1,020 req/s)",
     )
 
 
@@ -86,24 +113,30 @@ def test_the_markdown_leads_with_the_verdict_and_a_row_per_metric() -> None:
     assert lines[2] == "| metric | base | head | change (interval) | verdict |"
     rows = [line for line in lines if line.startswith("| ")][1:]
     assert [row.split(" | ")[0] for row in rows] == [
-        "| **P95**",
-        "| **throughput**",
+        "| **capacity**",
+        "| **CPU per request**",
         "| **error rate**",
-        "| CPU per request",
-        "| P50",
-        "| P99",
+        "| P50 at the fixed load",
+        "| P95 at the fixed load",
+        "| P99 at the fixed load",
     ]
-    throughput = rows[1]
-    assert "1,070 req/s" in throughput  # the base's median
-    assert "-24." in throughput
-    assert "❌ regressed |" in throughput
+    capacity = rows[0]
+    assert "1,070 req/s" in capacity  # the base's median
+    assert "-24." in capacity
+    assert "❌ regressed |" in capacity
+    assert "| 0.467 ms CPU | " in rows[1]  # the base's median: 500 / 1,070 req/s, to 3 digits
+    assert "+3" in rows[1]  # a third more CPU per request
+    assert "❌ regressed |" in rows[1]
     assert "| ✅ no change |" in rows[2]
     assert "(not gating)" in rows[3]
-    assert "| 0.467 ms CPU | " in rows[3]  # the base's median: 500 / 1,070 req/s, to 3 digits
     assert "base (main, aaaaaaaaaaaa) · head (working tree, bbbbbbbbbbbb, uncommitted changes)" in text
     assert "**δ = 10%**" in text
-    assert "6 blocks of at most 8 (0 dropped), 12 trials run, 0 inconclusive; stopped: the most blocks" in text
-    assert "- throughput: regressed: the 9" in text
+    assert "6 blocks of at most 8 (0 dropped), 24 trials run, 0 inconclusive; stopped: the most blocks" in text
+    assert (
+        "each side per block: 15s of capacity under 32 saturating users, then 15s at the fixed load of 612 req/s "
+        "(60% of the base's capacity in block 1 (1,020 req/s)), an open loop; ramps not judged" in text
+    )
+    assert "- capacity: regressed: the 9" in text
     assert text.rstrip().endswith("(comparison.png)")
 
 
@@ -115,9 +148,10 @@ def test_no_change_reads_as_such() -> None:
 
 def test_trials_that_gave_no_value_are_listed_with_their_reason() -> None:
     text = render_markdown(comparison(1.0, inconclusive_block=3))
-    assert "6 blocks of at most 8 (1 dropped), 12 trials run, 1 inconclusive" in text
+    assert "6 blocks of at most 8 (1 dropped), 22 trials run, 1 inconclusive" in text
     assert (
-        "- trial 5 (block 3, base, `trials/05-base`): inconclusive: Locust CPU 100% (limit 90%) for 9 s of 18 s" in text
+        "- trial 9 (block 3, base, `trials/09-base-capacity`): inconclusive: Locust CPU 100% (limit 90%) for 9 s of "
+        "18 s" in text
     )
 
 
@@ -132,7 +166,7 @@ def test_the_terminal_shows_the_same_table() -> None:
     assert text.splitlines()[0] == "❌ Comparison REGRESSED: head vs base"
     assert "metric" in text.splitlines()[2]
     assert "regressed" in text
-    assert "δ 10%; 6 blocks of at most 8 (0 dropped), 12 trials run, 0 inconclusive; stopped: the most" in text
+    assert "δ 10%; 6 blocks of at most 8 (0 dropped), 24 trials run, 0 inconclusive; stopped: the most" in text
 
 
 def test_the_chart_is_a_png_when_any_trial_gave_figures() -> None:

@@ -53,8 +53,14 @@ def session(*argv: str, lab: ScriptedLab | None = None, err: io.StringIO | None 
 # --------------------------------------------------------------------------- the scripted lab
 
 
-def record(planned: PlannedTrial, outcome: RunOutcome, reasons: list[str], figures: Figures | None) -> TrialRecord:
-    return planned.record(outcome, reasons, figures, NOW, 20.0)
+def record(
+    planned: PlannedTrial,
+    outcome: RunOutcome,
+    reasons: list[str],
+    figures: Figures | None,
+    cpu_ms_per_request: float | None = None,
+) -> TrialRecord:
+    return planned.record(outcome, reasons, figures, NOW, 20.0, cpu_ms_per_request=cpu_ms_per_request)
 
 
 def figures(rps: float, p95_ms: float, failures: int = 0) -> Figures:
@@ -72,15 +78,18 @@ def figures(rps: float, p95_ms: float, failures: int = 0) -> Figures:
 
 
 def service(cost: float = 0.0, spread: float = 0.01, seed: int = 7) -> Callable[[PlannedTrial], TrialRecord]:
-    """Valid trials of a service whose head costs `cost` more CPU per request: its throughput falls by
-    1 / (1 + cost) and its P95 rises by 1 + cost; each trial scatters by `spread`, a block's two trials alike."""
+    """Valid trials of a CPU-bound service of half a CPU whose head costs `cost` more CPU per request: its
+    capacity falls by 1 / (1 + cost), its CPU per request and its latency at the fixed load rise by 1 + cost;
+    each trial scatters by `spread`, a block's trials alike (the machine's speed in that block)."""
     rng = random.Random(seed)
     host: dict[int, float] = {}
 
     def answer(planned: PlannedTrial) -> TrialRecord:
         speed = host.setdefault(planned.block, rng.uniform(0.8, 1.2))  # the machine's speed in this block
         own = rng.gauss(1.0, spread) * (1 + cost if planned.role == "head" else 1.0)
-        return record(planned, "pass", [], figures(1000 * speed / own, 200 * own / speed))
+        if planned.load_rps is None:
+            return record(planned, "pass", [], figures(1000 * speed / own, 1000 * own / speed))
+        return record(planned, "pass", [], figures(planned.load_rps, 20 * own / speed), 500 * own / speed)
 
     return answer
 
@@ -93,7 +102,8 @@ class ScriptedLab:
     answer: Callable[[PlannedTrial], TrialRecord]
     cannot_open: str | None = None
     signal_at: int | None = None
-    seconds: float = 27.0
+    seconds: float = 22.0
+    """One phase of one trial: 15 s and ~7 s of start-up and judging, as the session estimates it."""
     signal_on_close: bool = False
     cores: frozenset[int] = frozenset({0})
     """The machine's: one core (interleaved blocks) unless a test gives two."""
@@ -168,12 +178,14 @@ def test_a_cost_per_request_is_regressed_and_every_file_is_written(tmp_path: Pat
     assert done.document["complete"] is True
     blocks = done.document["blocks_run"]
     assert done.document["stopped"] == f"decided after {blocks} valid blocks"
-    assert blocks < done.document["max_blocks"] == 12  # it stopped as soon as it knew
-    assert len(done.document["trials"]) == 2 * blocks == len(done.lab.ran)
+    assert blocks < done.document["max_blocks"] == 8  # it stopped as soon as it knew; (12m - 15 s) / ~88 s a block
+    assert len(done.document["trials"]) == 4 * blocks == len(done.lab.ran)  # each side's capacity and load phase
     assert [trial.role for trial in done.lab.ran] == done.document["planned"]
     assert done.document["design"] == "interleaved"
     verdicts = {metric["metric"]: metric["verdict"] for metric in done.document["metrics"] if metric["judged"]}
-    assert verdicts == {"throughput": "regressed", "p95": "regressed", "error_rate": "no change"}
+    assert verdicts == {"capacity": "regressed", "cpu_per_request": "regressed", "error_rate": "no change"}
+    p95 = next(metric for metric in done.document["metrics"] if metric["metric"] == "p95")
+    assert (p95["judged"], p95["verdict"]) == (False, "regressed")  # shown at the fixed load, not gating
     assert (done.out / "comparison.md").read_text().startswith("### ")
     assert (done.out / "comparison.png").read_bytes().startswith(b"\x89PNG")
     assert done.lab.closed == 1
@@ -199,6 +211,8 @@ def test_too_many_inconclusive_trials_stop_the_comparison_inconclusive_never_a_p
     assert done.document["verdict"] == "inconclusive"
     assert done.document["complete"] is True
     assert len(done.document["trials"]) == 4 == len(done.lab.ran)  # past a quarter of the 12 planned it stops
+    assert {one.phase for one in done.lab.ran} == {"capacity"}  # a dropped block's load phase is not run
+    assert (done.document["load_rps"], done.document["load_source"]) == (None, None)
     assert all(trial["outcome"] == "inconclusive" for trial in done.document["trials"])
     assert done.document["reasons"] == [
         "4 of 4 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"
@@ -213,34 +227,34 @@ def test_dropped_blocks_are_replaced_in_the_same_order_and_the_rest_decide(tmp_p
     valid = service(cost=1.0)
 
     def answer(planned: PlannedTrial) -> TrialRecord:
-        if planned.index in (2, 5, 8):
+        if planned.block in (1, 3, 4) and planned.role == "head":
             return record(planned, "inconclusive", ["Locust CPU 100%"], figures(500, 900))
         return valid(planned)
 
-    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "8")
+    done = run_compare(tmp_path, ScriptedLab(answer), "--trials", "8", "--budget", "20m")
     assert done.code == exitcodes.BREACHED, done.err
     assert done.document["blocks_dropped"] == 3
     counted = done.document["blocks_run"] - 3
-    throughput = next(metric for metric in done.document["metrics"] if metric["metric"] == "throughput")
-    assert throughput["blocks"] == counted  # the dropped blocks gave no pair
+    capacity = next(metric for metric in done.document["metrics"] if metric["metric"] == "capacity")
+    assert capacity["blocks"] == counted  # the dropped blocks gave no pair
     firsts: dict[int, str] = {}
     for trial in done.lab.ran:
         firsts.setdefault(trial.block, trial.role)
-    dropped = {1, 3, 4}  # trials 2, 5 and 8
+    dropped = {1, 3, 4}
     assert [firsts[block] for block in (2, 4, 5)] == [firsts[block] for block in (1, 3, 4)]  # replaced next
     kept = [role for block, role in sorted(firsts.items()) if block not in dropped]
     assert abs(kept.count("base") - kept.count("head")) <= 1  # the blocks that count stay balanced
 
 
 def test_the_budget_ends_the_comparison_at_a_final_look(tmp_path: Path) -> None:
-    # Trials take 40 s, not the ~27 s estimated: 3 blocks use 240 s of 5 min and a fourth would not fit.
-    done = run_compare(tmp_path, ScriptedLab(service(cost=0.0), seconds=40.0), "--budget", "5m")
-    assert done.document["max_blocks"] == 5  # (300 s - 15 s to prepare main) / ~54 s a block
-    assert done.document["stopped"] == "the budget of 5m is spent: 240 s used, the next block needs ~80 s"
+    # Trials take 40 s, not the ~22 s estimated: 3 blocks of four use 480 s of 10 min and a fourth would not fit.
+    done = run_compare(tmp_path, ScriptedLab(service(cost=0.0), seconds=40.0), "--budget", "10m")
+    assert done.document["max_blocks"] == 6  # (600 s - 15 s to prepare main) / ~88 s a block
+    assert done.document["stopped"] == "the budget of 10m is spent: 480 s used, the next block needs ~160 s"
     assert done.document["blocks_run"] == 3
     assert done.document["verdict"] == "inconclusive"  # 3 blocks reach p = 1/8 at best
     assert done.code == exitcodes.INCONCLUSIVE
-    assert done.document["budget_seconds"] == 300
+    assert done.document["budget_seconds"] == 600
 
 
 def test_a_side_that_breaks_cannot_be_judged_naming_the_side_and_nothing_runs_after_it(tmp_path: Path) -> None:
@@ -281,13 +295,13 @@ def test_a_side_that_cannot_be_prepared_cannot_be_judged_before_any_trial(tmp_pa
 def test_ctrl_c_keeps_the_trials_done_and_closes_the_lab_once(tmp_path: Path) -> None:
     # The bookkeeping of test_compare_integration.py's Ctrl-C test; that one still checks that the real
     # replicas, cgroups and worktree are gone.
-    lab = ScriptedLab(service(), signal_at=3, problems=["could not remove /tmp/x"])
+    lab = ScriptedLab(service(), signal_at=5, problems=["could not remove /tmp/x"])
     done = run_compare(tmp_path, lab)
     assert done.code == exitcodes.CANNOT_JUDGE, done.err
     assert done.document["complete"] is False
-    assert done.document["reasons"] == ["cut short by SIGINT after 3 trials (2 blocks)"]
-    assert [trial["outcome"] for trial in done.document["trials"]] == ["pass", "pass", "cut short"]
-    assert len(lab.ran) == 3
+    assert done.document["reasons"] == ["cut short by SIGINT after 5 trials (2 blocks)"]
+    assert [trial["outcome"] for trial in done.document["trials"]] == ["pass"] * 4 + ["cut short"]
+    assert len(lab.ran) == 5
     assert lab.closed == 1
     assert "cleanup problem: could not remove /tmp/x" in done.err
 
@@ -322,6 +336,63 @@ def test_every_trial_is_on_disk_as_it_ends(tmp_path: Path) -> None:
     assert seen == list(range(1, len(done.lab.ran)))
 
 
+# --------------------------------------------------------------------------- the two phases
+
+
+def test_each_block_runs_both_capacity_phases_then_both_load_phases_in_its_order(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service()))
+    blocks: dict[int, list[PlannedTrial]] = {}
+    for one in done.lab.ran:
+        blocks.setdefault(one.block, []).append(one)
+    for trials in blocks.values():
+        assert [one.phase for one in trials] == ["capacity", "capacity", "load", "load"]
+        assert [one.role for one in trials[:2]] == [one.role for one in trials[2:]]
+    # A head-first block too: the base's capacity is known before either side's load phase.
+    assert {trials[0].role for trials in blocks.values()} == {"base", "head"}
+    assert [trial["folder"] for trial in done.document["trials"][:4]] == [
+        f"trials/{one.index:02d}-{one.role}-{one.phase}" for one in done.lab.ran[:4]
+    ]
+
+
+def test_the_fixed_load_is_set_once_from_the_bases_capacity_in_the_first_valid_block(tmp_path: Path) -> None:
+    valid = service(cost=0.3)
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        if planned.block == 1 and planned.role == "base":
+            return record(planned, "inconclusive", ["Locust CPU 100%"], figures(500, 900))
+        return valid(planned)
+
+    done = run_compare(tmp_path, ScriptedLab(answer))
+    assert done.code == exitcodes.BREACHED, done.err
+    base = next(trial for trial in done.document["trials"] if trial["block"] == 2 and trial["role"] == "base")
+    capacity = base["figures"]["rps"]
+    assert done.document["load_rps"] == pytest.approx(0.6 * capacity)
+    source = f"60% of the base's capacity in block 2 ({capacity:,.0f} req/s)"
+    assert done.document["load_source"] == source
+    loads = [one for one in done.lab.ran if one.phase == "load"]
+    assert {one.load_rps for one in loads} == {done.document["load_rps"]}  # the same rate for every block
+    assert min(one.block for one in loads) == 2  # block 1, dropped at its capacity phase, ran no load phase
+    assert f"the fixed load: {done.document['load_rps']:,.0f} req/s, {source}" in done.err
+    assert source in (done.out / "comparison.md").read_text()
+
+
+def test_a_cost_that_shows_in_the_cpu_per_request_alone_is_regressed(tmp_path: Path) -> None:
+    # The capacity reads the same (a host that hides it), the replicas' CPU per request at the fixed load rises 30%.
+    valid = service()
+
+    def answer(planned: PlannedTrial) -> TrialRecord:
+        trial = valid(planned)
+        if planned.role == "head" and trial.cpu_ms_per_request is not None:
+            return trial.model_copy(update={"cpu_ms_per_request": trial.cpu_ms_per_request * 1.3})
+        return trial
+
+    done = run_compare(tmp_path, ScriptedLab(answer))
+    assert done.code == exitcodes.BREACHED, done.err
+    verdicts = {metric["metric"]: metric["verdict"] for metric in done.document["metrics"] if metric["judged"]}
+    assert verdicts["cpu_per_request"] == "regressed"
+    assert verdicts["capacity"] != "regressed"
+
+
 # --------------------------------------------------------------------------- duet blocks
 
 TWO_CORES = frozenset({0, 1})
@@ -333,9 +404,17 @@ def test_a_duet_runs_each_blocks_two_trials_at_once_on_swapped_cores(tmp_path: P
     assert done.document["design"] == "duet"
     assert done.document["design_reason"].startswith("duet: base and head at the same time, one on CPU 0 and ")
     assert all(sorted(one.role for one in step) == ["base", "head"] for step in done.lab.steps)
-    assert all({one.block for one in step} == {index} for index, step in enumerate(done.lab.steps, 1))
-    base_cores = [next(one.cores for one in step if one.role == "base") for step in done.lab.steps]
-    head_cores = [next(one.cores for one in step if one.role == "head") for step in done.lab.steps]
+    # Each phase at the same time: the block's capacity phases, then its load phases, on the same cores.
+    assert [{one.phase for one in step} for step in done.lab.steps] == [{"capacity"}, {"load"}] * (
+        len(done.lab.steps) // 2
+    )
+    assert all({one.block for one in step} == {(index + 1) // 2} for index, step in enumerate(done.lab.steps, 1))
+    assert all(
+        {(one.role, one.cores) for one in capacity} == {(one.role, one.cores) for one in load}
+        for capacity, load in zip(done.lab.steps[::2], done.lab.steps[1::2], strict=True)
+    )
+    base_cores = [next(one.cores for one in step if one.role == "base") for step in done.lab.steps[::2]]
+    head_cores = [next(one.cores for one in step if one.role == "head") for step in done.lab.steps[::2]]
     assert all(
         {base, head} == {frozenset({0}), frozenset({1})} for base, head in zip(base_cores, head_cores, strict=True)
     )
@@ -347,12 +426,12 @@ def test_a_duet_runs_each_blocks_two_trials_at_once_on_swapped_cores(tmp_path: P
 
 
 def test_a_duet_block_takes_one_trials_time_so_the_budget_holds_twice_the_blocks() -> None:
-    planned = session("--base", "main", "--budget", "3m")
-    assert planned.max_blocks == 3  # interleaved: (180 s - 15 s to prepare main) / ~54 s a block
+    planned = session("--base", "main", "--budget", "6m")
+    assert planned.max_blocks == 3  # interleaved: (360 s - 15 s to prepare main) / ~88 s a block
     planned.plan_for(choose_design("auto", Pinning(TWO_CORES), planned.config.cell))
-    assert planned.max_blocks == 6  # a duet: ... / ~27 s
+    assert planned.max_blocks == 7  # a duet: ... / ~44 s
     assert planned.budget().startswith(
-        "compare: up to 6 duet blocks (base and head at the same time, swapping cores, seed "
+        "compare: up to 7 duet blocks (base and head at the same time, swapping cores, seed "
     )
 
 
@@ -416,10 +495,10 @@ def test_a_side_that_breaks_in_a_duet_cannot_be_judged_naming_it(tmp_path: Path)
 
 
 def test_ctrl_c_in_a_duet_keeps_both_trials_of_the_block_cut_short(tmp_path: Path) -> None:
-    done = run_compare(tmp_path, ScriptedLab(service(), signal_at=3, cores=TWO_CORES))
+    done = run_compare(tmp_path, ScriptedLab(service(), signal_at=5, cores=TWO_CORES))
     assert done.code == exitcodes.CANNOT_JUDGE, done.err
-    assert done.document["reasons"] == ["cut short by SIGINT after 4 trials (2 blocks)"]
-    assert [trial["outcome"] for trial in done.document["trials"]] == ["pass", "pass", "cut short", "cut short"]
+    assert done.document["reasons"] == ["cut short by SIGINT after 6 trials (2 blocks)"]
+    assert [trial["outcome"] for trial in done.document["trials"]] == ["pass"] * 4 + ["cut short"] * 2
     assert done.lab.closed == 1
 
 
@@ -439,22 +518,28 @@ def test_the_fewest_blocks_the_signed_rank_check_can_confirm(alpha: float, judge
 @pytest.mark.parametrize(
     ("argv", "blocks", "expected"),
     [
-        pytest.param(["--base", "main"], 12, ", plus ~15 s to prepare each of 1 revision(s)", id="working-tree-head"),
+        pytest.param(["--base", "main"], 8, ", plus ~15 s to prepare each of 1 revision(s)", id="working-tree-head"),
         pytest.param(
-            ["--base", "main", "--head", "main"], 12, ", plus ~15 s to prepare each of 1 revision(s)", id="a-and-a"
+            ["--base", "main", "--head", "main"], 8, ", plus ~15 s to prepare each of 1 revision(s)", id="a-and-a"
         ),
-        pytest.param(["--base", "main", "--head", "v2"], 12, ", plus ~15 s to prepare each of 2 revision(s)", id="two"),
-        pytest.param(["--backend", "compose", "--base", "me/api:1"], 11, "", id="images"),  # 12m / ~64 s a block
-        pytest.param(["--base", "main", "--budget", "6m"], 6, ", plus ~15 s to prepare each of 1 revision(s)", id="6m"),
+        pytest.param(["--base", "main", "--head", "v2"], 7, ", plus ~15 s to prepare each of 2 revision(s)", id="two"),
+        pytest.param(["--backend", "compose", "--base", "me/api:1"], 6, "", id="images"),  # 12m / ~108 s a block
+        pytest.param(
+            ["--base", "main", "--budget", "10m"], 6, ", plus ~15 s to prepare each of 1 revision(s)", id="10m"
+        ),
     ],
 )
 def test_the_budget_says_what_runs_and_how_long(argv: list[str], blocks: int, expected: str) -> None:
     lines = session(*argv).budget().splitlines()
     assert lines[0].startswith(f"compare: up to {blocks} blocks of one base and one head trial (orders balanced, seed ")
-    assert "of 20s each on r1-cpu0.5-mem512m under 32 users, until the verdict is decided or the budget of " in lines[0]
+    assert (
+        "on r1-cpu0.5-mem512m, each trial 15s of capacity under 32 saturating users, then 15s at a fixed load of "
+        "60% of the base's capacity in the first block, until the verdict is decided or the budget of " in lines[0]
+    )
     assert lines[0].endswith(f" min at most{expected}")
     assert lines[1].startswith(
-        "judged: p95, throughput, error_rate; δ 10%, no change at 90%, regressed or improved at 96.7% per metric, "
+        "judged: capacity, cpu_per_request, error_rate; δ 10%, no change at 90%, regressed or improved at 96.7% per "
+        "metric, "
         "over looks after each block from block "
     )
     assert len(lines) == 2

@@ -24,7 +24,9 @@ from loadtest.compare.statistics import (
 from loadtest.records import MetricResult
 from loadtest.thresholds import CompareSettings
 
-SETTINGS = CompareSettings()
+SETTINGS = CompareSettings(gate=["p95", "capacity"])
+"""The gate before the two phases: the statistics are the same whichever metrics decide, and these series move
+the capacity and the latency together (a closed loop at saturation)."""
 NOISE = np.array([0.012, -0.008, 0.004, -0.015, 0.009, -0.002, 0.011, -0.006])
 """Eight blocks' worth of small, fixed run-to-run noise on the log scale (about 1%)."""
 
@@ -32,7 +34,7 @@ NOISE = np.array([0.012, -0.008, 0.004, -0.015, 0.009, -0.002, 0.011, -0.006])
 def figures(throughput: float, p95: float, error_rate: float = 0.0) -> Measures:
     """One side's measures in a block of a CPU-bound service: half a CPU over its throughput per request."""
     return {
-        "throughput": throughput,
+        "capacity": throughput,
         "cpu_per_request": 500.0 / throughput,
         "p50": p95 / 2,
         "p95": p95,
@@ -75,10 +77,10 @@ def by_metric(results: list[MetricResult]) -> dict[str, MetricResult]:
 def test_known_answers(shift: float, noise: np.ndarray, throughput: str, p95: str, overall: str) -> None:
     results = judge_metrics(blocks(shift, noise), SETTINGS)
     metrics = by_metric(results)
-    assert (metrics["throughput"].verdict, metrics["p95"].verdict) == (throughput, p95)
+    assert (metrics["capacity"].verdict, metrics["p95"].verdict) == (throughput, p95)
     assert overall_verdict(results, 16, 0, SETTINGS)[0] == overall
     true_change = math.expm1(shift)
-    interval = metrics["throughput"].interval
+    interval = metrics["capacity"].interval
     assert interval is not None
     if np.std(noise) < 0.05:  # the interval covers the change that was made
         assert interval.low < true_change < interval.high
@@ -86,7 +88,7 @@ def test_known_answers(shift: float, noise: np.ndarray, throughput: str, p95: st
 
 def test_the_change_and_each_sides_figure_are_read_on_their_own_scale() -> None:
     metrics = by_metric(judge_metrics(blocks(math.log(0.75)), SETTINGS))
-    throughput, p95 = metrics["throughput"], metrics["p95"]
+    throughput, p95 = metrics["capacity"], metrics["p95"]
     assert throughput.change == pytest.approx(math.exp(math.log(0.75) + NOISE.mean()) - 1)
     assert p95.change == pytest.approx(math.exp(-math.log(0.75) - NOISE.mean()) - 1)
     assert throughput.base is not None
@@ -102,7 +104,7 @@ def test_a_single_outlier_block_cannot_make_a_regression() -> None:
     noise = NOISE.copy()
     noise[3] = math.log(0.4)
     metrics = by_metric(judge_metrics(blocks(0.0, noise), SETTINGS))
-    for key in ("throughput", "p95"):
+    for key in ("capacity", "p95"):
         assert metrics[key].verdict == "inconclusive"
         interval = metrics[key].interval
         assert interval is not None
@@ -142,7 +144,7 @@ def test_a_rise_in_errors_that_varies_between_blocks_is_tested() -> None:
 def test_too_few_blocks_for_the_signed_rank_check_is_inconclusive() -> None:
     # Five blocks: the t-interval says regressed, but the exact signed-rank test's best p is 1/32.
     metrics = by_metric(judge_metrics(blocks(math.log(0.7), NOISE[:5]), SETTINGS))
-    throughput = metrics["throughput"]
+    throughput = metrics["capacity"]
     assert throughput.verdict == "inconclusive"
     assert "signed-rank test does not confirm" in throughput.reason
     assert throughput.signed_rank_p == pytest.approx(1 / 32)
@@ -153,8 +155,8 @@ def test_invalid_trials_drop_their_block() -> None:
     series[2] = (None, series[2][1])
     series[5] = (series[5][0], None)
     metrics = by_metric(judge_metrics(series, SETTINGS))
-    assert metrics["throughput"].blocks == len(NOISE) - 2
-    assert metrics["throughput"].verdict == "regressed"
+    assert metrics["capacity"].blocks == len(NOISE) - 2
+    assert metrics["capacity"].verdict == "regressed"
 
 
 @pytest.mark.parametrize("count", [0, 1], ids=["no-block", "one-block"])
@@ -243,7 +245,7 @@ def test_a_verdict_holds_exactly_when_its_interval_lies_in_its_region(seed: int)
 
 # --------------------------------------------------------------------------- issue 22's cases and the design
 
-DELTA5 = CompareSettings(delta=0.05)
+DELTA5 = CompareSettings(delta=0.05, gate=["p95", "capacity"])
 
 
 def p95_blocks(count: int, base: float, head: float) -> list[Block]:
@@ -282,7 +284,7 @@ def test_three_dropped_blocks_of_eight_leave_a_halved_throughput_inconclusive_wi
     series = halved(8, seed=1)
     for dropped in (1, 4, 6):
         series[dropped] = (series[dropped][0], None)
-    throughput = by_metric(judge_metrics(series, SETTINGS))["throughput"]
+    throughput = by_metric(judge_metrics(series, SETTINGS))["capacity"]
     assert throughput.verdict == "inconclusive"
     assert "5 blocks reach p = 0.0312 at best" in throughput.reason
 
@@ -300,30 +302,30 @@ def test_with_replacement_and_looks_a_halved_throughput_is_regressed_at_the_firs
     before = judge_metrics(series[: first - 1], SETTINGS, plan, final=False)
     assert overall_verdict(before, 2 * (first - 1), 0, SETTINGS)[0] == "inconclusive"
     at_first = judge_metrics(series[:first], SETTINGS, plan, final=False)
-    assert by_metric(at_first)["throughput"].verdict == "regressed"
+    assert by_metric(at_first)["capacity"].verdict == "regressed"
     assert overall_verdict(at_first, 2 * first, 0, SETTINGS)[0] == "regressed"
 
 
 def test_no_change_is_tested_at_the_full_level_and_a_regression_at_its_share() -> None:
     # Intersection-union: each metric's no change at (1 - 0.90) / 2 = 5%; regressed at 5% over 3 metrics.
     steady = by_metric(judge_metrics(blocks(0.0), SETTINGS))
-    assert steady["throughput"].verdict == "no change"
-    assert steady["throughput"].interval is not None
-    assert steady["throughput"].interval.level == pytest.approx(0.90)
+    assert steady["capacity"].verdict == "no change"
+    assert steady["capacity"].interval is not None
+    assert steady["capacity"].interval.level == pytest.approx(0.90)
     slower = by_metric(judge_metrics(blocks(math.log(0.75)), SETTINGS))
-    assert slower["throughput"].interval is not None
-    assert slower["throughput"].interval.level == pytest.approx(1 - 2 * 0.05 / 3)
+    assert slower["capacity"].interval is not None
+    assert slower["capacity"].interval.level == pytest.approx(1 - 2 * 0.05 / 3)
 
 
 def test_a_no_change_reads_as_the_largest_change_it_leaves_possible() -> None:
     results = judge_metrics(blocks(0.0), SETTINGS)
-    throughput = by_metric(results)["throughput"]
+    throughput = by_metric(results)["capacity"]
     assert throughput.interval is not None
     largest = max(abs(throughput.interval.low), abs(throughput.interval.high))
     assert throughput.reason.startswith(f"no change larger than {largest:.1%}: the 90.0% interval")
     verdict, reasons = overall_verdict(results, 16, 0, SETTINGS)
     assert verdict == "no change"
-    assert any(reason.startswith("throughput: no change: no change larger than") for reason in reasons)
+    assert any(reason.startswith("capacity: no change: no change larger than") for reason in reasons)
 
 
 def test_a_sequential_plan_looks_later_at_each_claim_and_spends_what_is_left_at_the_end() -> None:
@@ -346,7 +348,7 @@ def test_repeated_looks_keep_the_false_regression_rate_of_a_no_change_at_its_lev
     # A/A comparisons with 3% noise per block, looked at after every block up to 16: the share that reads
     # regressed at some look stays under 5% / 3 per metric, 5% overall. Looking at the fixed design's
     # level at every block instead would about double it.
-    settings = CompareSettings(gate=["throughput"])
+    settings = CompareSettings(gate=["capacity"])
     plan = ComparisonPlan.sequential_plan(16, settings)
     rng = np.random.default_rng(5)
     runs, false = 150, 0
@@ -357,7 +359,7 @@ def test_repeated_looks_keep_the_false_regression_rate_of_a_no_change_at_its_lev
         ]
         for count in range(plan.first_look("regressed"), 17):
             results = judge_metrics(series[:count], settings, plan, final=count == 16)
-            if by_metric(results)["throughput"].verdict == "regressed":
+            if by_metric(results)["capacity"].verdict == "regressed":
                 false += 1
                 break
     assert false / runs <= 0.05 / 2 + 3 * math.sqrt(0.025 * 0.975 / runs)
@@ -366,7 +368,7 @@ def test_repeated_looks_keep_the_false_regression_rate_of_a_no_change_at_its_lev
 def test_the_design_states_what_it_can_detect_and_its_power() -> None:
     plan = ComparisonPlan.sequential_plan(16, SETTINGS)
     noise = np.random.default_rng(2).normal(0, 0.03, 8)
-    throughput = by_metric(judge_metrics(blocks(0.0, noise), SETTINGS, plan, final=False))["throughput"]
+    throughput = by_metric(judge_metrics(blocks(0.0, noise), SETTINGS, plan, final=False))["capacity"]
     assert throughput.detectable is not None
     assert 0.10 < throughput.detectable < 0.20
     spread = float(np.std(noise, ddof=1))  # what the blocks showed: throughput's change is the noise

@@ -11,12 +11,23 @@ from typing import Any
 
 import pytest
 
-from loadtest.compare.trials import PlannedTrial, StartTogether, at_once, trial_record
+from loadtest.compare.trials import (
+    PlannedTrial,
+    StartTogether,
+    at_once,
+    blocks_of,
+    fixed_load,
+    side_measures,
+    trial_record,
+)
 from loadtest.gate.reading import GateInputError, read_stats
 from loadtest.gate.verdict import evaluate
+from loadtest.locust_contract import LoadSettings
+from loadtest.records import Figures, PhaseName, SideRole, TrialRecord
 from loadtest.results import CannotJudge, CellResult, Interrupted, ReplicaDied
 from loadtest.runner import interrupts
 from loadtest.runner.matrix import Cell
+from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import run_record, samples
 from tests.loadtest.locust_csv import Entry, SyntheticRun
@@ -26,8 +37,33 @@ PLANNED = PlannedTrial(index=3, block=2, role="head")
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def test_a_trial_folder_is_named_by_its_position_and_side() -> None:
-    assert PLANNED.folder == "03-head"
+def test_a_trial_folder_is_named_by_its_position_side_and_phase() -> None:
+    assert PLANNED.folder == "03-head-capacity"
+    assert PlannedTrial(index=4, block=2, role="base", phase="load", load_rps=600.0).folder == "04-base-load"
+
+
+@pytest.mark.parametrize(
+    ("phase", "rate"),
+    [pytest.param("capacity", 600.0, id="capacity-at-a-rate"), pytest.param("load", None, id="load-unset")],
+)
+def test_only_the_load_phase_has_a_fixed_rate(phase: PhaseName, rate: float | None) -> None:
+    with pytest.raises(ValueError, match="a fixed rate is the load phase's"):
+        PlannedTrial(index=1, block=1, role="base", phase=phase, load_rps=rate)
+
+
+def test_the_fixed_load_paces_every_user_at_its_share_of_the_rate() -> None:
+    load = LoadSettings(users=32, spawn_rate=32, run_time_seconds=15, scenario=workshop_scenario(), warmup="spawn")
+    fixed = fixed_load(load, 960.0, 20)
+    assert (fixed.users, fixed.spawn_rate, fixed.run_time_seconds, fixed.warmup) == (32, 32, 20, "spawn")
+    assert {name: (kind.rate, kind.between) for name, kind in fixed.scenario.users.items()} == {
+        "ordinary": (30.0, None),
+        "heavy": (30.0, None),
+    }
+    assert all(kind.open_loop for kind in fixed.scenario.users.values())
+    assert fixed.scenario.asked_rps(32, {}) == pytest.approx(960.0)
+    assert [kind.requests for kind in fixed.scenario.users.values()] == [
+        kind.requests for kind in load.scenario.users.values()
+    ]
 
 
 def trial_result(tmp_path: Path, served: float = 900.0, failures: int = 0, **record: Any) -> CellResult:
@@ -50,18 +86,26 @@ def trial_result(tmp_path: Path, served: float = 900.0, failures: int = 0, **rec
 
 def test_a_valid_trial_gives_its_judged_window_figures(tmp_path: Path) -> None:
     trial = trial_record(trial_result(tmp_path, failures=9), PLANNED, NOW, 16.5)
-    assert (trial.index, trial.block, trial.role, trial.folder) == (3, 2, "head", "trials/03-head")
+    assert (trial.index, trial.block, trial.role, trial.folder) == (3, 2, "head", "trials/03-head-capacity")
     assert (trial.outcome, trial.valid) == ("pass", True)
     assert trial.reasons == []
     assert trial.figures is not None
     assert (trial.figures.rps, trial.figures.p50_ms, trial.figures.p95_ms, trial.figures.p99_ms) == (900, 30, 70, 90)
-    assert (trial.value("throughput"), trial.value("p95")) == (900, 70)
+    assert (trial.value("capacity"), trial.value("p95")) == (900, None)  # a capacity phase's latency is not a metric
     assert (trial.figures.requests, trial.figures.failures) == (9000, 9)
     assert trial.figures.error_rate == pytest.approx(0.001)
     assert trial.duration_seconds == 16.5
     # The replicas used 95% of their half CPU while answering 900 req/s.
     assert trial.cpu_ms_per_request == pytest.approx(0.95 * 0.5 / 900 * 1000)
-    assert trial.value("cpu_per_request") == trial.cpu_ms_per_request
+    assert trial.value("cpu_per_request") is None  # at saturation it would only repeat the capacity
+    load = PlannedTrial(index=3, block=2, role="head", phase="load", load_rps=900.0)
+    at_load = trial_record(trial_result(tmp_path, failures=9), load, NOW, 16.5)
+    assert (at_load.phase, at_load.load_rps, at_load.folder) == ("load", 900.0, "trials/03-head-load")
+    assert (at_load.value("capacity"), at_load.value("p95"), at_load.value("cpu_per_request")) == (
+        None,
+        70,
+        at_load.cpu_ms_per_request,
+    )
     assert trial.points is None  # no histograms: Locust's figures are all there is, nothing to label
 
 
@@ -184,3 +228,43 @@ def test_a_signal_while_the_calls_run_waits_for_them_and_keeps_their_results() -
     with interrupts.catch_signals():
         assert at_once([signals, until_signalled]) == ["cut short", "cut short"]
         assert interrupts.received() == "SIGINT"
+
+
+# --------------------------------------------------------------------------- a side's measures in a block
+
+
+def phase(index: int, role: SideRole, name: PhaseName, requests: int, failures: int, valid: bool = True) -> TrialRecord:
+    planned = PlannedTrial(index, 1, role, phase=name, load_rps=600.0 if name == "load" else None)
+    figures = Figures(
+        name="Aggregated",
+        requests=requests,
+        failures=failures,
+        error_rate=failures / requests,
+        rps=requests / 10,
+        p50_ms=5.0 if name == "load" else 30.0,
+        p95_ms=12.0 if name == "load" else 70.0,
+        p99_ms=20.0 if name == "load" else 90.0,
+    )
+    return planned.record("pass" if valid else "inconclusive", [], figures, NOW, 10.0, cpu_ms_per_request=0.4)
+
+
+def test_each_metric_comes_from_the_phase_that_measures_it_and_errors_from_both() -> None:
+    measures = side_measures([phase(1, "base", "capacity", 10_000, 10), phase(3, "base", "load", 6_000, 6)])
+    assert measures == {
+        "capacity": 1_000.0,
+        "cpu_per_request": 0.4,
+        "p50": 5.0,
+        "p95": 12.0,
+        "p99": 20.0,
+        "error_rate": pytest.approx(16 / 16_000),
+    }
+
+
+def test_a_side_counts_in_a_block_only_when_each_of_its_phases_was_valid() -> None:
+    base = [phase(1, "base", "capacity", 10_000, 0), phase(3, "base", "load", 6_000, 0)]
+    head = [phase(2, "head", "capacity", 9_000, 0), phase(4, "head", "load", 6_000, 0, valid=False)]
+    assert side_measures(head) is None
+    assert side_measures([]) is None
+    ((kept_base, kept_head),) = blocks_of([*base, *head])
+    assert kept_base == side_measures(base)
+    assert kept_head is None

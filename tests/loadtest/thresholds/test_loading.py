@@ -316,20 +316,34 @@ def test_the_committed_compare_profile_runs_one_cell_as_fast_as_replies_come() -
     scenario = chosen_scenario(None, profile.scenario_file, profile.pace, REPO_ROOT / "thresholds.yaml", "compare")
     assert scenario.eager_kinds() == ["ordinary", "heavy"]
     settings = profile.compare
-    assert (settings.trials, settings.run_time.seconds, settings.delta) == (12, 20, 0.10)
+    assert (settings.trials, settings.run_time.seconds, settings.load_time.seconds, settings.delta) == (
+        12,
+        15,
+        15,
+        0.10,
+    )
+    assert (settings.load_share, settings.load_rps) == (0.6, None)
     assert settings.budget.seconds == 720
-    assert settings.judged == ["p95", "throughput", "error_rate"]
+    assert settings.judged == ["capacity", "cpu_per_request", "error_rate"]
 
 
 def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: WriteText) -> None:
     thresholds = load_thresholds(write_thresholds(VALID_SLO + "profiles: {local: " + VALID_PROFILE + "}"))
     settings = thresholds.profiles["local"].compare
-    assert (settings.trials, settings.run_time.text, settings.delta, settings.confidence) == (12, "20s", 0.10, 0.90)
+    assert (settings.trials, settings.run_time.text, settings.delta, settings.confidence) == (12, "15s", 0.10, 0.90)
+    assert (settings.load_time.text, settings.load_share, settings.load_rps) == ("15s", 0.6, None)
     assert (settings.gate, settings.error_rate_margin, settings.max_inconclusive_share) == (
-        ["p95", "throughput"],
+        ["capacity", "cpu_per_request"],
         0.001,
         0.25,
     )
+
+
+def test_the_metrics_old_name_throughput_is_read_as_capacity(write_thresholds: WriteText) -> None:
+    block = "{gate: [p95, throughput], load_time: 20s, load_rps: 900}"
+    settings = load_thresholds(write_thresholds(VALID_SLO + PROFILE_WITH.format(block))).profiles["c"].compare
+    assert settings.gate == ["p95", "capacity"]
+    assert (settings.load_time.seconds, settings.load_rps) == (20, 900)
 
 
 @pytest.mark.parametrize(
@@ -342,6 +356,14 @@ def test_a_profile_without_a_compare_block_gets_its_defaults(write_thresholds: W
         pytest.param("{gate: []}", "Threshold 'gate' has value []: must not be empty", id="gate-empty"),
         pytest.param("{gate: [p95, p95]}", "Threshold 'gate' has value ['p95', 'p95']: lists a metric more than once"),
         pytest.param("{gate: [latency]}", "Threshold 'gate[0]' has value 'latency'", id="unknown-metric"),
+        pytest.param(
+            "{gate: [capacity, throughput]}",
+            "Threshold 'gate' has value ['capacity', 'throughput']: lists throughput (the old name of capacity) and "
+            "capacity, the same metric",
+            id="throughput-is-capacity",
+        ),
+        pytest.param("{load_share: 1}", "Threshold 'load_share' has value 1: must be less than 1", id="all-capacity"),
+        pytest.param("{load_rps: 0}", "Threshold 'load_rps' has value 0: must be greater than 0", id="no-load"),
         pytest.param("{trails: 8}", "Threshold 'trails' has value 8: unknown key; expected one of trials,", id="typo"),
     ],
 )
