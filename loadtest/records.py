@@ -460,7 +460,7 @@ COMPARISON_FILE = "comparison.json"
 
 SideRole = Literal["base", "head"]
 DesignName = Literal["duet", "interleaved"]
-"""How a comparison's base and head shared the machine: at the same time on their own cores (duet), or one
+"""How a comparison's base and head shared the machine: at the same time on the same cores (duet), or one
 after the other in each block (interleaved)."""
 ComparisonVerdict = Literal["regressed", "improved", "no change", "inconclusive"]
 """regressed: the interval lies beyond 1 + delta on the bad side; improved: the mirror case; no change:
@@ -539,7 +539,10 @@ class TrialRecord(Record):
     started_at: datetime
     duration_seconds: float
     cores: str | None = None
-    """The CPUs it was pinned to in a duet ("0", "2-3"); None: interleaved, not pinned."""
+    """The CPUs its replicas were pinned to in a duet ("1", "2-3"); None: interleaved, not pinned."""
+    locust_cores: str | None = None
+    """The CPUs its Locust was pinned to in a duet ("0"); None: interleaved, not pinned, or a comparison.json
+    from before the duet's shared cores (each side's replicas and Locust then shared `cores`)."""
     cpu_ms_per_request: float | None = None
     """The replicas' CPU time per request answered over its judged window, in ms: their cgroup CPU seconds
     per second over the requests answered per second (None: no CPU samples, or no request answered)."""
@@ -646,8 +649,8 @@ class Comparison(Record):
     started_at: datetime
     ended_at: datetime | None = None
     design: DesignName = "interleaved"
-    """How base and head shared the machine: both at once on their own cores swapped every block (duet), or one
-    after the other in each block (interleaved)."""
+    """How base and head shared the machine: both at once on the same cores (duet), or one after the other in
+    each block (interleaved)."""
     design_reason: str | None = None
     """The duet's layout, or why the comparison ran interleaved blocks instead."""
     budget_seconds: int | None = None

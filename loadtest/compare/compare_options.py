@@ -138,7 +138,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     design: Annotated[
         CompareDesign,
         Flag(
-            "duet: both sides at once, each on its own cores; interleaved: one after the other; auto: a duet where "
+            "duet: both sides at once on the same cores; interleaved: one after the other; auto: a duet where "
             "the machine allows one",
             "trials",
             parse=choice("auto", "duet", "interleaved"),

@@ -108,9 +108,15 @@ def trial_counts(comparison: Comparison) -> str:
 def design_words(comparison: Comparison) -> str:
     """Which design ran, as the table's settings line says it: a duet's layout, or interleaved and why."""
     if comparison.design == "duet":
+        placed = next((trial for trial in comparison.trials if trial.locust_cores is not None), None)
+        if placed is None:  # a comparison.json of before the shared cores
+            return (
+                "duet blocks: both sides' trials at the same time on the same machine, each side on its own cores, "
+                "swapping cores every block, balanced"
+            )
         return (
-            "duet blocks: both sides' trials at the same time on the same machine, each side on its own cores, "
-            "swapping cores every block, balanced"
+            f"duet blocks: both sides' trials at the same time on the same cores (both sides' replicas on CPU "
+            f"{placed.cores}, both Locusts on CPU {placed.locust_cores}), orders balanced"
         )
     why = comparison.design_reason or ""
     reason = why.split(": ", 1)[1] if why.startswith("interleaved blocks, not a duet: ") else None

@@ -1,18 +1,26 @@
-"""How base and head share the machine: a duet (both at once, each on its own cores) or interleaved blocks.
+"""How base and head share the machine: a duet (both at once, on the same cores) or interleaved blocks.
 
 Interleaving (one side's trial, then the other's) cancels what drifts slowly, but a host whose speed
 changes from minute to minute gives a block's two trials two different machines. In a **duet** both
-sides run at the same time, each side's replicas and its Locust pinned to its own half of the cores
-(the replicas through their cpuset cgroup, Locust through its CPU affinity), so whatever the host does
-in a second it does to both. A core's own speed (a busier sibling thread, an interrupt that lands on
-it) would then favour one side for the whole comparison, so the sides swap halves every block: the
-blocks' balanced orders (`orders`) become core assignments, base-first putting the base on the first
-half. Reference: docs/compare.md.
+sides run at the same time, so whatever the host does in a second it does to both.
 
-A duet needs two halves of at least one core each, sides that can be pinned (the process backend, a
-cpuset the machine lets us write, or plain CPU affinity without limits), and a cell whose CPU quota
-leaves its side's Locust part of its half. Otherwise the comparison falls back to interleaved blocks
-and says why.
+**The layout: both sides' replicas on the same cores, both Locusts on the others.** Each replica keeps
+its own cgroup and the cell's CPU quota; the two sides' replicas share one cpuset (the last cores, as
+many as the two sides' quotas fill) and the two sides' Locusts share the remaining cores. Two sides on
+the same cores see the same core: its speed from second to second (on a VM, the host thread behind that
+vCPU), its interrupts, the neighbour on it. The scheduler shares the core between the two replica
+cgroups by equal weights, each capped by its quota, so a side that needs more CPU per request gets the
+same CPU time and serves fewer requests: the change being measured. Pinning each side to a core of its
+own instead (tried first, and measured: docs/measurements/2026-12-05-duet-layout.md) left each block's
+two sides on two vCPUs whose speeds differ from second to second: with the noisy neighbour, the
+per-block spread of capacity was ~9% and of CPU per request ~7%; on shared cores both fell to ~1%.
+
+The blocks' balanced orders (`orders`) still say which side's trial starts first (its threads, its port),
+so that nothing about starting first can favour one side. Reference: docs/compare.md.
+
+A duet needs the two sides' quotas to fit their cores with at least one core left for the Locusts, and
+sides that can be pinned (the process backend with a cpuset the machine lets us write, or plain CPU
+affinity without limits). Otherwise the comparison falls back to interleaved blocks and says why.
 """
 
 from __future__ import annotations
@@ -20,10 +28,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from loadtest.compare.orders import Order
-from loadtest.records import DesignName, SideRole
+from loadtest.records import DesignName
 from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.runner.matrix import Cell
+from loadtest.runner.placement import Placement
 from loadtest.thresholds import CompareDesign
 
 
@@ -46,40 +54,34 @@ class Design:
     """The design that runs, and why."""
 
     name: DesignName
-    halves: tuple[frozenset[int], frozenset[int]] | None
-    """A duet's two core sets (the first is the base's in a base-first block); None when interleaved."""
+    placement: Placement | None
+    """A duet's: where both sides run (the same placement for both); None when interleaved."""
     why: str
     """A duet's layout, or why there is none (for the terminal, comparison.json and the table)."""
 
-    def cores(self, role: SideRole, order: Order) -> frozenset[int] | None:
-        """The cores `role` runs on in a block of `order` (None: not pinned, interleaved)."""
-        if self.halves is None:
-            return None
-        first = "base" if order == "base-first" else "head"
-        return self.halves[0] if role == first else self.halves[1]
 
-
-def halves(cores: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
-    """The cores in two equal sets, lowest numbers first (an odd one out is left unused: equal halves are
-    what makes the duet fair)."""
+def duet_placement(cores: frozenset[int], cell: Cell) -> Placement | None:
+    """Both sides' replicas on the last cores their two quotas fill, both Locusts on the rest (the first:
+    CPU 0 takes most of a machine's interrupts and housekeeping, which Locust tolerates best). None: the
+    quotas leave no core for the Locusts."""
     ordered = sorted(cores)
-    size = len(ordered) // 2
-    return frozenset(ordered[:size]), frozenset(ordered[size : 2 * size])
+    needed = math.ceil(2 * cell.total_cpus - 1e-9)
+    if needed >= len(ordered):
+        return None
+    return Placement(frozenset(ordered[len(ordered) - needed :]), frozenset(ordered[:-needed]), sharing=2)
 
 
 def duet_refusal(pinning: Pinning, cell: Cell) -> str | None:
     """Why this machine cannot run a duet of `cell` (None: it can)."""
     if pinning.unavailable is not None:
         return f"the sides cannot be pinned to cores: {pinning.unavailable}"
-    if len(pinning.cores) < 2:
+    if duet_placement(pinning.cores, cell) is None:
         listed = format_cpu_list(pinning.cores) if pinning.cores else "none"
-        return f"the comparison may use {len(pinning.cores)} CPU ({listed}): a duet needs 2 or more, half a side"
-    size = len(pinning.cores) // 2
-    if cell.total_cpus > size - 0.25:
-        # Its Locust runs on the same half: a quota of the whole half (or nearly) leaves it nothing.
+        needed = math.ceil(2 * cell.total_cpus - 1e-9)
         return (
-            f"a side's {cell.replicas} replica(s) of {cell.cpus:g} CPU ({cell.total_cpus:g} CPU) would leave its "
-            f"Locust less than a quarter of its {size} core(s); a duet needs at most {size - 0.25:g} CPU a side"
+            f"both sides' {cell.replicas} replica(s) of {cell.cpus:g} CPU ({2 * cell.total_cpus:g} CPU together) fill "
+            f"{needed} core(s) and their Locusts need one more, but the comparison may use {len(pinning.cores)} "
+            f"CPU ({listed})"
         )
     return None
 
@@ -90,15 +92,14 @@ def choose_design(asked: CompareDesign, pinning: Pinning, cell: Cell) -> Design:
     if asked == "interleaved":
         return Design("interleaved", None, "interleaved blocks, as asked (--design interleaved)")
     refusal = duet_refusal(pinning, cell)
-    if refusal is not None:
+    placement = duet_placement(pinning.cores, cell) if refusal is None else None
+    if placement is None:
         if asked == "duet":
             raise DesignError(f"--design duet cannot run here: {refusal}")
         return Design("interleaved", None, f"interleaved blocks, not a duet: {refusal}")
-    first, second = halves(pinning.cores)
-    locust = len(first) - math.ceil(cell.total_cpus - 1e-9)
     why = (
-        f"duet: base and head at the same time, one on CPU {format_cpu_list(first)} and the other on CPU "
-        f"{format_cpu_list(second)}, swapping every block; each side's {cell.replicas} replica(s) of "
-        f"{cell.cpus:g} CPU and its Locust ({max(1, locust)} process) on its own CPU"
+        f"duet: base and head at the same time on the same cores: both sides' {cell.replicas} replica(s) of "
+        f"{cell.cpus:g} CPU on CPU {format_cpu_list(placement.replicas)}, each side under its own quota, and both "
+        f"Locusts on CPU {format_cpu_list(placement.locust)}"
     )
-    return Design("duet", (first, second), why)
+    return Design("duet", placement, why)

@@ -8,8 +8,7 @@ the orders are equal, after an odd number they differ by one.
 
 A dropped block (a trial the gate found invalid) is replaced by a block of the same order, run next, so
 that the blocks that count stay balanced too. In a duet trial (base and head at the same time), the order
-is the core layout: `base-first` runs the base on the first core set, and the sides swap from block to
-block in the same balanced way.
+says which side's trial starts first (its threads, its port), balanced in the same way.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One comparison from start to end: base and head on the same machine, at the same time or interleaved.
 
 `run_comparison` prepares both sides (`sides`), runs their trials in randomised blocks, both at once on
-their own cores where the machine allows (`duet`), else alternately (`trials`), judges the per-block
+the same cores where the machine allows (`duet`), else alternately (`trials`), judges the per-block
 changes (`statistics`), and writes comparison.json after every trial (`complete: false` until the end)
 and comparison.md and comparison.png at the end (`comparison_summary`).
 Whatever happens (a side that cannot start, Ctrl-C, SIGTERM), every replica, Locust process, container,
@@ -25,7 +25,7 @@ from loadtest.compare.compare_options import CompareConfig
 from loadtest.compare.comparison_summary import CHART_FILE, MARKDOWN_FILE, render_chart, render_console, render_markdown
 from loadtest.compare.duet import Design, DesignError, choose_design
 from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
-from loadtest.compare.orders import BlockOrders, Order
+from loadtest.compare.orders import BlockOrders
 from loadtest.compare.sides import WORKING_TREE, Side, SideError
 from loadtest.compare.statistics import CLAIMS, Block, ComparisonPlan, judge_metrics, overall_verdict
 from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, blocks_of
@@ -42,7 +42,6 @@ from loadtest.records import (
 )
 from loadtest.runner import interrupts
 from loadtest.runner.backends import BackendError
-from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.util.files import write_atomic
 from loadtest.util.text import first_line
 
@@ -179,7 +178,7 @@ class ComparisonSession:
         prepare = f", plus ~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)" if revisions else ""
         judged = ", ".join(settings.judged)
         what = (
-            "duet blocks (base and head at the same time, swapping cores"
+            "duet blocks (base and head at the same time on the same cores, orders balanced"
             if self.design.name == "duet"
             else "blocks of one base and one head trial (orders balanced"
         )
@@ -231,10 +230,10 @@ class ComparisonSession:
             self.blocks_run += 1
             block_started = self.clock()
             roles: list[SideRole] = ["base", "head"] if order == "base-first" else ["head", "base"]
-            ran = self.run_phase(lab, self.planned(roles, order, None))
+            ran = self.run_phase(lab, self.planned(roles, None))
             if all(trial.valid for trial in ran) and len(ran) == len(roles):
                 # A block whose capacity phase is not valid is dropped as it stands: its load phase is not run.
-                ran += self.run_phase(lab, self.planned(roles, order, self.fixed_rate(ran)))
+                ran += self.run_phase(lab, self.planned(roles, self.fixed_rate(ran)))
             broken = self.broken(ran)
             if broken is not None:
                 return broken
@@ -262,7 +261,7 @@ class ComparisonSession:
                 self.stopped, self.final = f"decided after {valid} valid blocks", False
         return None
 
-    def planned(self, roles: list[SideRole], order: Order, load_rps: float | None) -> list[PlannedTrial]:
+    def planned(self, roles: list[SideRole], load_rps: float | None) -> list[PlannedTrial]:
         """This block's trials of one phase, in the block's order: capacity (`load_rps` None) or the fixed load."""
         phase: PhaseName = "capacity" if load_rps is None else "load"
         return [
@@ -270,7 +269,7 @@ class ComparisonSession:
                 len(self.trials) + 1 + position,
                 self.blocks_run,
                 role,
-                self.design.cores(role, order),
+                self.design.placement,
                 phase,
                 load_rps,
             )
@@ -296,10 +295,10 @@ class ComparisonSession:
         # before it makes the engine refuse to start it.
         phase = phase_words(planned[0], self.config)
         if self.design.name == "duet":
-            cores = " and ".join(
-                f"{self.sides[one.role].label} on CPU {format_cpu_list(one.cores or frozenset())}" for one in planned
-            )
-            self.say(f"block {self.blocks_run}, {phase} (trials {planned[0].index} and {planned[1].index}): {cores}...")
+            sides = " and ".join(self.sides[one.role].label for one in planned)
+            where = f", {planned[0].placement.describe()}" if planned[0].placement is not None else ""
+            trials = f"trials {planned[0].index} and {planned[1].index}"
+            self.say(f"block {self.blocks_run}, {phase} ({trials}): {sides} at once{where}...")
             ran = lab.run_together(planned)
             self.ended(ran)
             return ran

@@ -1,7 +1,7 @@
 """Judging a comparison: per-block changes head vs base, repeated t-intervals, the margin, a verdict per metric.
 
 Pure: trial figures in, `MetricResult`s out. Each block holds one base and one head trial (run back to
-back, or at the same time on swapped cores), so its log-ratio log(head / base) cancels whatever the machine
+back, or at the same time on the same cores), so its log-ratio log(head / base) cancels whatever the machine
 did to both. Per metric, over the blocks that gave it:
 
 - a paired t-interval of the mean log-ratio, back on the ratio scale, widened by the figures' own rounding

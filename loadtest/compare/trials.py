@@ -2,7 +2,7 @@
 
 Block after block, one base trial and one head trial run back to back in an order drawn at random
 (A B, B A, B A, A B ...; balanced in pairs, `orders`), so neither side runs first more often; or, in a
-duet (`duet`), at the same time, each on its own cores, the order saying which side gets which. Each
+duet (`duet`), at the same time on the same cores, the order saying which side starts first. Each
 trial is a cell of the cell engine (`loadtest.runner.engine`: replicas started fresh under the cell's
 limits, Locust, run.json, the gate's verdict.json) in `trials/NN-<side>/`; its ramp is not judged.
 A trial gives one value per metric, from the Aggregated row of its judged window; a trial that
@@ -32,6 +32,7 @@ from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.runner.linux.sockets import free_ports
 from loadtest.runner.matrix import Cell
 from loadtest.runner.matrix_run import run_engine
+from loadtest.runner.placement import Placement
 from loadtest.runner.run_options import RunConfig
 from loadtest.scenario import Pace
 from loadtest.thresholds import ComparedMetric
@@ -52,8 +53,8 @@ class PlannedTrial:
     """1-based, in running order."""
     block: int
     role: SideRole
-    cores: frozenset[int] | None = None
-    """A duet's: the CPUs its replicas and Locust are pinned to (None: not pinned)."""
+    placement: Placement | None = None
+    """A duet's: the CPUs its replicas and its Locust are pinned to (None: not pinned)."""
     phase: PhaseName = "capacity"
     load_rps: float | None = None
     """The load phase's fixed rate, every user together."""
@@ -91,7 +92,8 @@ class PlannedTrial:
             points=points,
             started_at=started_at,
             duration_seconds=round(seconds, 3),
-            cores=format_cpu_list(self.cores) if self.cores is not None else None,
+            cores=format_cpu_list(self.placement.replicas) if self.placement is not None else None,
+            locust_cores=format_cpu_list(self.placement.locust) if self.placement is not None else None,
             cpu_ms_per_request=cpu_ms_per_request,
         )
 
@@ -203,8 +205,8 @@ class TrialRunner:
         self.progress = TrialProgress(say)
 
     def run(self, planned: PlannedTrial, together: StartTogether | None = None, port: int | None = None) -> TrialRecord:
-        """Run it into trials/NN-side/ (pinned to its cores, if it has any); what it gave. In a duet, `together`
-        starts its load with the other side's, and `port` is its own."""
+        """Run it into trials/NN-side/ (pinned to its placement, if it has one); what it gave. In a duet,
+        `together` starts its load with the other side's, and `port` is its own."""
         load, run_time = self.run_config.load, self.run_config.run_time
         if planned.load_rps is not None:
             load, run_time = fixed_load(load, planned.load_rps, self.load_time.seconds), self.load_time
@@ -216,15 +218,16 @@ class TrialRunner:
             run_time=run_time.text,
         )
         engine = self.engines[planned.role]
-        if planned.cores is not None or together is not None:
-            engine = replace(engine, backend=duet_view(engine.backend, planned.cores, together, port))
+        if planned.placement is not None or together is not None:
+            view = duet_view(engine.backend, planned.placement, together, port, planned.role)
+            engine = replace(engine, backend=view)
         started_at, clock = datetime.now(UTC), time.monotonic()
         result = engine.run_cell(request, self.progress)
         return trial_record(result, planned, started_at, time.monotonic() - clock)
 
     def run_together(self, planned: Sequence[PlannedTrial]) -> list[TrialRecord]:
-        """A duet's block: its trials at the same time, each on its own cores and port, their loads started
-        together; their records in the order given."""
+        """A duet's block: its trials at the same time, each on its placement and its own port, their loads
+        started together; their records in the order given."""
         together = StartTogether(len(planned))
         ports = free_ports(len(planned))  # distinct: both sides' replicas bind with SO_REUSEPORT
 
@@ -241,13 +244,18 @@ class TrialRunner:
 
 
 def duet_view(
-    backend: Backend, cores: frozenset[int] | None, together: StartTogether | None, port: int | None
+    backend: Backend,
+    placement: Placement | None,
+    together: StartTogether | None,
+    port: int | None,
+    role: SideRole,
 ) -> Backend:
-    """`backend` pinned to `cores`, on `port` (a --port of the user's would have both sides on it), its load
-    started with the other side's."""
+    """`backend` pinned to `placement`, its replicas named after `role` (both sides run the same cell at
+    once), on `port` (a --port of the user's would have both sides on it), its load started with the other
+    side's."""
     if not isinstance(backend, ProcessBackend):
         raise TypeError(f"a duet needs the process backend, not {backend.name}")  # the design's rule: a bug if not
-    view = backend.pinned(cores)
+    view = backend.pinned(placement, role)
     view.port = port if port is not None else view.port
     view.before_load = together.arrive if together is not None else None
     return view

@@ -139,7 +139,7 @@ capacity phase's."""
 
 DEFAULT_GATE: tuple[ComparedMetric, ...] = ("capacity", "cpu_per_request")
 CompareDesign = Literal["auto", "duet", "interleaved"]
-"""How a comparison's sides share the machine: a duet (both at once, each on its own cores) where it allows
+"""How a comparison's sides share the machine: a duet (both at once on the same cores) where it allows
 one (auto), a duet or nothing, or interleaved blocks."""
 
 
@@ -177,7 +177,7 @@ class CompareSettings(StrictModel):
     """The error rate's no-change band, in absolute terms (0.001: 0.1 percentage point either way);
     any rise the test can tell from zero is a regression."""
     design: CompareDesign = "auto"
-    """auto: a duet (base and head at the same time, each on its own cores, swapping every block) where the
+    """auto: a duet (base and head at the same time on the same cores: replicas on some, Locusts on others) where the
     machine allows one, else interleaved blocks; duet: a duet or an error; interleaved: one side after the other."""
     max_inconclusive_share: Annotated[float, Field(ge=0, lt=1)] = 0.25
     """The share of trials that may be inconclusive (Locust saturated, limits not enforced) before the

@@ -4,8 +4,8 @@ The replicas share one port through SO_REUSEPORT, so the kernel spreads connecti
 as Docker's DNS round-robin does (a command of your own must bind that way for more than one
 replica). Each replica is a slot with its own cgroup (CPU quota, memory limit) that its process
 joins before it execs; a process that dies is restarted into the same slot and counted, as
-Docker's restart policy would. A backend `pinned` to a set of cores runs its replicas in a cpuset of
-those cores and its Locust with that CPU affinity (a comparison's duet: each side on its own cores).
+Docker's restart policy would. A backend `pinned` to a placement runs its replicas in a cpuset of
+its replicas' cores and its Locust with the CPU affinity of its Locust cores (a comparison's duet).
 Readiness: every replica (or a process it started) holds a listening socket on the port (uvicorn
 binds after the lifespan has loaded the model) and the health path answers 200 over fresh connections.
 """
@@ -29,13 +29,13 @@ from loadtest.records import LiveReplica, ReplicaRecord, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDiedError
 from loadtest.runner.backends.local_locust import LocustProcess, start_locust, start_locust_web
-from loadtest.runner.generator import cell_workers, worker_processes
+from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux import launch, processes
-from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.runner.linux.cgroups import CgroupError, CgroupUnavailable, ReplicaCgroup, ReplicaCgroups, open_cgroups
 from loadtest.runner.linux.processes import describe_exit
 from loadtest.runner.linux.sockets import free_port, listening_pids
 from loadtest.runner.matrix import Cell
+from loadtest.runner.placement import Placement
 from loadtest.util.files import read_tail
 from loadtest.util.http import get_status
 
@@ -132,12 +132,17 @@ class ProcessDeployment:
         health_path: str = "/health",
         locustfile: Path | None = None,
         api_cwd: Path | None = None,
-        cores: frozenset[int] | None = None,
+        placement: Placement | None = None,
         before_load: Callable[[], None] | None = None,
+        tag: str | None = None,
     ) -> None:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
-        self.cores = cores
-        """The CPUs its replicas and Locust are pinned to (None: not pinned)."""
+        self.placement = placement
+        """Where its replicas and its Locust are pinned (None: not pinned)."""
+        self.cores = placement.replicas if placement is not None else None
+        """Its replicas' CPUs (None: not pinned)."""
+        self.tag = tag
+        """In its replicas' cgroups' names (a duet's side): two deployments of one cell never share one."""
         self.before_load = before_load
         """Called with the replicas ready, just before Locust starts (a duet's sides start their loads together)."""
         self.api_cwd = api_cwd or cwd
@@ -193,10 +198,10 @@ class ProcessDeployment:
                 raise BackendError(f"cannot start API replica {index}: {error}") from None
 
     def cgroup_name(self, index: int) -> str:
-        """Replica `index`'s cgroup: named after its cell, and its cores when pinned (a duet's two sides run
-        the same cell at once, each on its own cores)."""
-        pinned = f"-cpu{format_cpu_list(self.cores).replace(',', '_')}" if self.cores is not None else ""
-        return f"{self.cell.name}{pinned}-replica-{index}"
+        """Replica `index`'s cgroup: named after its cell, and its tag when it has one (a duet's two sides run
+        the same cell at once: `base`, `head`)."""
+        tag = f"-{self.tag}" if self.tag is not None else ""
+        return f"{self.cell.name}{tag}-replica-{index}"
 
     def wait_ready(self, timeout: float) -> None:
         """Return once every replica listens and /health answers 200; BackendError on timeout or death."""
@@ -240,11 +245,12 @@ class ProcessDeployment:
         )
 
     def start_load(self, settings: LoadSettings) -> LocustProcess:
-        """Start Locust against the shared port, with the cores the replicas leave free."""
+        """Start Locust against the shared port, on its placement's Locust cores when it has one."""
         if self.before_load is not None:
             self.before_load()
+        cores = self.placement.locust if self.placement is not None else None
         self.load = start_locust(
-            self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd, cores=self.cores
+            self._locustfile(), self.url, self.cell_dir, settings, self._workers(), cwd=self.cwd, cores=cores
         )
         return self.load
 
@@ -276,9 +282,9 @@ class ProcessDeployment:
         return self.locustfile
 
     def _workers(self) -> int:
-        if self.cores is not None and self.locust_workers is None:
-            # Pinned: the cores of its own set that the replicas' quota leaves free, not the machine's.
-            return worker_processes(len(self.cores), self.cell.total_cpus)
+        if self.placement is not None and self.locust_workers is None:
+            # Pinned: its share of its own Locust cores, not the machine's.
+            return self.placement.locust_processes(self.cell.total_cpus)
         return cell_workers(self.cell, self.locust_workers)
 
     def sample(self) -> ResourceSample:
@@ -438,7 +444,10 @@ class ProcessBackend:
         self.command_template, self.health_path, self.locustfile = api_command, health_path, locustfile
         self.api_cwd = cwd
         """Where the replicas run; Locust always runs in `cwd`."""
-        self.cores: frozenset[int] | None = None
+        self.placement: Placement | None = None
+        """Where this backend's cells run (a `pinned` view); None: wherever the kernel puts them."""
+        self.tag: str | None = None
+        """A `pinned` view's name for its cells' replicas (a duet's side), so two views' cgroups never collide."""
         """The CPUs this backend's cells run on (a `pinned` view); None: wherever the kernel puts them."""
         self.before_load: Callable[[], None] | None = None
         """Called in each cell with its replicas ready, just before its Locust starts (a duet's start together)."""
@@ -473,13 +482,12 @@ class ProcessBackend:
         view.command_template, view.api_cwd = api_command, api_cwd
         return view
 
-    def pinned(self, cores: frozenset[int] | None) -> ProcessBackend:
-        """This backend (same cgroups, service and Locust) with every cell's replicas and Locust on `cores`
-        (None: unpinned). Like `serving`, a view: close this backend, not the view."""
-        if cores is not None and not cores:
-            raise BackendError("cannot pin a cell to an empty set of CPUs")
+    def pinned(self, placement: Placement | None, tag: str | None = None) -> ProcessBackend:
+        """This backend (same cgroups, service and Locust) with every cell's replicas and Locust on `placement`,
+        its replicas' cgroups named with `tag` (a duet's side: two views run the same cell at once). None:
+        unpinned. Like `serving`, a view: close this backend, not the view."""
         view = copy.copy(self)
-        view.cores = cores
+        view.placement, view.tag = placement, tag
         return view
 
     def deployment(self, cell: Cell, cell_dir: Path) -> ProcessDeployment:
@@ -497,8 +505,9 @@ class ProcessBackend:
             health_path=self.health_path,
             locustfile=self.locustfile,
             api_cwd=self.api_cwd,
-            cores=self.cores,
+            placement=self.placement,
             before_load=self.before_load,
+            tag=self.tag,
         )
         deployment.locust_workers = self.locust_workers
         return deployment

@@ -7,7 +7,7 @@ when running as root. Every replica gets a cgroup inside it with
 - CPU: v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`, v2 `cpu.max` (quota = cpus x 100 ms period);
 - memory: v1 `memory.limit_in_bytes` (+ `memory.memsw.limit_in_bytes`, no swap), v2 `memory.max`
   (+ `memory.swap.max` 0);
-- cores, when a replica is pinned (a comparison's duet trial gives each side its own): v1 the `cpuset`
+- cores, when a replica is pinned (a comparison's duet puts both sides' replicas on its cores): v1 the `cpuset`
   controller's `cpuset.cpus` (+ `cpuset.mems`, which v1 leaves empty and which must be set before a process
   may join), in a group of its own made only then; v2 `cpuset.cpus`, the controller enabled where the
   kernel offers it (Docker's --cpuset-cpus writes the same file).

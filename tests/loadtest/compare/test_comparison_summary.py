@@ -180,3 +180,29 @@ def test_the_chart_is_a_png_when_any_trial_gave_figures() -> None:
 @pytest.mark.parametrize("ratio", [0.75, 1.0, 1.3])
 def test_the_chart_draws_every_verdict(ratio: float) -> None:
     assert render_chart(comparison(ratio)) is not None
+
+
+@pytest.mark.parametrize(
+    ("cores", "locust_cores", "words"),
+    [
+        pytest.param(
+            "1",
+            "0",
+            "duet blocks: both sides' trials at the same time on the same cores (both sides' replicas on CPU 1, "
+            "both Locusts on CPU 0), orders balanced",
+            id="shared-cores",
+        ),
+        pytest.param(
+            "0",
+            None,
+            "duet blocks: both sides' trials at the same time on the same machine, each side on its own cores, "
+            "swapping cores every block, balanced",
+            id="a-comparison-json-of-before-the-shared-cores",
+        ),
+    ],
+)
+def test_a_duet_says_where_its_sides_ran(cores: str, locust_cores: str | None, words: str) -> None:
+    ran = comparison(0.9)
+    pinned = [one.model_copy(update={"cores": cores, "locust_cores": locust_cores}) for one in ran.trials]
+    duet = ran.model_copy(update={"design": "duet", "trials": pinned})
+    assert words in render_markdown(duet)

@@ -5,32 +5,37 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.compare.duet import DesignError, Pinning, choose_design, halves
+from loadtest.compare.duet import DesignError, Pinning, choose_design, duet_placement
 from loadtest.runner.matrix import Cell
+from loadtest.runner.placement import Placement
 
 CELL = Cell(1, 0.5, "512m")
 TWO = Pinning(frozenset({0, 1}))
 
 
-def test_two_cores_give_a_duet_with_a_core_a_side_that_the_sides_swap() -> None:
+def test_two_cores_give_a_duet_with_both_sides_replicas_on_one_core_and_both_locusts_on_the_other() -> None:
     design = choose_design("auto", TWO, CELL)
     assert design.name == "duet"
-    assert design.halves == (frozenset({0}), frozenset({1}))
-    zero, one = frozenset({0}), frozenset({1})
-    assert (design.cores("base", "base-first"), design.cores("head", "base-first")) == (zero, one)
-    assert (design.cores("base", "head-first"), design.cores("head", "head-first")) == (one, zero)
+    assert design.placement == Placement(frozenset({1}), frozenset({0}), sharing=2)
     assert design.why == (
-        "duet: base and head at the same time, one on CPU 0 and the other on CPU 1, swapping every block; each "
-        "side's 1 replica(s) of 0.5 CPU and its Locust (1 process) on its own CPU"
+        "duet: base and head at the same time on the same cores: both sides' 1 replica(s) of 0.5 CPU on CPU 1, "
+        "each side under its own quota, and both Locusts on CPU 0"
     )
 
 
 @pytest.mark.parametrize(
-    ("cores", "first", "second"),
-    [({0, 1, 2, 3}, {0, 1}, {2, 3}), ({0, 1, 2}, {0}, {1}), ({3, 5, 6, 9}, {3, 5}, {6, 9})],
+    ("cores", "cell", "replicas", "locust"),
+    [
+        pytest.param({0, 1, 2, 3}, CELL, {3}, {0, 1, 2}, id="a-runner-of-4"),
+        pytest.param({0, 1, 2, 3}, Cell(1, 1.0, "1g"), {2, 3}, {0, 1}, id="two-whole-cpus"),
+        pytest.param({0, 1, 2}, Cell(1, 0.75, "1g"), {1, 2}, {0}, id="a-quota-rounds-up-to-whole-cores"),
+        pytest.param({3, 5, 6, 9}, Cell(2, 0.25, "256m"), {9}, {3, 5, 6}, id="cores-by-number-not-position"),
+    ],
 )
-def test_the_halves_are_equal_and_an_odd_core_is_left_out(cores: set[int], first: set[int], second: set[int]) -> None:
-    assert halves(frozenset(cores)) == (frozenset(first), frozenset(second))
+def test_the_replicas_take_the_last_cores_their_two_quotas_fill_and_the_locusts_the_rest(
+    cores: set[int], cell: Cell, replicas: set[int], locust: set[int]
+) -> None:
+    assert duet_placement(frozenset(cores), cell) == Placement(frozenset(replicas), frozenset(locust), sharing=2)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +44,8 @@ def test_the_halves_are_equal_and_an_odd_core_is_left_out(cores: set[int], first
         pytest.param(
             Pinning(frozenset({1})),
             CELL,
-            "the comparison may use 1 CPU (1): a duet needs 2 or more, half a side",
+            "both sides' 1 replica(s) of 0.5 CPU (1 CPU together) fill 1 core(s) and their Locusts need one more, "
+            "but the comparison may use 1 CPU (1)",
             id="one-core",
         ),
         pytest.param(
@@ -51,16 +57,16 @@ def test_the_halves_are_equal_and_an_odd_core_is_left_out(cores: set[int], first
         pytest.param(
             TWO,
             Cell(1, 1.0, "512m"),
-            "a side's 1 replica(s) of 1 CPU (1 CPU) would leave its Locust less than a quarter of its 1 core(s); a "
-            "duet needs at most 0.75 CPU a side",
-            id="cell-fills-its-core",
+            "both sides' 1 replica(s) of 1 CPU (2 CPU together) fill 2 core(s) and their Locusts need one more, but "
+            "the comparison may use 2 CPU (0-1)",
+            id="cells-fill-the-machine",
         ),
         pytest.param(
             Pinning(frozenset({0, 1, 2, 3})),
             Cell(2, 1.0, "512m"),
-            "a side's 2 replica(s) of 1 CPU (2 CPU) would leave its Locust less than a quarter of its 2 core(s); a "
-            "duet needs at most 1.75 CPU a side",
-            id="two-replicas-fill-two-cores",
+            "both sides' 2 replica(s) of 1 CPU (4 CPU together) fill 4 core(s) and their Locusts need one more, but "
+            "the comparison may use 4 CPU (0-3)",
+            id="two-replicas-a-side-on-four-cores",
         ),
     ],
 )
@@ -68,9 +74,8 @@ def test_where_no_duet_fits_auto_falls_back_to_interleaved_and_duet_refuses(
     pinning: Pinning, cell: Cell, why: str
 ) -> None:
     design = choose_design("auto", pinning, cell)
-    assert (design.name, design.halves) == ("interleaved", None)
+    assert (design.name, design.placement) == ("interleaved", None)
     assert design.why == f"interleaved blocks, not a duet: {why}"
-    assert design.cores("base", "base-first") is None
     with pytest.raises(DesignError, match=r"^--design duet cannot run here: ") as refused:
         choose_design("duet", pinning, cell)
     assert str(refused.value).endswith(why)

@@ -32,6 +32,7 @@ from loadtest.compare.sides import Side, SideError
 from loadtest.compare.trials import PlannedTrial
 from loadtest.records import Figures, RunOutcome, SideRole, TrialRecord
 from loadtest.runner import interrupts
+from loadtest.runner.placement import Placement
 from loadtest.thresholds import load_thresholds
 
 REPO = Path(__file__).resolve().parents[3]
@@ -398,31 +399,35 @@ def test_a_cost_that_shows_in_the_cpu_per_request_alone_is_regressed(tmp_path: P
 TWO_CORES = frozenset({0, 1})
 
 
-def test_a_duet_runs_each_blocks_two_trials_at_once_on_swapped_cores(tmp_path: Path) -> None:
+def test_a_duet_runs_each_blocks_two_trials_at_once_on_the_same_cores(tmp_path: Path) -> None:
     done = run_compare(tmp_path, ScriptedLab(service(cost=0.3), cores=TWO_CORES))
     assert done.code == exitcodes.BREACHED, done.err
     assert done.document["design"] == "duet"
-    assert done.document["design_reason"].startswith("duet: base and head at the same time, one on CPU 0 and ")
+    assert done.document["design_reason"].startswith(
+        "duet: base and head at the same time on the same cores: both sides' 1 replica(s) of 0.5 CPU on CPU 1"
+    )
     assert all(sorted(one.role for one in step) == ["base", "head"] for step in done.lab.steps)
     # Each phase at the same time: the block's capacity phases, then its load phases, on the same cores.
     assert [{one.phase for one in step} for step in done.lab.steps] == [{"capacity"}, {"load"}] * (
         len(done.lab.steps) // 2
     )
     assert all({one.block for one in step} == {(index + 1) // 2} for index, step in enumerate(done.lab.steps, 1))
+    # Both sides' replicas on CPU 1 and both Locusts on CPU 0, in every phase of every block.
+    placement = Placement(frozenset({1}), frozenset({0}), sharing=2)
+    assert all(one.placement == placement for step in done.lab.steps for one in step)
+    assert {(trial["cores"], trial["locust_cores"]) for trial in done.document["trials"]} == {("1", "0")}
+    # The orders say which side starts first, balanced: each side as often, within one block; both phases of
+    # a block in its order.
+    first = [step[0].role for step in done.lab.steps[::2]]
+    assert abs(first.count("base") - first.count("head")) <= 1
     assert all(
-        {(one.role, one.cores) for one in capacity} == {(one.role, one.cores) for one in load}
+        [one.role for one in capacity] == [one.role for one in load]
         for capacity, load in zip(done.lab.steps[::2], done.lab.steps[1::2], strict=True)
     )
-    base_cores = [next(one.cores for one in step if one.role == "base") for step in done.lab.steps[::2]]
-    head_cores = [next(one.cores for one in step if one.role == "head") for step in done.lab.steps[::2]]
-    assert all(
-        {base, head} == {frozenset({0}), frozenset({1})} for base, head in zip(base_cores, head_cores, strict=True)
+    assert (
+        "duet blocks: both sides' trials at the same time on the same cores" in (done.out / "comparison.md").read_text()
     )
-    # The orders are the core layout, balanced: each side on each core as often, within one block.
-    assert abs(base_cores.count(frozenset({0})) - base_cores.count(frozenset({1}))) <= 1
-    assert {trial["cores"] for trial in done.document["trials"]} == {"0", "1"}
-    assert "duet blocks: both sides' trials at the same time" in (done.out / "comparison.md").read_text()
-    assert "base (main, aaaaaaaaaaaa) on CPU " in done.err
+    assert "at once, replicas on CPU 1, Locust on CPU 0..." in done.err
 
 
 def test_a_duet_block_takes_one_trials_time_so_the_budget_holds_twice_the_blocks() -> None:
@@ -431,11 +436,11 @@ def test_a_duet_block_takes_one_trials_time_so_the_budget_holds_twice_the_blocks
     planned.plan_for(choose_design("auto", Pinning(TWO_CORES), planned.config.cell))
     assert planned.max_blocks == 7  # a duet: ... / ~44 s
     assert planned.budget().startswith(
-        "compare: up to 7 duet blocks (base and head at the same time, swapping cores, seed "
+        "compare: up to 7 duet blocks (base and head at the same time on the same cores, orders balanced, seed "
     )
 
 
-def test_a_dropped_duet_block_is_replaced_on_the_same_cores(tmp_path: Path) -> None:
+def test_a_dropped_duet_block_is_replaced_in_the_same_order(tmp_path: Path) -> None:
     valid = service(cost=1.0)
 
     def answer(planned: PlannedTrial) -> TrialRecord:
@@ -446,13 +451,16 @@ def test_a_dropped_duet_block_is_replaced_on_the_same_cores(tmp_path: Path) -> N
     done = run_compare(tmp_path, ScriptedLab(answer, cores=TWO_CORES), "--trials", "8")
     assert done.document["blocks_dropped"] == 1
     first, replacement = done.lab.steps[0], done.lab.steps[1]
-    assert {(one.role, one.cores) for one in first} == {(one.role, one.cores) for one in replacement}
+    assert [one.role for one in first] == [one.role for one in replacement]
     assert done.code == exitcodes.BREACHED, done.err
 
 
 def test_one_core_falls_back_to_interleaved_blocks_and_says_why(tmp_path: Path) -> None:
     done = run_compare(tmp_path, ScriptedLab(service(), cores=frozenset({1})))
-    why = "the comparison may use 1 CPU (1): a duet needs 2 or more, half a side"
+    why = (
+        "both sides' 1 replica(s) of 0.5 CPU (1 CPU together) fill 1 core(s) and their Locusts need one more, but "
+        "the comparison may use 1 CPU (1)"
+    )
     assert done.document["design"] == "interleaved"
     assert done.document["design_reason"] == f"interleaved blocks, not a duet: {why}"
     assert all(len(step) == 1 for step in done.lab.steps)
@@ -471,8 +479,8 @@ def test_a_duet_asked_where_none_fits_cannot_be_judged_before_any_trial(tmp_path
     done = run_compare(tmp_path, ScriptedLab(service()), "--design", "duet")
     assert done.code == exitcodes.CANNOT_JUDGE
     assert done.document["reasons"] == [
-        "cannot judge: --design duet cannot run here: the comparison may use 1 CPU (0): a duet needs 2 or more, "
-        "half a side"
+        "cannot judge: --design duet cannot run here: both sides' 1 replica(s) of 0.5 CPU (1 CPU together) fill 1 "
+        "core(s) and their Locusts need one more, but the comparison may use 1 CPU (0)"
     ]
     assert done.lab.ran == []
     assert done.lab.closed == 1

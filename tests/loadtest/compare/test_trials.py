@@ -27,6 +27,7 @@ from loadtest.records import Figures, PhaseName, SideRole, TrialRecord
 from loadtest.results import CannotJudge, CellResult, Interrupted, ReplicaDied
 from loadtest.runner import interrupts
 from loadtest.runner.matrix import Cell
+from loadtest.runner.placement import Placement
 from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import run_record, samples
@@ -146,10 +147,12 @@ def test_a_trial_the_gate_could_not_judge_gives_the_gates_reason(tmp_path: Path)
 # --------------------------------------------------------------------------- a duet's two trials at once
 
 
-def test_a_duet_trial_records_its_cores() -> None:
-    pinned = PlannedTrial(index=4, block=2, role="base", cores=frozenset({1}))
-    assert pinned.record("pass", [], None, NOW, 20.0).cores == "1"
-    assert PLANNED.record("pass", [], None, NOW, 20.0).cores is None
+def test_a_duet_trial_records_its_replicas_and_its_locusts_cores() -> None:
+    pinned = PlannedTrial(index=4, block=2, role="base", placement=Placement(frozenset({2, 3}), frozenset({0})))
+    record = pinned.record("pass", [], None, NOW, 20.0)
+    assert (record.cores, record.locust_cores) == ("2-3", "0")
+    unpinned = PLANNED.record("pass", [], None, NOW, 20.0)
+    assert (unpinned.cores, unpinned.locust_cores) == (None, None)
 
 
 def test_calls_at_once_run_at_the_same_time_and_return_in_order() -> None:

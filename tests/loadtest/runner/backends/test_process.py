@@ -12,6 +12,7 @@ import pytest
 from loadtest.runner.backends import BackendError
 from loadtest.runner.backends.process import ProcessBackend
 from loadtest.runner.matrix import Cell
+from loadtest.runner.placement import Placement
 from loadtest.util.http import get_status
 
 REPO = Path(__file__).resolve().parents[4]
@@ -57,13 +58,15 @@ def test_a_pinned_view_runs_its_replicas_on_its_cores(tmp_path: Path, enforce_li
         if enforce_limits and (backend.cgroups is None or backend.cgroups.cpuset_unavailable is not None):
             pytest.skip(f"replicas cannot be pinned with cgroups here: {backend.describe()}")
         core = max(os.sched_getaffinity(0))
-        view = backend.pinned(frozenset({core})).serving(SERVER, tmp_path)
-        assert backend.cores is None
+        view = backend.pinned(Placement(frozenset({core}), frozenset({min(os.sched_getaffinity(0))}))).serving(
+            SERVER, tmp_path
+        )
+        assert backend.placement is None
         with view.deployment(Cell(1, 0.5, "256m"), tmp_path) as deployment:
             replica = deployment.replicas[0]
             assert replica.process is not None
             assert allowed_cpus(replica.process.pid) == str(core)
-            # Its Locust gets the cores of its own set that the replica's quota leaves: one, at least.
+            # Its Locust gets its own cores' processes, not the machine's: one, at least.
             assert deployment._workers() == 1
         limits = deployment.replica_records()[0].limits
         assert (limits.cpuset if limits is not None else None) == (str(core) if enforce_limits else None)
@@ -71,27 +74,23 @@ def test_a_pinned_view_runs_its_replicas_on_its_cores(tmp_path: Path, enforce_li
         assert backend.close() == []
 
 
-def test_a_view_cannot_be_pinned_to_no_cpu() -> None:
-    backend = ProcessBackend(cwd=REPO, ready_timeout=1, enforce_limits=False)
-    with pytest.raises(BackendError, match="empty set of CPUs"):
-        backend.pinned(frozenset())
-
-
-def test_a_duets_two_sides_deploy_the_same_cell_at_once_each_on_its_cores(tmp_path: Path) -> None:
-    """The same cell on two cores at the same time: its replicas' cgroups are named after their cores."""
+def test_a_duets_two_sides_deploy_the_same_cell_at_once_on_the_same_cores(tmp_path: Path) -> None:
+    """The same cell twice at the same time on one placement: each side's replicas in cgroups of their own,
+    named after the side, both in the placement's cpuset."""
     backend = ProcessBackend(cwd=REPO, ready_timeout=30, enforce_limits=True, health_path="/")
     try:
         cores = sorted(os.sched_getaffinity(0))
         if backend.cgroups is None or backend.cgroups.cpuset_unavailable is not None or len(cores) < 2:
             pytest.skip(f"no two cores to pin replicas to with cgroups here: {backend.describe()}")
-        first, second = (backend.pinned(frozenset({core})).serving(SERVER, tmp_path) for core in cores[:2])
+        placement = Placement(frozenset({cores[-1]}), frozenset({cores[0]}), sharing=2)
+        first, second = (backend.pinned(placement, role).serving(SERVER, tmp_path) for role in ("base", "head"))
         cell = Cell(1, 0.5, "256m")
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         with first.deployment(cell, tmp_path / "a") as one, second.deployment(cell, tmp_path / "b") as other:
             names = [replica.cgroup.name for replica in (*one.replicas, *other.replicas) if replica.cgroup is not None]
-            assert names == [f"{cell.name}-cpu{cores[0]}-replica-0", f"{cell.name}-cpu{cores[1]}-replica-0"]
+            assert names == [f"{cell.name}-base-replica-0", f"{cell.name}-head-replica-0"]
             pids = [replica.process.pid for replica in (*one.replicas, *other.replicas) if replica.process is not None]
-            assert [allowed_cpus(pid) for pid in pids] == [str(cores[0]), str(cores[1])]
+            assert [allowed_cpus(pid) for pid in pids] == [str(cores[-1]), str(cores[-1])]
     finally:
         assert backend.close() == []
