@@ -22,7 +22,7 @@ from loadtest.compare.sides import Side, Workspace, image_side, revision_side
 from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, TrialRunner
 from loadtest.records import SideRole, TrialRecord
 from loadtest.runner.backends import Backend, BackendError, open_backend
-from loadtest.runner.backends.compose import DEFAULT_API_IMAGE
+from loadtest.runner.backends.compose import DEFAULT_API_IMAGE, ComposeBackend
 from loadtest.runner.backends.process import ProcessBackend
 
 SIDES_DIR = "sides"
@@ -122,18 +122,25 @@ class MachineLab:
         return self.runner
 
     def pinning(self) -> Pinning:
-        """The process backend's: its cgroups' cores (or this process's affinity without limits); the compose
-        backend does not pin its containers."""
-        root = self.opened[0] if self.opened else None
-        if not isinstance(root, ProcessBackend):
-            return Pinning(frozenset(), "the compose backend does not pin a side's containers to cores (yet)")
-        if root.cgroups is None:
-            # No limits (--no-limits, or none here): the replicas are pinned by their CPU affinity.
-            return Pinning(frozenset(os.sched_getaffinity(0)))
-        return Pinning(root.cgroups.cores(), root.cgroups.cpuset_unavailable)
+        """The cores the sides may be pinned to, on the backend that serves them (`backend_pinning`)."""
+        return backend_pinning(self.opened[0] if self.opened else None)
 
     def close(self) -> list[str]:
         """Every backend closed (replicas, containers, cgroups), then every worktree removed."""
         problems = [problem for backend in self.opened for problem in backend.close()]
         self.opened = []
         return problems + self.workspace.close()
+
+
+def backend_pinning(backend: Backend | None) -> Pinning:
+    """What a comparison may pin its sides to on `backend`: the process backend's cgroups' cores (or this
+    process's CPU affinity without limits); the compose backend's, the CPUs the Docker daemon's containers may
+    run on (both sides' backends talk to the same daemon)."""
+    if isinstance(backend, ComposeBackend):
+        return Pinning(backend.cpus.cores, backend.cpus.unavailable)
+    if not isinstance(backend, ProcessBackend):
+        return Pinning(frozenset(), "no backend is open")  # the session asks once the lab is open
+    if backend.cgroups is None:
+        # No limits (--no-limits, or none here): the replicas are pinned by their CPU affinity.
+        return Pinning(frozenset(os.sched_getaffinity(0)))
+    return Pinning(backend.cgroups.cores(), backend.cgroups.cpuset_unavailable)

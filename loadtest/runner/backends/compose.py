@@ -11,15 +11,19 @@ deploy.resources.limits). Per cell: `up -d api`, wait until every API container 
 back with `docker inspect`, usage from the containers' cgroups (or sampled with `docker stats`
 where those cannot be read). Containers are listed with `ps --all`: v2's plain `ps` leaves out
 the ones that exited, and a dead replica must stay in view. `down -v --remove-orphans` always
-ends the cell.
+ends the cell. A `pinned` view (a comparison's duet) puts the API containers and Locust's on the
+placement's CPUs with one more layered file (`compose_placement`), names its projects after its
+side (both sides run the same cell at once) and starts Locust when `before_load` returns.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,13 @@ from loadtest.locust_contract import (
 from loadtest.records import LiveReplica, ReplicaLimits, ReplicaRecord, ReplicaUsage, ResourceSample
 from loadtest.runner import interrupts
 from loadtest.runner.backends.base import BackendError, NotReadyError, ReplicaDiedError
+from loadtest.runner.backends.compose_placement import (
+    PLACEMENT_OVERRIDE_FILE,
+    DockerCpus,
+    cpuset_mismatch,
+    docker_cpus,
+    placement_override,
+)
 from loadtest.runner.backends.compose_scenario import (
     SCENARIO_OVERRIDE_FILE,
     ScenarioMounts,
@@ -48,16 +59,17 @@ from loadtest.runner.backends.compose_web import WEB_OVERRIDE_FILE, web_override
 from loadtest.runner.backends.docker import (
     COMMAND_TIMEOUT,
     compose_error,
-    daemon_open_files_limit,
     detect_compose,
     inspect,
     limits_from_inspect,
+    probe_container,
     run_command,
     sample_memory,
 )
 from loadtest.runner.generator import cell_workers
 from loadtest.runner.linux.cgroup_stats import read_usage_of
 from loadtest.runner.matrix import Cell
+from loadtest.runner.placement import Placement
 from loadtest.runner.run_options import ComposeVersion
 from loadtest.util.files import read_tail, write_atomic
 from loadtest.util.units import format_cpus
@@ -72,9 +84,11 @@ OPEN_FILES_WANTED = 65536
 users hold 10,000+ sockets. Lowered to the Docker daemon's own hard limit where that is less."""
 
 
-def project_name(cell: Cell, pid: int) -> str:
-    """A Compose project name unique to this run and cell (lower case, digits, - and _ only)."""
-    return f"loadtest{pid}-{cell.name}".replace(".", "_").lower()
+def project_name(cell: Cell, pid: int, tag: str | None = None) -> str:
+    """A Compose project name unique to this run and cell, and to `tag` (a comparison's side: a duet runs
+    both sides' projects of one cell at once); lower case, digits, - and _ only."""
+    side = f"-{tag}" if tag else ""
+    return f"loadtest{pid}{side}-{cell.name}".replace(".", "_").lower()
 
 
 def compose_environment(
@@ -250,8 +264,14 @@ class ComposeDeployment:
 
     def __init__(self, backend: ComposeBackend, cell: Cell, cell_dir: Path) -> None:
         self.backend, self.cell, self.cell_dir = backend, cell, cell_dir
-        self.project = project_name(cell, os.getpid())
-        self.workers = cell_workers(cell, backend.locust_workers)
+        self.project = project_name(cell, os.getpid(), backend.tag)
+        self.placement = backend.placement
+        """The CPUs its replicas' and Locust's containers are pinned to (None: not pinned)."""
+        self.workers = (
+            (backend.locust_workers or self.placement.locust_processes(cell.total_cpus))
+            if self.placement is not None
+            else cell_workers(cell, backend.locust_workers)
+        )
         self.settings: LoadSettings | None = None
         """The load as Locust's containers see it (the scenario's files at their mounted paths)."""
         self.mounts: ScenarioMounts | None = None
@@ -310,6 +330,7 @@ class ComposeDeployment:
 
     def __enter__(self) -> ComposeDeployment:
         try:
+            self.pin()
             self.compose("up", "-d", "--no-build", "api", timeout=self.backend.ready_timeout + COMMAND_TIMEOUT)
             self.wait_ready(self.backend.ready_timeout)
         except BaseException:
@@ -354,13 +375,39 @@ class ComposeDeployment:
             if container is not None:
                 container.observe(document)
 
+    def pin(self) -> None:
+        """Pinned: layer the placement's cpusets over the compose file, before any container is made."""
+        if self.placement is None:
+            return
+        override = self.cell_dir / PLACEMENT_OVERRIDE_FILE
+        write_atomic(override, yaml.safe_dump(placement_override(self.placement), sort_keys=False))
+        self.override_files.append(override)
+
     def check_limits(self) -> None:
-        """Mark this cell's limits as not enforced (loudly) when Docker did not apply them."""
+        """Mark this cell's limits as not enforced (loudly) when Docker did not apply them (a pinned cell's
+        cpuset included: its trial is then no duet's)."""
         for container in self.containers:
             problem = limits_mismatch(self.cell, limits_from_inspect(container.document))
+            if problem is None and self.placement is not None:
+                problem = cpuset_mismatch(self.placement.replicas, container.document)
             if problem is not None:
-                self.limits_enforced = False
-                self.limits_not_enforced_reason = f"container {container.name}: {problem}"
+                self.not_enforced(f"container {container.name}: {problem}")
+
+    def check_locust_pinned(self, ids: list[str]) -> None:
+        """Pinned: mark the limits as not enforced when a Locust container is not on the placement's CPUs."""
+        if self.placement is None:
+            return
+        for document in inspect(ids):
+            problem = cpuset_mismatch(self.placement.locust, document)
+            if problem is not None:
+                name = str(document.get("Name", "")).lstrip("/") or str(document.get("Id", ""))[:12]
+                self.not_enforced(f"Locust container {name}: {problem}")
+
+    def not_enforced(self, reason: str) -> None:
+        """The first reason a limit was not applied is the one recorded."""
+        if self.limits_enforced:
+            self.limits_enforced = False
+            self.limits_not_enforced_reason = reason
 
     def mount_scenario(self, settings: LoadSettings) -> None:
         """Mount the scenario's files (and a locustfile of your own) into Locust's containers, and hand
@@ -373,9 +420,13 @@ class ComposeDeployment:
         self.settings = replace(settings, scenario=self.mounts.scenario)
 
     def start_load(self, settings: LoadSettings) -> ComposeLoad:
-        """Start Locust's master and workers as Compose services."""
+        """Start Locust's master and workers as Compose services (a duet's side once the other side's replicas
+        are ready too: the backend's `before_load`)."""
         self.mount_scenario(settings)
+        if self.backend.before_load is not None:
+            self.backend.before_load()
         self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
+        self.check_locust_pinned(self.container_ids("locust-master") + self.container_ids("locust-worker"))
         self.load = ComposeLoad(
             self,
             [*self.backend.compose_command, "-p", self.project, "up", "locust-master", "locust-worker"],
@@ -462,6 +513,20 @@ class ComposeDeployment:
                 self.problems.append(f"could not take project {self.project} down: {error}")
 
 
+def daemon_info() -> dict[str, Any]:
+    """`docker info` as JSON: the server's version, its CPUs, whether it can apply a cpuset."""
+    result = run_command(["docker", "info", "--format", "{{json .}}"], timeout=30)
+    if result.returncode != 0:
+        raise BackendError(f"the Docker daemon does not answer (`docker info`): {result.stderr.strip()}")
+    try:
+        info = json.loads(result.stdout)
+    except ValueError:
+        info = None
+    if not isinstance(info, dict):
+        raise BackendError(f"`docker info --format '{{{{json .}}}}'` printed no JSON object: {result.stdout[:200]!r}")
+    return info
+
+
 class ComposeBackend:
     """API replicas as containers of docker-compose.ci.yaml, limited by Docker."""
 
@@ -494,15 +559,23 @@ class ComposeBackend:
         self.image = api_image or DEFAULT_API_IMAGE
         self.loadtest_image = loadtest_image or DEFAULT_LOADTEST_IMAGE
         self.compose_command = detect_compose(compose)
-        info = run_command(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30)
-        if info.returncode != 0:
-            raise BackendError(f"the Docker daemon does not answer (`docker info`): {info.stderr.strip()}")
-        self.server_version = info.stdout.strip()
-        # A container cannot be given more open files than the daemon's own hard limit: ask once.
-        self.daemon_open_files = daemon_open_files_limit(self.image)
+        info = daemon_info()
+        self.server_version = str(info.get("ServerVersion") or "?")
+        # A container cannot be given more open files than the daemon's own hard limit: ask once (and which
+        # CPUs a container may run on, for a pinned cell).
+        probe = probe_container(self.image)
+        self.daemon_open_files = probe.open_files
         self.open_files_limit = min(OPEN_FILES_WANTED, self.daemon_open_files or OPEN_FILES_WANTED)
+        self.cpus: DockerCpus = docker_cpus(info, probe.cpus)
+        """The CPUs its containers may be pinned to, and why they cannot be."""
         self.limits_enforced = True
         self.limits_not_enforced_reason: str | None = None
+        self.tag: str | None = None
+        """A `pinned` view's part of its cells' project names (a duet's side: two views run the same cell at once)."""
+        self.placement: Placement | None = None
+        """Where every cell's containers run (a `pinned` view); None: wherever Docker puts them."""
+        self.before_load: Callable[[], None] | None = None
+        """Called in each cell with its replicas healthy, just before its Locust starts (a duet's start together)."""
 
     def describe(self) -> str:
         """Which Compose, which file, which images, how many open files."""
@@ -514,6 +587,16 @@ class ComposeBackend:
             f"API image {self.image}, Locust image {self.loadtest_image}; "
             f"limits set by Docker and read back with docker inspect; {open_files}"
         )
+
+    def pinned(self, placement: Placement | None, tag: str | None = None) -> ComposeBackend:
+        """This backend with every cell's API containers on `placement.replicas` and its Locust containers on
+        `placement.locust` (None: unpinned), its cells' projects named with `tag` (a duet's side: two views run
+        the same cell at once). A view: close this backend, not the view."""
+        if placement is not None and self.cpus.unavailable is not None:
+            raise BackendError(f"cannot pin a cell's containers: {self.cpus.unavailable}")
+        view = copy.copy(self)
+        view.placement, view.tag = placement, tag
+        return view
 
     def deployment(self, cell: Cell, cell_dir: Path) -> ComposeDeployment:
         """The cell's Compose project, not started yet."""

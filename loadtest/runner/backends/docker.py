@@ -6,16 +6,18 @@ could not run. `limits_from_inspect` reads a container's limits from `docker ins
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from loadtest.records import ReplicaLimits
 from loadtest.runner.backends.base import BackendError
-from loadtest.runner.linux.cgroup_stats import CPU_PERIOD_US
+from loadtest.runner.linux.cgroup_stats import CPU_PERIOD_US, parse_cpu_list
 from loadtest.runner.run_options import ComposeVersion
 from loadtest.util.text import first_line
 from loadtest.util.units import parse_stats_size
@@ -68,20 +70,40 @@ def detect_compose(wanted: ComposeVersion = "auto") -> list[str]:
     raise BackendError(f"{which}: " + "; ".join(problems))
 
 
-def daemon_open_files_limit(image: str) -> int | None:
-    """The hard open-files limit a container of `image` gets from the Docker daemon (None: no limit)."""
-    result = run_command(["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", "ulimit -Hn"])
-    text = result.stdout.strip()
+@dataclass(frozen=True)
+class ContainerProbe:
+    """What the Docker daemon gives a container of an image, asked once from inside one."""
+
+    open_files: int | None
+    """Its hard open-files limit (None: unlimited)."""
+    cpus: frozenset[int] | None
+    """The CPUs it may run on (its Cpus_allowed_list: the daemon's cpuset); None: not read."""
+
+
+PROBE_SCRIPT = (
+    # Shell builtins only (an image of yours may have no grep): the open-files limit, then the CPUs.
+    'ulimit -Hn; while read -r key value; do case $key in Cpus_allowed_list:) echo "$value";; esac; '
+    "done < /proc/self/status"
+)
+
+
+def probe_container(image: str) -> ContainerProbe:
+    """The hard open-files limit and the CPUs a container of `image` gets from the Docker daemon."""
+    result = run_command(["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", PROBE_SCRIPT])
     if result.returncode != 0:
         raise BackendError(
             f"could not ask the Docker daemon for its open-files limit (`docker run --rm --entrypoint sh {image} "
             f"-c 'ulimit -Hn'` exited {result.returncode}): {first_line(result.stderr or result.stdout, 'no output')}"
         )
-    if text == "unlimited":
-        return None
-    if not text.isdigit():
+    lines = result.stdout.strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if text != "unlimited" and not text.isdigit():
         raise BackendError(f"`ulimit -Hn` in a container of {image} printed {text!r}, not a number")
-    return int(text)
+    cpus: frozenset[int] | None = None
+    # A kernel that lists them otherwise leaves them unread: the caller falls back to `docker info`'s NCPU.
+    with contextlib.suppress(ValueError):
+        cpus = (parse_cpu_list(lines[1]) or None) if len(lines) > 1 else None
+    return ContainerProbe(None if text == "unlimited" else int(text), cpus)
 
 
 def inspect(ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -121,6 +143,7 @@ def limits_from_inspect(container: Mapping[str, Any]) -> ReplicaLimits:
     swap = swap_total - memory if memory and isinstance(swap_total, int) and swap_total > 0 else None
     return ReplicaLimits(
         source="docker inspect",
+        cpuset=host.get("CpusetCpus") or None,
         cpus=cpus,
         cpu_quota_us=quota,
         cpu_period_us=period,

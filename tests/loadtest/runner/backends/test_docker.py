@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from loadtest.runner.backends.base import BackendError
-from loadtest.runner.backends.docker import compose_error, daemon_open_files_limit, limits_from_inspect
+from loadtest.runner.backends.docker import compose_error, limits_from_inspect, probe_container
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_the_daemons_open_files_limit_is_read_from_a_container(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, printed: str, limit: int | None
 ) -> None:
     fake_docker_on_path(tmp_path / "bin", monkeypatch, printed)
-    assert daemon_open_files_limit("api:1") == limit
+    assert probe_container("api:1").open_files == limit
 
 
 @pytest.mark.parametrize(
@@ -104,4 +104,4 @@ def test_an_open_files_limit_that_cannot_be_read_names_the_image_and_the_output(
 ) -> None:
     fake_docker_on_path(tmp_path / "bin", monkeypatch, printed, code)
     with pytest.raises(BackendError, match=message):
-        daemon_open_files_limit("api:1")
+        probe_container("api:1")
