@@ -26,6 +26,7 @@ from loadtest.records import PHASE_METRICS, Figures, PhaseName, RunOutcome, Side
 from loadtest.results import CellResult
 from loadtest.runner import interrupts
 from loadtest.runner.backends import Backend
+from loadtest.runner.backends.compose import ComposeBackend
 from loadtest.runner.backends.process import ProcessBackend
 from loadtest.runner.engine import CellEngine, CellRequest, MessageKind
 from loadtest.runner.linux.cgroup_stats import format_cpu_list
@@ -250,14 +251,20 @@ def duet_view(
     port: int | None,
     role: SideRole,
 ) -> Backend:
-    """`backend` pinned to `placement`, its replicas named after `role` (both sides run the same cell at
-    once), on `port` (a --port of the user's would have both sides on it), its load started with the other
-    side's."""
+    """`backend` pinned to `placement`, its replicas (the process backend's cgroups, the compose backend's
+    projects) named after `role` (both sides run the same cell at once), its load started with the other
+    side's; on the process backend on `port` (a --port of the user's would have both sides on it; each
+    compose project has a network of its own)."""
+    before_load = together.arrive if together is not None else None
+    if isinstance(backend, ComposeBackend):
+        containers = backend.pinned(placement, role)
+        containers.before_load = before_load
+        return containers
     if not isinstance(backend, ProcessBackend):
-        raise TypeError(f"a duet needs the process backend, not {backend.name}")  # the design's rule: a bug if not
+        raise TypeError(f"a duet needs the process or compose backend, not {backend.name}")  # a bug if reached
     view = backend.pinned(placement, role)
     view.port = port if port is not None else view.port
-    view.before_load = together.arrive if together is not None else None
+    view.before_load = before_load
     return view
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from loadtest.compare.trials import (
     StartTogether,
     at_once,
     blocks_of,
+    duet_view,
     fixed_load,
     side_measures,
     trial_record,
@@ -26,12 +28,15 @@ from loadtest.locust_contract import LoadSettings
 from loadtest.records import Figures, PhaseName, SideRole, TrialRecord
 from loadtest.results import CannotJudge, CellResult, Interrupted, ReplicaDied
 from loadtest.runner import interrupts
+from loadtest.runner.backends.compose import ComposeBackend, project_name
+from loadtest.runner.backends.process import ProcessBackend
 from loadtest.runner.matrix import Cell
 from loadtest.runner.placement import Placement
 from loadtest.scenario import workshop_scenario
 from loadtest.thresholds import Slo
 from tests.loadtest.cell_folders import run_record, samples
 from tests.loadtest.locust_csv import Entry, SyntheticRun
+from tests.loadtest.runner.backends.scripted_docker import open_compose, scripted_docker
 
 SLO = Slo(max_error_rate=0.01, max_p95_ms=1000)
 PLANNED = PlannedTrial(index=3, block=2, role="head")
@@ -205,6 +210,31 @@ def test_both_sides_ready_start_together() -> None:
     together = StartTogether(2)
     assert at_once([together.arrive, together.arrive]) == [None, None]
     assert together.arrived == 2
+
+
+SHARED = Placement(frozenset({1}), frozenset({0}), sharing=2)
+
+
+def test_a_compose_sides_duet_view_pins_its_containers_names_its_projects_and_waits_for_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scripted_docker(tmp_path / "bin", monkeypatch)
+    backend = open_compose(tmp_path)
+    together = StartTogether(2)
+    view = duet_view(backend, SHARED, together, port=40123, role="head")
+    assert isinstance(view, ComposeBackend)
+    assert (view.placement, view.tag, view.before_load) == (SHARED, "head", together.arrive)
+    assert (backend.placement, backend.tag, backend.before_load) == (None, None, None)  # a view
+    deployment = view.deployment(Cell(1, 0.5, "512m"), tmp_path)
+    assert deployment.project == project_name(Cell(1, 0.5, "512m"), os.getpid(), "head")
+
+
+def test_a_process_sides_duet_view_has_its_own_port(tmp_path: Path) -> None:
+    backend = ProcessBackend(tmp_path, ready_timeout=5, enforce_limits=False)
+    view = duet_view(backend, SHARED, None, port=40123, role="base")
+    assert isinstance(view, ProcessBackend)
+    assert (view.placement, view.tag, view.port, view.before_load) == (SHARED, "base", 40123, None)
+    assert backend.port is None
 
 
 def test_a_signal_received_releases_a_waiting_side(monkeypatch: pytest.MonkeyPatch) -> None:

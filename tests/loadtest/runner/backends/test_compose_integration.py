@@ -6,22 +6,26 @@ quick). A Compose version that is not installed is skipped; so is everything wit
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from loadtest.compare.duet import duet_placement
 from loadtest.exitcodes import BY_OUTCOME
 from loadtest.records import RunRecord, Verdict, read_record
 from loadtest.runner.backends.base import BackendError
 from loadtest.runner.backends.compose import OPEN_FILES_WANTED, ComposeBackend, project_name
-from loadtest.runner.backends.docker import detect_compose
+from loadtest.runner.backends.docker import detect_compose, probe_container
+from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.runner.matrix import Cell
 from loadtest.runner.run_options import ComposeVersion
 from tests.waiting import wait_until
@@ -226,3 +230,47 @@ def test_a_replica_killed_mid_run_is_recorded_and_the_run_goes_on(
     assert record.limits_enforced, record.limits_not_enforced_reason
     assert record.locust is not None
     assert record.locust.open_files_limit == min(OPEN_FILES_WANTED, daemon_open_files())
+
+
+# Minutes (two duet blocks of two phases, each a Compose project per side, under each Compose version):
+# `make test-slow`. Its seams are unit tests: the override and the views (test_compose_placement.py), the
+# design on Docker's CPUs (tests/loadtest/compare/test_lab.py), duet_view (tests/loadtest/compare/test_trials.py).
+@pytest.mark.slow
+def test_a_compose_comparison_runs_as_a_duet_on_the_cpus_it_planned(
+    compose: ComposeVersion, images: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "comparison"
+    argv = [sys.executable, "-m", "loadtest", "compare", "--backend", "compose", "--compose", compose]
+    argv += ["--base", API_IMAGE, "--head", API_IMAGE, "--loadtest-image", LOADTEST_IMAGE, "--design", "duet"]
+    argv += ["--trials", "2", "--run-time", "8s", "--load-time", "8s", "--seed", "11", "--replicas", "1"]
+    argv += ["--cpus", "0.5", "--memory", "512m", "--out", str(out)]
+    run = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, stderr = run.communicate(timeout=900)
+    document = json.loads((out / "comparison.json").read_text())
+    assert document["design"] == "duet", stderr[-3000:]
+    cpus = probe_container(API_IMAGE).cpus  # what a container may run on: the CPUs the duet is planned on
+    assert cpus is not None
+    planned = duet_placement(cpus, Cell(1, 0.5, "512m"))
+    assert planned is not None
+    replicas, locust = format_cpu_list(planned.replicas), format_cpu_list(planned.locust)
+    assert f"on CPU {replicas}" in document["design_reason"]
+    trials = document["trials"]
+    assert len(trials) == 8, stderr[-3000:]  # two blocks of two phases, base and head together in each
+    for trial in trials:
+        assert trial["outcome"] in ("pass", "breach"), (trial["folder"], trial["reasons"])
+        assert (trial["cores"], trial["locust_cores"]) == (replicas, locust)
+        record = read_record(out / trial["folder"] / "run.json", RunRecord)
+        # Docker applied the cpusets: the replicas' read back here, Locust's checked by the backend (a Locust
+        # container off its CPUs leaves the limits not enforced, the trial inconclusive).
+        assert record.limits_enforced, record.limits_not_enforced_reason
+        assert [replica.limits.cpuset for replica in record.replica_records if replica.limits] == [replicas]
+        if trial["phase"] == "load":
+            assert trial["cpu_ms_per_request"] > 0  # from the containers' cgroups
+    for block, phase in {(trial["block"], trial["phase"]) for trial in trials}:
+        pair = [trial for trial in trials if (trial["block"], trial["phase"]) == (block, phase)]
+        assert sorted(trial["role"] for trial in pair) == ["base", "head"]
+        starts = sorted(datetime.fromisoformat(trial["started_at"]) for trial in pair)
+        assert (starts[1] - starts[0]).total_seconds() < 5  # at the same time, their own projects
+    for trial in trials:  # each side's projects its own, the two of a block at once
+        assert f"-p loadtest{run.pid}-{trial['role']}-" in (out / trial["folder"] / "compose.log").read_text()
+    assert docker("ps", "--all", "--quiet", "--filter", f"name=loadtest{run.pid}").stdout.strip() == ""
