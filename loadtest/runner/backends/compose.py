@@ -321,9 +321,10 @@ class ComposeDeployment:
             )
         return result
 
-    def container_ids(self, service: str) -> list[str]:
-        """The ids of a service's containers, running or not (`--all`: v2 lists only running ones without it)."""
-        result = self.compose("ps", "--all", "--quiet", service, check=False)
+    def container_ids(self, *services: str) -> list[str]:
+        """The ids of the services' containers, running or not (`--all`: v2 lists only running ones without it).
+        One `ps` for them all: a Compose v1 command costs a Python start-up."""
+        result = self.compose("ps", "--all", "--quiet", *services, check=False)
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -393,11 +394,12 @@ class ComposeDeployment:
             if problem is not None:
                 self.not_enforced(f"container {container.name}: {problem}")
 
-    def check_locust_pinned(self, ids: list[str]) -> None:
-        """Pinned: mark the limits as not enforced when a Locust container is not on the placement's CPUs."""
+    def check_locust_pinned(self, documents: list[dict[str, Any]]) -> None:
+        """Pinned: mark the limits as not enforced when a Locust container (its `docker inspect` document) is
+        not on the placement's CPUs."""
         if self.placement is None:
             return
-        for document in inspect(ids):
+        for document in documents:
             problem = cpuset_mismatch(self.placement.locust, document)
             if problem is not None:
                 name = str(document.get("Name", "")).lstrip("/") or str(document.get("Id", ""))[:12]
@@ -426,7 +428,6 @@ class ComposeDeployment:
         if self.backend.before_load is not None:
             self.backend.before_load()
         self.compose("up", "-d", "--no-build", "locust-master", "locust-worker")
-        self.check_locust_pinned(self.container_ids("locust-master") + self.container_ids("locust-worker"))
         self.load = ComposeLoad(
             self,
             [*self.backend.compose_command, "-p", self.project, "up", "locust-master", "locust-worker"],
@@ -460,8 +461,11 @@ class ComposeDeployment:
         """The API containers' CPU counters and peak memory, and Locust's CPU, from their cgroups."""
         usages = [usage for c in self.containers if (usage := _usage_now(c.document)) is not None]
         if self.load is not None and not self._locust_pids:
-            ids = self.container_ids("locust-master") + self.container_ids("locust-worker")
-            self._locust_pids = [pid for document in inspect(ids) if (pid := (document.get("State") or {}).get("Pid"))]
+            # Looked up once the load runs, and their cpusets checked from the same documents: nothing more
+            # to wait for before the first sample (each Compose v1 command takes a second here).
+            documents = inspect(self.container_ids("locust-master", "locust-worker"))
+            self._locust_pids = [pid for document in documents if (pid := (document.get("State") or {}).get("Pid"))]
+            self.check_locust_pinned(documents)
         locust = [usage for pid in self._locust_pids if (usage := read_usage_of(pid)) is not None]
         peaks = [usage.memory_peak_bytes for usage in usages if usage.memory_peak_bytes is not None]
         return ResourceSample(

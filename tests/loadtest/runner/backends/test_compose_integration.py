@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -137,6 +136,13 @@ def aggregated_requests(history: Path) -> int:
     return int(rows["Total Request Count"].iloc[-1]) if len(rows) else 0
 
 
+def first_request_second(history: Path) -> int:
+    """The second of the first Aggregated row with a request, from Locust's stats history."""
+    frame = pd.read_csv(history)
+    rows = frame[(frame["Name"] == "Aggregated") & (frame["Total Request Count"] > 0)]
+    return int(rows["Timestamp"].iloc[0])
+
+
 @pytest.fixture
 def backend_for(compose: ComposeVersion, images: None) -> Callable[[str], ComposeBackend]:
     """Opens a compose backend with the chosen Compose and the given API image."""
@@ -242,7 +248,7 @@ def test_a_compose_comparison_runs_as_a_duet_on_the_cpus_it_planned(
     out = tmp_path / "comparison"
     argv = [sys.executable, "-m", "loadtest", "compare", "--backend", "compose", "--compose", compose]
     argv += ["--base", API_IMAGE, "--head", API_IMAGE, "--loadtest-image", LOADTEST_IMAGE, "--design", "duet"]
-    argv += ["--trials", "2", "--run-time", "8s", "--load-time", "8s", "--seed", "11", "--replicas", "1"]
+    argv += ["--trials", "2", "--run-time", "10s", "--load-time", "10s", "--seed", "11", "--replicas", "1"]
     argv += ["--cpus", "0.5", "--memory", "512m", "--out", str(out)]
     run = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, stderr = run.communicate(timeout=900)
@@ -255,22 +261,24 @@ def test_a_compose_comparison_runs_as_a_duet_on_the_cpus_it_planned(
     replicas, locust = format_cpu_list(planned.replicas), format_cpu_list(planned.locust)
     assert f"on CPU {replicas}" in document["design_reason"]
     trials = document["trials"]
-    assert len(trials) == 8, stderr[-3000:]  # two blocks of two phases, base and head together in each
+    pairs = {(trial["block"], trial["phase"]) for trial in trials}
+    assert len(pairs) >= 4, stderr[-3000:]  # two blocks of two phases at least (a dropped block is replaced)
     for trial in trials:
-        assert trial["outcome"] in ("pass", "breach"), (trial["folder"], trial["reasons"])
         assert (trial["cores"], trial["locust_cores"]) == (replicas, locust)
         record = read_record(out / trial["folder"] / "run.json", RunRecord)
         # Docker applied the cpusets: the replicas' read back here, Locust's checked by the backend (a Locust
-        # container off its CPUs leaves the limits not enforced, the trial inconclusive).
+        # container off its CPUs leaves the limits not enforced). Whether the gate found a trial steady is the
+        # machine's business, not this test's.
         assert record.limits_enforced, record.limits_not_enforced_reason
         assert [replica.limits.cpuset for replica in record.replica_records if replica.limits] == [replicas]
-        if trial["phase"] == "load":
-            assert trial["cpu_ms_per_request"] > 0  # from the containers' cgroups
-    for block, phase in {(trial["block"], trial["phase"]) for trial in trials}:
-        pair = [trial for trial in trials if (trial["block"], trial["phase"]) == (block, phase)]
-        assert sorted(trial["role"] for trial in pair) == ["base", "head"]
-        starts = sorted(datetime.fromisoformat(trial["started_at"]) for trial in pair)
-        assert (starts[1] - starts[0]).total_seconds() < 5  # at the same time, their own projects
+        if trial["figures"] is not None:
+            assert trial["cpu_ms_per_request"] > 0, trial["folder"]  # from the containers' cgroups
+    for pair in pairs:
+        both = [trial for trial in trials if (trial["block"], trial["phase"]) == pair]
+        assert sorted(trial["role"] for trial in both) == ["base", "head"]
+        # Their loads started together: each side's first request in the same second, give or take one.
+        first = [first_request_second(out / trial["folder"] / "locust_stats_history.csv") for trial in both]
+        assert abs(first[0] - first[1]) <= 1, (pair, first)
     for trial in trials:  # each side's projects its own, the two of a block at once
         assert f"-p loadtest{run.pid}-{trial['role']}-" in (out / trial["folder"] / "compose.log").read_text()
     assert docker("ps", "--all", "--quiet", "--filter", f"name=loadtest{run.pid}").stdout.strip() == ""

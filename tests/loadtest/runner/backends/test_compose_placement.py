@@ -13,7 +13,7 @@ import yaml
 
 from loadtest import packaged
 from loadtest.runner.backends.base import BackendError
-from loadtest.runner.backends.compose import project_name
+from loadtest.runner.backends.compose import ApiContainer, project_name
 from loadtest.runner.backends.compose_placement import (
     PLACEMENT_OVERRIDE_FILE,
     DockerCpus,
@@ -183,3 +183,41 @@ def test_each_sides_projects_are_named_apart() -> None:
     base, head = project_name(CELL, 4242, "base"), project_name(CELL, 4242, "head")
     assert (base, head) == ("loadtest4242-base-r2-cpu0_5-mem512m", "loadtest4242-head-r2-cpu0_5-mem512m")
     assert project_name(CELL, 4242) == "loadtest4242-r2-cpu0_5-mem512m"  # a run's, as the tests find it
+
+
+def test_a_container_off_its_cpus_leaves_the_cells_limits_not_enforced_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend(tmp_path, monkeypatch)
+    deployment = open_compose(tmp_path).pinned(SHARED, "base").deployment(CELL, tmp_path)
+    on_its_cpus = {"Name": "/p-locust-worker-1", "HostConfig": {"CpusetCpus": "0"}}
+    deployment.check_locust_pinned([on_its_cpus])
+    assert (deployment.limits_enforced, deployment.limits_not_enforced_reason) == (True, None)
+    deployment.check_locust_pinned([on_its_cpus, {"Name": "/p-locust-master-1", "HostConfig": {"CpusetCpus": ""}}])
+    assert (deployment.limits_enforced, deployment.limits_not_enforced_reason) == (
+        False,
+        "Locust container p-locust-master-1: Docker reports cpuset none instead of 0",
+    )
+    # An API container's cpuset is checked with its limits once it is healthy; the first reason is kept.
+    deployment.check_locust_pinned([{"Id": "0123456789abcdef", "HostConfig": {"CpusetCpus": "1"}}])
+    assert (
+        deployment.limits_not_enforced_reason
+        == "Locust container p-locust-master-1: Docker reports cpuset none instead of 0"
+    )
+
+
+def test_a_replica_off_its_cpus_leaves_the_cells_limits_not_enforced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend(tmp_path, monkeypatch)
+    deployment = open_compose(tmp_path).pinned(SHARED, "head").deployment(CELL, tmp_path)
+    limited = {"NanoCpus": 500_000_000, "Memory": CELL.memory_bytes, "MemorySwap": CELL.memory_bytes}
+    deployment.containers = [
+        ApiContainer(0, "a", "p-api-1", {"HostConfig": {**limited, "CpusetCpus": "1"}}),
+        ApiContainer(1, "b", "p-api-2", {"HostConfig": {**limited, "CpusetCpus": "0-1"}}),
+    ]
+    deployment.check_limits()
+    assert (deployment.limits_enforced, deployment.limits_not_enforced_reason) == (
+        False,
+        "container p-api-2: Docker reports cpuset 0-1 instead of 1",
+    )
