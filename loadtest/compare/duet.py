@@ -25,10 +25,10 @@ affinity without limits). Otherwise the comparison falls back to interleaved blo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from loadtest.records import DesignName
+from loadtest.runner.generator import whole_cores
 from loadtest.runner.linux.cgroup_stats import format_cpu_list
 from loadtest.runner.matrix import Cell
 from loadtest.runner.placement import Placement
@@ -65,7 +65,7 @@ def duet_placement(cores: frozenset[int], cell: Cell) -> Placement | None:
     CPU 0 takes most of a machine's interrupts and housekeeping, which Locust tolerates best). None: the
     quotas leave no core for the Locusts."""
     ordered = sorted(cores)
-    needed = math.ceil(2 * cell.total_cpus - 1e-9)
+    needed = whole_cores(2 * cell.total_cpus)
     if needed >= len(ordered):
         return None
     return Placement(frozenset(ordered[len(ordered) - needed :]), frozenset(ordered[:-needed]), sharing=2)
@@ -77,7 +77,7 @@ def duet_refusal(pinning: Pinning, cell: Cell) -> str | None:
         return f"the sides cannot be pinned to cores: {pinning.unavailable}"
     if duet_placement(pinning.cores, cell) is None:
         listed = format_cpu_list(pinning.cores) if pinning.cores else "none"
-        needed = math.ceil(2 * cell.total_cpus - 1e-9)
+        needed = whole_cores(2 * cell.total_cpus)
         return (
             f"both sides' {cell.replicas} replica(s) of {cell.cpus:g} CPU ({2 * cell.total_cpus:g} CPU together) fill "
             f"{needed} core(s) and their Locusts need one more, but the comparison may use {len(pinning.cores)} "

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from loadtest.runner.generator import whole_cores
 from loadtest.runner.linux.cgroup_stats import format_cpu_list
 
 
@@ -28,9 +28,9 @@ class Placement:
     def locust_processes(self, replica_cpus: float) -> int:
         """Locust processes for one of its cells whose replicas have `replica_cpus` CPU in all: its share of the
         Locust cores that no replica's quota takes, at least one."""
-        taken = math.ceil(replica_cpus * self.sharing - 1e-9) if self.locust & self.replicas else 0
+        taken = whole_cores(replica_cpus * self.sharing) if self.locust & self.replicas else 0
         return max(1, (len(self.locust) - taken) // self.sharing)
 
     def describe(self) -> str:
-        """`replicas on CPU 1, Locust on CPU 0`, as the terminal and comparison.json say it."""
+        """`replicas on CPU 1, Locust on CPU 0`, as a duet block's line on the terminal says it."""
         return f"replicas on CPU {format_cpu_list(self.replicas)}, Locust on CPU {format_cpu_list(self.locust)}"

@@ -267,11 +267,7 @@ class ComposeDeployment:
         self.project = project_name(cell, os.getpid(), backend.tag)
         self.placement = backend.placement
         """The CPUs its replicas' and Locust's containers are pinned to (None: not pinned)."""
-        self.workers = (
-            (backend.locust_workers or self.placement.locust_processes(cell.total_cpus))
-            if self.placement is not None
-            else cell_workers(cell, backend.locust_workers)
-        )
+        self.workers = cell_workers(cell, backend.locust_workers, self.placement)
         self.settings: LoadSettings | None = None
         """The load as Locust's containers see it (the scenario's files at their mounted paths)."""
         self.mounts: ScenarioMounts | None = None

@@ -139,8 +139,6 @@ class ProcessDeployment:
         self.cell, self.cell_dir, self.cwd, self.cgroups, self.port = cell, cell_dir, cwd, cgroups, port
         self.placement = placement
         """Where its replicas and its Locust are pinned (None: not pinned)."""
-        self.cores = placement.replicas if placement is not None else None
-        """Its replicas' CPUs (None: not pinned)."""
         self.tag = tag
         """In its replicas' cgroups' names (a duet's side): two deployments of one cell never share one."""
         self.before_load = before_load
@@ -196,6 +194,11 @@ class ProcessDeployment:
                 replica.launch(self.api_command or [], self.api_cwd, self.cores)
             except OSError as error:
                 raise BackendError(f"cannot start API replica {index}: {error}") from None
+
+    @property
+    def cores(self) -> frozenset[int] | None:
+        """Its replicas' CPUs (None: not pinned)."""
+        return self.placement.replicas if self.placement is not None else None
 
     def cgroup_name(self, index: int) -> str:
         """Replica `index`'s cgroup: named after its cell, and its tag when it has one (a duet's two sides run
@@ -282,10 +285,7 @@ class ProcessDeployment:
         return self.locustfile
 
     def _workers(self) -> int:
-        if self.placement is not None and self.locust_workers is None:
-            # Pinned: its share of its own Locust cores, not the machine's.
-            return self.placement.locust_processes(self.cell.total_cpus)
-        return cell_workers(self.cell, self.locust_workers)
+        return cell_workers(self.cell, self.locust_workers, self.placement)
 
     def sample(self) -> ResourceSample:
         """The replicas' CPU counters and peak memory (their cgroups, else their processes) and Locust's CPU."""
@@ -448,7 +448,6 @@ class ProcessBackend:
         """Where this backend's cells run (a `pinned` view); None: wherever the kernel puts them."""
         self.tag: str | None = None
         """A `pinned` view's name for its cells' replicas (a duet's side), so two views' cgroups never collide."""
-        """The CPUs this backend's cells run on (a `pinned` view); None: wherever the kernel puts them."""
         self.before_load: Callable[[], None] | None = None
         """Called in each cell with its replicas ready, just before its Locust starts (a duet's start together)."""
         _check_template(api_command)
