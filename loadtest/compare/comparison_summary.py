@@ -174,6 +174,8 @@ def render_markdown(comparison: Comparison, chart: str | None = CHART_FILE) -> s
         "",
         *(f"- {reason}" for reason in comparison.reasons),
     ]
+    if others := other_reasons(comparison):
+        lines += ["", "The other judged metrics:", "", *(f"- {reason}" for reason in others)]
     inconclusive = [trial for trial in comparison.trials if not trial.valid]
     if inconclusive:
         lines += ["", "Trials that gave no value:", ""]
@@ -181,6 +183,13 @@ def render_markdown(comparison: Comparison, chart: str | None = CHART_FILE) -> s
     if chart is not None:
         lines += ["", f"![base vs head per trial, and each block's change with the interval]({chart})"]
     return "\n".join(lines) + "\n"
+
+
+def other_reasons(comparison: Comparison) -> list[str]:
+    """Why each judged metric that did not make the verdict stands where it does: a regressed comparison's CPU per
+    request can read +8% (+5.9% … +10.2%) and still be inconclusive, and only its reason says why."""
+    lines = [f"{metric.title}: {metric.verdict}: {metric.reason}" for metric in comparison.metrics if metric.judged]
+    return [line for line in lines if line not in comparison.reasons]
 
 
 def _trial_label(trial: TrialRecord) -> str:
@@ -197,6 +206,8 @@ def render_console(comparison: Comparison) -> str:
         f"δ {comparison.settings.delta:.0%}; {trial_counts(comparison)}; seed {comparison.seed}",
         *(f"  {reason}" for reason in comparison.reasons),
     ]
+    if others := other_reasons(comparison):
+        lines += ["  the other judged metrics:", *(f"    {reason}" for reason in others)]
     return "\n".join(lines) + "\n"
 
 

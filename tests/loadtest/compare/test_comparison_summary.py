@@ -144,6 +144,16 @@ def test_no_change_reads_as_such() -> None:
     text = render_markdown(comparison(1.0), chart=None)
     assert text.startswith("### ✅ Comparison NO CHANGE: head vs base")
     assert "comparison.png" not in text
+    assert "The other judged metrics" not in text  # no change names every judged metric already
+
+
+def test_the_judged_metrics_that_did_not_decide_say_why() -> None:
+    regressed = comparison(0.75)
+    markdown, console = render_markdown(regressed), render_console(regressed)
+    assert [reason.split(":")[0] for reason in regressed.reasons] == ["capacity", "CPU per request"]
+    assert "The other judged metrics:\n\n- error rate: no change: no change larger than" in markdown
+    assert "  the other judged metrics:\n    error rate: no change: no change larger than" in console
+    assert "P50 at the fixed load:" not in markdown  # not judged: its verdict is the table's, not a reason
 
 
 def test_trials_that_gave_no_value_are_listed_with_their_reason() -> None:
