@@ -447,6 +447,10 @@ class Verdict(Record):
     points: str | None = None
     """Why a run that has histograms was judged from Locust's figures as points, without a confidence bound (its
     judged window too short for one: fewer than the minimum blocks); None: judged with bounds, or no histograms."""
+    measured: bool | None = None
+    """Whether the run measured the service, whatever its limits say: False when the gate doubted the measurement
+    (limits not enforced, a saturated or lagging generator, counts missing) or found it not steady; True for a
+    pass, a breach, or limits too close to call. None: a verdict.json older than the field."""
 
     @property
     def breached(self) -> list[Check]:
@@ -530,7 +534,8 @@ class TrialRecord(Record):
     """Relative to the comparison's folder."""
     outcome: RunOutcome
     """pass or breach: it measured the service (the comparison does not judge the SLO); inconclusive: the gate
-    found the measurement invalid (its reasons); cannot judge, failed to run, cut short: no measurement."""
+    found the measurement invalid (its reasons), or only the SLO too close to call (`undecided`: it measured the
+    service); cannot judge, failed to run, cut short: no measurement."""
     reasons: list[str] = []
     figures: Figures | None = None
     """The Aggregated row of its judged window."""
@@ -546,11 +551,20 @@ class TrialRecord(Record):
     cpu_ms_per_request: float | None = None
     """The replicas' CPU time per request answered over its judged window, in ms: their cgroup CPU seconds
     per second over the requests answered per second (None: no CPU samples, or no request answered)."""
+    undecided: bool = False
+    """The gate left the SLO's limits too close to call, though the run measured the service: `outcome`
+    inconclusive, and its figures count all the same (the comparison does not judge the SLO)."""
 
     @property
     def valid(self) -> bool:
         """It measured the service: its figures count."""
-        return self.outcome in ("pass", "breach")
+        return self.outcome in ("pass", "breach") or self.undecided
+
+    @property
+    def doubted(self) -> bool:
+        """The gate found its measurement invalid (the reasons say why): it gives no value, and counts against
+        `max_inconclusive_share`."""
+        return self.outcome == "inconclusive" and not self.undecided
 
     def value(self, metric: ComparedMetric) -> float | None:
         """One metric of the comparison in this trial (None: no figures, or not a metric of its phase)."""

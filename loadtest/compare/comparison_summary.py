@@ -97,7 +97,7 @@ def _side(comparison: Comparison, role: str) -> str:
 def trial_counts(comparison: Comparison) -> str:
     """`9 blocks of at most 12 (1 dropped), 18 trials run, 2 inconclusive; stopped: decided after 8 valid blocks`."""
     done = len(comparison.trials)
-    inconclusive = sum(trial.outcome == "inconclusive" for trial in comparison.trials)
+    inconclusive = sum(trial.doubted for trial in comparison.trials)
     text = (
         f"{comparison.blocks_run} blocks of at most {comparison.max_blocks} ({comparison.blocks_dropped} dropped), "
         f"{done} trials run, {inconclusive} inconclusive"

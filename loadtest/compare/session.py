@@ -27,7 +27,14 @@ from loadtest.compare.duet import Design, DesignError, choose_design
 from loadtest.compare.lab import SIDES_DIR, Lab, MachineLab
 from loadtest.compare.orders import BlockOrders
 from loadtest.compare.sides import WORKING_TREE, Side, SideError
-from loadtest.compare.statistics import CLAIMS, Block, ComparisonPlan, judge_metrics, overall_verdict
+from loadtest.compare.statistics import (
+    CLAIMS,
+    Block,
+    ComparisonPlan,
+    judge_metrics,
+    overall_verdict,
+    too_many_inconclusive,
+)
 from loadtest.compare.trials import TRIALS_DIR, PlannedTrial, blocks_of
 from loadtest.records import (
     COMPARISON_FILE,
@@ -244,19 +251,15 @@ class ComparisonSession:
                 self.blocks_dropped += 1
                 self.orders.replace(order)
                 inconclusive = self.inconclusive()
-                allowed = settings.max_inconclusive_share * 2 * self.max_blocks
-                if inconclusive > allowed:
-                    self.say(
-                        f"stopping: {inconclusive} trials are inconclusive already, more than max_inconclusive_share "
-                        f"{settings.max_inconclusive_share:.0%} of the {2 * self.max_blocks} a full comparison runs"
-                    )
+                if (invalid := too_many_inconclusive(inconclusive, self.full_trials, settings)) is not None:
+                    self.say(f"stopping: {invalid}")
                     self.stopped = f"too many inconclusive trials: {inconclusive}"
                 else:
                     self.say(f"  block {self.blocks_run} dropped (a trial gave no valid figures): another replaces it")
                 continue
             valid += 1
             metrics = judge_metrics(self.blocks(), settings, self.plan, final=False)
-            verdict, _ = overall_verdict(metrics, self.side_trials(), self.inconclusive(), settings)
+            verdict, _ = overall_verdict(metrics, self.full_trials, self.inconclusive(), settings)
             if verdict != "inconclusive":
                 self.stopped, self.final = f"decided after {valid} valid blocks", False
         return None
@@ -335,11 +338,12 @@ class ComparisonSession:
 
     def inconclusive(self) -> int:
         """Sides' trials in a block (both phases of one side count once) the gate found inconclusive so far."""
-        return len({(trial.block, trial.role) for trial in self.trials if trial.outcome == "inconclusive"})
+        return len({(trial.block, trial.role) for trial in self.trials if trial.doubted})
 
-    def side_trials(self) -> int:
-        """Sides' trials in a block run so far (both phases of one side count once)."""
-        return len({(trial.block, trial.role) for trial in self.trials})
+    @property
+    def full_trials(self) -> int:
+        """Sides' trials a full comparison runs (both phases of one side in a block count once)."""
+        return 2 * self.max_blocks
 
     # -- the result ----------------------------------------------------------------------
 
@@ -410,7 +414,7 @@ class ComparisonSession:
             complete, code = False, exitcodes.CANNOT_JUDGE
         else:
             document = self.document("inconclusive", [], complete=True)
-            verdict, reasons = overall_verdict(document.metrics, self.side_trials(), inconclusive, config.settings)
+            verdict, reasons = overall_verdict(document.metrics, self.full_trials, inconclusive, config.settings)
             complete, code = True, exitcodes.BY_COMPARISON[verdict]
         comparison = self.document(verdict, reasons, complete)
         if not complete:
@@ -447,6 +451,6 @@ def trial_line(trial: TrialRecord) -> str:
             f"{figures.rps:,.0f} req/s served, CPU per request {cpu}, P50 {figures.p50_ms or 0:,.1f} ms, "
             f"P95 {figures.p95_ms or 0:,.1f} ms, errors {figures.error_rate or 0:.2%}"
         )
-    if trial.outcome == "inconclusive":
+    if trial.doubted:
         text += f" — INCONCLUSIVE (not counted): {first_line('; '.join(trial.reasons))}"
     return text

@@ -78,6 +78,7 @@ class PlannedTrial:
         seconds: float,
         points: str | None = None,
         cpu_ms_per_request: float | None = None,
+        undecided: bool = False,
     ) -> TrialRecord:
         """Its record in comparison.json, whatever ran it (the engine's cell, or a test's scripted lab)."""
         return TrialRecord(
@@ -96,6 +97,7 @@ class PlannedTrial:
             cores=format_cpu_list(self.placement.replicas) if self.placement is not None else None,
             locust_cores=format_cpu_list(self.placement.locust) if self.placement is not None else None,
             cpu_ms_per_request=cpu_ms_per_request,
+            undecided=undecided,
         )
 
 
@@ -111,16 +113,19 @@ def trial_record(result: CellResult, planned: PlannedTrial, started_at: datetime
     if failure is not None or verdict is None:
         # Cut short, broke, or the gate could not judge it (no requests, a broken locustfile): say why, as it did.
         return record(result.outcome, [failure.reason if failure is not None else "the trial has no verdict"])
-    # Pass or breach alike measured the service: the comparison does not judge the SLO.
+    # Pass or breach alike measured the service: the comparison does not judge the SLO. Nor does an inconclusive
+    # that is only the SLO too close to call (a fixed load's corrected P95 near its limit while the host stalled).
+    undecided = verdict.outcome == "inconclusive" and verdict.measured is True
     cpu = cpu_seconds_per_request(verdict.resources, result.record.api_cpus, verdict.figures.rps)
     return planned.record(
         result.outcome,
-        verdict.reasons if verdict.outcome == "inconclusive" else [],
+        verdict.reasons if verdict.outcome == "inconclusive" and not undecided else [],
         verdict.figures,
         started_at,
         seconds,
         points,
         cpu * 1000 if cpu is not None else None,
+        undecided,
     )
 
 

@@ -128,6 +128,7 @@ def evaluate(run: LocustStats, slo: Slo, record: RunRecord | None = None, scenar
         source="locust",
         loop="closed",
         points=points,
+        measured=not doubts,
     )
 
 
@@ -216,6 +217,8 @@ def _from_histograms(
         breaches.append(_shortfall(ratio_rules, measured))
     outcome: Outcome = "inconclusive" if doubts else "breach" if breaches else "inconclusive" if undecided else "pass"
     reasons = doubts if doubts else breaches if breaches else undecided
+    steadiness = judged.look.steadiness
+    unsteady = outcome == "inconclusive" and steadiness is not None and steadiness.steady is False
     if loop != "open" and outcome != "pass":
         reasons = [*reasons, _closed_loop_note(loop)]
     return Verdict(
@@ -239,6 +242,7 @@ def _from_histograms(
         sequential=sequential.sequential_record(judged),
         generator_lag=lag,
         locust_figures=run.aggregated,
+        measured=not doubts and not unsteady,
     )
 
 

@@ -110,7 +110,8 @@ def test_too_many_inconclusive_trials_make_the_comparison_inconclusive_never_a_p
     assert all(trial["outcome"] == "inconclusive" for trial in document["trials"])
     assert document["trials"][0]["reasons"][0].startswith("limits were not enforced (disabled with --no-limits)")
     assert document["reasons"] == [
-        "4 of 4 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"
+        "4 trials were inconclusive, more than max_inconclusive_share 25% of the 12 a full comparison runs: the "
+        "measurement was not valid"
     ]
     assert document["base"]["commit"] == document["head"]["commit"] == commit
     assert document["base"]["checkout"] == document["head"]["checkout"]  # one worktree serves both

@@ -215,12 +215,36 @@ def test_too_many_inconclusive_trials_stop_the_comparison_inconclusive_never_a_p
     assert {one.phase for one in done.lab.ran} == {"capacity"}  # a dropped block's load phase is not run
     assert (done.document["load_rps"], done.document["load_source"]) == (None, None)
     assert all(trial["outcome"] == "inconclusive" for trial in done.document["trials"])
-    assert done.document["reasons"] == [
-        "4 of 4 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"
-    ]
-    assert "stopping: 4 trials are inconclusive already, more than max_inconclusive_share 25% of the 12" in done.err
+    invalid = (
+        "4 trials were inconclusive, more than max_inconclusive_share 25% of the 12 a full comparison runs: the "
+        "measurement was not valid"
+    )
+    assert done.document["reasons"] == [invalid]
+    assert f"stopping: {invalid}" in done.err
     assert (done.document["blocks_run"], done.document["blocks_dropped"]) == (2, 2)
     assert done.lab.closed == 1
+
+
+def test_replaced_blocks_do_not_hold_back_a_verdict_the_metrics_reached(tmp_path: Path) -> None:
+    # Three dropped blocks are 6 inconclusive trials: within a quarter of the 24 a full comparison runs. Counted
+    # against the trials run so far (6 of 18 at the first look) they held back a verdict every metric had reached,
+    # until more blocks diluted them or the budget ran out (an A/A beside the noisy neighbour did).
+    valid = service(cost=0.0)
+    reason = "not steady: throughput fell from 602.0 to 551.2 req/s (by at least 40.8, tolerance 30.1)"
+
+    def first_three_dropped(planned: PlannedTrial) -> TrialRecord:
+        if planned.block <= 3:
+            return record(planned, "inconclusive", [reason], figures(1000, 200))
+        return valid(planned)
+
+    done = run_compare(tmp_path, ScriptedLab(first_three_dropped), "--budget", "20m")
+    assert done.code == exitcodes.PASSED, done.err
+    assert done.document["verdict"] == "no change"
+    assert done.document["max_blocks"] == 12
+    blocks, dropped = done.document["blocks_run"], done.document["blocks_dropped"]
+    assert dropped == 3
+    assert done.document["stopped"] == f"decided after {blocks - 3} valid blocks"
+    assert blocks < 12  # not held until the trials run diluted the dropped ones to a quarter
 
 
 def test_dropped_blocks_are_replaced_in_the_same_order_and_the_rest_decide(tmp_path: Path) -> None:

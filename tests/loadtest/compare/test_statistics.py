@@ -205,7 +205,8 @@ def test_too_many_inconclusive_trials_make_the_comparison_inconclusive(inconclus
     assert decided == verdict
     if verdict == "inconclusive":
         assert reasons == [
-            "5 of 16 trials were inconclusive (more than max_inconclusive_share 25%): the measurement was not valid"
+            "5 trials were inconclusive, more than max_inconclusive_share 25% of the 16 a full comparison runs: the "
+            "measurement was not valid"
         ]
 
 

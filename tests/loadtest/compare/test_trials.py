@@ -126,10 +126,25 @@ def test_a_trial_too_short_for_a_bound_is_labelled_judged_as_points(tmp_path: Pa
 
 def test_a_trial_whose_limits_were_not_enforced_is_inconclusive(tmp_path: Path) -> None:
     result = trial_result(tmp_path, limits_enforced=False, limits_not_enforced_reason="no cgroups here")
+    assert result.verdict is not None
+    assert result.verdict.measured is False
     trial = trial_record(result, PLANNED, NOW, 1.0)
-    assert (trial.outcome, trial.valid) == ("inconclusive", False)
+    assert (trial.outcome, trial.valid, trial.doubted, trial.undecided) == ("inconclusive", False, True, False)
     assert trial.reasons[0].startswith("limits were not enforced (no cgroups here)")
     assert trial.figures is not None
+
+
+def test_a_trial_whose_slo_was_only_too_close_to_call_measured_the_service(tmp_path: Path) -> None:
+    # A fixed load's corrected P95 near its limit while the host stalled: the SLO is undecided, the figures good.
+    result = trial_result(tmp_path)
+    assert result.verdict is not None
+    assert result.verdict.measured is True
+    close = "too close to call: P95 837 ms (corrected); 2.6% over 1,000 ms [0.013%, 10.2%], allowed 5.0%"
+    undecided = result.verdict.model_copy(update={"outcome": "inconclusive", "reasons": [close]})
+    trial = trial_record(CellResult(result.folder, result.record, undecided, None), PLANNED, NOW, 16.5)
+    assert (trial.outcome, trial.undecided, trial.valid, trial.doubted) == ("inconclusive", True, True, False)
+    assert trial.reasons == []  # nothing is wrong with the measurement; the comparison does not judge the SLO
+    assert trial.value("capacity") == 900
 
 
 def test_a_trial_that_failed_says_why(tmp_path: Path) -> None:

@@ -231,6 +231,18 @@ def test_a_share_on_the_limit_extends_to_max_run_time_and_stays_too_close_to_cal
     # Exactly 5% over: the 95th percentile is the last fast reply.
     assert verdict.reasons[0].startswith("too close to call: P95 5 ms (corrected); 5.0% over 1,000 ms [")
     assert verdict.reasons[0].endswith("(it sits on the limit: no run length settles it)")
+    assert verdict.measured is True  # undecided on its limits, yet it measured the service (compare counts it)
+
+
+def test_a_run_whose_throughput_fell_did_not_measure_the_service(tmp_path: Path, slo: Slo) -> None:
+    def second(i: int) -> list[hist.Second]:
+        return [hist.Second([5.0] * (200 if i < 30 else 100))]
+
+    verdict = _judge_cell(tmp_path, hist.Run(62, second), slo, _planned(60))
+
+    assert verdict.outcome == "inconclusive"
+    assert any(reason.startswith("not steady: throughput fell from") for reason in verdict.reasons)
+    assert verdict.measured is False
 
 
 def test_a_run_that_ended_before_max_run_time_while_too_close_is_inconclusive(tmp_path: Path, slo: Slo) -> None:
@@ -347,6 +359,7 @@ def test_a_late_generator_makes_the_cell_inconclusive(tmp_path: Path, slo: Slo) 
     verdict = _judge_cell(tmp_path, hist.steady(30, late), slo, _planned(30))
 
     assert verdict.outcome == "inconclusive"
+    assert verdict.measured is False
     assert verdict.generator_lag is not None
     assert verdict.generator_lag.threshold_ms == 50
     assert verdict.generator_lag.share == pytest.approx(0.02)
