@@ -99,7 +99,7 @@ perf: install model ## The local pipeline: replica matrix under limits, Locust, 
 search: install model ## The cheapest replicas x CPU x memory that holds the SLO, confirmed (the profile's search grid)
 	$(PY) -m loadtest search --profile $(PROFILE) --backend $(BACKEND) --out $(SEARCH_OUT) $(SEARCH_ARGS)
 
-compare: install model ## Compare the working tree with BASE (default main): interleaved trials, judged by statistics
+compare: install model ## Compare the working tree with BASE (default main): both sides at once where the machine allows (a duet), else interleaved, judged by statistics
 	$(PY) -m loadtest compare --base $(BASE) --out results/compare $(COMPARE_ARGS)
 ui: install model $(if $(filter compose,$(BACKEND)),build) ## One cell under limits, Locust's web UI on :8089, every test gated (REPLICAS= CPUS= MEMORY= BACKEND=)
 	$(PY) -m loadtest ui --profile $(PROFILE) --backend $(BACKEND) --out $(UI_OUT) \
