@@ -43,8 +43,10 @@ def test_verdict_json_and_the_summary_go_into_the_run_folder(tmp_path: Path, slo
         "generator_lag",
         "locust_figures",
         "points",
+        "measured",
     ]
     assert (document["source"], document["loop"], document["latency"]) == ("locust", "closed", [])
+    assert document["measured"] is True
     assert (document["outcome"], document["reasons"]) == ("pass", [])
     assert document["checks"][0] == {
         "name": "max_error_rate",
