@@ -622,6 +622,11 @@ class MetricResult(Record):
     verdict: ComparisonVerdict
     reason: str
 
+    @property
+    def statement(self) -> str:
+        """`capacity: regressed: <reason>`: its verdict and why, as the comparison's reasons give them."""
+        return f"{self.title}: {self.verdict}: {self.reason}"
+
 
 class ComparisonCell(Record):
     """The one cell both sides ran in, and the load."""

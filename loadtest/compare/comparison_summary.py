@@ -188,8 +188,8 @@ def render_markdown(comparison: Comparison, chart: str | None = CHART_FILE) -> s
 def other_reasons(comparison: Comparison) -> list[str]:
     """Why each judged metric that did not make the verdict stands where it does: a regressed comparison's CPU per
     request can read +8% (+5.9% … +10.2%) and still be inconclusive, and only its reason says why."""
-    lines = [f"{metric.title}: {metric.verdict}: {metric.reason}" for metric in comparison.metrics if metric.judged]
-    return [line for line in lines if line not in comparison.reasons]
+    judged = (metric.statement for metric in comparison.metrics if metric.judged)
+    return [statement for statement in judged if statement not in comparison.reasons]
 
 
 def _trial_label(trial: TrialRecord) -> str:

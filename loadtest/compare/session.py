@@ -337,7 +337,8 @@ class ComparisonSession:
         return block_seconds(self.config, self.design)
 
     def inconclusive(self) -> int:
-        """Sides' trials in a block (both phases of one side count once) the gate found inconclusive so far."""
+        """Sides' trials in a block (both phases of one side count once) whose measurement the gate found invalid
+        so far (`TrialRecord.doubted`; one only too close to call on the SLO counts as measured)."""
         return len({(trial.block, trial.role) for trial in self.trials if trial.doubted})
 
     @property

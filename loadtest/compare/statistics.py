@@ -538,5 +538,5 @@ def overall_verdict(
     for verdict in ("regressed", "inconclusive", "improved"):
         named = [metric for metric in judged if metric.verdict == verdict]
         if named:
-            return verdict, [f"{metric.title}: {metric.verdict}: {metric.reason}" for metric in named]
-    return "no change", [f"{metric.title}: no change: {metric.reason}" for metric in judged]
+            return verdict, [metric.statement for metric in named]
+    return "no change", [metric.statement for metric in judged]
