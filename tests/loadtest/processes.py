@@ -88,9 +88,14 @@ def watch(run: subprocess.Popen[str], seen: Watch, timeout: float, until: Callab
         for pid in apis:
             seen.api_pids.add(pid)
             try:
-                seen.limits[pid] = read_limits_of(pid)
+                limits = read_limits_of(pid)
             except (OSError, KeyError, StopIteration, ValueError):
                 continue
+            # A process that exits leaves its cgroup for the root one (the kernel's cgroup_exit) after it
+            # has let go of its memory (exit_mm), so a replica whose argv is still readable after the read
+            # was in its own cgroup when read; one stopped between the two reads would read unlimited.
+            if is_replica(pid):
+                seen.limits[pid] = limits
         time.sleep(0.25)  # a sampling interval, not a wait for an outcome
 
 
