@@ -97,7 +97,8 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
     head: Annotated[
         str | None,
         Flag(
-            "the head: a git revision (default: the working tree as it is; compose: an image, default --image)",
+            "the head: a git revision (default: the working tree as it is, its replicas in a venv synced as the "
+            "base's; compose: an image, default --image)",
             "sides",
             metavar="REV",
         ),

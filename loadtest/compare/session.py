@@ -57,6 +57,8 @@ TRIAL_OVERHEAD_SECONDS = {"process": 7.0, "compose": 12.0}
 ready, Locust started, its files written and judged."""
 PREPARE_SECONDS = 15.0
 """A revision's worktree, `uv sync --frozen` from uv's cache and its model's training."""
+VENV_SECONDS = 1.0
+"""The working tree's own venv: `uv sync --frozen` of its groups from uv's cache (0.5 s on a 2-core VM)."""
 
 
 def minimum_blocks(alpha: float, judged: int) -> int:
@@ -73,11 +75,19 @@ def block_seconds(config: CompareConfig, design: Design | None = None) -> float:
     return sides * (settings.run_time.seconds + settings.load_time.seconds + 2 * overhead)
 
 
-def prepare_seconds(config: CompareConfig) -> float:
-    """About how long preparing the sides takes: each revision's worktree (process backend)."""
+def preparations(config: CompareConfig) -> tuple[int, bool]:
+    """What preparing the sides makes (process backend): how many revisions get a worktree, and whether the
+    working tree (the head when `--head` is not given) gets a venv of its own."""
     if config.backend.name != "process":
-        return 0.0
-    return PREPARE_SECONDS * len({config.base, config.head} - {None})
+        return 0, False
+    working_tree_venv = config.head is None and config.head_api_command is None
+    return len({config.base, config.head} - {None}), working_tree_venv
+
+
+def prepare_seconds(config: CompareConfig) -> float:
+    """About how long preparing the sides takes."""
+    revisions, working_tree_venv = preparations(config)
+    return PREPARE_SECONDS * revisions + (VENV_SECONDS if working_tree_venv else 0.0)
 
 
 def max_blocks(config: CompareConfig, design: Design | None = None) -> int:
@@ -181,8 +191,10 @@ class ComparisonSession:
         """What the comparison will run and about how long it takes at most."""
         config, settings = self.config, self.config.settings
         seconds = self.max_blocks * block_seconds(config, self.design) + prepare_seconds(config)
-        revisions = len({config.base, config.head} - {None}) if config.backend.name == "process" else 0
-        prepare = f", plus ~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)" if revisions else ""
+        revisions, working_tree_venv = preparations(config)
+        steps = [f"~{PREPARE_SECONDS:.0f} s to prepare each of {revisions} revision(s)"] if revisions else []
+        steps += [f"~{VENV_SECONDS:.0f} s for the working tree's venv"] if working_tree_venv else []
+        prepare = f", plus {' and '.join(steps)}" if steps else ""
         judged = ", ".join(settings.judged)
         what = (
             "duet blocks (base and head at the same time on the same cores, orders balanced"

@@ -5,8 +5,10 @@ own `.venv` synced from its own `uv.lock` (`uv sync --frozen` of the `service` a
 cache makes it quick) and its own model trained (`python -m model.train`); its replicas run there with that
 venv's Python. Training is deterministic, so its artifacts are kept per `model/` tree, `uv.lock` and
 `pyproject.toml` (in ~/.cache/inference-gate/models) and a revision with the same three reuses them. The head
-defaults to the working tree as it is: this checkout, its `.venv` and its model, no worktree. Two
-sides on the same commit (an A/A comparison) share one worktree. Of a revision only `python -m api`
+defaults to the working tree as it is: this checkout and its model, no worktree, but a venv of its own synced
+as a revision's is (not the checkout's `.venv`, which has every group: the two sides' replicas must differ in
+their code and locked packages only; docs/compare.md, "Both sides prepared alike"). Two sides on the same commit
+(an A/A comparison) share one worktree. Of a revision only `python -m api`
 and `python -m model.train` are used, which every revision of this repository has.
 
 Compose backend: a side is an image reference; nothing is prepared.
@@ -98,14 +100,16 @@ class Side:
     api_command: str | None = None
     """A server command of your own with `{port}`, run in `checkout` (None: its `python -m api`)."""
     worktree: bool = False
-    """`checkout` is a temporary worktree with its own venv (not this checkout)."""
+    """`checkout` is a temporary worktree (not this checkout)."""
+    venv: Path | None = None
+    """The venv its `python -m api` runs with (None: this process's interpreter)."""
 
     @property
     def command_template(self) -> str | None:
-        """What its replicas run: the command of your own, else `python -m api` with its checkout's
-        venv (None: with this process's interpreter, for this checkout)."""
-        if self.api_command is None and self.worktree and self.checkout is not None:
-            return api_command_in(self.checkout)
+        """What its replicas run: the command of your own, else `python -m api` with its own venv's
+        interpreter (None: with this process's interpreter, for this checkout)."""
+        if self.api_command is None and self.venv is not None:
+            return api_command_with(self.venv)
         return self.api_command
 
     @property
@@ -126,9 +130,9 @@ class Side:
         )
 
 
-def api_command_in(checkout: Path) -> str:
-    """The API exactly as the process backend runs it, with the interpreter of `checkout`'s own venv."""
-    python = shlex.quote(str(checkout / ".venv" / "bin" / "python"))
+def api_command_with(venv: Path) -> str:
+    """The API exactly as the process backend runs it, with the interpreter of `venv`."""
+    python = shlex.quote(str(venv / "bin" / "python"))
     return f"{python} -m api --host 127.0.0.1 --port {{port}} --workers 1 --reuse-port --log-level warning"
 
 
@@ -145,17 +149,52 @@ class Workspace:
         self.root: Path | None = None
         self.trees: dict[str, Path] = {}
         """Commit -> its worktree."""
+        self.working_tree_venv: Path | None = None
+
+    def _folder(self) -> Path:
+        """The comparison's temporary folder, made on first use."""
+        if self.root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="loadtest-compare-"))
+        return self.root
+
+    def _uv(self, where: str) -> Path:
+        if self.uv is None:
+            raise SideError(f"{where}: preparing a side needs uv; `make install` puts it in {UV}")
+        return self.uv
+
+    def venv_of_working_tree(self, role: SideRole) -> Path:
+        """A venv for the working tree's replicas, synced from its `uv.lock` as a revision's is (made once)."""
+        if self.working_tree_venv is not None:
+            return self.working_tree_venv
+        where = f"{role} ({WORKING_TREE})"
+        uv = self._uv(where)
+        venv = self._folder() / "working-tree-venv"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = self.logs / "prepare-working-tree.log"
+        self.say.write(f"preparing {where}: a venv of its own in {venv}, uv sync --frozen as the base's...\n")
+        self.say.flush()
+        pyproject = self.repo / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        environment = self._environment(venv)
+        self._step(where, [str(uv), *sync_arguments(text)], self.repo, log, environment)
+        self.working_tree_venv = venv
+        return venv
+
+    @staticmethod
+    def _environment(venv: Path) -> dict[str, str]:
+        """A side's own defaults: no venv of ours, no MODEL_* setting of the caller's; uv syncs into `venv`."""
+        environment = {
+            key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV" and not key.startswith("MODEL_")
+        }
+        environment["UV_PROJECT_ENVIRONMENT"] = str(venv)
+        return environment
 
     def checkout(self, role: SideRole, spec: str, commit: str) -> Path:
         """`commit` in a worktree with its venv and its model (made once per commit)."""
         if commit in self.trees:
             return self.trees[commit]
-        uv = self.uv
-        if uv is None:
-            raise SideError(f"{role} ({spec}): preparing a revision needs uv; `make install` puts it in {UV}")
-        if self.root is None:
-            self.root = Path(tempfile.mkdtemp(prefix="loadtest-compare-"))
-        path = self.root / commit[:12]
+        uv = self._uv(f"{role} ({spec})")
+        path = self._folder() / commit[:12]
         self.logs.mkdir(parents=True, exist_ok=True)
         log = self.logs / f"prepare-{commit[:12]}.log"
         where = f"{role} ({spec}, {commit[:12]})"
@@ -166,11 +205,7 @@ class Workspace:
         except GitError as error:
             raise SideError(f"{where}: cannot check it out: {error}") from None
         self.trees[commit] = path
-        # The side's own defaults: no venv of ours, no MODEL_* setting of the caller's.
-        environment = {
-            key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV" and not key.startswith("MODEL_")
-        }
-        environment["UV_PROJECT_ENVIRONMENT"] = str(path / ".venv")
+        environment = self._environment(path / ".venv")
         pyproject = path / "pyproject.toml"
         text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
         self._step(where, [str(uv), *sync_arguments(text)], path, log, environment)
@@ -246,6 +281,7 @@ class Workspace:
             except GitError as error:
                 problems.append(str(error))
         self.trees = {}
+        self.working_tree_venv = None
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             if self.root.exists():
@@ -258,13 +294,15 @@ def revision_side(role: SideRole, spec: str | None, repo: Path, workspace: Works
     """A side of the process backend: `spec` in a worktree, or the working tree itself when it is None."""
     if spec is None:
         commit, dirty = revision(repo)
-        return Side(role, WORKING_TREE, commit, dirty, checkout=repo, api_command=api_command)
+        venv = workspace.venv_of_working_tree(role) if api_command is None else None
+        return Side(role, WORKING_TREE, commit, dirty, checkout=repo, api_command=api_command, venv=venv)
     try:
         commit = resolve_commit(repo, spec)
     except GitError as error:
         raise SideError(f"{role}: {error}") from None
     checkout = workspace.checkout(role, spec, commit)
-    return Side(role, spec, commit, False, checkout=checkout, api_command=api_command, worktree=True)
+    venv = checkout / ".venv"
+    return Side(role, spec, commit, False, checkout=checkout, api_command=api_command, worktree=True, venv=venv)
 
 
 def image_side(role: SideRole, image: str) -> Side:

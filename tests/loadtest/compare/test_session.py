@@ -550,14 +550,28 @@ def test_the_fewest_blocks_the_signed_rank_check_can_confirm(alpha: float, judge
 @pytest.mark.parametrize(
     ("argv", "blocks", "expected"),
     [
-        pytest.param(["--base", "main"], 8, ", plus ~15 s to prepare each of 1 revision(s)", id="working-tree-head"),
+        pytest.param(
+            ["--base", "main"],
+            8,
+            ", plus ~15 s to prepare each of 1 revision(s) and ~1 s for the working tree's venv",
+            id="working-tree-head",
+        ),
+        pytest.param(
+            ["--base", "main", "--head-api-command", "./serve {port}"],
+            8,
+            ", plus ~15 s to prepare each of 1 revision(s)",
+            id="working-tree-of-a-command",
+        ),
         pytest.param(
             ["--base", "main", "--head", "main"], 8, ", plus ~15 s to prepare each of 1 revision(s)", id="a-and-a"
         ),
         pytest.param(["--base", "main", "--head", "v2"], 7, ", plus ~15 s to prepare each of 2 revision(s)", id="two"),
         pytest.param(["--backend", "compose", "--base", "me/api:1"], 6, "", id="images"),  # 12m / ~108 s a block
         pytest.param(
-            ["--base", "main", "--budget", "10m"], 6, ", plus ~15 s to prepare each of 1 revision(s)", id="10m"
+            ["--base", "main", "--budget", "10m"],
+            6,
+            ", plus ~15 s to prepare each of 1 revision(s) and ~1 s for the working tree's venv",
+            id="10m",
         ),
     ],
 )

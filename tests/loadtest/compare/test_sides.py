@@ -14,7 +14,7 @@ from loadtest.compare.sides import (
     Side,
     SideError,
     Workspace,
-    api_command_in,
+    api_command_with,
     image_side,
     revision_side,
     sync_arguments,
@@ -46,23 +46,58 @@ def worktrees(repo: Path) -> list[str]:
     return [line for line in git(repo, "worktree", "list", "--porcelain").splitlines() if line.startswith("worktree ")]
 
 
-def test_the_working_tree_is_this_checkout_as_it_is(tmp_path: Path) -> None:
-    workspace = Workspace(REPO, tmp_path / "logs", io.StringIO(), UV)
-    side = revision_side("head", None, REPO, workspace, None)
-    assert (side.spec, side.checkout, side.worktree) == (WORKING_TREE, REPO, False)
-    assert (side.commit, side.dirty) == revision(REPO)
-    assert side.command_template is None  # python -m api with this process's interpreter
+def test_the_working_tree_is_this_checkout_as_it_is_with_a_venv_synced_as_a_revisions(
+    trainable: Path, tmp_path: Path
+) -> None:
+    (trainable / "model" / "artifact.bin").write_text("the working tree's own model")
+    say = io.StringIO()
+    workspace = Workspace(trainable, tmp_path / "logs", say, UV, tmp_path / "cache")
+    side = revision_side("head", None, trainable, workspace, None)
+    assert (side.spec, side.checkout, side.worktree) == (WORKING_TREE, trainable, False)
+    assert (side.commit, side.dirty) == revision(trainable)
+    # Not this process's interpreter (the checkout's .venv, every group): a venv of the side's groups only.
+    assert side.venv is not None
+    assert workspace.root is not None
+    assert side.venv.parent == workspace.root
+    assert (side.venv / "bin" / "python").is_file()
+    assert side.command_template == api_command_with(side.venv)
+    assert "a venv of its own" in say.getvalue()
+    log = (tmp_path / "logs" / "prepare-working-tree.log").read_text()
+    assert "--only-group service --only-group train" in log
+    # Nothing of the working tree is touched: no worktree, no training, its model as it was.
     assert workspace.trees == {}
+    assert (trainable / "model" / "artifact.bin").read_text() == "the working tree's own model"
+    assert not (trainable / ".venv").exists()
+    # Asked again (both sides the working tree's): the same venv, synced once.
+    assert workspace.venv_of_working_tree("base") == side.venv
+    assert log.count("$ ") == 1
+    assert workspace.close() == []
+    assert not side.venv.exists()
+
+
+def test_the_working_tree_with_a_command_of_its_own_prepares_nothing(tmp_path: Path) -> None:
+    workspace = Workspace(REPO, tmp_path / "logs", io.StringIO(), UV)
+    side = revision_side("head", None, REPO, workspace, "./serve {port}")
+    assert (side.checkout, side.venv, side.command_template) == (REPO, None, "./serve {port}")
+    assert workspace.root is None
+
+
+def test_the_working_tree_without_uv_says_how_to_get_it(tmp_path: Path) -> None:
+    workspace = Workspace(REPO, tmp_path / "logs", io.StringIO(), UV)
+    workspace.uv = None
+    with pytest.raises(SideError, match=r"^head \(working tree\): preparing a side needs uv; `make install`"):
+        revision_side("head", None, REPO, workspace, None)
 
 
 def test_a_side_runs_its_own_venv_unless_given_a_command() -> None:
     worktree = Path("/tmp/a folder/wt")
-    side = Side("base", "main", "c" * 40, False, checkout=worktree, worktree=True)
-    assert side.command_template == api_command_in(worktree)
-    assert shlex.split(api_command_in(worktree))[:3] == ["/tmp/a folder/wt/.venv/bin/python", "-m", "api"]
-    assert "--port {port}" in api_command_in(worktree)
-    own = Side("base", "main", "c" * 40, False, checkout=worktree, api_command="./serve {port}", worktree=True)
+    side = Side("base", "main", "c" * 40, False, checkout=worktree, worktree=True, venv=worktree / ".venv")
+    assert side.command_template == api_command_with(worktree / ".venv")
+    assert shlex.split(side.command_template)[:3] == ["/tmp/a folder/wt/.venv/bin/python", "-m", "api"]
+    assert "--port {port}" in side.command_template
+    own = Side("base", "main", "c" * 40, False, checkout=worktree, api_command="./serve {port}", venv=worktree)
     assert own.command_template == "./serve {port}"
+    assert Side("head", WORKING_TREE, "c" * 40, False, checkout=worktree).command_template is None
 
 
 @pytest.mark.parametrize(
@@ -161,6 +196,7 @@ def test_a_revision_is_checked_out_synced_and_trained_and_its_model_reused(train
     side = revision_side("base", "HEAD", trainable, first, None)
     assert side.checkout is not None
     assert side.worktree
+    assert side.venv == side.checkout / ".venv"
     assert (side.checkout / ".venv" / "bin" / "python").is_file()
     trained = (side.checkout / "model" / "artifact.bin").read_text()
     # The same commit again (an A/A comparison) shares the worktree.
