@@ -684,8 +684,8 @@ class Comparison(Record):
     load_rps: float | None = None
     """The fixed load of every load phase, all users together (None: not chosen yet, or no load phase ran)."""
     load_source: str | None = None
-    """Where that rate came from: `load_rps` in the compare: block, or the share of the base's capacity in a
-    named block."""
+    """Where that rate came from: as asked (`--load-rate` or `load_rps` in the compare: block), or the share of the
+    base's capacity in a named block."""
 
 
 # --------------------------------------------------------------------------- ui.json

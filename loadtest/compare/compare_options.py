@@ -4,6 +4,7 @@ cell and its `compare:` block, the LOADTEST_ variables and the flags on top, as 
 from __future__ import annotations
 
 import argparse
+import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,44 @@ COMPARE_PROFILE = "compare"
 DEFAULT_OUT = Path("results/compare")
 MIN_MEASURED_SECONDS = 2
 """A trial must measure at least this long after its ramp (the CPU samples come once a second)."""
+NOT_A_RATE = "{!r} is neither a share of the base's capacity (60%) nor requests per second (400)"
+
+
+def fixed_rate(text: str) -> str:
+    """The fixed-load phase's rate, `--load-rate`: `60%` (a share of the base's capacity) or `400` (requests per
+    second), as its canonical text."""
+    value = text.strip()
+    try:
+        figure = float(value.removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(NOT_A_RATE.format(text)) from None
+    if not math.isfinite(figure):
+        raise argparse.ArgumentTypeError(NOT_A_RATE.format(text))
+    if value.endswith("%"):
+        if not 0 < figure < 100:
+            raise argparse.ArgumentTypeError(f"{text!r}: a share of the base's capacity lies between 0% and 100%")
+        return f"{figure:g}%"
+    if figure <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a rate in requests per second is above 0")
+    if figure < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is {figure:g} request per second; a share of the base's capacity is written with %, as 60%"
+        )
+    return f"{figure:g}"
+
+
+def rate_settings(rate: str) -> dict[str, float | None]:
+    """The `compare:` block's keys that `--load-rate` sets: `load_share`, or `load_rps` (which wins over it)."""
+    if rate.endswith("%"):
+        return {"load_share": float(rate[:-1]) / 100, "load_rps": None}
+    return {"load_rps": float(rate)}
+
+
+def rate_text(settings: CompareSettings) -> str:
+    """The `compare:` block's fixed load as `--load-rate` writes it."""
+    if settings.load_rps is not None:
+        return f"{settings.load_rps:g}"
+    return f"{settings.load_share * 100:g}%"
 
 
 @dataclass(frozen=True)
@@ -47,8 +86,8 @@ class CompareConfig:
     thresholds: Path
     slo: Slo
     settings: CompareSettings
-    """The profile's `compare:` block, with --trials, --budget, --design, --run-time, --load-time and --delta on
-    top."""
+    """The profile's `compare:` block, with --trials, --budget, --design, --run-time, --load-time, --load-rate and
+    --delta on top."""
     cell: Cell
     load: LoadSettings
     """The profile's load; each trial runs `settings.run_time`, its ramp not judged."""
@@ -165,6 +204,17 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
             metavar="T",
         ),
     ]
+    load_rate: Annotated[
+        str,
+        Flag(
+            "each fixed-load phase's rate, the same for both sides and every block: a share of the base's capacity "
+            "in the first valid block (60%%) or requests per second (400); the compare: block's load_share or "
+            "load_rps",
+            "trials",
+            parse=fixed_rate,
+            metavar="RATE",
+        ),
+    ]
     delta: Annotated[
         float,
         Flag("the margin: no change within a factor 1 + delta (0.1 = 10%%)", "trials", parse=open_fraction),
@@ -196,6 +246,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
             "design": block.design,
             "run_time": block.run_time,
             "load_time": block.load_time,
+            "load_rate": rate_text(block),
             "delta": block.delta,
             "users": profile.users,
             "spawn_rate": profile.spawn_rate,
@@ -210,6 +261,7 @@ class CompareOptions(LimitsOption, BackendOptions, ProfileOptions):
                 "design": self.design,
                 "run_time": self.run_time,
                 "load_time": self.load_time,
+                **rate_settings(self.load_rate),
                 "delta": self.delta,
             }
         )

@@ -133,7 +133,7 @@ class ComparisonSession:
         settings = config.settings
         self.load_rps: float | None = settings.load_rps
         """The fixed load of every load phase (None until the base's capacity is first measured)."""
-        self.load_source = "load_rps in the compare: block" if settings.load_rps is not None else None
+        self.load_source = "as asked: --load-rate or load_rps" if settings.load_rps is not None else None
 
     def plan_for(self, design: Design) -> None:
         """The design that runs, and the most blocks and the looks the budget holds with it."""

@@ -11,9 +11,10 @@ from loadtest import exitcodes
 from loadtest.cli import main
 from loadtest.commands import compare
 from loadtest.compare.compare_options import CompareConfig, compare_config
+from loadtest.options import OptionsError
 from loadtest.runner.matrix import Cell
 from loadtest.scenario import workshop_scenario
-from loadtest.thresholds import parse_thresholds
+from loadtest.thresholds import Thresholds, parse_thresholds
 from tests.usage import usage_error
 
 THRESHOLDS = parse_thresholds(
@@ -111,6 +112,40 @@ def test_environment_variables_stand_in_for_flags() -> None:
     assert (config.settings.trials, config.head, config.seed, config.settings.load_time.text) == (9, "v2", 3, "20s")
 
 
+BLOCK_RATE = parse_thresholds(
+    """
+slo: {max_error_rate: 0.01, max_p95_ms: 1000}
+profiles:
+  compare: {users: 32, spawn_rate: 32, run_time: 20s, replicas: [1], cpus: 0.5, memory: 512m, compare: {load_rps: 400}}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "argv", "environ", "share", "rps"),
+    [
+        pytest.param(THRESHOLDS, [], {}, 0.6, None, id="the-default-share"),
+        pytest.param(BLOCK_RATE, [], {}, 0.6, 400, id="the-blocks-rate"),
+        pytest.param(THRESHOLDS, ["--load-rate", "45%"], {}, 0.45, None, id="a-share"),
+        pytest.param(BLOCK_RATE, ["--load-rate", "45%"], {}, 0.45, None, id="a-share-over-the-blocks-rate"),
+        pytest.param(THRESHOLDS, ["--load-rate", "300"], {}, 0.6, 300, id="a-rate"),
+        pytest.param(BLOCK_RATE, [], {"LOADTEST_LOAD_RATE": " 33.3% "}, 0.333, None, id="the-variable"),
+        pytest.param(BLOCK_RATE, ["--load-rate", "250.5"], {"LOADTEST_LOAD_RATE": "50%"}, 0.6, 250.5, id="flag-wins"),
+    ],
+)
+def test_the_fixed_load_is_a_share_or_a_rate(
+    thresholds: Thresholds, argv: list[str], environ: dict[str, str], share: float, rps: float | None
+) -> None:
+    config = compare_config(parse(["--base", "main", *argv]), environ, lambda _: thresholds)
+    assert config.settings.load_share == pytest.approx(share)
+    assert config.settings.load_rps == rps
+
+
+def test_a_bad_rate_in_the_variable_is_named() -> None:
+    with pytest.raises(OptionsError, match=r"LOADTEST_LOAD_RATE='0\.6'.*written with %, as 60%"):
+        merged([], {"LOADTEST_LOAD_RATE": "0.6"})
+
+
 @pytest.mark.parametrize(
     ("argv", "base", "head"),
     [
@@ -142,6 +177,12 @@ def test_server_commands_per_side(argv: list[str], base: str | None, head: str |
         (["--load-time", "soon"], "not a Locust duration"),
         (["--replicas", "1,2"], "'1,2' is not a whole number"),
         (["--backend", "k8s"], "is not one of process, compose"),
+        (["--load-rate", "fast"], "'fast' is neither a share of the base's capacity (60%) nor requests per second"),
+        (["--load-rate", "nan"], "'nan' is neither a share"),
+        (["--load-rate", "100%"], "'100%': a share of the base's capacity lies between 0% and 100%"),
+        (["--load-rate", "0%"], "'0%': a share of the base's capacity lies between 0% and 100%"),
+        (["--load-rate", "0"], "'0': a rate in requests per second is above 0"),
+        (["--load-rate", "0.6"], "'0.6' is 0.6 request per second; a share of the base's capacity is written with %"),
     ],
 )
 def test_bad_flags_are_named(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

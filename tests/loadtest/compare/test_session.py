@@ -379,6 +379,15 @@ def test_each_block_runs_both_capacity_phases_then_both_load_phases_in_its_order
     ]
 
 
+def test_a_fixed_load_asked_in_requests_per_second_is_every_blocks(tmp_path: Path) -> None:
+    done = run_compare(tmp_path, ScriptedLab(service(cost=0.3)), "--load-rate", "300")
+    assert done.code == exitcodes.BREACHED, done.err
+    assert (done.document["load_rps"], done.document["load_source"]) == (300, "as asked: --load-rate or load_rps")
+    assert {one.load_rps for one in done.lab.ran if one.phase == "load"} == {300}
+    assert "at a fixed load of 300 req/s" in done.err
+    assert "the fixed load:" not in done.err  # nothing chosen from a measured capacity
+
+
 def test_the_fixed_load_is_set_once_from_the_bases_capacity_in_the_first_valid_block(tmp_path: Path) -> None:
     valid = service(cost=0.3)
 
