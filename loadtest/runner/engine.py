@@ -71,7 +71,7 @@ the last call (often one, several when Locust flushed late, none when it wrote n
 the load now, or None. The cell is then judged on what it has, and run.json's `stopped_early` says why."""
 
 MessageKind = Literal["step", "event", "warning", "problem"]
-"""step: what the engine is doing (starting the replicas, ready, stopping the load early); event: what
+"""step: what the engine is doing (starting the replicas, ready, stopping the load); event: what
 happened to the cell (a replica restarted, Locust's exit code); warning: Locust's own CPU warnings; problem:
 what went wrong while cleaning up."""
 
@@ -232,7 +232,7 @@ class CellEngine:
                 run.stopped, unchecked = request.stop(unchecked), []
                 if run.stopped is not None:
                     progress.message(
-                        f"{request.label} {request.cell.name}: stopping the load early: {run.stopped}", "step"
+                        f"{request.label} {request.cell.name}: stopping the load: {run.stopped}", "step"
                     )
                     break
             time.sleep(POLL_SECONDS)

@@ -95,7 +95,7 @@ def test_a_costly_service_breaches_under_a_load_locust_generates_easily(tmp_path
     assert looks["blocks"] * looks["block_seconds"] == int(early[1]), looks
     record = json.loads(next((tmp_path / "results").glob("*/run.json")).read_text())
     assert record["stopped_early"].startswith(f"decided after {early[1]} s of judged load: breach"), record
-    assert f"stopping the load early: decided after {early[1]} s" in stderr
+    assert f"stopping the load: decided after {early[1]} s" in stderr
     assert verdict["delivery"]["ratio"] < 0.9
     assert verdict["resources"]["api_throttled_share"] > 0.5
 
