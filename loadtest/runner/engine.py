@@ -231,9 +231,7 @@ class CellEngine:
                 next_check = time.monotonic() + STOP_CHECK_SECONDS
                 run.stopped, unchecked = request.stop(unchecked), []
                 if run.stopped is not None:
-                    progress.message(
-                        f"{request.label} {request.cell.name}: stopping the load: {run.stopped}", "step"
-                    )
+                    progress.message(f"{request.label} {request.cell.name}: stopping the load: {run.stopped}", "step")
                     break
             time.sleep(POLL_SECONDS)
         run.samples.append(deployment.sample())
