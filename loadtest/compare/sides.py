@@ -173,20 +173,21 @@ class Workspace:
         log = self.logs / "prepare-working-tree.log"
         self.say.write(f"preparing {where}: a venv of its own in {venv}, uv sync --frozen as the base's...\n")
         self.say.flush()
-        pyproject = self.repo / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
-        environment = self._environment(venv)
-        self._step(where, [str(uv), *sync_arguments(text)], self.repo, log, environment)
+        self._sync(where, uv, self.repo, venv, log)
         self.working_tree_venv = venv
         return venv
 
-    @staticmethod
-    def _environment(venv: Path) -> dict[str, str]:
-        """A side's own defaults: no venv of ours, no MODEL_* setting of the caller's; uv syncs into `venv`."""
+    def _sync(self, where: str, uv: Path, project: Path, venv: Path, log: Path) -> dict[str, str]:
+        """`project`'s locked packages into `venv` (the groups a side runs: `sync_arguments`); the side's
+        environment it used, which its training runs with too: no venv of ours, no MODEL_* setting of the
+        caller's."""
         environment = {
             key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV" and not key.startswith("MODEL_")
         }
         environment["UV_PROJECT_ENVIRONMENT"] = str(venv)
+        pyproject = project / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+        self._step(where, [str(uv), *sync_arguments(text)], project, log, environment)
         return environment
 
     def checkout(self, role: SideRole, spec: str, commit: str) -> Path:
@@ -205,10 +206,7 @@ class Workspace:
         except GitError as error:
             raise SideError(f"{where}: cannot check it out: {error}") from None
         self.trees[commit] = path
-        environment = self._environment(path / ".venv")
-        pyproject = path / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
-        self._step(where, [str(uv), *sync_arguments(text)], path, log, environment)
+        environment = self._sync(where, uv, path, path / ".venv", log)
         self._train(where, commit, path, log, environment)
         return path
 
