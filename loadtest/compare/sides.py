@@ -99,8 +99,6 @@ class Side:
     """Compose backend: its API image."""
     api_command: str | None = None
     """A server command of your own with `{port}`, run in `checkout` (None: its `python -m api`)."""
-    worktree: bool = False
-    """`checkout` is a temporary worktree (not this checkout)."""
     venv: Path | None = None
     """The venv its `python -m api` runs with (None: this process's interpreter)."""
 
@@ -300,7 +298,7 @@ def revision_side(role: SideRole, spec: str | None, repo: Path, workspace: Works
         raise SideError(f"{role}: {error}") from None
     checkout = workspace.checkout(role, spec, commit)
     venv = checkout / ".venv"
-    return Side(role, spec, commit, False, checkout=checkout, api_command=api_command, worktree=True, venv=venv)
+    return Side(role, spec, commit, False, checkout=checkout, api_command=api_command, venv=venv)
 
 
 def image_side(role: SideRole, image: str) -> Side:

@@ -119,7 +119,7 @@ class ScriptedLab:
         if self.cannot_open is not None:
             raise SideError(self.cannot_open)
         return {
-            "base": Side("base", "main", BASE_COMMIT, False, checkout=Path("/tmp/base"), worktree=True),
+            "base": Side("base", "main", BASE_COMMIT, False, checkout=Path("/tmp/base")),
             "head": Side("head", "working tree", HEAD_COMMIT, False, checkout=REPO),
         }
 

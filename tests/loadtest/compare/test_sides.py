@@ -53,7 +53,7 @@ def test_the_working_tree_is_this_checkout_as_it_is_with_a_venv_synced_as_a_revi
     say = io.StringIO()
     workspace = Workspace(trainable, tmp_path / "logs", say, UV, tmp_path / "cache")
     side = revision_side("head", None, trainable, workspace, None)
-    assert (side.spec, side.checkout, side.worktree) == (WORKING_TREE, trainable, False)
+    assert (side.spec, side.checkout) == (WORKING_TREE, trainable)
     assert (side.commit, side.dirty) == revision(trainable)
     # Not this process's interpreter (the checkout's .venv, every group): a venv of the side's groups only.
     assert side.venv is not None
@@ -91,7 +91,7 @@ def test_the_working_tree_without_uv_says_how_to_get_it(tmp_path: Path) -> None:
 
 def test_a_side_runs_its_own_venv_unless_given_a_command() -> None:
     worktree = Path("/tmp/a folder/wt")
-    side = Side("base", "main", "c" * 40, False, checkout=worktree, worktree=True, venv=worktree / ".venv")
+    side = Side("base", "main", "c" * 40, False, checkout=worktree, venv=worktree / ".venv")
     assert side.command_template == api_command_with(worktree / ".venv")
     assert shlex.split(side.command_template)[:3] == ["/tmp/a folder/wt/.venv/bin/python", "-m", "api"]
     assert "--port {port}" in side.command_template
@@ -195,7 +195,7 @@ def test_a_revision_is_checked_out_synced_and_trained_and_its_model_reused(train
     first = Workspace(trainable, tmp_path / "logs-1", io.StringIO(), UV, cache)
     side = revision_side("base", "HEAD", trainable, first, None)
     assert side.checkout is not None
-    assert side.worktree
+    assert side.checkout in first.trees.values()  # a worktree of the workspace's, not the repository itself
     assert side.venv == side.checkout / ".venv"
     assert (side.checkout / ".venv" / "bin" / "python").is_file()
     trained = (side.checkout / "model" / "artifact.bin").read_text()
